@@ -1,0 +1,65 @@
+package io.fogwise.protocol;
+
+import static io.fogwise.protocol.Checks.id;
+import static io.fogwise.protocol.Checks.map;
+import static io.fogwise.protocol.Checks.nonNegative;
+import static io.fogwise.protocol.Checks.optionalId;
+import static io.fogwise.protocol.Checks.required;
+
+import java.util.Map;
+
+/**
+ * What a gateway decided or observed, on {@code fw.ev.<gatewayId>}: the history the cloud
+ * miner learns from and the timeline operators read.
+ *
+ * @param gatewayId the deciding gateway
+ * @param seq per-gateway sequence number
+ * @param atMillis wall time of the decision
+ * @param type what happened
+ * @param deviceId the device concerned, if any
+ * @param service the service concerned, if any
+ * @param epoch the instance epoch concerned, or 0
+ * @param rule the rule that decided, if a rule did
+ * @param reason one line a user understands
+ * @param details further facts (suspicion, timings)
+ */
+public record AdaptationEvent(
+    String gatewayId,
+    long seq,
+    long atMillis,
+    Type type,
+    String deviceId,
+    String service,
+    long epoch,
+    String rule,
+    String reason,
+    Map<String, String> details) {
+  public AdaptationEvent {
+    id(gatewayId, "gatewayId");
+    nonNegative(seq, "seq");
+    nonNegative(atMillis, "atMillis");
+    required(type, "type");
+    optionalId(deviceId, "deviceId");
+    optionalId(service, "service");
+    nonNegative(epoch, "epoch");
+    details = map(details);
+  }
+
+  /** The kinds of event. */
+  public enum Type {
+    DEVICE_JOINED,
+    DEVICE_LOST,
+    DEVICE_RETURNED,
+    DEVICE_EXCLUDED,
+    INSTANCE_STARTING,
+    INSTANCE_STARTED,
+    INSTANCE_START_FAILED,
+    INSTANCE_STOPPED,
+    INSTANCE_FENCED,
+    INSTANCE_ABANDONED,
+    INSTANCE_RESTARTED,
+    SERVICE_APPLIED,
+    SERVICE_DELETED,
+    ALERT
+  }
+}

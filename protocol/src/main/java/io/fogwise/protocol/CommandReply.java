@@ -1,0 +1,27 @@
+package io.fogwise.protocol;
+
+/**
+ * An agent's answer to a {@link Command}, or the error reply to a message that could not be
+ * read as one.
+ *
+ * @param requestId the command's id, or null if the command could not be read
+ * @param deviceId the answering device
+ * @param ok whether the command was carried out
+ * @param error why not, when {@code ok} is false
+ */
+public record CommandReply(String requestId, String deviceId, boolean ok, String error) {
+  public CommandReply {
+    Checks.id(deviceId, "deviceId");
+    if (!ok && (error == null || error.isBlank())) {
+      throw ProtocolViolation.missing("error");
+    }
+  }
+
+  public static CommandReply ok(String requestId, String deviceId) {
+    return new CommandReply(requestId, deviceId, true, null);
+  }
+
+  public static CommandReply error(String requestId, String deviceId, String error) {
+    return new CommandReply(requestId, deviceId, false, error);
+  }
+}

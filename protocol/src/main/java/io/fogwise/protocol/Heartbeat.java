@@ -1,0 +1,51 @@
+package io.fogwise.protocol;
+
+import static io.fogwise.protocol.Checks.id;
+import static io.fogwise.protocol.Checks.list;
+import static io.fogwise.protocol.Checks.map;
+import static io.fogwise.protocol.Checks.nonNegative;
+import static io.fogwise.protocol.Checks.required;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An edge agent's periodic liveness message on {@code fw.hb.<gatewayId>.<deviceId>}. It also
+ * carries the device's placement (layer, labels, class) so the gateway learns devices from
+ * their first heartbeat, and the instances the device runs, which is the gateway's view of
+ * actual state.
+ *
+ * @param deviceId the sending device
+ * @param gatewayId the gateway it reports to
+ * @param seq sequence number, increasing by one per heartbeat of this agent process
+ * @param sentAtMillis wall time at the sender (informational: clocks are not trusted)
+ * @param intervalMs the agent's configured heartbeat interval
+ * @param layer CLOUD, FOG or EDGE
+ * @param deviceClass the device class rule parameters are keyed by ("default" if unset)
+ * @param labels placement labels
+ * @param instances the instances this device hosts now
+ */
+public record Heartbeat(
+    String deviceId,
+    String gatewayId,
+    long seq,
+    long sentAtMillis,
+    int intervalMs,
+    Layer layer,
+    String deviceClass,
+    Map<String, String> labels,
+    List<InstanceReport> instances) {
+  public Heartbeat {
+    id(deviceId, "deviceId");
+    id(gatewayId, "gatewayId");
+    nonNegative(seq, "seq");
+    nonNegative(sentAtMillis, "sentAtMillis");
+    if (intervalMs < 10 || intervalMs > 60_000) {
+      throw ProtocolViolation.invalid("intervalMs", "must be within [10, 60000], got " + intervalMs);
+    }
+    required(layer, "layer");
+    deviceClass = deviceClass == null ? "default" : id(deviceClass, "deviceClass");
+    labels = map(labels);
+    instances = list(instances, "instances");
+  }
+}

@@ -1,0 +1,75 @@
+package io.fogwise.protocol;
+
+import java.util.Objects;
+
+/** NATS subject names; the single source of truth for who talks where. */
+public final class Subjects {
+  private Subjects() {}
+
+  /** Heartbeats of one device: {@code fw.hb.<gatewayId>.<deviceId>}. */
+  public static String heartbeat(String gatewayId, String deviceId) {
+    return "fw.hb." + token(gatewayId) + "." + token(deviceId);
+  }
+
+  /** All heartbeats to a gateway. */
+  public static String heartbeats(String gatewayId) {
+    return "fw.hb." + token(gatewayId) + ".*";
+  }
+
+  /** Telemetry of one device: {@code fw.tm.<gatewayId>.<deviceId>}. */
+  public static String telemetry(String gatewayId, String deviceId) {
+    return "fw.tm." + token(gatewayId) + "." + token(deviceId);
+  }
+
+  /** All telemetry to a gateway. */
+  public static String telemetries(String gatewayId) {
+    return "fw.tm." + token(gatewayId) + ".*";
+  }
+
+  /** Commands to one device (request/reply): {@code fw.cmd.<deviceId>}. */
+  public static String command(String deviceId) {
+    return "fw.cmd." + token(deviceId);
+  }
+
+  /** Adaptation events of a gateway: {@code fw.ev.<gatewayId>}. */
+  public static String events(String gatewayId) {
+    return "fw.ev." + token(gatewayId);
+  }
+
+  /** Periodic status of a gateway: {@code fw.gw.<gatewayId>.status}. */
+  public static String status(String gatewayId) {
+    return "fw.gw." + token(gatewayId) + ".status";
+  }
+
+  /** Status of all gateways. */
+  public static final String ALL_STATUS = "fw.gw.*.status";
+
+  /** Service spec requests to a gateway: {@code fw.gw.<gatewayId>.svc}. */
+  public static String services(String gatewayId) {
+    return "fw.gw." + token(gatewayId) + ".svc";
+  }
+
+  /** Application data: {@code fw.data.<app>.<channel>}. */
+  public static String data(String app, String channel) {
+    return "fw.data." + token(app) + "." + token(channel);
+  }
+
+  /** Stats of a subscriber service: {@code fw.stats.<service>}. */
+  public static String subscriberStats(String service) {
+    return "fw.stats." + token(service);
+  }
+
+  /** The last token of a subject, e.g. the device id of a heartbeat subject. */
+  public static String lastToken(String subject) {
+    int i = subject.lastIndexOf('.');
+    return i < 0 ? subject : subject.substring(i + 1);
+  }
+
+  static String token(String s) {
+    Objects.requireNonNull(s, "subject token");
+    if (s.isEmpty() || s.indexOf('.') >= 0 || s.indexOf(' ') >= 0 || s.indexOf('*') >= 0 || s.indexOf('>') >= 0) {
+      throw new IllegalArgumentException("not a valid subject token: '" + s + "'");
+    }
+    return s;
+  }
+}
