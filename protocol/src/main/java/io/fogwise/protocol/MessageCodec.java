@@ -98,6 +98,9 @@ public final class MessageCodec {
       throw new RejectedMessageException(
           reason, what + ": field '" + path(e) + "' has invalid value " + abbreviate(String.valueOf(e.getValue())));
     } catch (MismatchedInputException e) {
+      if (!e.getPath().isEmpty() && String.valueOf(e.getOriginalMessage()).contains("Cannot map `null`")) {
+        throw new RejectedMessageException(RejectReason.MISSING_FIELD, what + ": missing field '" + path(e) + "'");
+      }
       throw new RejectedMessageException(
           e.getPath().isEmpty() ? RejectReason.MALFORMED : RejectReason.INVALID_FIELD,
           what + ": " + (e.getPath().isEmpty() ? "not a JSON object" : "field '" + path(e) + "' has the wrong type"));

@@ -68,7 +68,8 @@ class MessageCodecTest {
     assertReject(RejectReason.MALFORMED, "{not json", Heartbeat.class);
     assertReject(RejectReason.MALFORMED, "", Heartbeat.class);
     assertReject(RejectReason.MALFORMED, "[1,2]", Heartbeat.class);
-    assertReject(RejectReason.MALFORMED, "{\"deviceId\":\"a\"} trailing", Heartbeat.class);
+    assertReject(RejectReason.MALFORMED,
+        "{\"requestId\":\"r1\",\"action\":\"STOP\",\"service\":\"s\",\"epoch\":1} trailing", Command.class);
   }
 
   @Test
@@ -83,6 +84,14 @@ class MessageCodecTest {
     var e = assertReject(RejectReason.MISSING_FIELD,
         "{\"gatewayId\":\"gw\",\"seq\":1,\"sentAtMillis\":1,\"intervalMs\":200,\"layer\":\"EDGE\"}", Heartbeat.class);
     assertTrue(e.getMessage().contains("'deviceId'"), e.getMessage());
+  }
+
+  @Test
+  void missingPrimitiveFieldsAreMissingNotZero() {
+    var e = assertReject(RejectReason.MISSING_FIELD,
+        "{\"deviceId\":\"e\",\"gatewayId\":\"gw\",\"sentAtMillis\":1,\"intervalMs\":200,\"layer\":\"EDGE\"}",
+        Heartbeat.class);
+    assertTrue(e.getMessage().contains("'seq'"), e.getMessage());
   }
 
   @Test
