@@ -1,0 +1,166 @@
+package io.fogwise.rules.host;
+
+import io.fogwise.protocol.time.Clock;
+import io.fogwise.rules.Action;
+import io.fogwise.rules.Actions;
+import io.fogwise.rules.model.Device;
+import io.fogwise.rules.model.Tick;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.kie.api.KieServices;
+import org.kie.api.event.rule.BeforeMatchFiredEvent;
+import org.kie.api.event.rule.DefaultAgendaEventListener;
+import org.kie.api.runtime.KieSession;
+import org.kie.api.runtime.KieSessionConfiguration;
+import org.kie.api.runtime.conf.ClockTypeOption;
+import org.kie.api.runtime.rule.FactHandle;
+import org.kie.api.time.SessionPseudoClock;
+
+/**
+ * Runs one {@link RuleSet} over the gateway's facts. Drools' clock is a pseudo clock driven by
+ * the injected {@link Clock}, so rule time windows are as deterministic as the clock. Facts
+ * are kept by a key and inserted or updated in place. Not thread-safe: all calls come from the
+ * gateway's decision thread.
+ */
+public final class RuleHost implements AutoCloseable {
+  /** Default maximum rule firings per evaluation cycle. */
+  public static final int DEFAULT_FIRING_BUDGET = 10_000;
+
+  private final RuleSet rules;
+  private final Clock clock;
+  private final int firingBudget;
+  private final KieSession session;
+  private final SessionPseudoClock sessionClock;
+  private final RecordingActions actions = new RecordingActions();
+  private final Map<Object, FactHandle> handles = new HashMap<>();
+  private final Tick tick;
+  private final FactHandle tickHandle;
+  private long clockBaseMillis;
+
+  public RuleHost(RuleSet rules, Clock clock, int firingBudget) {
+    this.rules = Objects.requireNonNull(rules, "rules");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    if (firingBudget < 1) {
+      throw new IllegalArgumentException("firingBudget must be >= 1, got " + firingBudget);
+    }
+    this.firingBudget = firingBudget;
+    KieSessionConfiguration conf = KieServices.Factory.get().newKieSessionConfiguration();
+    conf.setOption(ClockTypeOption.PSEUDO);
+    this.session = rules.kieBase().newKieSession(conf, null);
+    this.sessionClock = session.getSessionClock();
+    this.clockBaseMillis = clock.millis();
+    session.setGlobal("actions", actions);
+    session.addEventListener(
+        new DefaultAgendaEventListener() {
+          @Override
+          public void beforeMatchFired(BeforeMatchFiredEvent event) {
+            actions.currentRule = event.getMatch().getRule().getName();
+          }
+        });
+    this.tick = new Tick(clock.millis());
+    this.tickHandle = session.insert(tick);
+  }
+
+  public RuleHost(RuleSet rules, Clock clock) {
+    this(rules, clock, DEFAULT_FIRING_BUDGET);
+  }
+
+  /** Inserts {@code fact} under {@code key}, or replaces the fact that key had. */
+  public void put(Object key, Object fact) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(fact, "fact");
+    FactHandle h = handles.get(key);
+    if (h == null) {
+      handles.put(key, session.insert(fact));
+    } else {
+      session.update(h, fact);
+    }
+  }
+
+  /** Inserts or updates a device fact, keyed by its id. */
+  public void putDevice(Device d) {
+    put("device:" + d.getId(), d);
+  }
+
+  /** Removes the fact under {@code key}, if any. */
+  public void remove(Object key) {
+    FactHandle h = handles.remove(key);
+    if (h != null) {
+      session.delete(h);
+    }
+  }
+
+  /** Whether a fact is held under {@code key}. */
+  public boolean contains(Object key) {
+    return handles.containsKey(key);
+  }
+
+  /**
+   * Advances the rule clock to the injected clock's now and fires the rules, at most the
+   * firing budget times.
+   */
+  public Evaluation evaluate() {
+    long now = clock.millis();
+    long delta = now - (clockBaseMillis + sessionClock.getCurrentTime());
+    if (delta > 0) {
+      sessionClock.advanceTime(delta, TimeUnit.MILLISECONDS);
+    }
+    tick.setNowMillis(now);
+    session.update(tickHandle, tick);
+    actions.recorded.clear();
+    int fired = session.fireAllRules(firingBudget);
+    List<Action> out = List.copyOf(actions.recorded);
+    actions.recorded.clear();
+    actions.currentRule = null;
+    return new Evaluation(fired, out, fired >= firingBudget);
+  }
+
+  /** The rule set this host runs. */
+  public RuleSet rules() {
+    return rules;
+  }
+
+  /** Number of facts held (the clock fact excluded). */
+  public int factCount() {
+    return handles.size();
+  }
+
+  @Override
+  public void close() {
+    session.dispose();
+  }
+
+  /**
+   * The outcome of one evaluation cycle.
+   *
+   * @param fired rule firings
+   * @param actions what the rules decided, in firing order
+   * @param budgetExceeded whether firing stopped at the budget (a rule loop, most likely)
+   */
+  public record Evaluation(int fired, List<Action> actions, boolean budgetExceeded) {}
+
+  /** The {@code actions} global: records what rules decide, with the deciding rule's name. */
+  static final class RecordingActions implements Actions {
+    final List<Action> recorded = new ArrayList<>();
+    String currentRule;
+
+    @Override
+    public void declareLost(Device device, String reason) {
+      recorded.add(new Action.DeclareLost(device.getId(), device.getPhi(), reason, currentRule));
+    }
+
+    @Override
+    public void exclude(String service, String deviceId, String reason) {
+      recorded.add(new Action.Exclude(service, deviceId, reason, currentRule));
+    }
+
+    @Override
+    public void alert(String message) {
+      recorded.add(new Action.Alert(message, currentRule));
+    }
+  }
+}

@@ -1,0 +1,19 @@
+package io.fogwise.rules.host;
+
+import java.util.Objects;
+
+/**
+ * One DRL file: its name (as reported in errors) and its text.
+ *
+ * @param fileName e.g. {@code failover.drl}
+ * @param drl the rule text
+ */
+public record RuleSource(String fileName, String drl) {
+  public RuleSource {
+    Objects.requireNonNull(fileName, "fileName");
+    Objects.requireNonNull(drl, "drl");
+    if (!fileName.matches("[A-Za-z0-9_.-]+\\.drl")) {
+      throw new IllegalArgumentException("rule file name must be [A-Za-z0-9_.-]+.drl, got '" + fileName + "'");
+    }
+  }
+}

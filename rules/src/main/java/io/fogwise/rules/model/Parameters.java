@@ -1,0 +1,70 @@
+package io.fogwise.rules.model;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Policy parameters rules read, so the cloud can tune policy without rewriting rules. A key
+ * may be specialised per device class as {@code key@class}; lookups fall back to the plain
+ * key, then to the built-in default.
+ */
+public final class Parameters {
+  /** Built-in defaults. */
+  public static final Map<String, String> DEFAULTS =
+      Map.of(
+          "detect.phiThreshold", "8.0",
+          "failover.exclusionMs", "600000");
+
+  private final Map<String, String> values;
+
+  public Parameters(Map<String, String> values) {
+    Map<String, String> m = new TreeMap<>(DEFAULTS);
+    m.putAll(values);
+    this.values = Map.copyOf(m);
+  }
+
+  /** Only the defaults. */
+  public static Parameters defaults() {
+    return new Parameters(Map.of());
+  }
+
+  /** The numeric value of {@code key} for {@code deviceClass}. */
+  public double number(String key, String deviceClass) {
+    String v = values.get(key + "@" + deviceClass);
+    if (v == null) {
+      v = values.get(key);
+    }
+    if (v == null) {
+      throw new IllegalArgumentException("unknown parameter '" + key + "'");
+    }
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("parameter '" + key + "' is not a number: '" + v + "'", e);
+    }
+  }
+
+  /** The numeric value of {@code key}. */
+  public double number(String key) {
+    return number(key, "");
+  }
+
+  /** A copy with {@code key} set. */
+  public Parameters with(String key, String value) {
+    Objects.requireNonNull(key, "key");
+    Map<String, String> m = new TreeMap<>(values);
+    m.put(key, value);
+    return new Parameters(m);
+  }
+
+  /** All values, defaults included. */
+  public Map<String, String> values() {
+    return values;
+  }
+
+  @Override
+  public String toString() {
+    return "Parameters" + values;
+  }
+}
