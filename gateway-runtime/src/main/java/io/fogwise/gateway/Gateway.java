@@ -1,0 +1,83 @@
+package io.fogwise.gateway;
+
+import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.protocol.MessageRejections;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A running fog gateway: Vert.x, its NATS connection, and the decision core. Start one with
+ * {@link #start(GatewayConfig)}; close it to stop.
+ */
+public final class Gateway implements AutoCloseable {
+  private final Vertx vertx;
+  private final GatewayVerticle verticle;
+  private final MeterRegistry meters;
+  private final MessageRejections rejections;
+
+  private Gateway(Vertx vertx, GatewayVerticle verticle, MeterRegistry meters, MessageRejections rejections) {
+    this.vertx = vertx;
+    this.verticle = verticle;
+    this.meters = meters;
+    this.rejections = rejections;
+  }
+
+  /** Starts a gateway and waits until it is connected and its rules are compiled. */
+  public static Gateway start(GatewayConfig config) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    MeterRegistry meters = new SimpleMeterRegistry();
+    MessageRejections rejections = new MessageRejections("gateway " + config.gatewayId);
+    GatewayVerticle verticle = new GatewayVerticle(config, meters, rejections);
+    try {
+      vertx.deployVerticle(verticle, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      vertx.close();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException("gateway " + config.gatewayId + " failed to start: " + cause.getMessage(), cause);
+    }
+    return new Gateway(vertx, verticle, meters, rejections);
+  }
+
+  /** Runs {@code query} on the decision thread and returns its result (for tests and tools). */
+  public <T> T query(Function<GatewayEngine, T> query) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    verticle.context().runOnContext(v -> {
+      try {
+        f.complete(query.apply(verticle.engine()));
+      } catch (RuntimeException e) {
+        f.completeExceptionally(e);
+      }
+    });
+    try {
+      return f.get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("gateway query failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Rejected inbound messages by kind and reason. */
+  public MessageRejections rejections() {
+    return rejections;
+  }
+
+  public MeterRegistry meters() {
+    return meters;
+  }
+
+  /** Stops the gateway. */
+  @Override
+  public void close() {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // closing anyway; nothing to save
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package io.fogwise.gateway;
+
+import io.fogwise.gateway.reconcile.Reconciler;
+import io.fogwise.protocol.time.Clock;
+import io.fogwise.rules.detect.PhiAccrualDetector;
+import io.fogwise.rules.host.RuleSet;
+import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.model.Parameters;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/** Immutable gateway settings; build with {@link #builder(String, String)}. */
+public final class GatewayConfig {
+  /** How often suspicion, rules and the reconciler run. */
+  public static final Duration DEFAULT_TICK = Duration.ofMillis(25);
+  /** How often the status summary is published. */
+  public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(1);
+  /** How long to wait for an agent's reply to a command. */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  final String gatewayId;
+  final String natsUrl;
+  final Clock clock;
+  final Duration tick;
+  final Duration statusInterval;
+  final Duration commandTimeout;
+  final PhiAccrualDetector.Settings detector;
+  final Reconciler.Settings reconciler;
+  final Parameters parameters;
+  final List<RuleSource> rules;
+
+  private GatewayConfig(Builder b) {
+    this.gatewayId = b.gatewayId;
+    this.natsUrl = b.natsUrl;
+    this.clock = b.clock;
+    this.tick = b.tick;
+    this.statusInterval = b.statusInterval;
+    this.commandTimeout = b.commandTimeout;
+    this.detector = b.detector;
+    this.reconciler = b.reconciler;
+    this.parameters = b.parameters;
+    this.rules = b.rules;
+  }
+
+  public static Builder builder(String gatewayId, String natsUrl) {
+    return new Builder(gatewayId, natsUrl);
+  }
+
+  public String gatewayId() {
+    return gatewayId;
+  }
+
+  public String natsUrl() {
+    return natsUrl;
+  }
+
+  /** Builds a {@link GatewayConfig}. */
+  public static final class Builder {
+    private final String gatewayId;
+    private final String natsUrl;
+    private Clock clock = Clock.system();
+    private Duration tick = DEFAULT_TICK;
+    private Duration statusInterval = DEFAULT_STATUS_INTERVAL;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private PhiAccrualDetector.Settings detector = PhiAccrualDetector.Settings.DEFAULT;
+    private Reconciler.Settings reconciler = Reconciler.Settings.DEFAULT;
+    private Parameters parameters = Parameters.defaults();
+    private List<RuleSource> rules = RuleSet.builtInPacks();
+
+    private Builder(String gatewayId, String natsUrl) {
+      Objects.requireNonNull(gatewayId, "gatewayId");
+      if (!ID.matcher(gatewayId).matches()) {
+        throw new IllegalArgumentException("gateway id must be 1-64 of [A-Za-z0-9_-], got '" + gatewayId + "'");
+      }
+      this.gatewayId = gatewayId;
+      this.natsUrl = Objects.requireNonNull(natsUrl, "natsUrl");
+    }
+
+    public Builder clock(Clock v) { this.clock = Objects.requireNonNull(v); return this; }
+    public Builder tick(Duration v) { this.tick = positive(v, "tick"); return this; }
+    public Builder statusInterval(Duration v) { this.statusInterval = positive(v, "statusInterval"); return this; }
+    public Builder commandTimeout(Duration v) { this.commandTimeout = positive(v, "commandTimeout"); return this; }
+    public Builder detector(PhiAccrualDetector.Settings v) { this.detector = Objects.requireNonNull(v); return this; }
+    public Builder reconciler(Reconciler.Settings v) { this.reconciler = Objects.requireNonNull(v); return this; }
+    public Builder parameters(Parameters v) { this.parameters = Objects.requireNonNull(v); return this; }
+    public Builder rules(List<RuleSource> v) { this.rules = List.copyOf(v); return this; }
+
+    public GatewayConfig build() {
+      return new GatewayConfig(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be > 0, got " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package io.fogwise.gateway;
+
+import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.gateway.metrics.GatewayMetrics;
+import io.fogwise.gateway.orchestrator.ProcessOrchestrator;
+import io.fogwise.protocol.Heartbeat;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.MessageRejections;
+import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceResponse;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.Telemetry;
+import io.fogwise.rules.host.RuleSet;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway as a Vert.x verticle, deployed with the worker threading model: its handlers
+ * run one at a time on a worker thread, so the decision core may fire rules without blocking
+ * an event loop. NATS callbacks decode and validate on the NATS dispatcher thread and hand
+ * valid messages to this verticle's context.
+ */
+final class GatewayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+
+  private final GatewayConfig config;
+  private final MeterRegistry meters;
+  private final MessageRejections rejections;
+  private Connection nats;
+  private GatewayEngine engine;
+  private Context ctx;
+
+  GatewayVerticle(GatewayConfig config, MeterRegistry meters, MessageRejections rejections) {
+    this.config = config;
+    this.meters = meters;
+    this.rejections = rejections;
+  }
+
+  @Override
+  public Future<?> start() {
+    ctx = context;
+    String gw = config.gatewayId;
+    return vertx.executeBlocking(() -> RuleSet.compile("global v0", config.rules))
+        .compose(rules -> vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw))
+            .map(conn -> {
+              nats = conn;
+              GatewayMetrics metrics = GatewayMetrics.micrometer(meters, gw);
+              rejections.onRejection(metrics::rejected);
+              engine = GatewayEngine.builder()
+                  .gatewayId(gw)
+                  .clock(config.clock)
+                  .rules(rules)
+                  .parameters(config.parameters)
+                  .detector(config.detector)
+                  .reconciler(config.reconciler)
+                  .orchestrator(new ProcessOrchestrator(conn, config.commandTimeout))
+                  .decisionThread(task -> ctx.runOnContext(v -> task.run()))
+                  .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
+                  .metrics(metrics)
+                  .build();
+              subscribe();
+              vertx.setPeriodic(config.tick.toMillis(), id -> engine.tick());
+              vertx.setPeriodic(config.statusInterval.toMillis(), id -> publishStatus());
+              LOG.info("gateway {} up: rules {} ({} rules, compiled in {} ms), NATS {}",
+                  gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);
+              publishStatus();
+              return null;
+            }));
+  }
+
+  private void subscribe() {
+    String gw = config.gatewayId;
+    Dispatcher d = nats.createDispatcher();
+    d.subscribe(Subjects.heartbeats(gw), msg -> {
+      long arrival = config.clock.nanos();
+      Heartbeat hb = decode(msg, Heartbeat.class, "heartbeat");
+      if (hb != null) {
+        if (!hb.deviceId().equals(Subjects.lastToken(msg.getSubject()))) {
+          rejections.reject("heartbeat", msg.getSubject(), new RejectedMessageException(
+              io.fogwise.protocol.RejectReason.INVALID_FIELD,
+              "heartbeat deviceId '" + hb.deviceId() + "' does not match its subject"));
+          return;
+        }
+        ctx.runOnContext(v -> engine.onHeartbeat(hb, arrival));
+      }
+    });
+    d.subscribe(Subjects.telemetries(gw), msg -> {
+      Telemetry t = decode(msg, Telemetry.class, "telemetry");
+      if (t != null) {
+        ctx.runOnContext(v -> engine.onTelemetry(t));
+      }
+    });
+    d.subscribe(Subjects.services(gw), msg -> {
+      ServiceRequest req = decode(msg, ServiceRequest.class, "service");
+      if (req == null) {
+        if (msg.getReplyTo() != null) {
+          String why = "unreadable service request; see the gateway log";
+          try {
+            MessageCodec.decode(msg.getData(), ServiceRequest.class);
+          } catch (RejectedMessageException e) {
+            why = e.getMessage();
+          }
+          nats.publish(msg.getReplyTo(), MessageCodec.encode(ServiceResponse.error(null, why)));
+        }
+        return;
+      }
+      ctx.runOnContext(v -> {
+        ServiceResponse resp = engine.handle(req);
+        if (msg.getReplyTo() != null) {
+          nats.publish(msg.getReplyTo(), MessageCodec.encode(resp));
+        }
+      });
+    });
+  }
+
+  private <T> T decode(Message msg, Class<T> type, String kind) {
+    try {
+      return MessageCodec.decode(msg.getData(), type);
+    } catch (RejectedMessageException e) {
+      rejections.reject(kind, msg.getSubject(), e);
+      return null;
+    }
+  }
+
+  private void publishStatus() {
+    try {
+      nats.publish(Subjects.status(config.gatewayId), MessageCodec.encode(engine.status()));
+    } catch (RuntimeException e) {
+      LOG.debug("status not published: {}", e.getMessage());
+    }
+  }
+
+  GatewayEngine engine() {
+    return engine;
+  }
+
+  Context context() {
+    return ctx;
+  }
+
+  @Override
+  public Future<?> stop() {
+    return vertx.executeBlocking(() -> {
+      if (engine != null) {
+        engine.close();
+      }
+      if (nats != null) {
+        nats.close();
+      }
+      return null;
+    });
+  }
+}

@@ -1,0 +1,411 @@
+package io.fogwise.gateway.core;
+
+import io.fogwise.gateway.metrics.GatewayMetrics;
+import io.fogwise.gateway.orchestrator.Orchestrator;
+import io.fogwise.gateway.reconcile.DesiredState;
+import io.fogwise.gateway.reconcile.Placement;
+import io.fogwise.gateway.reconcile.Reconciler;
+import io.fogwise.gateway.reconcile.Step;
+import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.Command;
+import io.fogwise.protocol.CommandReply;
+import io.fogwise.protocol.GatewayStatus;
+import io.fogwise.protocol.Heartbeat;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceResponse;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.protocol.Telemetry;
+import io.fogwise.protocol.time.Clock;
+import io.fogwise.rules.Action;
+import io.fogwise.rules.detect.PhiAccrualDetector;
+import io.fogwise.rules.host.RuleHost;
+import io.fogwise.rules.host.RuleSet;
+import io.fogwise.rules.model.Device;
+import io.fogwise.rules.model.Instance;
+import io.fogwise.rules.model.Parameters;
+import io.fogwise.rules.registry.DeviceRegistry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's decision core: registry, rules and reconciler on one thread and one injected
+ * clock. Inbound messages update the registry; each {@link #tick()} turns time into
+ * suspicion, lets the rules decide, applies their actions to desired state, reconciles, and
+ * hands commands to the orchestrator. Independent of Vert.x and NATS so tests drive it with a
+ * manual clock. Every method must be called on the decision thread; orchestrator replies are
+ * brought back to it through the {@code decisionThread} executor.
+ */
+public final class GatewayEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayEngine.class);
+  private static final int MAX_ROUNDS = 5;
+  private static final int RECENT_EVENTS = 500;
+
+  private final String gatewayId;
+  private final Clock clock;
+  private final DeviceRegistry registry;
+  private final DesiredState desired = new DesiredState();
+  private final Reconciler reconciler;
+  private final Orchestrator orchestrator;
+  private final Executor decisionThread;
+  private final EventSink events;
+  private final GatewayMetrics metrics;
+  private final long startedAtWallMillis;
+  private final AtomicLong eventSeq = new AtomicLong();
+  private final AtomicLong requestSeq = new AtomicLong();
+  private final Deque<AdaptationEvent> recent = new ArrayDeque<>();
+  private final Set<String> dirtyServices = new HashSet<>();
+  private final Map<String, Instance> instanceFacts = new HashMap<>();
+  private final Map<String, String> failedOver = new HashMap<>();
+  private RuleHost rules;
+  private Parameters parameters;
+  private long syncedPlacementVersion = -1;
+  private boolean closed;
+
+  private GatewayEngine(Builder b) {
+    this.gatewayId = b.gatewayId;
+    this.clock = b.clock;
+    this.registry = new DeviceRegistry(b.clock, b.detector);
+    this.reconciler = new Reconciler(b.reconcilerSettings);
+    this.orchestrator = b.orchestrator;
+    this.decisionThread = b.decisionThread;
+    this.events = b.events;
+    this.metrics = b.metrics;
+    this.parameters = b.parameters;
+    this.startedAtWallMillis = b.clock.wallMillis();
+    this.rules = new RuleHost(b.rules, b.clock, b.firingBudget);
+    rules.put("params", parameters);
+    metrics.deviceGauges(this::deviceCounts);
+  }
+
+  /** A builder; the gateway id, clock, rule set and orchestrator are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Takes in a heartbeat that arrived at monotonic {@code arrivalNanos}. */
+  public void onHeartbeat(Heartbeat hb, long arrivalNanos) {
+    DeviceRegistry.Observation obs = registry.onHeartbeat(hb, arrivalNanos);
+    long now = clock.millis();
+    switch (obs) {
+      case JOINED -> {
+        LOG.info("device {} joined ({} {}, labels {})", hb.deviceId(), hb.layer(), hb.deviceClass(), hb.labels());
+        emit(AdaptationEvent.Type.DEVICE_JOINED, hb.deviceId(), null, 0, null,
+            "device " + hb.deviceId() + " joined as " + hb.layer(), Map.of("labels", hb.labels().toString()));
+      }
+      case RETURNED -> {
+        LOG.info("device {} returned after being declared lost", hb.deviceId());
+        emit(AdaptationEvent.Type.DEVICE_RETURNED, hb.deviceId(), null, 0, null,
+            "device " + hb.deviceId() + " is heartbeating again; its stale instances will be fenced", Map.of());
+      }
+      case ALIVE -> { }
+    }
+    for (Placement p : reconciler.observe(hb.deviceId(), hb.instances(), now)) {
+      metrics.reconcileAction("confirmed");
+      String lostFrom = failedOver.remove(p.service());
+      emit(AdaptationEvent.Type.INSTANCE_STARTED, p.deviceId(), p.service(), p.epoch(), null,
+          "instance of " + p.service() + " epoch " + p.epoch() + " running on " + p.deviceId(),
+          lostFrom == null ? Map.of() : Map.of("replaces", lostFrom));
+    }
+  }
+
+  /** Takes in a telemetry reading. */
+  public void onTelemetry(Telemetry t) {
+    registry.onTelemetry(t);
+  }
+
+  /** One decision cycle at the clock's now. */
+  public void tick() {
+    if (closed) {
+      return;
+    }
+    long start = System.nanoTime();
+    long now = clock.millis();
+    registry.refreshSuspicion();
+    dirtyServices.addAll(desired.expireExclusions(now));
+    int firings = 0;
+    for (int round = 0; round < MAX_ROUNDS; round++) {
+      syncFacts(now);
+      RuleHost.Evaluation eval = rules.evaluate();
+      firings += eval.fired();
+      if (eval.budgetExceeded()) {
+        LOG.warn("rule set {} hit its firing budget in one cycle; a rule is probably looping", rules.rules().label());
+        emit(AdaptationEvent.Type.ALERT, null, null, 0, null,
+            "rule set " + rules.rules().label() + " exceeded its firing budget", Map.of());
+      }
+      if (eval.actions().isEmpty()) {
+        break;
+      }
+      eval.actions().forEach(a -> apply(a, now));
+    }
+    List<Step> steps = reconciler.reconcile(desired, registry, now);
+    steps.forEach(s -> execute(s, now));
+    syncFacts(now);
+    metrics.cycle(System.nanoTime() - start, firings);
+  }
+
+  private void apply(Action action, long now) {
+    if (action instanceof Action.DeclareLost lost) {
+      Device d = registry.get(lost.deviceId());
+      if (d != null && registry.markLost(lost.deviceId())) {
+        LOG.info("device {} lost: {} [rule '{}']", lost.deviceId(), lost.reason(), lost.rule());
+        metrics.deviceLost(d.getSilenceMs());
+        emit(AdaptationEvent.Type.DEVICE_LOST, lost.deviceId(), null, 0, lost.rule(), lost.reason(),
+            Map.of("phi", Double.toString(d.getPhi()), "silenceMs", Long.toString(d.getSilenceMs())));
+      }
+    } else if (action instanceof Action.Exclude ex) {
+      long until = now + (long) parameters.number("failover.exclusionMs");
+      if (desired.exclude(ex.service(), ex.deviceId(), until)) {
+        dirtyServices.add(ex.service());
+        LOG.info("service {} excluded from {}: {} [rule '{}']", ex.service(), ex.deviceId(), ex.reason(), ex.rule());
+        failedOver.put(ex.service(), ex.deviceId());
+        emit(AdaptationEvent.Type.DEVICE_EXCLUDED, ex.deviceId(), ex.service(), 0, ex.rule(), ex.reason(), Map.of());
+      }
+    } else if (action instanceof Action.Alert alert) {
+      LOG.warn("alert: {} [rule '{}']", alert.reason(), alert.rule());
+      emit(AdaptationEvent.Type.ALERT, null, null, 0, alert.rule(), alert.reason(), Map.of());
+    }
+  }
+
+  private void execute(Step step, long now) {
+    if (step instanceof Step.Start s) {
+      metrics.reconcileAction("start");
+      if (failedOver.containsKey(s.spec().name())) {
+        metrics.failover(s.spec().name());
+      }
+      LOG.info("starting {} epoch {} on {}", s.spec().name(), s.epoch(), s.deviceId());
+      emit(AdaptationEvent.Type.INSTANCE_STARTING, s.deviceId(), s.spec().name(), s.epoch(), null,
+          "starting " + s.spec().name() + " epoch " + s.epoch() + " on " + s.deviceId(), Map.of());
+      Command cmd = Command.start(nextRequestId(), s.spec().name(), s.spec().kind(), s.epoch(), s.spec().config());
+      orchestrator.send(s.deviceId(), cmd).whenComplete((reply, err) -> decisionThread.execute(() -> {
+        if (closed) {
+          return;
+        }
+        String error = err != null ? err.getMessage() : (reply.ok() ? null : reply.error());
+        if (error != null && reconciler.startRefused(s.spec().name(), s.deviceId(), s.epoch(), clock.millis())) {
+          LOG.warn("start of {} epoch {} on {} failed: {}", s.spec().name(), s.epoch(), s.deviceId(), error);
+          metrics.reconcileAction("start_failed");
+          emit(AdaptationEvent.Type.INSTANCE_START_FAILED, s.deviceId(), s.spec().name(), s.epoch(), null, error, Map.of());
+        }
+      }));
+    } else if (step instanceof Step.Stop s) {
+      metrics.reconcileAction(s.reason() == Step.StopReason.FENCED ? "fence" : "stop");
+      AdaptationEvent.Type type =
+          s.reason() == Step.StopReason.FENCED ? AdaptationEvent.Type.INSTANCE_FENCED : AdaptationEvent.Type.INSTANCE_STOPPED;
+      LOG.info("stopping {} epoch {} on {} ({})", s.service(), s.epoch(), s.deviceId(), s.reason());
+      emit(type, s.deviceId(), s.service(), s.epoch(), null,
+          "stopping " + s.service() + " epoch " + s.epoch() + " on " + s.deviceId() + ": " + s.reason().name().toLowerCase(),
+          Map.of());
+      orchestrator.send(s.deviceId(), Command.stop(nextRequestId(), s.service(), s.epoch()))
+          .whenComplete((reply, err) -> {
+            if (err != null || !reply.ok()) {
+              LOG.debug("stop of {} epoch {} on {}: {}", s.service(), s.epoch(), s.deviceId(),
+                  err != null ? err.getMessage() : reply.error());
+            }
+          });
+    } else if (step instanceof Step.Abandon a) {
+      metrics.reconcileAction("abandon");
+      emit(AdaptationEvent.Type.INSTANCE_ABANDONED, a.placement().deviceId(), a.placement().service(),
+          a.placement().epoch(), null, a.reason(), Map.of());
+    } else if (step instanceof Step.StartFailed f) {
+      metrics.reconcileAction("start_failed");
+      emit(AdaptationEvent.Type.INSTANCE_START_FAILED, f.placement().deviceId(), f.placement().service(),
+          f.placement().epoch(), null, f.reason(), Map.of());
+    } else if (step instanceof Step.Started) {
+      // confirmations are reported from onHeartbeat
+    }
+  }
+
+  private void syncFacts(long now) {
+    for (Device d : registry.drainChanged()) {
+      rules.putDevice(d);
+    }
+    if (reconciler.version() != syncedPlacementVersion) {
+      syncedPlacementVersion = reconciler.version();
+      Map<String, Instance> current = new HashMap<>();
+      Map<String, Integer> perDevice = new HashMap<>();
+      for (Placement p : reconciler.placements()) {
+        Instance.InstanceState st = p.state() == Placement.State.RUNNING
+            ? Instance.InstanceState.RUNNING : Instance.InstanceState.STARTING;
+        current.put(p.key(), new Instance(p.service(), p.deviceId(), p.epoch(), st));
+        perDevice.merge(p.deviceId(), 1, Integer::sum);
+      }
+      for (String key : new ArrayList<>(instanceFacts.keySet())) {
+        if (!current.containsKey(key)) {
+          rules.remove("instance:" + key);
+          instanceFacts.remove(key);
+        }
+      }
+      current.forEach((key, inst) -> {
+        if (!inst.equals(instanceFacts.get(key))) {
+          rules.put("instance:" + key, inst);
+          instanceFacts.put(key, inst);
+        }
+      });
+      for (Device d : registry.all()) {
+        registry.setInstanceCount(d.getId(), perDevice.getOrDefault(d.getId(), 0));
+      }
+      for (Device d : registry.drainChanged()) {
+        rules.putDevice(d);
+      }
+    }
+    for (String name : dirtyServices) {
+      Object fact = desired.fact(name, now);
+      if (fact == null) {
+        rules.remove("service:" + name);
+      } else {
+        rules.put("service:" + name, fact);
+      }
+    }
+    dirtyServices.clear();
+  }
+
+  /** Handles an operator's service request. */
+  public ServiceResponse handle(ServiceRequest req) {
+    switch (req.op()) {
+      case APPLY -> {
+        ServiceSpec spec = req.spec();
+        desired.apply(spec);
+        dirtyServices.add(spec.name());
+        LOG.info("service {} applied: {} x{} placement {}", spec.name(), spec.kind(), spec.replicas(), spec.placement());
+        emit(AdaptationEvent.Type.SERVICE_APPLIED, null, spec.name(), 0, null,
+            "service " + spec.name() + " applied (" + spec.replicas() + " replicas)", Map.of());
+        return ServiceResponse.ok(List.of(spec));
+      }
+      case DELETE -> {
+        ServiceSpec spec = desired.spec(req.name());
+        if (spec == null || !desired.delete(req.name())) {
+          return ServiceResponse.error("name", "no service named '" + req.name() + "'");
+        }
+        dirtyServices.add(req.name());
+        emit(AdaptationEvent.Type.SERVICE_DELETED, null, req.name(), 0, null, "service " + req.name() + " deleted", Map.of());
+        return ServiceResponse.ok(List.of(spec));
+      }
+      case GET -> {
+        ServiceSpec spec = desired.spec(req.name());
+        return spec == null
+            ? ServiceResponse.error("name", "no service named '" + req.name() + "'")
+            : ServiceResponse.ok(List.of(spec));
+      }
+      case LIST -> {
+        return ServiceResponse.ok(List.copyOf(desired.specs()));
+      }
+      default -> throw new IllegalStateException("unhandled op " + req.op());
+    }
+  }
+
+  /** The periodic status summary. */
+  public GatewayStatus status() {
+    return new GatewayStatus(gatewayId, clock.wallMillis(), startedAtWallMillis, deviceCounts(),
+        desired.specs().size(), reconciler.placements().size(), rules.rules().label());
+  }
+
+  private Map<String, Integer> deviceCounts() {
+    Map<String, Integer> m = new TreeMap<>();
+    registry.countsByState().forEach((k, v) -> m.put(k.name(), v));
+    return m;
+  }
+
+  private void emit(AdaptationEvent.Type type, String deviceId, String service, long epoch, String rule, String reason,
+      Map<String, String> details) {
+    AdaptationEvent e = new AdaptationEvent(gatewayId, eventSeq.incrementAndGet(), clock.wallMillis(), type, deviceId,
+        service, epoch, rule, reason, details);
+    recent.addLast(e);
+    if (recent.size() > RECENT_EVENTS) {
+      recent.removeFirst();
+    }
+    try {
+      events.publish(e);
+    } catch (RuntimeException ex) {
+      LOG.warn("could not publish event {}: {}", type, ex.getMessage());
+    }
+  }
+
+  private String nextRequestId() {
+    return gatewayId + "-" + requestSeq.incrementAndGet();
+  }
+
+  public String gatewayId() {
+    return gatewayId;
+  }
+
+  public DeviceRegistry registry() {
+    return registry;
+  }
+
+  public List<Placement> placements() {
+    return List.copyOf(reconciler.placements());
+  }
+
+  public List<AdaptationEvent> recentEvents() {
+    return List.copyOf(recent);
+  }
+
+  public Parameters parameters() {
+    return parameters;
+  }
+
+  /** Device id → placements, for the HTTP API and tests. */
+  public Map<String, List<Placement>> placementsByDevice() {
+    Map<String, List<Placement>> m = new LinkedHashMap<>();
+    for (Placement p : reconciler.placements()) {
+      m.computeIfAbsent(p.deviceId(), k -> new ArrayList<>()).add(p);
+    }
+    return m;
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      rules.close();
+    }
+  }
+
+  /** Builds an engine. */
+  public static final class Builder {
+    private String gatewayId;
+    private Clock clock = Clock.system();
+    private RuleSet rules;
+    private Orchestrator orchestrator;
+    private Executor decisionThread = Runnable::run;
+    private EventSink events = e -> {};
+    private GatewayMetrics metrics = GatewayMetrics.noop();
+    private Parameters parameters = Parameters.defaults();
+    private PhiAccrualDetector.Settings detector = PhiAccrualDetector.Settings.DEFAULT;
+    private Reconciler.Settings reconcilerSettings = Reconciler.Settings.DEFAULT;
+    private int firingBudget = RuleHost.DEFAULT_FIRING_BUDGET;
+
+    public Builder gatewayId(String v) { this.gatewayId = v; return this; }
+    public Builder clock(Clock v) { this.clock = v; return this; }
+    public Builder rules(RuleSet v) { this.rules = v; return this; }
+    public Builder orchestrator(Orchestrator v) { this.orchestrator = v; return this; }
+    /** Where orchestrator replies are handed back to; defaults to the calling thread. */
+    public Builder decisionThread(Executor v) { this.decisionThread = v; return this; }
+    public Builder events(EventSink v) { this.events = v; return this; }
+    public Builder metrics(GatewayMetrics v) { this.metrics = v; return this; }
+    public Builder parameters(Parameters v) { this.parameters = v; return this; }
+    public Builder detector(PhiAccrualDetector.Settings v) { this.detector = v; return this; }
+    public Builder reconciler(Reconciler.Settings v) { this.reconcilerSettings = v; return this; }
+    public Builder firingBudget(int v) { this.firingBudget = v; return this; }
+
+    public GatewayEngine build() {
+      Objects.requireNonNull(gatewayId, "gatewayId");
+      Objects.requireNonNull(rules, "rules");
+      Objects.requireNonNull(orchestrator, "orchestrator");
+      return new GatewayEngine(this);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package io.fogwise.gateway.metrics;
+
+import io.fogwise.protocol.RejectReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+final class MicrometerGatewayMetrics implements GatewayMetrics {
+  private final MeterRegistry registry;
+  private final String gatewayId;
+  private final Counter detections;
+  private final Timer detectionSilence;
+  private final Timer cycle;
+
+  MicrometerGatewayMetrics(MeterRegistry registry, String gatewayId) {
+    this.registry = registry;
+    this.gatewayId = gatewayId;
+    this.detections = Counter.builder("fogwise_detections").description("devices declared lost")
+        .tag("gateway", gatewayId).register(registry);
+    this.detectionSilence = Timer.builder("fogwise_detection_silence").description("silence before a device was declared lost")
+        .tag("gateway", gatewayId).register(registry);
+    this.cycle = Timer.builder("fogwise_decision_cycle").description("one suspicion + rules + reconcile cycle")
+        .tag("gateway", gatewayId).register(registry);
+  }
+
+  @Override
+  public void rejected(String kind, RejectReason reason) {
+    Counter.builder("fogwise_rejected_messages").tag("gateway", gatewayId).tag("subject", kind)
+        .tag("reason", reason.tag()).register(registry).increment();
+  }
+
+  @Override
+  public void deviceLost(long silenceMillis) {
+    detections.increment();
+    detectionSilence.record(silenceMillis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void reconcileAction(String type) {
+    Counter.builder("fogwise_reconcile_actions").tag("gateway", gatewayId).tag("action", type)
+        .register(registry).increment();
+  }
+
+  @Override
+  public void failover(String service) {
+    Counter.builder("fogwise_failovers").tag("gateway", gatewayId).register(registry).increment();
+  }
+
+  @Override
+  public void cycle(long nanos, int firings) {
+    cycle.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void deviceGauges(Supplier<Map<String, Integer>> counts) {
+    for (String state : counts.get().keySet()) {
+      Gauge.builder("fogwise_devices", () -> counts.get().getOrDefault(state, 0))
+          .tag("gateway", gatewayId).tag("state", state).register(registry);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package io.fogwise.gateway.orchestrator;
+
+import io.fogwise.protocol.Command;
+import io.fogwise.protocol.CommandReply;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.Subjects;
+import io.nats.client.Connection;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The {@code process} orchestrator: edge agents host services in their own JVM and take
+ * commands by NATS request/reply on {@code fw.cmd.<deviceId>}.
+ */
+public final class ProcessOrchestrator implements Orchestrator {
+  private final Connection nats;
+  private final Duration timeout;
+
+  public ProcessOrchestrator(Connection nats, Duration timeout) {
+    this.nats = Objects.requireNonNull(nats, "nats");
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
+  }
+
+  @Override
+  public CompletionStage<CommandReply> send(String deviceId, Command command) {
+    CompletableFuture<CommandReply> out = new CompletableFuture<>();
+    nats.requestWithTimeout(Subjects.command(deviceId), MessageCodec.encode(command), timeout)
+        .whenComplete((msg, err) -> {
+          if (err != null) {
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            out.completeExceptionally(new IllegalStateException(
+                "no reply from " + deviceId + " to " + command.action() + " " + command.service()
+                    + " within " + timeout.toMillis() + " ms (" + cause.getClass().getSimpleName() + ")", cause));
+            return;
+          }
+          try {
+            out.complete(MessageCodec.decode(msg.getData(), CommandReply.class));
+          } catch (RejectedMessageException e) {
+            out.completeExceptionally(new IllegalStateException("unreadable reply from " + deviceId + ": " + e.getMessage()));
+          }
+        });
+    return out;
+  }
+
+  @Override
+  public String name() {
+    return "process";
+  }
+}

@@ -1,0 +1,271 @@
+package io.fogwise.gateway.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.gateway.orchestrator.Orchestrator;
+import io.fogwise.gateway.reconcile.Placement;
+import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.Command;
+import io.fogwise.protocol.CommandReply;
+import io.fogwise.protocol.Heartbeat;
+import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.protocol.time.ManualClock;
+import io.fogwise.rules.host.RuleSet;
+import io.fogwise.rules.model.DeviceState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decision core on a manual clock with a simulated fleet: devices "run" what they were
+ * told to, heartbeat every 200 ms unless killed, and the test advances time in 25 ms ticks.
+ * No sleeps, no threads.
+ */
+class GatewayEngineTest {
+  private static RuleSet packs;
+
+  private final ManualClock clock = new ManualClock();
+  private final List<AdaptationEvent> events = new ArrayList<>();
+  private final FakeFleet fleet = new FakeFleet();
+  private GatewayEngine engine;
+
+  @BeforeAll
+  static void compile() throws Exception {
+    packs = RuleSet.compile("global v0", RuleSet.builtInPacks());
+  }
+
+  @BeforeEach
+  void setUp() {
+    engine = GatewayEngine.builder().gatewayId("gw").clock(clock).rules(packs).orchestrator(fleet)
+        .events(events::add).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    engine.close();
+  }
+
+  /** Runs the world for {@code millis}: heartbeats every 200 ms from live devices, a tick every 25 ms. */
+  private void run(long millis) {
+    for (long t = 0; t < millis; t += 25) {
+      if (clock.millis() % 200 == 0) {
+        fleet.devices.values().stream().filter(d -> d.alive).forEach(d -> engine.onHeartbeat(d.heartbeat(), clock.nanos()));
+      }
+      engine.tick();
+      clock.advanceMillis(25);
+    }
+  }
+
+  private void apply(ServiceSpec spec) {
+    assertTrue(engine.handle(ServiceRequest.apply(spec)).ok());
+  }
+
+  private List<AdaptationEvent> eventsOf(AdaptationEvent.Type type) {
+    return events.stream().filter(e -> e.type() == type).collect(Collectors.toList());
+  }
+
+  private String hostOf(String service) {
+    List<Placement> ps = engine.placements().stream().filter(p -> p.service().equals(service)).toList();
+    assertEquals(1, ps.size(), ps.toString());
+    return ps.get(0).deviceId();
+  }
+
+  private static final ServiceSpec PUBLISHER = ServiceSpec.of("publisher", "publisher",
+      new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")), Map.of("rateHz", "100"));
+
+  @Test
+  void aLostDevicesServiceIsRestartedElsewhereWithANewEpochWithinOneSecond() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("c1", Layer.CLOUD, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(500);
+    String first = hostOf("publisher");
+    assertTrue(first.startsWith("e"), "placed at the edge: " + first);
+    assertEquals(1, eventsOf(AdaptationEvent.Type.INSTANCE_STARTED).size());
+
+    long killedAtWall = clock.wallMillis();
+    fleet.devices.get(first).alive = false;
+    run(1500);
+
+    List<AdaptationEvent> lost = eventsOf(AdaptationEvent.Type.DEVICE_LOST);
+    assertEquals(1, lost.size(), events.toString());
+    assertEquals(first, lost.get(0).deviceId());
+    long detectMs = lost.get(0).atMillis() - killedAtWall;
+    assertTrue(detectMs <= 1000, "detected " + detectMs + " ms after the kill");
+    String second = hostOf("publisher");
+    assertFalse(second.equals(first));
+    assertEquals("e", second.substring(0, 1), "still at the edge, not on the cloud device");
+    Placement p = engine.placements().get(0);
+    assertEquals(2, p.epoch());
+    assertEquals(Placement.State.RUNNING, p.state());
+    assertEquals(DeviceState.LOST, engine.registry().get(first).getState());
+  }
+
+  @Test
+  void aReturningDeviceHasItsStaleInstanceFenced() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(400);
+    String first = hostOf("publisher");
+    fleet.devices.get(first).alive = false;
+    run(1500);
+    String second = hostOf("publisher");
+    fleet.devices.get(first).alive = true;
+    run(400);
+    assertEquals(1, eventsOf(AdaptationEvent.Type.DEVICE_RETURNED).size());
+    List<AdaptationEvent> fenced = eventsOf(AdaptationEvent.Type.INSTANCE_FENCED);
+    assertEquals(1, fenced.size(), events.toString());
+    assertEquals(first, fenced.get(0).deviceId());
+    assertEquals(1, fenced.get(0).epoch());
+    assertTrue(fleet.devices.get(first).running.isEmpty(), "stale instance stopped");
+    assertEquals(second, hostOf("publisher"), "no move back");
+  }
+
+  @Test
+  void anUnconfirmedStartIsGivenUpAndPlacedElsewhere() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    fleet.devices.get("e1").ignoresStarts = true;
+    run(400);
+    apply(PUBLISHER);
+    run(6000);
+    assertEquals(1, eventsOf(AdaptationEvent.Type.INSTANCE_START_FAILED).size(), events.toString());
+    assertEquals("e2", hostOf("publisher"));
+  }
+
+  @Test
+  void aRefusedStartAvoidsThatDevice() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    fleet.devices.get("e1").refusesStarts = true;
+    run(400);
+    apply(PUBLISHER);
+    run(500);
+    assertEquals("e2", hostOf("publisher"));
+    assertEquals(1, eventsOf(AdaptationEvent.Type.INSTANCE_START_FAILED).size());
+  }
+
+  @Test
+  void replicasGoToDistinctLeastLoadedDevicesAndScaleDown() {
+    fleet.add("e1", Layer.EDGE, Map.of());
+    fleet.add("e2", Layer.EDGE, Map.of());
+    fleet.add("e3", Layer.EDGE, Map.of());
+    run(400);
+    apply(ServiceSpec.of("other", "subscriber", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    run(200);
+    String busy = hostOf("other");
+    apply(ServiceSpec.of("sub", "subscriber", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()).withReplicas(2));
+    run(500);
+    List<String> hosts = engine.placements().stream().filter(p -> p.service().equals("sub"))
+        .map(Placement::deviceId).sorted().toList();
+    assertEquals(2, hosts.size());
+    assertFalse(hosts.contains(busy), "least-loaded devices chosen: " + hosts + " busy " + busy);
+    apply(ServiceSpec.of("sub", "subscriber", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()).withReplicas(1));
+    run(500);
+    assertEquals(1, engine.placements().stream().filter(p -> p.service().equals("sub")).count());
+    assertEquals(2, fleet.devices.values().stream().mapToLong(d -> d.running.size()).sum());
+  }
+
+  @Test
+  void noEligibleDeviceMeansNoStartAndNoCrash() {
+    fleet.add("c1", Layer.CLOUD, Map.of());
+    run(400);
+    apply(PUBLISHER);
+    run(500);
+    assertTrue(engine.placements().isEmpty());
+    fleet.add("e9", Layer.EDGE, Map.of("pub", "true"));
+    run(500);
+    assertEquals("e9", hostOf("publisher"));
+  }
+
+  @Test
+  void deletingAServiceStopsItsInstances() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(400);
+    assertTrue(engine.handle(ServiceRequest.delete("publisher")).ok());
+    run(400);
+    assertTrue(engine.placements().isEmpty());
+    assertTrue(fleet.devices.get("e1").running.isEmpty());
+    assertFalse(engine.handle(ServiceRequest.delete("publisher")).ok(), "unknown service");
+  }
+
+  /** Devices that do what they are told, synchronously, and heartbeat when asked. */
+  private final class FakeFleet implements Orchestrator {
+    final Map<String, FakeDevice> devices = new HashMap<>();
+
+    void add(String id, Layer layer, Map<String, String> labels) {
+      devices.put(id, new FakeDevice(id, layer, labels));
+    }
+
+    @Override
+    public CompletionStage<CommandReply> send(String deviceId, Command c) {
+      FakeDevice d = devices.get(deviceId);
+      if (d == null || !d.alive) {
+        return CompletableFuture.failedFuture(new IllegalStateException("no reply from " + deviceId));
+      }
+      if (c.action() == Command.Action.START) {
+        if (d.refusesStarts) {
+          return CompletableFuture.completedFuture(CommandReply.error(c.requestId(), deviceId, "refused"));
+        }
+        if (!d.ignoresStarts) {
+          d.running.put(c.service(), c.epoch());
+        }
+      } else {
+        Long epoch = d.running.get(c.service());
+        if (epoch == null || epoch != c.epoch()) {
+          return CompletableFuture.completedFuture(CommandReply.error(c.requestId(), deviceId, "no instance"));
+        }
+        d.running.remove(c.service());
+      }
+      return CompletableFuture.completedFuture(CommandReply.ok(c.requestId(), deviceId));
+    }
+
+    @Override
+    public String name() {
+      return "fake";
+    }
+  }
+
+  private final class FakeDevice {
+    final String id;
+    final Layer layer;
+    final Map<String, String> labels;
+    final Map<String, Long> running = new HashMap<>();
+    boolean alive = true;
+    boolean ignoresStarts;
+    boolean refusesStarts;
+    long seq;
+
+    FakeDevice(String id, Layer layer, Map<String, String> labels) {
+      this.id = id;
+      this.layer = layer;
+      this.labels = labels;
+    }
+
+    Heartbeat heartbeat() {
+      List<InstanceReport> reports = new ArrayList<>();
+      running.forEach((svc, epoch) -> reports.add(
+          new InstanceReport(svc, "publisher", epoch, InstanceReport.InstanceState.RUNNING, 0)));
+      return new Heartbeat(id, "gw", seq++, clock.wallMillis(), 200, layer, null, labels, reports);
+    }
+  }
+}
