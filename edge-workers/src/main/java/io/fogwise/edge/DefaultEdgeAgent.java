@@ -1,0 +1,423 @@
+package io.fogwise.edge;
+
+import io.fogwise.protocol.Command;
+import io.fogwise.protocol.CommandReply;
+import io.fogwise.protocol.Heartbeat;
+import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.MessageRejections;
+import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.Telemetry;
+import io.fogwise.protocol.time.Clock;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The {@link EdgeAgent} implementation. */
+final class DefaultEdgeAgent implements EdgeAgent {
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultEdgeAgent.class);
+
+  static final Duration RECONNECT_WAIT = Duration.ofMillis(250);
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /** A failing periodic publish is logged at most this often. */
+  private static final long PUBLISH_WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private final AgentConfig config;
+  private final String deviceId;
+  private final Clock clock;
+  private final Connection nc;
+  private final Backoff backoff;
+  private final MessageRejections rejections;
+  private final Map<String, HostedInstance> hosted = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService heartbeats;
+  private final ScheduledExecutorService telemetry;
+  private final ExecutorService control;
+  private final ProcessProbe probe = new ProcessProbe();
+  private final String heartbeatSubject;
+  private final String telemetrySubject;
+  private final AtomicLong heartbeatSeq = new AtomicLong();
+  private final AtomicLong lastPublishWarn = new AtomicLong(System.nanoTime() - PUBLISH_WARN_INTERVAL_NANOS);
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Dispatcher dispatcher;
+
+  private DefaultEdgeAgent(AgentConfig config, Connection nc) {
+    this.config = config;
+    this.deviceId = config.deviceId();
+    this.clock = config.clock();
+    this.nc = nc;
+    this.backoff = new Backoff(config.restartBackoffBase(), config.restartBackoffMax());
+    this.rejections = new MessageRejections("agent " + deviceId);
+    this.heartbeatSubject = Subjects.heartbeat(config.gatewayId(), deviceId);
+    this.telemetrySubject = Subjects.telemetry(config.gatewayId(), deviceId);
+    this.heartbeats = Executors.newSingleThreadScheduledExecutor(daemon("fw-agent-" + deviceId + "-heartbeat", Thread.MAX_PRIORITY));
+    this.telemetry = Executors.newSingleThreadScheduledExecutor(daemon("fw-agent-" + deviceId + "-telemetry", Thread.NORM_PRIORITY));
+    this.control = Executors.newSingleThreadExecutor(daemon("fw-agent-" + deviceId + "-control", Thread.NORM_PRIORITY));
+  }
+
+  static EdgeAgent start(AgentConfig config) {
+    java.util.Objects.requireNonNull(config, "config");
+    NatsListeners listeners = new NatsListeners(config.deviceId());
+    Options options =
+        new Options.Builder()
+            .server(config.natsUrl())
+            .connectionName(config.deviceId())
+            .connectionTimeout(CONNECT_TIMEOUT)
+            .reconnectWait(RECONNECT_WAIT)
+            .maxReconnects(-1)
+            .errorListener(listeners)
+            .connectionListener(listeners)
+            .build();
+    Connection nc;
+    try {
+      nc = Nats.connect(options);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "device " + config.deviceId() + ": cannot connect to NATS at " + config.natsUrl()
+              + " (" + e.getMessage() + "); is nats-server running there?", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("device " + config.deviceId() + ": interrupted while connecting to NATS", e);
+    }
+    DefaultEdgeAgent agent = new DefaultEdgeAgent(config, nc);
+    agent.begin();
+    return agent;
+  }
+
+  private void begin() {
+    Dispatcher d = nc.createDispatcher(this::onCommand);
+    d.subscribe(Subjects.command(deviceId));
+    dispatcher = d;
+    try {
+      // the subscription is asynchronous: once flushed, the server routes commands to us, so
+      // a command sent after start() returns cannot meet "no responders"
+      nc.flush(CONNECT_TIMEOUT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn("device {}: command subscription not confirmed by the server: {}", deviceId, e.toString());
+    }
+    long hbMillis = config.heartbeatInterval().toMillis();
+    heartbeats.scheduleAtFixedRate(this::sendHeartbeat, 0, hbMillis, TimeUnit.MILLISECONDS);
+    long tmMillis = config.telemetryInterval().toMillis();
+    telemetry.scheduleAtFixedRate(this::sendTelemetry, 0, tmMillis, TimeUnit.MILLISECONDS);
+    LOG.info(
+        "agent {} started: gateway {}, layer {}, class {}, labels {}, heartbeat every {} ms, kinds {}",
+        deviceId,
+        config.gatewayId(),
+        config.layer(),
+        config.deviceClass(),
+        config.labels(),
+        hbMillis,
+        config.services().keySet());
+  }
+
+  @Override
+  public String deviceId() {
+    return deviceId;
+  }
+
+  @Override
+  public List<InstanceReport> instances() {
+    List<InstanceReport> list = new ArrayList<>(hosted.size());
+    for (HostedInstance i : hosted.values()) {
+      list.add(i.report());
+    }
+    list.sort(Comparator.comparing(InstanceReport::service));
+    return list;
+  }
+
+  @Override
+  public Optional<HostedService> service(String service) {
+    HostedInstance i = hosted.get(service);
+    return i == null ? Optional.empty() : Optional.of(i.hostedService());
+  }
+
+  @Override
+  public MessageRejections rejections() {
+    return rejections;
+  }
+
+  // ---- commands -------------------------------------------------------------------------
+
+  /** On the NATS dispatcher: hand over to the control thread, never block here. */
+  private void onCommand(Message msg) {
+    try {
+      control.execute(() -> handleCommand(msg));
+    } catch (RejectedExecutionException e) {
+      reply(msg, CommandReply.error(null, deviceId, "device " + deviceId + " is shutting down"));
+    }
+  }
+
+  private void handleCommand(Message msg) {
+    CommandReply reply;
+    try {
+      Command command = MessageCodec.decode(msg.getData(), Command.class);
+      reply = execute(command);
+    } catch (RejectedMessageException e) {
+      rejections.reject("command", msg.getSubject(), e);
+      reply = CommandReply.error(null, deviceId, e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("device {}: command failed unexpectedly", deviceId, e);
+      reply = CommandReply.error(null, deviceId, "internal error on device " + deviceId + ": " + e);
+    }
+    reply(msg, reply);
+  }
+
+  private void reply(Message msg, CommandReply reply) {
+    String replyTo = msg.getReplyTo();
+    if (replyTo == null || replyTo.isEmpty()) {
+      LOG.debug("device {}: command without reply subject; reply dropped: {}", deviceId, reply);
+      return;
+    }
+    try {
+      nc.publish(replyTo, MessageCodec.encode(reply));
+    } catch (RuntimeException e) {
+      LOG.warn("device {}: cannot send command reply to {}: {}", deviceId, replyTo, e.toString());
+    }
+  }
+
+  /** On the control thread, one command at a time. */
+  private CommandReply execute(Command c) {
+    if (closed.get()) {
+      return CommandReply.error(c.requestId(), deviceId, "device " + deviceId + " is shutting down");
+    }
+    switch (c.action()) {
+      case START:
+        return startInstance(c);
+      case STOP:
+        return stopInstance(c);
+      default:
+        return CommandReply.error(c.requestId(), deviceId, "unknown action " + c.action());
+    }
+  }
+
+  private CommandReply startInstance(Command c) {
+    ServiceFactory factory = config.services().get(c.kind());
+    if (factory == null) {
+      LOG.info(
+          "device {}: refused START of service '{}' epoch {}: unknown kind '{}'", deviceId, c.service(), c.epoch(), c.kind());
+      return CommandReply.error(
+          c.requestId(),
+          deviceId,
+          "unknown service kind '" + c.kind() + "' on device " + deviceId + " (known: "
+              + String.join(", ", config.services().keySet()) + ")");
+    }
+    HostedInstance existing = hosted.get(c.service());
+    if (existing != null && existing.epoch() == c.epoch()) {
+      if (existing.kind().equals(c.kind())) {
+        LOG.debug("device {}: {} already runs; START is a no-op", deviceId, existing);
+        return CommandReply.ok(c.requestId(), deviceId);
+      }
+      return CommandReply.error(
+          c.requestId(),
+          deviceId,
+          "service '" + c.service() + "' epoch " + c.epoch() + " already runs on device " + deviceId + " as kind '"
+              + existing.kind() + "', not '" + c.kind() + "'");
+    }
+    InstanceContext ctx = new InstanceContext(c.service(), c.kind(), c.epoch(), c.config(), deviceId, nc, clock);
+    HostedService service;
+    try {
+      service = java.util.Objects.requireNonNull(factory.create(ctx), "factory of kind '" + c.kind() + "' returned null");
+    } catch (RuntimeException e) {
+      LOG.info("device {}: cannot start {}: {}", deviceId, ctx, e.getMessage());
+      return CommandReply.error(
+          c.requestId(), deviceId, "cannot start service '" + c.service() + "' epoch " + c.epoch() + " on device "
+              + deviceId + ": " + e.getMessage());
+    }
+    if (existing != null) {
+      LOG.info("device {}: replacing {} by epoch {}", deviceId, existing, c.epoch());
+      hosted.remove(c.service(), existing);
+      existing.stop();
+    }
+    HostedInstance instance = new HostedInstance(ctx, service, backoff);
+    hosted.put(c.service(), instance);
+    instance.start();
+    LOG.info("device {}: started {} (request {})", deviceId, ctx, c.requestId());
+    return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  private CommandReply stopInstance(Command c) {
+    HostedInstance existing = hosted.get(c.service());
+    if (existing == null || existing.epoch() != c.epoch()) {
+      String hosts = existing == null ? "" : " (it hosts epoch " + existing.epoch() + ")";
+      LOG.info("device {}: refused STOP of service '{}' epoch {}: not hosted{}", deviceId, c.service(), c.epoch(), hosts);
+      return CommandReply.error(
+          c.requestId(),
+          deviceId,
+          "no instance of service '" + c.service() + "' epoch " + c.epoch() + " on device " + deviceId + hosts);
+    }
+    hosted.remove(c.service(), existing);
+    existing.stop();
+    LOG.info("device {}: stopped {} (request {})", deviceId, existing, c.requestId());
+    return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  // ---- heartbeats and telemetry ---------------------------------------------------------
+
+  private void sendHeartbeat() {
+    try {
+      if (nc.getStatus() != Connection.Status.CONNECTED) {
+        // do not queue heartbeats in the reconnect buffer: late heartbeats would lie about liveness
+        return;
+      }
+      Heartbeat hb =
+          new Heartbeat(
+              deviceId,
+              config.gatewayId(),
+              heartbeatSeq.getAndIncrement(),
+              clock.wallMillis(),
+              (int) config.heartbeatInterval().toMillis(),
+              config.layer(),
+              config.deviceClass(),
+              config.labels(),
+              instances());
+      nc.publish(heartbeatSubject, MessageCodec.encode(hb));
+    } catch (RuntimeException e) {
+      // a scheduled task that throws is never run again: heartbeats must survive any failure
+      warnPublishFailure("heartbeat", e);
+    }
+  }
+
+  private void sendTelemetry() {
+    try {
+      if (nc.getStatus() != Connection.Status.CONNECTED) {
+        return;
+      }
+      SensorSource sensors = config.sensors();
+      MemoryUsage heap = probe.heap();
+      long max = heap.getMax() >= 0 ? heap.getMax() : heap.getCommitted();
+      Telemetry t =
+          new Telemetry(
+              deviceId,
+              config.gatewayId(),
+              clock.wallMillis(),
+              probe.processCpuLoad(),
+              Math.max(0, heap.getUsed()),
+              Math.max(0, max),
+              clamp(sensors.batteryPct(), 0, 100),
+              clamp(sensors.temperatureC(), -100, 300),
+              Map.of());
+      nc.publish(telemetrySubject, MessageCodec.encode(t));
+    } catch (RuntimeException e) {
+      warnPublishFailure("telemetry", e);
+    }
+  }
+
+  private static Double clamp(OptionalDouble v, double min, double max) {
+    if (v == null || v.isEmpty() || Double.isNaN(v.getAsDouble())) {
+      return null;
+    }
+    return Math.max(min, Math.min(max, v.getAsDouble()));
+  }
+
+  private void warnPublishFailure(String what, RuntimeException e) {
+    long now = System.nanoTime();
+    long last = lastPublishWarn.get();
+    if (now - last >= PUBLISH_WARN_INTERVAL_NANOS && lastPublishWarn.compareAndSet(last, now)) {
+      LOG.warn("device {}: cannot publish {}: {}", deviceId, what, e.toString());
+    } else {
+      LOG.debug("device {}: cannot publish {}", deviceId, what, e);
+    }
+  }
+
+  // ---- shutdown -------------------------------------------------------------------------
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    heartbeats.shutdownNow();
+    telemetry.shutdownNow();
+    Dispatcher d = dispatcher;
+    if (d != null) {
+      try {
+        nc.closeDispatcher(d);
+      } catch (RuntimeException e) {
+        LOG.debug("device {}: closing the command dispatcher: {}", deviceId, e.toString());
+      }
+    }
+    control.shutdown();
+    try {
+      if (!control.awaitTermination(HostedInstance.STOP_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS)) {
+        control.shutdownNow();
+      }
+      heartbeats.awaitTermination(1, TimeUnit.SECONDS);
+      telemetry.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    List<HostedInstance> instances = new ArrayList<>(hosted.values());
+    hosted.clear();
+    for (HostedInstance i : instances) {
+      i.stop();
+    }
+    try {
+      if (nc.getStatus() == Connection.Status.CONNECTED) {
+        nc.flush(Duration.ofSeconds(1));
+      }
+    } catch (Exception e) {
+      LOG.debug("device {}: final flush failed: {}", deviceId, e.toString());
+    }
+    try {
+      nc.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    LOG.info("agent {} stopped ({} service instance(s) stopped)", deviceId, instances.size());
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name, int priority) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      t.setPriority(priority);
+      return t;
+    };
+  }
+
+  /** Reads this process's CPU load and heap. */
+  static final class ProcessProbe {
+    private final java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    private final java.lang.management.MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+
+    /** Process CPU load as a share of the whole machine, 0..1; 0 if unavailable. */
+    double processCpuLoad() {
+      if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+        double load = sun.getProcessCpuLoad();
+        if (Double.isNaN(load) || load < 0) {
+          return 0;
+        }
+        return Math.min(1, load);
+      }
+      return 0;
+    }
+
+    MemoryUsage heap() {
+      return memory.getHeapMemoryUsage();
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package io.fogwise.edge;
+
+import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.InstanceReport.InstanceState;
+import io.fogwise.protocol.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One hosted service instance and the thread that runs it, restarting it with back-off after
+ * each crash until it is stopped.
+ */
+final class HostedInstance {
+  private static final Logger LOG = LoggerFactory.getLogger(HostedInstance.class);
+
+  /** How long a stop waits for run() to return by itself before interrupting its thread. */
+  static final Duration STOP_GRACE = Duration.ofMillis(500);
+  /** How long a stop waits in total before abandoning the thread. */
+  static final Duration STOP_TIMEOUT = Duration.ofSeconds(2);
+
+  private final InstanceContext context;
+  private final HostedService service;
+  private final Backoff backoff;
+  private final Clock clock;
+  private final Thread thread;
+  private final AtomicInteger restarts = new AtomicInteger();
+  private volatile InstanceState state = InstanceState.RUNNING;
+
+  HostedInstance(InstanceContext context, HostedService service, Backoff backoff) {
+    this.context = context;
+    this.service = service;
+    this.backoff = backoff;
+    this.clock = context.clock();
+    this.thread = new Thread(this::loop, "fw-svc-" + context.serviceName() + "-e" + context.epoch());
+    this.thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  String service() {
+    return context.serviceName();
+  }
+
+  String kind() {
+    return context.kind();
+  }
+
+  long epoch() {
+    return context.epoch();
+  }
+
+  HostedService hostedService() {
+    return service;
+  }
+
+  InstanceReport report() {
+    return new InstanceReport(context.serviceName(), context.kind(), context.epoch(), state, restarts.get());
+  }
+
+  private void loop() {
+    int attempt = 0;
+    while (!context.isStopping()) {
+      state = InstanceState.RUNNING;
+      long began = clock.nanos();
+      Throwable failure;
+      try {
+        service.run();
+        if (context.isStopping()) {
+          break;
+        }
+        failure = new IllegalStateException("run() returned without being asked to stop");
+      } catch (Throwable t) {
+        if (context.isStopping()) {
+          LOG.debug("{} ended with {} while stopping", context, t.toString());
+          break;
+        }
+        failure = t;
+      }
+      if (clock.nanos() - began >= backoff.resetAfter().toNanos()) {
+        attempt = 0;
+      }
+      attempt++;
+      Duration delay = backoff.delay(attempt);
+      state = InstanceState.RESTARTING;
+      LOG.warn(
+          "service '{}' ({}) epoch {} on device {} crashed: {}; restarting in {} ms (crash {} in a row)",
+          context.serviceName(),
+          context.kind(),
+          context.epoch(),
+          context.deviceId(),
+          failure.toString(),
+          delay.toMillis(),
+          attempt);
+      LOG.debug("crash of {}", context, failure);
+      try {
+        if (context.awaitStop(delay)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        break;
+      }
+      restarts.incrementAndGet();
+    }
+  }
+
+  /**
+   * Asks the instance to stop and waits for its thread, interrupting it after a grace period.
+   *
+   * @return true if the thread ended within {@link #STOP_TIMEOUT}
+   */
+  boolean stop() {
+    context.requestStop();
+    try {
+      thread.join(STOP_GRACE.toMillis());
+      if (thread.isAlive()) {
+        thread.interrupt();
+        thread.join(STOP_TIMEOUT.minus(STOP_GRACE).toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (thread.isAlive()) {
+      LOG.warn(
+          "{} did not stop within {} ms; abandoning its thread {}",
+          context,
+          TimeUnit.NANOSECONDS.toMillis(STOP_TIMEOUT.toNanos()),
+          thread.getName());
+      return false;
+    }
+    return true;
+  }
+
+  @Override
+  public String toString() {
+    return context.toString();
+  }
+}
