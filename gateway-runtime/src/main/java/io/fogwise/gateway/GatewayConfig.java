@@ -18,7 +18,7 @@ public final class GatewayConfig {
   /** How often the status summary is published. */
   public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(1);
   /** How long to wait for an agent's reply to a command. */
-  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(3);
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 

@@ -107,6 +107,9 @@ class GatewayEngineTest {
     assertEquals(first, lost.get(0).deviceId());
     long detectMs = lost.get(0).atMillis() - killedAtWall;
     assertTrue(detectMs <= 1000, "detected " + detectMs + " ms after the kill");
+    long startedAgain = events.stream().filter(e -> e.type() == AdaptationEvent.Type.INSTANCE_STARTING)
+        .reduce((a, b) -> b).orElseThrow().atMillis();
+    assertEquals(lost.get(0).atMillis(), startedAgain, "loss, exclusion and restart are decided in one cycle");
     String second = hostOf("publisher");
     assertFalse(second.equals(first));
     assertEquals("e", second.substring(0, 1), "still at the edge, not on the cloud device");

@@ -1,0 +1,101 @@
+package io.fogwise.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.testbed.bench.FailoverBenchmark;
+import io.fogwise.testbed.bench.FalseDetectionBenchmark;
+import io.fogwise.testbed.cluster.ComponentLauncher;
+import io.fogwise.testbed.cluster.Timeline;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks; each writes JSON to bench-results/ (summarised in docs/benchmarks.md).",
+    subcommands = {BenchCommand.Failover.class, BenchCommand.FalseDetection.class})
+final class BenchCommand implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static ComponentLauncher launcher() {
+    return ComponentLauncher.currentJvm(Fogwise.class.getName(), List.of());
+  }
+
+  static void write(Path out, ObjectNode result, Timeline timeline) throws Exception {
+    Path parent = out.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    MessageCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
+    timeline.log("results written to %s", out);
+  }
+
+  @Command(name = "failover", mixinStandardHelpOptions = true,
+      description = "SIGKILL the publisher's device repeatedly; median and max detection and recovery.")
+  static final class Failover implements Callable<Integer> {
+    @Option(names = "--runs", defaultValue = "20", description = "Failovers to measure. Default: ${DEFAULT-VALUE}.")
+    int runs;
+
+    @Option(names = "--rate", defaultValue = "100", description = "Publisher rate, messages/s. Default: ${DEFAULT-VALUE}.")
+    int rate;
+
+    @Option(names = "--out", defaultValue = "bench-results/failover.json", description = "Result file. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      Timeline timeline = new Timeline(System.out);
+      Path runDir = Files.createTempDirectory("fogwise-bench-failover-");
+      timeline.log("failover benchmark: %d runs, logs in %s", runs, runDir);
+      ObjectNode result = new FailoverBenchmark(launcher(), timeline).run(runs, rate, runDir);
+      var s = result.get("summary");
+      timeline.log("detect median %d ms, max %d ms; recover median %d ms, max %d ms (targets: detect max <= 1000, recover max <= 2000)",
+          s.get("detectMedianMs").asLong(), s.get("detectMaxMs").asLong(), s.get("recoverMedianMs").asLong(),
+          s.get("recoverMaxMs").asLong());
+      write(out, result, timeline);
+      return s.get("targetsMet").asBoolean() ? 0 : 3;
+    }
+  }
+
+  @Command(name = "false-detection", mixinStandardHelpOptions = true,
+      description = "Healthy devices behind link emulators with injected heartbeat gaps and loaded cores; counts false detections.")
+  static final class FalseDetection implements Callable<Integer> {
+    @Option(names = "--devices", defaultValue = "20", description = "Devices. Default: ${DEFAULT-VALUE}.")
+    int devices;
+
+    @Option(names = "--minutes", defaultValue = "10", description = "Duration in minutes. Default: ${DEFAULT-VALUE}.")
+    double minutes;
+
+    @Option(names = "--max-pause-ms", defaultValue = "400",
+        description = "Longest injected link pause; heartbeat gaps reach pause + one interval. Default: ${DEFAULT-VALUE}.")
+    long maxPauseMs;
+
+    @Option(names = "--load-threads", defaultValue = "2", description = "Busy threads loading the cores. Default: ${DEFAULT-VALUE}.")
+    int loadThreads;
+
+    @Option(names = "--out", defaultValue = "bench-results/false-detection.json", description = "Result file. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      Timeline timeline = new Timeline(System.out);
+      Path runDir = Files.createTempDirectory("fogwise-bench-fd-");
+      timeline.log("false-detection benchmark: %d devices for %.1f min, logs in %s", devices, minutes, runDir);
+      ObjectNode result = new FalseDetectionBenchmark(launcher(), timeline).run(devices,
+          Duration.ofMillis((long) (minutes * 60_000)), Duration.ofMillis(maxPauseMs), loadThreads, runDir);
+      timeline.log("heartbeat gaps p99 %d ms, max %d ms, %d over 500 ms; false detections: %d",
+          result.get("gapP99Ms").asLong(), result.get("gapMaxMs").asLong(), result.get("gapsOver500Ms").asLong(),
+          result.get("falseDetections").asLong());
+      write(out, result, timeline);
+      return result.get("falseDetections").asLong() == 0 ? 0 : 3;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package io.fogwise.cli;
+
+import io.fogwise.gateway.Gateway;
+import io.fogwise.gateway.GatewayConfig;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "gateway", mixinStandardHelpOptions = true,
+    description = "Run a fog gateway until SIGTERM or Ctrl-C.")
+final class GatewayCommand implements Callable<Integer> {
+  @Option(names = "--id", defaultValue = "${env:FW_GATEWAY_ID:-gw-1}", description = "Gateway id (env FW_GATEWAY_ID). Default: ${DEFAULT-VALUE}.")
+  String id;
+
+  @Option(names = "--nats", defaultValue = "${env:FW_NATS_URL:-nats://127.0.0.1:4222}", description = "NATS URL (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
+  String nats;
+
+  @Override
+  public Integer call() throws Exception {
+    Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).build());
+    Waiting.untilShutdown(gw, "gateway " + id);
+    return 0;
+  }
+}

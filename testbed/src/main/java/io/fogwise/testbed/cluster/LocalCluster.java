@@ -1,0 +1,219 @@
+package io.fogwise.testbed.cluster;
+
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceResponse;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.hub.NatsServer;
+import io.nats.client.Connection;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * A whole Fogwise topology on one machine: a real nats-server, and a gateway and agents each
+ * in its own OS process, plus an {@link Observer}. Closing it stops every process it started;
+ * a JVM shutdown hook does the same on Ctrl-C.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private final ComponentLauncher launcher;
+  private final Path runDir;
+  private final Timeline timeline;
+  private final NatsServer hub;
+  private final Connection nats;
+  private final Observer observer;
+  private final Map<String, Process> processes = new LinkedHashMap<>();
+  private final Thread shutdownHook;
+  private boolean closed;
+
+  private LocalCluster(ComponentLauncher launcher, Path runDir, Timeline timeline, NatsServer hub, Connection nats,
+      Observer observer) {
+    this.launcher = launcher;
+    this.runDir = runDir;
+    this.timeline = timeline;
+    this.hub = hub;
+    this.nats = nats;
+    this.observer = observer;
+    this.shutdownHook = new Thread(this::close, "fogwise-cluster-cleanup");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /**
+   * Starts the hub and the observer.
+   *
+   * @param dataSubject the application subject the observer accounts for, or null
+   */
+  public static LocalCluster start(ComponentLauncher launcher, Path runDir, Timeline timeline, String dataSubject)
+      throws IOException, InterruptedException {
+    Objects.requireNonNull(launcher, "launcher");
+    Files.createDirectories(runDir);
+    NatsServer hub = NatsServer.start(0, runDir.resolve("nats"));
+    timeline.log("hub: nats-server (pid %d) on %s", hub.pid(), hub.url());
+    try {
+      Connection nats = Nats.connect(new Options.Builder().server(hub.url()).connectionName("observer")
+          .reconnectWait(Duration.ofMillis(250)).maxReconnects(-1).errorListener(new QuietErrors()).build());
+      Observer observer = new Observer(nats, dataSubject);
+      return new LocalCluster(launcher, runDir, timeline, hub, nats, observer);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      hub.close();
+      throw e;
+    }
+  }
+
+  /** Starts {@code fogwise <args>} as a process named {@code name}, logging to {@code <runDir>/<name>.log}. */
+  public synchronized Process launch(String name, List<String> args, List<String> jvmOptions) throws IOException {
+    if (processes.containsKey(name) && processes.get(name).isAlive()) {
+      throw new IllegalStateException("a process named " + name + " is already running");
+    }
+    List<String> cmd = launcher.command(args);
+    if (!jvmOptions.isEmpty()) {
+      cmd = new ArrayList<>(cmd);
+      cmd.addAll(1, jvmOptions);
+    }
+    Path log = runDir.resolve(name + ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    processes.put(name, p);
+    return p;
+  }
+
+  /** Starts a gateway process. */
+  public Process startGateway(String gatewayId, List<String> extraArgs) throws IOException {
+    List<String> args = new ArrayList<>(List.of("gateway", "--id", gatewayId, "--nats", hub.url()));
+    args.addAll(extraArgs);
+    Process p = launch(gatewayId, args, ComponentLauncher.GATEWAY_JVM);
+    timeline.log("gateway %s started (pid %d)", gatewayId, p.pid());
+    return p;
+  }
+
+  /** Starts an edge agent process. */
+  public Process startAgent(String deviceId, String gatewayId, Layer layer, Map<String, String> labels,
+      List<String> extraArgs) throws IOException {
+    List<String> args = new ArrayList<>(List.of("edge", "--id", deviceId, "--gateway", gatewayId, "--layer",
+        layer.name(), "--nats", hub.url()));
+    if (!labels.isEmpty()) {
+      args.add("--labels");
+      args.add(labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
+    }
+    args.addAll(extraArgs);
+    Process p = launch(deviceId, args, ComponentLauncher.SMALL_JVM);
+    timeline.log("agent %s started as %s%s (pid %d)", deviceId, layer, labels.isEmpty() ? "" : " " + labels, p.pid());
+    return p;
+  }
+
+  /** Kills a component's process with SIGKILL; returns System.nanoTime of the kill. */
+  public synchronized long kill(String name) {
+    Process p = processes.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no process named " + name);
+    }
+    long t = System.nanoTime();
+    p.destroyForcibly();
+    try {
+      p.waitFor(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return t;
+  }
+
+  /** Sends a service request to a gateway and returns its answer. */
+  public ServiceResponse request(String gatewayId, ServiceRequest req) throws InterruptedException {
+    try {
+      Message reply = nats.request(Subjects.services(gatewayId), MessageCodec.encode(req), Duration.ofSeconds(5));
+      if (reply == null) {
+        throw new IllegalStateException("gateway " + gatewayId + " did not answer the service request within 5 s");
+      }
+      return MessageCodec.decode(reply.getData(), ServiceResponse.class);
+    } catch (io.fogwise.protocol.RejectedMessageException e) {
+      throw new IllegalStateException("unreadable answer from gateway " + gatewayId + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Applies a service spec, failing loudly if the gateway refuses it. */
+  public void apply(String gatewayId, ServiceSpec spec) throws InterruptedException {
+    ServiceResponse r = request(gatewayId, ServiceRequest.apply(spec));
+    if (!r.ok()) {
+      throw new IllegalStateException("gateway refused " + spec.name() + ": " + r.field() + ": " + r.error());
+    }
+  }
+
+  public Observer observer() {
+    return observer;
+  }
+
+  public Connection nats() {
+    return nats;
+  }
+
+  public NatsServer hub() {
+    return hub;
+  }
+
+  public Path runDir() {
+    return runDir;
+  }
+
+  /** A process started by this cluster, if any. */
+  public synchronized Process process(String name) {
+    return processes.get(name);
+  }
+
+  /** Stops every process (SIGTERM, then SIGKILL after 3 s), the observer and the hub. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Process p : processes.values()) {
+      p.descendants().forEach(ProcessHandle::destroy);
+      p.destroy();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    for (Process p : processes.values()) {
+      try {
+        long left = Math.max(0, deadline - System.nanoTime());
+        if (!p.waitFor(left, TimeUnit.NANOSECONDS)) {
+          p.destroyForcibly();
+          p.waitFor(2, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+    observer.close();
+    try {
+      nats.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    hub.close();
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // called from the hook itself
+    }
+  }
+
+  private static final class QuietErrors implements io.nats.client.ErrorListener {
+    @Override
+    public void errorOccurred(Connection conn, String error) {}
+
+    @Override
+    public void exceptionOccurred(Connection conn, Exception exp) {}
+  }
+}
