@@ -146,11 +146,16 @@ public final class Demo {
   }
 
   private void narrate(AdaptationEvent e) {
-    switch (e.type()) {
-      case DEVICE_JOINED, DEVICE_LOST, DEVICE_EXCLUDED, DEVICE_RETURNED, INSTANCE_STARTING, INSTANCE_STARTED,
-          INSTANCE_START_FAILED, INSTANCE_FENCED, INSTANCE_ABANDONED, ALERT ->
-          timeline.log("  gateway: %s%s", e.reason(), e.rule() == null ? "" : "  [rule: " + e.rule() + "]");
-      default -> { }
+    String what = switch (e.type()) {
+      case DEVICE_JOINED, DEVICE_RETURNED -> e.reason();
+      case DEVICE_LOST -> "DEVICE LOST " + e.deviceId() + ": " + e.reason();
+      case DEVICE_EXCLUDED -> "excluded " + e.service() + " from " + e.deviceId() + ": " + e.reason();
+      case INSTANCE_STARTING, INSTANCE_STARTED, INSTANCE_START_FAILED, INSTANCE_FENCED, INSTANCE_ABANDONED, ALERT ->
+          e.type().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ": " + e.reason();
+      default -> null;
+    };
+    if (what != null) {
+      timeline.log("  gateway %s%s", what, e.rule() == null ? "" : "  [rule: " + e.rule() + "]");
     }
   }
 

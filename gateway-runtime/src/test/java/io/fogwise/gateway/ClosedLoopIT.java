@@ -1,0 +1,212 @@
+package io.fogwise.gateway;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.edge.AgentConfig;
+import io.fogwise.edge.EdgeAgent;
+import io.fogwise.gateway.reconcile.Placement;
+import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.AppMessage;
+import io.fogwise.protocol.CommandReply;
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.RejectReason;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceResponse;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.hub.NatsServer;
+import io.fogwise.rules.model.DeviceState;
+import io.nats.client.Connection;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The closed loop on a real nats-server: a real gateway and real edge agents. */
+class ClosedLoopIT {
+  private static final String GW = "gw-it";
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private NatsServer hub;
+  private Gateway gateway;
+  private Connection client;
+  private final Map<String, EdgeAgent> agents = new HashMap<>();
+  private final List<AdaptationEvent> events = new CopyOnWriteArrayList<>();
+  private final List<AppMessage> data = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    hub = NatsServer.start();
+    client = Nats.connect(hub.url());
+    client.createDispatcher(m -> {
+      try {
+        events.add(MessageCodec.decode(m.getData(), AdaptationEvent.class));
+      } catch (Exception e) {
+        throw new AssertionError("gateway published an unreadable event", e);
+      }
+    }).subscribe(Subjects.events(GW));
+    client.createDispatcher(m -> {
+      try {
+        data.add(MessageCodec.decode(m.getData(), AppMessage.class));
+      } catch (Exception e) {
+        throw new AssertionError("unreadable application message", e);
+      }
+    }).subscribe(Subjects.data("it", "readings"));
+    client.flush(Duration.ofSeconds(2));
+    gateway = Gateway.start(GatewayConfig.builder(GW, hub.url()).build());
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    agents.values().forEach(EdgeAgent::close);
+    if (gateway != null) {
+      gateway.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+    hub.close();
+  }
+
+  private void agent(String id, Layer layer, Map<String, String> labels) {
+    agents.put(id, EdgeAgent.start(AgentConfig.builder().natsUrl(hub.url()).deviceId(id).gatewayId(GW).layer(layer)
+        .labels(labels).build()));
+  }
+
+  private void awaitAlive(int n) {
+    await().atMost(WAIT).until(() -> gateway.query(e -> e.registry().countsByState().get(DeviceState.ALIVE)) == n);
+  }
+
+  private ServiceResponse request(byte[] body) throws Exception {
+    Message reply = client.request(Subjects.services(GW), body, Duration.ofSeconds(5));
+    assertTrue(reply != null, "the gateway answers service requests");
+    return MessageCodec.decode(reply.getData(), ServiceResponse.class);
+  }
+
+  private List<Placement> placementsOf(String service) {
+    return gateway.query(e -> e.placements().stream().filter(p -> p.service().equals(service)).toList());
+  }
+
+  private static final ServiceSpec PUBLISHER = ServiceSpec.of("publisher", "publisher",
+      new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")),
+      Map.of("app", "it", "channel", "readings", "rateHz", "50"));
+
+  @Test
+  void aDeadDevicesPublisherIsRestartedOnAnotherEligibleDeviceWithANewEpoch() throws Exception {
+    agent("e1", Layer.EDGE, Map.of("pub", "true"));
+    agent("e2", Layer.EDGE, Map.of("pub", "true"));
+    agent("c1", Layer.CLOUD, Map.of("pub", "true"));
+    awaitAlive(3);
+    assertTrue(request(MessageCodec.encode(ServiceRequest.apply(PUBLISHER))).ok());
+
+    await().atMost(WAIT).until(() -> placementsOf("publisher").stream().anyMatch(p -> p.state() == Placement.State.RUNNING));
+    String first = placementsOf("publisher").get(0).deviceId();
+    assertTrue(first.startsWith("e"), "placed on an EDGE device: " + first);
+    await().atMost(WAIT).until(() -> data.stream().anyMatch(m -> m.publisherId().equals(first)));
+
+    agents.remove(first).close();
+
+    await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.DEVICE_LOST
+        && first.equals(e.deviceId())));
+    await().atMost(WAIT).until(() -> data.stream().anyMatch(m -> m.epoch() == 2));
+    AppMessage recovered = data.stream().filter(m -> m.epoch() == 2).findFirst().orElseThrow();
+    String second = first.equals("e1") ? "e2" : "e1";
+    assertEquals(second, recovered.publisherId(), "the other EDGE device with pub=true, not the CLOUD one");
+    AdaptationEvent lost = events.stream().filter(e -> e.type() == AdaptationEvent.Type.DEVICE_LOST).findFirst().orElseThrow();
+    assertEquals("Device lost when its suspicion exceeds the threshold", lost.rule());
+    assertEquals(1, events.stream().filter(e -> e.type() == AdaptationEvent.Type.DEVICE_LOST).count());
+    assertEquals(DeviceState.LOST, gateway.query(e -> e.registry().get(first).getState()));
+  }
+
+  @Test
+  void malformedHeartbeatsTelemetryAndRequestsAreCountedAndSkippedWithoutDisturbingTheLoop() throws Exception {
+    agent("e1", Layer.EDGE, Map.of("pub", "true"));
+    agent("e2", Layer.EDGE, Map.of("pub", "true"));
+    awaitAlive(2);
+
+    byte[] garbage = "{not json".getBytes(StandardCharsets.UTF_8);
+    byte[] unknownField = ("{\"deviceId\":\"e1\",\"gatewayId\":\"" + GW + "\",\"seq\":1,\"sentAtMillis\":1,"
+        + "\"intervalMs\":200,\"layer\":\"EDGE\",\"evil\":1}").getBytes(StandardCharsets.UTF_8);
+    byte[] impostor = ("{\"deviceId\":\"e2\",\"gatewayId\":\"" + GW + "\",\"seq\":1,\"sentAtMillis\":1,"
+        + "\"intervalMs\":200,\"layer\":\"EDGE\"}").getBytes(StandardCharsets.UTF_8);
+    byte[] badTelemetry = ("{\"deviceId\":\"e1\",\"gatewayId\":\"" + GW + "\",\"atMillis\":1,\"cpuLoad\":7.5,"
+        + "\"memUsedBytes\":1,\"memMaxBytes\":1}").getBytes(StandardCharsets.UTF_8);
+    byte[] oversized = new byte[MessageCodec.MAX_MESSAGE_BYTES + 10];
+    java.util.Arrays.fill(oversized, (byte) '{');
+    for (int i = 0; i < 50; i++) {
+      client.publish(Subjects.heartbeat(GW, "e1"), garbage);
+      client.publish(Subjects.heartbeat(GW, "e1"), unknownField);
+      client.publish(Subjects.heartbeat(GW, "e1"), impostor);
+      client.publish(Subjects.heartbeat(GW, "ghost"), oversized);
+      client.publish(Subjects.telemetry(GW, "e1"), garbage);
+      client.publish(Subjects.telemetry(GW, "e1"), badTelemetry);
+    }
+    client.flush(Duration.ofSeconds(5));
+
+    await().atMost(WAIT).until(() -> gateway.rejections().count("heartbeat", RejectReason.MALFORMED) == 50
+        && gateway.rejections().count("heartbeat", RejectReason.UNKNOWN_FIELD) == 50
+        && gateway.rejections().count("heartbeat", RejectReason.INVALID_FIELD) == 50
+        && gateway.rejections().count("heartbeat", RejectReason.OVERSIZED) == 50
+        && gateway.rejections().count("telemetry", RejectReason.MALFORMED) == 50
+        && gateway.rejections().count("telemetry", RejectReason.INVALID_FIELD) == 50);
+    int known = gateway.query(e -> e.registry().size());
+    assertEquals(2, known, "no device invented from bad input");
+
+    ServiceResponse bad = request(garbage);
+    assertFalse(bad.ok());
+    assertTrue(bad.error().contains("not valid JSON"), bad.error());
+    ServiceResponse noSpec = request("{\"op\":\"APPLY\"}".getBytes(StandardCharsets.UTF_8));
+    assertFalse(noSpec.ok());
+    assertTrue(noSpec.error().contains("'spec'"), noSpec.error());
+    assertFalse(request(MessageCodec.encode(ServiceRequest.delete("nope"))).ok());
+
+    Message cmdReply = client.request(Subjects.command("e1"), garbage, Duration.ofSeconds(5));
+    CommandReply reply = MessageCodec.decode(cmdReply.getData(), CommandReply.class);
+    assertFalse(reply.ok());
+    Message stopUnknown = client.request(Subjects.command("e1"),
+        MessageCodec.encode(io.fogwise.protocol.Command.stop("it-1", "no-such-service", 1)), Duration.ofSeconds(5));
+    CommandReply stopReply = MessageCodec.decode(stopUnknown.getData(), CommandReply.class);
+    assertFalse(stopReply.ok());
+    assertTrue(stopReply.error().contains("no-such-service"), stopReply.error());
+
+    // the loop is undisturbed: both devices stayed alive, and a failover still happens
+    int alive = gateway.query(e -> e.registry().countsByState().get(DeviceState.ALIVE));
+    assertEquals(2, alive);
+    assertTrue(events.stream().noneMatch(e -> e.type() == AdaptationEvent.Type.DEVICE_LOST));
+    assertTrue(request(MessageCodec.encode(ServiceRequest.apply(PUBLISHER))).ok());
+    await().atMost(WAIT).until(() -> placementsOf("publisher").stream().anyMatch(p -> p.state() == Placement.State.RUNNING));
+    String first = placementsOf("publisher").get(0).deviceId();
+    agents.remove(first).close();
+    await().atMost(WAIT).until(() -> placementsOf("publisher").stream()
+        .anyMatch(p -> p.state() == Placement.State.RUNNING && !p.deviceId().equals(first)));
+    assertNotEquals(first, placementsOf("publisher").get(0).deviceId());
+  }
+
+  @Test
+  void aStartTheDeviceRefusesIsReportedAndPlacedElsewhere() throws Exception {
+    agent("e1", Layer.EDGE, Map.of());
+    awaitAlive(1);
+    ServiceSpec unknownKind = ServiceSpec.of("teleporter", "teleporter", ServiceSpec.Placement.layer(Layer.EDGE), Map.of());
+    assertTrue(request(MessageCodec.encode(ServiceRequest.apply(unknownKind))).ok());
+    await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.INSTANCE_START_FAILED
+        && "teleporter".equals(e.service())));
+    AdaptationEvent failed = events.stream().filter(e -> e.type() == AdaptationEvent.Type.INSTANCE_START_FAILED)
+        .findFirst().orElseThrow();
+    assertTrue(failed.reason().contains("teleporter"), failed.reason());
+    List<Placement> none = new ArrayList<>(placementsOf("teleporter"));
+    assertTrue(none.isEmpty(), "the refusing device is avoided: " + none);
+  }
+}
