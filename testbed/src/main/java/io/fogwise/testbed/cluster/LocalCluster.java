@@ -47,7 +47,10 @@ public final class LocalCluster implements AutoCloseable {
     this.hub = hub;
     this.nats = nats;
     this.observer = observer;
-    this.shutdownHook = new Thread(this::close, "fogwise-cluster-cleanup");
+    this.shutdownHook = new Thread(() -> {
+      timeline.log("interrupted: stopping every process started here");
+      close();
+    }, "fogwise-cluster-cleanup");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
