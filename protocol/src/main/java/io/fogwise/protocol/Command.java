@@ -17,9 +17,18 @@ import java.util.Map;
  * @param kind what to run (START only; e.g. publisher, subscriber)
  * @param epoch the instance epoch: START runs this epoch, STOP stops only this epoch
  * @param config service configuration (START only)
+ * @param standby START only: start ready but idle, until an ACTIVATE (planned migration)
+ * @param number ACTIVATE only: the message number to continue from
  */
 public record Command(
-    String requestId, Action action, String service, String kind, long epoch, Map<String, String> config) {
+    String requestId,
+    Action action,
+    String service,
+    String kind,
+    long epoch,
+    Map<String, String> config,
+    Boolean standby,
+    Long number) {
   public Command {
     id(requestId, "requestId");
     required(action, "action");
@@ -31,19 +40,48 @@ public record Command(
     }
     nonNegative(epoch, "epoch");
     config = map(config);
+    standby = standby != null && standby;
+    if (standby && action != Action.START) {
+      throw ProtocolViolation.invalid("standby", "is only valid with START");
+    }
+    if (action == Action.ACTIVATE) {
+      required(number, "number");
+    }
+    if (number != null) {
+      nonNegative(number, "number");
+    }
   }
 
   /** What the agent is asked to do. */
   public enum Action {
+    /** Run the service with this epoch (idle if {@code standby}). */
     START,
-    STOP
+    /** Stop the instance with this epoch. */
+    STOP,
+    /** Stop producing output, keep running, reply with the next message number. */
+    HANDOVER,
+    /** Begin (or resume) producing, continuing from {@code number}. */
+    ACTIVATE
   }
 
   public static Command start(String requestId, String service, String kind, long epoch, Map<String, String> config) {
-    return new Command(requestId, Action.START, service, kind, epoch, config);
+    return new Command(requestId, Action.START, service, kind, epoch, config, false, null);
+  }
+
+  /** A START of an idle instance that waits for {@link #activate}. */
+  public static Command standby(String requestId, String service, String kind, long epoch, Map<String, String> config) {
+    return new Command(requestId, Action.START, service, kind, epoch, config, true, null);
   }
 
   public static Command stop(String requestId, String service, long epoch) {
-    return new Command(requestId, Action.STOP, service, null, epoch, Map.of());
+    return new Command(requestId, Action.STOP, service, null, epoch, Map.of(), false, null);
+  }
+
+  public static Command handover(String requestId, String service, long epoch) {
+    return new Command(requestId, Action.HANDOVER, service, null, epoch, Map.of(), false, null);
+  }
+
+  public static Command activate(String requestId, String service, long epoch, long number) {
+    return new Command(requestId, Action.ACTIVATE, service, null, epoch, Map.of(), false, number);
   }
 }

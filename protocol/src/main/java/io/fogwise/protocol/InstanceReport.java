@@ -12,19 +12,31 @@ import static io.fogwise.protocol.Checks.required;
  * @param epoch the epoch the instance was started with; the gateway fences older ones
  * @param state whether it is running or being restarted after a crash
  * @param restarts how many times the agent restarted it after a crash
+ * @param outputs how many outputs (e.g. messages) it has produced, or null if the service does
+ *     not count its output; the gateway detects a stalled service from it
  */
-public record InstanceReport(String service, String kind, long epoch, InstanceState state, int restarts) {
+public record InstanceReport(String service, String kind, long epoch, InstanceState state, int restarts, Long outputs) {
   public InstanceReport {
     id(service, "service");
     id(kind, "kind");
     nonNegative(epoch, "epoch");
     required(state, "state");
     nonNegative(restarts, "restarts");
+    if (outputs != null) {
+      nonNegative(outputs, "outputs");
+    }
+  }
+
+  /** A report without an output count. */
+  public InstanceReport(String service, String kind, long epoch, InstanceState state, int restarts) {
+    this(service, kind, epoch, state, restarts, null);
   }
 
   /** Agent-side state of a hosted instance. */
   public enum InstanceState {
     RUNNING,
-    RESTARTING
+    RESTARTING,
+    /** Started for a planned migration, idle until activated. */
+    STANDBY
   }
 }

@@ -84,25 +84,29 @@ public final class MessageCodec {
       }
       return value;
     } catch (UnrecognizedPropertyException e) {
+      String field = path(e);
       throw new RejectedMessageException(
-          RejectReason.UNKNOWN_FIELD, what + ": unknown field '" + e.getPropertyName() + "'");
+          RejectReason.UNKNOWN_FIELD, field, what + ": unknown field '" + field + "'");
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause();
       if (cause instanceof ProtocolViolation v) {
-        throw new RejectedMessageException(v.reason(), what + ": " + v.getMessage());
+        String field = qualify(parentPath(e), v.field());
+        String message = v.field() != null && !field.equals(v.field())
+            ? v.getMessage().replace("'" + v.field() + "'", "'" + field + "'") : v.getMessage();
+        throw new RejectedMessageException(v.reason(), field, what + ": " + message);
       }
       throw new RejectedMessageException(RejectReason.INVALID_FIELD, what + ": " + rootMessage(e));
     } catch (InvalidFormatException e) {
       RejectReason reason =
           e.getTargetType() != null && e.getTargetType().isEnum() ? RejectReason.UNKNOWN_TYPE : RejectReason.INVALID_FIELD;
-      throw new RejectedMessageException(
-          reason, what + ": field '" + path(e) + "' has invalid value " + abbreviate(String.valueOf(e.getValue())));
+      throw new RejectedMessageException(reason, path(e),
+          what + ": field '" + path(e) + "' has invalid value " + abbreviate(String.valueOf(e.getValue())));
     } catch (MismatchedInputException e) {
       if (!e.getPath().isEmpty() && String.valueOf(e.getOriginalMessage()).contains("Cannot map `null`")) {
-        throw new RejectedMessageException(RejectReason.MISSING_FIELD, what + ": missing field '" + path(e) + "'");
+        throw new RejectedMessageException(RejectReason.MISSING_FIELD, path(e), what + ": missing field '" + path(e) + "'");
       }
       throw new RejectedMessageException(
-          e.getPath().isEmpty() ? RejectReason.MALFORMED : RejectReason.INVALID_FIELD,
+          e.getPath().isEmpty() ? RejectReason.MALFORMED : RejectReason.INVALID_FIELD, e.getPath().isEmpty() ? null : path(e),
           what + ": " + (e.getPath().isEmpty() ? "not a JSON object" : "field '" + path(e) + "' has the wrong type"));
     } catch (JsonMappingException e) {
       throw new RejectedMessageException(RejectReason.INVALID_FIELD, what + ": " + rootMessage(e));
@@ -113,9 +117,25 @@ public final class MessageCodec {
     }
   }
 
+  /** The path of the object being built when a constructor threw (its own field comes from the violation). */
+  private static String parentPath(JsonMappingException e) {
+    return path(e.getPath());
+  }
+
+  private static String qualify(String parent, String field) {
+    if (field == null) {
+      return parent.isEmpty() ? null : parent;
+    }
+    return parent.isEmpty() ? field : parent + "." + field;
+  }
+
   private static String path(JsonMappingException e) {
+    return path(e.getPath());
+  }
+
+  private static String path(java.util.List<JsonMappingException.Reference> refs) {
     StringBuilder sb = new StringBuilder();
-    for (JsonMappingException.Reference r : e.getPath()) {
+    for (JsonMappingException.Reference r : refs) {
       if (r.getFieldName() != null) {
         if (sb.length() > 0) {
           sb.append('.');

@@ -7,16 +7,24 @@ import static io.fogwise.protocol.Checks.required;
  *
  * @param op what to do
  * @param spec the spec to apply (APPLY)
- * @param name the service concerned (DELETE, GET)
+ * @param name the service concerned (DELETE, GET, MOVE)
+ * @param toLayer MOVE: the layer to move to
+ * @param toDevice MOVE: the device to move to
  */
-public record ServiceRequest(Op op, ServiceSpec spec, String name) {
+public record ServiceRequest(Op op, ServiceSpec spec, String name, Layer toLayer, String toDevice) {
   public ServiceRequest {
     required(op, "op");
     if (op == Op.APPLY) {
       required(spec, "spec");
     }
-    if (op == Op.DELETE || op == Op.GET) {
+    if (op == Op.DELETE || op == Op.GET || op == Op.MOVE) {
       Checks.id(name, "name");
+    }
+    if (op == Op.MOVE && (toLayer == null) == (toDevice == null)) {
+      throw new ProtocolViolation(RejectReason.MISSING_FIELD, "toLayer", "MOVE needs exactly one of 'toLayer' or 'toDevice'");
+    }
+    if (toDevice != null) {
+      Checks.id(toDevice, "toDevice");
     }
   }
 
@@ -25,18 +33,32 @@ public record ServiceRequest(Op op, ServiceSpec spec, String name) {
     APPLY,
     DELETE,
     GET,
-    LIST
+    LIST,
+    /** Planned, make-before-break migration to a layer or a device. */
+    MOVE
   }
 
   public static ServiceRequest apply(ServiceSpec spec) {
-    return new ServiceRequest(Op.APPLY, spec, null);
+    return new ServiceRequest(Op.APPLY, spec, null, null, null);
   }
 
   public static ServiceRequest delete(String name) {
-    return new ServiceRequest(Op.DELETE, null, name);
+    return new ServiceRequest(Op.DELETE, null, name, null, null);
   }
 
   public static ServiceRequest list() {
-    return new ServiceRequest(Op.LIST, null, null);
+    return new ServiceRequest(Op.LIST, null, null, null, null);
+  }
+
+  public static ServiceRequest get(String name) {
+    return new ServiceRequest(Op.GET, null, name, null, null);
+  }
+
+  public static ServiceRequest moveToLayer(String name, Layer layer) {
+    return new ServiceRequest(Op.MOVE, null, name, layer, null);
+  }
+
+  public static ServiceRequest moveToDevice(String name, String deviceId) {
+    return new ServiceRequest(Op.MOVE, null, name, null, deviceId);
   }
 }

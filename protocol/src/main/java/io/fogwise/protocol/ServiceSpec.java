@@ -12,11 +12,11 @@ import java.util.Map;
  * @param kind what agents run for it (publisher, subscriber, ...), or null when {@code image} is set
  * @param image a container image (docker and swarm orchestrators), or null
  * @param version the desired version of the service ("1" if unset)
- * @param replicas how many instances, each on a distinct device
+ * @param replicas how many instances, each on a distinct device (1 if unset)
  * @param placement where instances may run
  * @param config service configuration handed to each instance
  * @param env environment variables for container instances
- * @param critical whether losing it matters more than losing other services
+ * @param critical whether losing it matters more than losing other services (false if unset)
  * @param latencyObjectiveMs the end-to-end latency objective, or null
  */
 public record ServiceSpec(
@@ -24,11 +24,11 @@ public record ServiceSpec(
     String kind,
     String image,
     String version,
-    int replicas,
+    Integer replicas,
     Placement placement,
     Map<String, String> config,
     Map<String, String> env,
-    boolean critical,
+    Boolean critical,
     Long latencyObjectiveMs) {
   public ServiceSpec {
     id(name, "name");
@@ -39,6 +39,11 @@ public record ServiceSpec(
       id(kind, "kind");
     }
     version = version == null ? "1" : version;
+    if (version.isBlank() || version.length() > 64) {
+      throw ProtocolViolation.invalid("version", "must be 1-64 characters, got '" + Checks.abbreviate(version) + "'");
+    }
+    replicas = replicas == null ? 1 : replicas;
+    critical = critical != null && critical;
     if (replicas < 0 || replicas > 100) {
       throw ProtocolViolation.invalid("replicas", "must be within [0, 100], got " + replicas);
     }

@@ -29,6 +29,10 @@ class MessageCodecTest {
         Arguments.of("command-start.json", Command.class,
             Command.start("gw-1-17", "publisher", "publisher", 4,
                 Map.of("app", "demo", "channel", "readings", "rateHz", "100"))),
+        Arguments.of("command-reply-handover.json", CommandReply.class,
+            CommandReply.handedOver("gw-1-18", "cloud-1", 10_000L)),
+        Arguments.of("command-activate.json", Command.class, Command.activate("gw-1-19", "publisher", 5, 10_000)),
+        Arguments.of("service-move.json", ServiceRequest.class, ServiceRequest.moveToLayer("publisher", Layer.EDGE)),
         Arguments.of("command-reply-error.json", CommandReply.class,
             CommandReply.error("gw-1-17", "edge-1", "unknown service kind 'teleporter'")),
         Arguments.of("event-device-lost.json", AdaptationEvent.class,
@@ -108,6 +112,33 @@ class MessageCodecTest {
     assertReject(RejectReason.INVALID_FIELD,
         "{\"deviceId\":\"e\",\"gatewayId\":\"gw\",\"atMillis\":1,\"cpuLoad\":7.5,\"memUsedBytes\":1,\"memMaxBytes\":1}",
         Telemetry.class);
+  }
+
+  @Test
+  void invalidNestedFieldsAreNamedByTheirPath() {
+    var e = assertReject(RejectReason.INVALID_FIELD,
+        "{\"op\":\"APPLY\",\"spec\":{\"name\":\"pub\",\"kind\":\"publisher\",\"replicas\":-1}}",
+        ServiceRequest.class);
+    assertEquals("spec.replicas", e.field(), e.getMessage());
+    var layer = assertReject(RejectReason.UNKNOWN_TYPE,
+        "{\"op\":\"APPLY\",\"spec\":{\"name\":\"pub\",\"kind\":\"publisher\",\"replicas\":1,"
+            + "\"placement\":{\"layer\":\"MOON\"}}}", ServiceRequest.class);
+    assertEquals("spec.placement.layer", layer.field(), layer.getMessage());
+    var missing = assertReject(RejectReason.MISSING_FIELD, "{\"op\":\"MOVE\",\"name\":\"pub\"}", ServiceRequest.class);
+    assertEquals("toLayer", missing.field());
+    var unknown = assertReject(RejectReason.UNKNOWN_FIELD,
+        "{\"op\":\"APPLY\",\"spec\":{\"name\":\"pub\",\"kind\":\"publisher\",\"replicaz\":1}}",
+        ServiceRequest.class);
+    assertEquals("spec.replicaz", unknown.field());
+  }
+
+  @Test
+  void activateNeedsANumberAndStandbyOnlyGoesWithStart() {
+    assertReject(RejectReason.MISSING_FIELD,
+        "{\"requestId\":\"r1\",\"action\":\"ACTIVATE\",\"service\":\"s\",\"epoch\":1}", Command.class);
+    assertReject(RejectReason.INVALID_FIELD,
+        "{\"requestId\":\"r1\",\"action\":\"STOP\",\"service\":\"s\",\"epoch\":1,\"standby\":true}",
+        Command.class);
   }
 
   @Test
