@@ -60,6 +60,11 @@ public record ServiceSpec(
     return new ServiceSpec(name, kind, null, "1", 1, placement, config, Map.of(), false, null);
   }
 
+  /** A copy with another placement. */
+  public ServiceSpec withPlacement(Placement p) {
+    return new ServiceSpec(name, kind, image, version, replicas, p, config, env, critical, latencyObjectiveMs);
+  }
+
   /** A copy with another replica count. */
   public ServiceSpec withReplicas(int n) {
     return new ServiceSpec(name, kind, image, version, n, placement, config, env, critical, latencyObjectiveMs);

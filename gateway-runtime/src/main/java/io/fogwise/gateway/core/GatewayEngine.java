@@ -52,6 +52,7 @@ public final class GatewayEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayEngine.class);
   private static final int MAX_ROUNDS = 5;
   private static final int RECENT_EVENTS = 500;
+  private static final long STALL_STEP_MS = 250;
 
   private final String gatewayId;
   private final Clock clock;
@@ -68,7 +69,7 @@ public final class GatewayEngine implements AutoCloseable {
   private final Deque<AdaptationEvent> recent = new ArrayDeque<>();
   private final Set<String> dirtyServices = new HashSet<>();
   private final Map<String, Instance> instanceFacts = new HashMap<>();
-  private final Map<String, String> failedOver = new HashMap<>();
+  private final Map<String, Failover> failedOver = new HashMap<>();
   private RuleHost rules;
   private Parameters parameters;
   private long syncedPlacementVersion = -1;
@@ -114,10 +115,14 @@ public final class GatewayEngine implements AutoCloseable {
     }
     for (Placement p : reconciler.observe(hb.deviceId(), hb.instances(), now)) {
       metrics.reconcileAction("confirmed");
-      String lostFrom = failedOver.remove(p.service());
+      Failover fo = failedOver.remove(p.service());
+      if (fo != null) {
+        metrics.recovered(now - fo.decidedAtMillis());
+      }
       emit(AdaptationEvent.Type.INSTANCE_STARTED, p.deviceId(), p.service(), p.epoch(), null,
           "instance of " + p.service() + " epoch " + p.epoch() + " running on " + p.deviceId(),
-          lostFrom == null ? Map.of() : Map.of("replaces", lostFrom));
+          fo == null ? Map.of() : Map.of("replaces", fo.deviceId(),
+              "recoveryMs", Long.toString(now - fo.decidedAtMillis())));
     }
   }
 
@@ -170,7 +175,7 @@ public final class GatewayEngine implements AutoCloseable {
       if (desired.exclude(ex.service(), ex.deviceId(), until)) {
         dirtyServices.add(ex.service());
         LOG.info("service {} excluded from {}: {} [rule '{}']", ex.service(), ex.deviceId(), ex.reason(), ex.rule());
-        failedOver.put(ex.service(), ex.deviceId());
+        failedOver.put(ex.service(), new Failover(ex.deviceId(), now));
         emit(AdaptationEvent.Type.DEVICE_EXCLUDED, ex.deviceId(), ex.service(), 0, ex.rule(), ex.reason(), Map.of());
       }
     } else if (action instanceof Action.Alert alert) {
@@ -189,17 +194,13 @@ public final class GatewayEngine implements AutoCloseable {
       emit(AdaptationEvent.Type.INSTANCE_STARTING, s.deviceId(), s.spec().name(), s.epoch(), null,
           "starting " + s.spec().name() + " epoch " + s.epoch() + " on " + s.deviceId(), Map.of());
       Command cmd = Command.start(nextRequestId(), s.spec().name(), s.spec().kind(), s.epoch(), s.spec().config());
-      orchestrator.send(s.deviceId(), cmd).whenComplete((reply, err) -> decisionThread.execute(() -> {
-        if (closed) {
-          return;
-        }
-        String error = err != null ? err.getMessage() : (reply.ok() ? null : reply.error());
+      command(s.deviceId(), cmd, (reply, error) -> {
         if (error != null && reconciler.startRefused(s.spec().name(), s.deviceId(), s.epoch(), clock.millis())) {
           LOG.warn("start of {} epoch {} on {} failed: {}", s.spec().name(), s.epoch(), s.deviceId(), error);
           metrics.reconcileAction("start_failed");
           emit(AdaptationEvent.Type.INSTANCE_START_FAILED, s.deviceId(), s.spec().name(), s.epoch(), null, error, Map.of());
         }
-      }));
+      });
     } else if (step instanceof Step.Stop s) {
       metrics.reconcileAction(s.reason() == Step.StopReason.FENCED ? "fence" : "stop");
       AdaptationEvent.Type type =
@@ -208,13 +209,13 @@ public final class GatewayEngine implements AutoCloseable {
       emit(type, s.deviceId(), s.service(), s.epoch(), null,
           "stopping " + s.service() + " epoch " + s.epoch() + " on " + s.deviceId() + ": " + s.reason().name().toLowerCase(),
           Map.of());
-      orchestrator.send(s.deviceId(), Command.stop(nextRequestId(), s.service(), s.epoch()))
-          .whenComplete((reply, err) -> {
-            if (err != null || !reply.ok()) {
-              LOG.debug("stop of {} epoch {} on {}: {}", s.service(), s.epoch(), s.deviceId(),
-                  err != null ? err.getMessage() : reply.error());
-            }
-          });
+      command(s.deviceId(), Command.stop(nextRequestId(), s.service(), s.epoch()), (reply, error) -> {
+        if (error != null) {
+          LOG.debug("stop of {} epoch {} on {}: {}", s.service(), s.epoch(), s.deviceId(), error);
+        }
+      });
+    } else if (step instanceof Step.Migrate m) {
+      migrate(m);
     } else if (step instanceof Step.Abandon a) {
       metrics.reconcileAction("abandon");
       emit(AdaptationEvent.Type.INSTANCE_ABANDONED, a.placement().deviceId(), a.placement().service(),
@@ -228,32 +229,121 @@ public final class GatewayEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends a command and hands the outcome back on the decision thread: {@code then} gets the
+   * reply and an error (the device's refusal or the missing reply), null if it succeeded.
+   * Missing replies count toward the device's command failures; any reply resets them.
+   */
+  private void command(String deviceId, Command c, java.util.function.BiConsumer<CommandReply, String> then) {
+    orchestrator.send(deviceId, c).whenComplete((reply, err) -> decisionThread.execute(() -> {
+      if (closed) {
+        return;
+      }
+      if (err != null) {
+        registry.commandFailed(deviceId);
+        then.accept(null, err.getMessage());
+      } else {
+        registry.commandAnswered(deviceId);
+        then.accept(reply, reply.ok() ? null : reply.error());
+      }
+    }));
+  }
+
+  /**
+   * A planned migration, make-before-break: start the new instance idle, hand the output and
+   * its numbering over from the old one, activate the new one from that number, and only then
+   * stop the old one. A failure before the hand-over leaves the old instance as it was; a
+   * failure to activate the new one resumes the old one where it stopped.
+   */
+  private void migrate(Step.Migrate m) {
+    String svc = m.spec().name();
+    Placement from = m.from();
+    Placement to = m.to();
+    long startedNanos = clock.nanos();
+    metrics.reconcileAction("migrate");
+    LOG.info("moving {} epoch {} on {} to epoch {} on {}", svc, from.epoch(), from.deviceId(), to.epoch(), to.deviceId());
+    emit(AdaptationEvent.Type.MIGRATION_STARTED, to.deviceId(), svc, to.epoch(), null,
+        "moving " + svc + " from " + from.deviceId() + " (epoch " + from.epoch() + ") to " + to.deviceId()
+            + " (epoch " + to.epoch() + "), make-before-break",
+        Map.of("from", from.deviceId(), "fromEpoch", Long.toString(from.epoch())));
+    command(to.deviceId(), Command.standby(nextRequestId(), svc, m.spec().kind(), to.epoch(), m.spec().config()),
+        (started, e1) -> {
+          if (e1 != null) {
+            abortMigration(m, "the new instance did not start: " + e1, false);
+            return;
+          }
+          long handoverNanos = clock.nanos();
+          command(from.deviceId(), Command.handover(nextRequestId(), svc, from.epoch()), (handed, e2) -> {
+            if (e2 != null) {
+              abortMigration(m, "the old instance did not hand over: " + e2, true);
+              return;
+            }
+            long next = handed.nextNumber() == null ? 0 : handed.nextNumber();
+            command(to.deviceId(), Command.activate(nextRequestId(), svc, to.epoch(), next), (activated, e3) -> {
+              if (e3 != null) {
+                command(from.deviceId(), Command.activate(nextRequestId(), svc, from.epoch(), next), (r, e4) -> {});
+                abortMigration(m, "the new instance did not take over: " + e3 + "; the old one resumes", true);
+                return;
+              }
+              long handoverMs = (clock.nanos() - handoverNanos) / 1_000_000L;
+              long totalMs = (clock.nanos() - startedNanos) / 1_000_000L;
+              reconciler.completeMigration(svc);
+              metrics.migration(true, totalMs);
+              LOG.info("moved {} to {} epoch {} (continues at number {}, hand-over {} ms)", svc, to.deviceId(),
+                  to.epoch(), next, handoverMs);
+              emit(AdaptationEvent.Type.MIGRATION_COMPLETED, to.deviceId(), svc, to.epoch(), null,
+                  svc + " now runs on " + to.deviceId() + " epoch " + to.epoch() + ", continuing at number " + next,
+                  Map.of("from", from.deviceId(), "nextNumber", Long.toString(next),
+                      "handoverMs", Long.toString(handoverMs), "totalMs", Long.toString(totalMs)));
+              reconciler.stopping(svc, from.deviceId(), from.epoch(), clock.millis());
+              command(from.deviceId(), Command.stop(nextRequestId(), svc, from.epoch()), (r, e5) -> {
+                if (e5 != null) {
+                  LOG.debug("stop of the old instance of {} on {}: {}", svc, from.deviceId(), e5);
+                }
+              });
+            });
+          });
+        });
+  }
+
+  private void abortMigration(Step.Migrate m, String why, boolean stopNew) {
+    String svc = m.spec().name();
+    reconciler.abortMigration(svc, clock.millis());
+    metrics.migration(false, 0);
+    LOG.warn("moving {} to {} failed: {}", svc, m.to().deviceId(), why);
+    emit(AdaptationEvent.Type.MIGRATION_FAILED, m.to().deviceId(), svc, m.to().epoch(), null, why, Map.of());
+    reconciler.stopping(svc, m.to().deviceId(), m.to().epoch(), clock.millis());
+    command(m.to().deviceId(), Command.stop(nextRequestId(), svc, m.to().epoch()), (r, e) -> {});
+  }
+
   private void syncFacts(long now) {
     for (Device d : registry.drainChanged()) {
       rules.putDevice(d);
     }
+    Map<String, Instance> current = new HashMap<>();
+    Map<String, Integer> perDevice = new HashMap<>();
+    for (Placement p : reconciler.placements()) {
+      Instance.InstanceState st = p.state() == Placement.State.RUNNING
+          ? Instance.InstanceState.RUNNING : Instance.InstanceState.STARTING;
+      // stall time is published in steps, so a producing instance causes no rule work
+      long stalled = p.stalledMillis(now) / STALL_STEP_MS * STALL_STEP_MS;
+      current.put(p.key(), new Instance(p.service(), p.deviceId(), p.epoch(), st, stalled));
+      perDevice.merge(p.deviceId(), 1, Integer::sum);
+    }
+    for (String key : new ArrayList<>(instanceFacts.keySet())) {
+      if (!current.containsKey(key)) {
+        rules.remove("instance:" + key);
+        instanceFacts.remove(key);
+      }
+    }
+    current.forEach((key, inst) -> {
+      if (!inst.equals(instanceFacts.get(key))) {
+        rules.put("instance:" + key, inst);
+        instanceFacts.put(key, inst);
+      }
+    });
     if (reconciler.version() != syncedPlacementVersion) {
       syncedPlacementVersion = reconciler.version();
-      Map<String, Instance> current = new HashMap<>();
-      Map<String, Integer> perDevice = new HashMap<>();
-      for (Placement p : reconciler.placements()) {
-        Instance.InstanceState st = p.state() == Placement.State.RUNNING
-            ? Instance.InstanceState.RUNNING : Instance.InstanceState.STARTING;
-        current.put(p.key(), new Instance(p.service(), p.deviceId(), p.epoch(), st));
-        perDevice.merge(p.deviceId(), 1, Integer::sum);
-      }
-      for (String key : new ArrayList<>(instanceFacts.keySet())) {
-        if (!current.containsKey(key)) {
-          rules.remove("instance:" + key);
-          instanceFacts.remove(key);
-        }
-      }
-      current.forEach((key, inst) -> {
-        if (!inst.equals(instanceFacts.get(key))) {
-          rules.put("instance:" + key, inst);
-          instanceFacts.put(key, inst);
-        }
-      });
       for (Device d : registry.all()) {
         registry.setInstanceCount(d.getId(), perDevice.getOrDefault(d.getId(), 0));
       }
@@ -302,8 +392,56 @@ public final class GatewayEngine implements AutoCloseable {
       case LIST -> {
         return ServiceResponse.ok(List.copyOf(desired.specs()));
       }
+      case MOVE -> {
+        return move(req);
+      }
       default -> throw new IllegalStateException("unhandled op " + req.op());
     }
+  }
+
+  private ServiceResponse move(ServiceRequest req) {
+    String name = req.name();
+    ServiceSpec spec = desired.spec(name);
+    long now = clock.millis();
+    if (spec == null) {
+      return ServiceResponse.error("name", "no service named '" + name + "'");
+    }
+    if (reconciler.migration(name) != null) {
+      return ServiceResponse.error("name", "service '" + name + "' is already being moved");
+    }
+    String target;
+    if (req.toLayer() != null) {
+      ServiceSpec moved = spec.withPlacement(new ServiceSpec.Placement(req.toLayer(), spec.placement().labels()));
+      boolean possible = registry.all().stream().anyMatch(d -> d.getState() == io.fogwise.rules.model.DeviceState.ALIVE
+          && moved.placement().admits(d.getLayer(), d.getLabels()) && !desired.isExcluded(name, d.getId(), now));
+      if (!possible) {
+        return ServiceResponse.error("toLayer", "no alive device in layer " + req.toLayer() + " admits service '" + name
+            + "'" + (spec.placement().labels().isEmpty() ? "" : " (labels " + spec.placement().labels() + ")"));
+      }
+      desired.apply(moved);
+      desired.prefer(name, null);
+      target = "layer " + req.toLayer();
+    } else {
+      Device d = registry.get(req.toDevice());
+      if (d == null || d.getState() != io.fogwise.rules.model.DeviceState.ALIVE) {
+        return ServiceResponse.error("toDevice", "device '" + req.toDevice() + "' is " + (d == null ? "unknown" : "lost"));
+      }
+      if (!spec.placement().admits(d.getLayer(), d.getLabels())) {
+        return ServiceResponse.error("toDevice", "device '" + d.getId() + "' (" + d.getLayer() + " " + d.getLabels()
+            + ") does not satisfy the placement of '" + name + "' (" + (spec.placement().layer() == null ? "any layer"
+            : spec.placement().layer()) + " " + spec.placement().labels() + "); move it to that layer with toLayer first");
+      }
+      if (desired.isExcluded(name, d.getId(), now)) {
+        return ServiceResponse.error("toDevice", "service '" + name + "' is excluded from device '" + d.getId() + "'");
+      }
+      desired.prefer(name, d.getId());
+      target = "device " + d.getId();
+    }
+    dirtyServices.add(name);
+    LOG.info("service {} to be moved to {}", name, target);
+    emit(AdaptationEvent.Type.SERVICE_APPLIED, null, name, 0, null, "service " + name + " to be moved to " + target,
+        Map.of("move", target));
+    return ServiceResponse.ok(List.of(desired.spec(name)));
   }
 
   /** The periodic status summary. */
@@ -373,6 +511,8 @@ public final class GatewayEngine implements AutoCloseable {
       rules.close();
     }
   }
+
+  private record Failover(String deviceId, long decidedAtMillis) {}
 
   /** Builds an engine. */
   public static final class Builder {

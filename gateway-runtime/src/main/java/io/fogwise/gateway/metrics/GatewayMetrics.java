@@ -19,6 +19,12 @@ public interface GatewayMetrics {
   /** A failover: a service was placed again because its device was lost or excluded. */
   void failover(String service);
 
+  /** A failed-over service runs again, {@code millis} after the failover was decided. */
+  void recovered(long millis);
+
+  /** A planned migration completed (taking {@code millis}) or failed. */
+  void migration(boolean completed, long millis);
+
   /** One decision cycle took {@code nanos}. */
   void cycle(long nanos, int firings);
 
@@ -50,6 +56,12 @@ final class NoopGatewayMetrics implements GatewayMetrics {
 
   @Override
   public void failover(String service) {}
+
+  @Override
+  public void recovered(long millis) {}
+
+  @Override
+  public void migration(boolean completed, long millis) {}
 
   @Override
   public void cycle(long nanos, int firings) {}

@@ -14,6 +14,8 @@ final class MicrometerGatewayMetrics implements GatewayMetrics {
   private final String gatewayId;
   private final Counter detections;
   private final Timer detectionSilence;
+  private final Timer recovery;
+  private final Timer migrationTime;
   private final Timer cycle;
 
   MicrometerGatewayMetrics(MeterRegistry registry, String gatewayId) {
@@ -21,7 +23,11 @@ final class MicrometerGatewayMetrics implements GatewayMetrics {
     this.gatewayId = gatewayId;
     this.detections = Counter.builder("fogwise_detections").description("devices declared lost")
         .tag("gateway", gatewayId).register(registry);
-    this.detectionSilence = Timer.builder("fogwise_detection_silence").description("silence before a device was declared lost")
+    this.detectionSilence = Timer.builder("fogwise_detection").description("heartbeat silence before a device was declared lost")
+        .tag("gateway", gatewayId).register(registry);
+    this.recovery = Timer.builder("fogwise_recovery").description("failover decided until the replacement instance runs")
+        .tag("gateway", gatewayId).register(registry);
+    this.migrationTime = Timer.builder("fogwise_migration").description("planned migration, start to old instance released")
         .tag("gateway", gatewayId).register(registry);
     this.cycle = Timer.builder("fogwise_decision_cycle").description("one suspicion + rules + reconcile cycle")
         .tag("gateway", gatewayId).register(registry);
@@ -48,6 +54,20 @@ final class MicrometerGatewayMetrics implements GatewayMetrics {
   @Override
   public void failover(String service) {
     Counter.builder("fogwise_failovers").tag("gateway", gatewayId).register(registry).increment();
+  }
+
+  @Override
+  public void recovered(long millis) {
+    recovery.record(millis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void migration(boolean completed, long millis) {
+    Counter.builder("fogwise_migrations").tag("gateway", gatewayId).tag("outcome", completed ? "completed" : "failed")
+        .register(registry).increment();
+    if (completed) {
+      migrationTime.record(millis, TimeUnit.MILLISECONDS);
+    }
   }
 
   @Override

@@ -18,6 +18,7 @@ public final class DesiredState {
   private final Map<String, ServiceSpec> specs = new TreeMap<>();
   private final Map<String, Map<String, Long>> exclusions = new HashMap<>();
   private final Map<String, Long> epochs = new HashMap<>();
+  private final Map<String, String> preferred = new HashMap<>();
 
   /** Declares or replaces a service. */
   public void apply(ServiceSpec spec) {
@@ -28,6 +29,7 @@ public final class DesiredState {
   /** Removes a service; returns whether it existed. Its epoch counter is kept (fencing). */
   public boolean delete(String name) {
     exclusions.remove(name);
+    preferred.remove(name);
     return specs.remove(name) != null;
   }
 
@@ -92,6 +94,37 @@ public final class DesiredState {
   public Service fact(String name, long nowMillis) {
     ServiceSpec spec = specs.get(name);
     return spec == null ? null : new Service(spec, excludedDevices(name, nowMillis));
+  }
+
+  /** Asks for {@code service} to run on {@code deviceId} when that device is eligible (null clears). */
+  public void prefer(String service, String deviceId) {
+    if (deviceId == null) {
+      preferred.remove(service);
+    } else {
+      preferred.put(service, deviceId);
+    }
+  }
+
+  /** The device an operator moved {@code service} to, or null. */
+  public String preferred(String service) {
+    return preferred.get(service);
+  }
+
+  /** All preferences, service → device. */
+  public Map<String, String> preferences() {
+    return Map.copyOf(preferred);
+  }
+
+  /** All epoch counters, service → last epoch handed out. */
+  public Map<String, Long> epochs() {
+    return Map.copyOf(epochs);
+  }
+
+  /** All exclusions, service → device → until (monotonic ms). */
+  public Map<String, Map<String, Long>> exclusions() {
+    Map<String, Map<String, Long>> m = new TreeMap<>();
+    exclusions.forEach((s, d) -> m.put(s, Map.copyOf(d)));
+    return m;
   }
 
   /** A new epoch for {@code service}: strictly greater than any handed out before. */

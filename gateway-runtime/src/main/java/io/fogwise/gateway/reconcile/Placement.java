@@ -1,5 +1,7 @@
 package io.fogwise.gateway.reconcile;
 
+import io.fogwise.protocol.InstanceReport;
+
 /**
  * One instance the gateway decided to run: a service on a device with an epoch.
  *
@@ -9,8 +11,12 @@ package io.fogwise.gateway.reconcile;
  * @param state STARTING until the device reports it, then RUNNING
  * @param deadlineMillis for STARTING: when to give up waiting; for RUNNING: unused
  * @param lastSeenMillis when the device last reported it (monotonic ms)
+ * @param outputs the output count last reported, or null if the service does not count output
+ * @param progressMillis when the output count last grew, or the instance last became active
+ *     (monotonic ms); how long ago that was is how long the instance has been stalled
  */
-public record Placement(String service, String deviceId, long epoch, State state, long deadlineMillis, long lastSeenMillis) {
+public record Placement(String service, String deviceId, long epoch, State state, long deadlineMillis,
+    long lastSeenMillis, Long outputs, long progressMillis) {
 
   /** Where the placement is in its life. */
   public enum State {
@@ -18,12 +24,27 @@ public record Placement(String service, String deviceId, long epoch, State state
     RUNNING
   }
 
-  Placement running(long nowMillis) {
-    return new Placement(service, deviceId, epoch, State.RUNNING, 0, nowMillis);
+  /** A new placement waiting for its device to report it. */
+  public static Placement starting(String service, String deviceId, long epoch, long deadlineMillis, long nowMillis) {
+    return new Placement(service, deviceId, epoch, State.STARTING, deadlineMillis, nowMillis, null, nowMillis);
   }
 
-  Placement seen(long nowMillis) {
-    return new Placement(service, deviceId, epoch, state, deadlineMillis, nowMillis);
+  /** A placement restored from durable state, trusted as running until its device says otherwise. */
+  public static Placement restored(String service, String deviceId, long epoch, long nowMillis) {
+    return new Placement(service, deviceId, epoch, State.RUNNING, 0, nowMillis, null, nowMillis);
+  }
+
+  /** The placement after its device reported it at {@code now}. */
+  Placement reported(InstanceReport r, long now) {
+    boolean active = r.state() == InstanceReport.InstanceState.RUNNING;
+    boolean progressed = !active || r.outputs() == null || outputs == null || r.outputs() > outputs;
+    return new Placement(service, deviceId, epoch, State.RUNNING, 0, now, active ? r.outputs() : null,
+        progressed ? now : progressMillis);
+  }
+
+  /** How long the instance has produced no output while active, 0 if it does not count output. */
+  public long stalledMillis(long now) {
+    return state == State.RUNNING && outputs != null ? Math.max(0, now - progressMillis) : 0;
   }
 
   /** The key the rule host tracks the matching instance fact by. */

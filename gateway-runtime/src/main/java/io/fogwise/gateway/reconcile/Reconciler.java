@@ -29,7 +29,11 @@ public final class Reconciler {
   private final Map<String, Placement> placements = new LinkedHashMap<>();
   private final Map<String, Long> stopsInFlight = new HashMap<>();
   private final Map<String, Long> avoidUntil = new HashMap<>();
+  private final Map<String, Migration> migrations = new HashMap<>();
   private long version;
+
+  /** A planned migration in progress: the old placement keeps running until the new one took over. */
+  public record Migration(Placement from, Placement to) {}
 
   public Reconciler(Settings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -62,13 +66,11 @@ public final class Reconciler {
       if (p == null) {
         continue;
       }
+      Placement updated = p.reported(r, nowMillis);
+      placements.put(key, updated);
       if (p.state() == Placement.State.STARTING) {
-        Placement running = p.running(nowMillis);
-        placements.put(key, running);
-        confirmed.add(running);
+        confirmed.add(updated);
         version++;
-      } else {
-        placements.put(key, p.seen(nowMillis));
       }
     }
     return confirmed;
@@ -88,11 +90,16 @@ public final class Reconciler {
   }
 
   private void retire(DesiredState desired, DeviceRegistry devices, long now, List<Step> steps) {
+    List<Step.Migrate> moves = new ArrayList<>();
     for (Iterator<Placement> it = placements.values().iterator(); it.hasNext(); ) {
       Placement p = it.next();
+      if (migrations.containsKey(p.service())) {
+        continue; // the migration coordinator owns both placements until it completes or aborts
+      }
       Device d = devices.get(p.deviceId());
       boolean alive = d != null && d.getState() == DeviceState.ALIVE;
-      if (desired.spec(p.service()) == null) {
+      ServiceSpec spec = desired.spec(p.service());
+      if (spec == null) {
         it.remove();
         version++;
         if (alive) {
@@ -116,8 +123,106 @@ public final class Reconciler {
         it.remove();
         version++;
         steps.add(new Step.Abandon(p, "device " + p.deviceId() + " no longer reports it"));
+      } else if (p.state() == Placement.State.RUNNING && alive && moves.stream().noneMatch(m -> m.from().service().equals(p.service()))) {
+        boolean misplaced = !spec.placement().admits(d.getLayer(), d.getLabels());
+        String preferred = desired.preferred(p.service());
+        if (misplaced || (preferred != null && !preferred.equals(p.deviceId()))) {
+          Device target = moveTarget(spec, desired, devices, now, preferred, misplaced);
+          if (target != null) {
+            long epoch = desired.nextEpoch(spec.name());
+            Placement to = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(), now);
+            moves.add(new Step.Migrate(spec, p, to));
+          }
+        }
       }
     }
+    for (Step.Migrate m : moves) {
+      placements.put(m.to().key(), m.to());
+      migrations.put(m.spec().name(), new Migration(m.from(), m.to()));
+      version++;
+      steps.add(m);
+    }
+  }
+
+  /**
+   * Where to move a running instance: the preferred device if eligible; otherwise, only when
+   * the instance is misplaced (its device no longer admitted), the least-loaded eligible one.
+   */
+  private Device moveTarget(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now, String preferred,
+      boolean misplaced) {
+    List<Device> eligible = eligible(spec, desired, devices, now);
+    for (Device d : eligible) {
+      if (d.getId().equals(preferred)) {
+        return d;
+      }
+    }
+    if (!misplaced || eligible.isEmpty()) {
+      return null;
+    }
+    eligible.sort(leastLoaded());
+    return eligible.get(0);
+  }
+
+  private List<Device> eligible(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now) {
+    List<Device> eligible = new ArrayList<>();
+    for (Device d : devices.all()) {
+      if (d.getState() == DeviceState.ALIVE
+          && spec.placement().admits(d.getLayer(), d.getLabels())
+          && !desired.isExcluded(spec.name(), d.getId(), now)
+          && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
+          && !hosts(spec.name(), d.getId())) {
+        eligible.add(d);
+      }
+    }
+    return eligible;
+  }
+
+  private boolean hosts(String service, String deviceId) {
+    for (Placement p : placements.values()) {
+      if (p.service().equals(service) && p.deviceId().equals(deviceId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Records a stop sent outside a reconcile pass (by a migration), so the instance is not also
+   * fenced while its device still reports it.
+   */
+  public void stopping(String service, String deviceId, long epoch, long nowMillis) {
+    stopsInFlight.put(key(service, deviceId, epoch), nowMillis + settings.stopRetry().toMillis());
+  }
+
+  /** The migration of {@code service} took over: the old placement is gone. */
+  public Placement completeMigration(String service) {
+    Migration m = migrations.remove(service);
+    if (m == null) {
+      return null;
+    }
+    placements.remove(m.from().key());
+    version++;
+    return m.from();
+  }
+
+  /**
+   * The migration of {@code service} failed: the new placement is gone, the old one stays, and
+   * the target is avoided for the service for a while (no retry storm).
+   */
+  public Placement abortMigration(String service, long nowMillis) {
+    Migration m = migrations.remove(service);
+    if (m == null) {
+      return null;
+    }
+    placements.remove(m.to().key());
+    avoidUntil.put(service + "@" + m.to().deviceId(), nowMillis + settings.avoidAfterFailure().toMillis());
+    version++;
+    return m.to();
+  }
+
+  /** The migration in progress for {@code service}, or null. */
+  public Migration migration(String service) {
+    return migrations.get(service);
   }
 
   private void fence(DeviceRegistry devices, DesiredState desired, long now, List<Step> steps) {
@@ -129,7 +234,7 @@ public final class Reconciler {
         String key = key(r.service(), d.getId(), r.epoch());
         desired.observeEpoch(r.service(), r.epoch());
         if (!placements.containsKey(key) && !stopsInFlight.containsKey(key)) {
-          Placement ghost = new Placement(r.service(), d.getId(), r.epoch(), Placement.State.RUNNING, 0, now);
+          Placement ghost = Placement.restored(r.service(), d.getId(), r.epoch(), now);
           steps.add(stop(ghost, Step.StopReason.FENCED, now));
         }
       }
@@ -137,6 +242,9 @@ public final class Reconciler {
   }
 
   private void scale(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now, List<Step> steps) {
+    if (migrations.containsKey(spec.name())) {
+      return;
+    }
     List<Placement> current = new ArrayList<>();
     for (Placement p : placements.values()) {
       if (p.service().equals(spec.name())) {
@@ -145,22 +253,13 @@ public final class Reconciler {
     }
     int missing = spec.replicas() - current.size();
     if (missing > 0) {
-      List<Device> eligible = new ArrayList<>();
-      for (Device d : devices.all()) {
-        if (d.getState() == DeviceState.ALIVE
-            && spec.placement().admits(d.getLayer(), d.getLabels())
-            && !desired.isExcluded(spec.name(), d.getId(), now)
-            && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
-            && current.stream().noneMatch(p -> p.deviceId().equals(d.getId()))) {
-          eligible.add(d);
-        }
-      }
+      List<Device> eligible = eligible(spec, desired, devices, now);
+      String preferred = desired.preferred(spec.name());
       for (int i = 0; i < missing && !eligible.isEmpty(); i++) {
-        eligible.sort(leastLoaded());
+        eligible.sort(Comparator.comparing((Device d) -> !d.getId().equals(preferred)).thenComparing(leastLoaded()));
         Device target = eligible.remove(0);
         long epoch = desired.nextEpoch(spec.name());
-        Placement p = new Placement(spec.name(), target.getId(), epoch, Placement.State.STARTING,
-            now + settings.startTimeout().toMillis(), now);
+        Placement p = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(), now);
         placements.put(p.key(), p);
         version++;
         steps.add(new Step.Start(spec, target.getId(), epoch));

@@ -11,6 +11,12 @@ public sealed interface Step {
   /** Stop the instance of {@code service} with {@code epoch} on {@code deviceId}. */
   record Stop(String service, String deviceId, long epoch, StopReason reason) implements Step {}
 
+  /**
+   * Move {@code from} to {@code to}, make-before-break: start {@code to} idle, hand the output
+   * (and its numbering) over from {@code from}, activate {@code to}, then stop {@code from}.
+   */
+  record Migrate(ServiceSpec spec, Placement from, Placement to) implements Step {}
+
   /** A placement was given up without a command (its device is lost and was excluded). */
   record Abandon(Placement placement, String reason) implements Step {}
 

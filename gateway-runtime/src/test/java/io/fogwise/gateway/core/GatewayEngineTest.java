@@ -211,9 +211,100 @@ class GatewayEngineTest {
     assertFalse(engine.handle(ServiceRequest.delete("publisher")).ok(), "unknown service");
   }
 
+  @Test
+  void aPlannedMoveStartsTheNewInstanceHandsOverTheNumberingAndOnlyThenStopsTheOldOne() {
+    fleet.add("c1", Layer.CLOUD, Map.of());
+    fleet.add("e1", Layer.EDGE, Map.of());
+    run(400);
+    apply(ServiceSpec.of("publisher", "publisher", ServiceSpec.Placement.layer(Layer.CLOUD), Map.of()));
+    run(400);
+    assertEquals("c1", hostOf("publisher"));
+    fleet.commands.clear();
+    assertTrue(engine.handle(ServiceRequest.moveToLayer("publisher", Layer.EDGE)).ok());
+    run(400);
+    long n = fleet.devices.get("c1").handedOverAt;
+    assertEquals(List.of("e1:START:publisher#2", "c1:HANDOVER:publisher#1", "e1:ACTIVATE:publisher#2@" + n,
+        "c1:STOP:publisher#1"), fleet.commands, "make-before-break, numbering handed over: " + events);
+    assertEquals("e1", hostOf("publisher"));
+    assertEquals(1, eventsOf(AdaptationEvent.Type.MIGRATION_COMPLETED).size());
+    assertTrue(eventsOf(AdaptationEvent.Type.INSTANCE_STOPPED).isEmpty(), "the old instance was retired by the move");
+  }
+
+  @Test
+  void aMoveToADeviceThatCannotHostTheServiceIsRefusedWithTheReason() {
+    fleet.add("c1", Layer.CLOUD, Map.of());
+    fleet.add("e1", Layer.EDGE, Map.of());
+    run(400);
+    apply(ServiceSpec.of("publisher", "publisher", ServiceSpec.Placement.layer(Layer.CLOUD), Map.of()));
+    run(400);
+    var refused = engine.handle(ServiceRequest.moveToDevice("publisher", "e1"));
+    assertFalse(refused.ok());
+    assertEquals("toDevice", refused.field());
+    assertTrue(refused.error().contains("toLayer"), refused.error());
+    assertFalse(engine.handle(ServiceRequest.moveToLayer("publisher", Layer.FOG)).ok(), "no FOG device");
+    assertFalse(engine.handle(ServiceRequest.moveToDevice("publisher", "nope")).ok());
+    assertEquals("c1", hostOf("publisher"));
+  }
+
+  @Test
+  void aMoveWhoseNewInstanceCannotStartLeavesTheOldOneRunning() {
+    fleet.add("c1", Layer.CLOUD, Map.of());
+    fleet.add("e1", Layer.EDGE, Map.of());
+    run(400);
+    apply(ServiceSpec.of("publisher", "publisher", ServiceSpec.Placement.layer(Layer.CLOUD), Map.of()));
+    run(400);
+    fleet.devices.get("e1").refusesStarts = true;
+    fleet.commands.clear();
+    assertTrue(engine.handle(ServiceRequest.moveToLayer("publisher", Layer.EDGE)).ok());
+    run(200);
+    assertEquals(1, eventsOf(AdaptationEvent.Type.MIGRATION_FAILED).size());
+    assertTrue(fleet.commands.stream().noneMatch(c -> c.startsWith("c1:")), "the old instance was not touched: " + fleet.commands);
+    assertTrue(fleet.devices.get("c1").running.containsKey("publisher"));
+  }
+
+  @Test
+  void aServiceWhoseOutputStallsOnAHealthyDeviceIsMovedByRule() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(600);
+    String first = hostOf("publisher");
+    fleet.devices.get(first).stalled = true;
+    run(3000);
+    List<AdaptationEvent> excluded = eventsOf(AdaptationEvent.Type.DEVICE_EXCLUDED);
+    assertEquals(1, excluded.size(), events.toString());
+    assertEquals("Stalled instance is moved to another device", excluded.get(0).rule());
+    assertTrue(eventsOf(AdaptationEvent.Type.DEVICE_LOST).isEmpty(), "the device itself is healthy");
+    assertFalse(hostOf("publisher").equals(first));
+    assertFalse(fleet.devices.get(first).running.containsKey("publisher"), "stalled instance stopped");
+  }
+
+  @Test
+  void aDeviceThatStopsAnsweringCommandsLosesItsServicesByRule() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e3", Layer.EDGE, Map.of());
+    run(400);
+    apply(PUBLISHER);
+    run(400);
+    String host = hostOf("publisher");
+    fleet.devices.get(host).silent = true;
+    for (int i = 0; i < 3; i++) {
+      apply(ServiceSpec.of("probe" + i, "subscriber", new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")),
+          Map.of()).withReplicas(2));
+    }
+    run(400);
+    List<AdaptationEvent> excluded = eventsOf(AdaptationEvent.Type.DEVICE_EXCLUDED).stream()
+        .filter(e -> "publisher".equals(e.service())).toList();
+    assertEquals(1, excluded.size(), events.toString());
+    assertEquals("Device whose commands keep timing out is excluded from its services", excluded.get(0).rule());
+  }
+
   /** Devices that do what they are told, synchronously, and heartbeat when asked. */
   private final class FakeFleet implements Orchestrator {
     final Map<String, FakeDevice> devices = new HashMap<>();
+    final List<String> commands = new ArrayList<>();
 
     void add(String id, Layer layer, Map<String, String> labels) {
       devices.put(id, new FakeDevice(id, layer, labels));
@@ -225,19 +316,39 @@ class GatewayEngineTest {
       if (d == null || !d.alive) {
         return CompletableFuture.failedFuture(new IllegalStateException("no reply from " + deviceId));
       }
+      if (d.silent) {
+        return CompletableFuture.failedFuture(new IllegalStateException("no reply from " + deviceId));
+      }
+      commands.add(deviceId + ":" + c.action() + ":" + c.service() + "#" + c.epoch()
+          + (c.number() == null ? "" : "@" + c.number()));
       if (c.action() == Command.Action.START) {
         if (d.refusesStarts) {
           return CompletableFuture.completedFuture(CommandReply.error(c.requestId(), deviceId, "refused"));
         }
         if (!d.ignoresStarts) {
           d.running.put(c.service(), c.epoch());
+          if (c.standby()) {
+            d.standby.add(c.service());
+          }
         }
-      } else {
-        Long epoch = d.running.get(c.service());
-        if (epoch == null || epoch != c.epoch()) {
-          return CompletableFuture.completedFuture(CommandReply.error(c.requestId(), deviceId, "no instance"));
+        return CompletableFuture.completedFuture(CommandReply.ok(c.requestId(), deviceId));
+      }
+      Long epoch = d.running.get(c.service());
+      if (epoch == null || epoch != c.epoch()) {
+        return CompletableFuture.completedFuture(CommandReply.error(c.requestId(), deviceId, "no instance"));
+      }
+      switch (c.action()) {
+        case STOP -> d.running.remove(c.service());
+        case HANDOVER -> {
+          d.standby.add(c.service());
+          d.handedOverAt = d.outputs;
+          return CompletableFuture.completedFuture(CommandReply.handedOver(c.requestId(), deviceId, d.outputs));
         }
-        d.running.remove(c.service());
+        case ACTIVATE -> {
+          d.standby.remove(c.service());
+          d.outputs = c.number();
+        }
+        default -> { }
       }
       return CompletableFuture.completedFuture(CommandReply.ok(c.requestId(), deviceId));
     }
@@ -253,6 +364,11 @@ class GatewayEngineTest {
     final Layer layer;
     final Map<String, String> labels;
     final Map<String, Long> running = new HashMap<>();
+    final java.util.Set<String> standby = new java.util.HashSet<>();
+    long outputs;
+    long handedOverAt = -1;
+    boolean stalled;
+    boolean silent;
     boolean alive = true;
     boolean ignoresStarts;
     boolean refusesStarts;
@@ -266,8 +382,12 @@ class GatewayEngineTest {
 
     Heartbeat heartbeat() {
       List<InstanceReport> reports = new ArrayList<>();
-      running.forEach((svc, epoch) -> reports.add(
-          new InstanceReport(svc, "publisher", epoch, InstanceReport.InstanceState.RUNNING, 0)));
+      if (!stalled) {
+        outputs += 20;
+      }
+      running.forEach((svc, epoch) -> reports.add(new InstanceReport(svc, "publisher", epoch,
+          standby.contains(svc) ? InstanceReport.InstanceState.STANDBY : InstanceReport.InstanceState.RUNNING, 0,
+          outputs)));
       return new Heartbeat(id, "gw", seq++, clock.wallMillis(), 200, layer, null, labels, reports);
     }
   }

@@ -21,6 +21,7 @@ public final class Device {
   private Double temperatureC;
   private Double batteryPct;
   private int instances;
+  private int commandFailures;
 
   public Device(String id, Layer layer, String deviceClass, Map<String, String> labels) {
     this.id = Objects.requireNonNull(id, "id");
@@ -92,7 +93,16 @@ public final class Device {
     return instances;
   }
 
+  /** Consecutive commands to this device that got no reply in time (0 after any reply). */
+  public int getCommandFailures() {
+    return commandFailures;
+  }
+
   // Mutators are for the gateway's registry, not for rules.
+
+  public void setCommandFailures(int commandFailures) {
+    this.commandFailures = commandFailures;
+  }
 
   public void setPlacement(Layer layer, String deviceClass, Map<String, String> labels) {
     this.layer = layer;

@@ -8,12 +8,22 @@ public final class Instance {
   private final String deviceId;
   private final long epoch;
   private final InstanceState state;
+  private final long stalledMs;
 
   public Instance(String service, String deviceId, long epoch, InstanceState state) {
+    this(service, deviceId, epoch, state, 0);
+  }
+
+  /**
+   * @param stalledMs how long the instance has produced no output while active (0 if it
+   *     produces, or does not count its output)
+   */
+  public Instance(String service, String deviceId, long epoch, InstanceState state, long stalledMs) {
     this.service = Objects.requireNonNull(service, "service");
     this.deviceId = Objects.requireNonNull(deviceId, "deviceId");
     this.epoch = epoch;
     this.state = Objects.requireNonNull(state, "state");
+    this.stalledMs = stalledMs;
   }
 
   public String getService() {
@@ -32,6 +42,11 @@ public final class Instance {
     return state;
   }
 
+  /** Milliseconds without output while active; 0 for services that do not count output. */
+  public long getStalledMs() {
+    return stalledMs;
+  }
+
   /** The key the gateway tracks this instance by. */
   public String key() {
     return service + "@" + deviceId + "#" + epoch;
@@ -43,17 +58,18 @@ public final class Instance {
         && i.service.equals(service)
         && i.deviceId.equals(deviceId)
         && i.epoch == epoch
-        && i.state == state;
+        && i.state == state
+        && i.stalledMs == stalledMs;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(service, deviceId, epoch, state);
+    return Objects.hash(service, deviceId, epoch, state, stalledMs);
   }
 
   @Override
   public String toString() {
-    return "Instance[" + key() + " " + state + "]";
+    return "Instance[" + key() + " " + state + (stalledMs > 0 ? " stalled " + stalledMs + " ms" : "") + "]";
   }
 
   /** Where the instance is in its life. */

@@ -14,7 +14,9 @@ public final class Parameters {
   public static final Map<String, String> DEFAULTS =
       Map.of(
           "detect.phiThreshold", "8.0",
-          "failover.exclusionMs", "600000");
+          "failover.exclusionMs", "600000",
+          "service.stallMs", "2000",
+          "service.commandFailures", "3");
 
   private final Map<String, String> values;
 

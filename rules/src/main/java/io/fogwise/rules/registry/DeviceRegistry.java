@@ -133,6 +133,40 @@ public final class DeviceRegistry {
     }
   }
 
+  /** A command to the device got no reply in time. */
+  public void commandFailed(String deviceId) {
+    Entry e = devices.get(deviceId);
+    if (e != null) {
+      e.device.setCommandFailures(e.device.getCommandFailures() + 1);
+      changed.add(e.device);
+    }
+  }
+
+  /** The device answered a command (successfully or not): it is responsive. */
+  public void commandAnswered(String deviceId) {
+    Entry e = devices.get(deviceId);
+    if (e != null && e.device.getCommandFailures() != 0) {
+      e.device.setCommandFailures(0);
+      changed.add(e.device);
+    }
+  }
+
+  /**
+   * Registers a device known from durable state before it has been heard from, as if it had
+   * just sent a heartbeat: if it stays silent, it is suspected like any other device.
+   */
+  public void expect(String deviceId, io.fogwise.protocol.Layer layer, String deviceClass, Map<String, String> labels,
+      long nowNanos) {
+    if (devices.containsKey(deviceId)) {
+      return;
+    }
+    Entry e = new Entry(new Device(deviceId, layer, deviceClass, labels),
+        new PhiAccrualDetector(settings, Duration.ofMillis(200)));
+    e.detector.heartbeat(nowNanos);
+    devices.put(deviceId, e);
+    changed.add(e.device);
+  }
+
   /** Devices changed since the last call, in id order of first change; clears the set. */
   public List<Device> drainChanged() {
     List<Device> out = new ArrayList<>(changed);
