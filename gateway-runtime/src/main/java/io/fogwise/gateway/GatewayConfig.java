@@ -32,6 +32,8 @@ public final class GatewayConfig {
   final Reconciler.Settings reconciler;
   final Parameters parameters;
   final List<RuleSource> rules;
+  final boolean durable;
+  final int httpPort;
 
   private GatewayConfig(Builder b) {
     this.gatewayId = b.gatewayId;
@@ -44,6 +46,8 @@ public final class GatewayConfig {
     this.reconciler = b.reconciler;
     this.parameters = b.parameters;
     this.rules = b.rules;
+    this.durable = b.durable;
+    this.httpPort = b.httpPort;
   }
 
   public static Builder builder(String gatewayId, String natsUrl) {
@@ -70,6 +74,8 @@ public final class GatewayConfig {
     private Reconciler.Settings reconciler = Reconciler.Settings.DEFAULT;
     private Parameters parameters = Parameters.defaults();
     private List<RuleSource> rules = RuleSet.builtInPacks();
+    private boolean durable = true;
+    private int httpPort = -1;
 
     private Builder(String gatewayId, String natsUrl) {
       Objects.requireNonNull(gatewayId, "gatewayId");
@@ -88,6 +94,16 @@ public final class GatewayConfig {
     public Builder reconciler(Reconciler.Settings v) { this.reconciler = Objects.requireNonNull(v); return this; }
     public Builder parameters(Parameters v) { this.parameters = Objects.requireNonNull(v); return this; }
     public Builder rules(List<RuleSource> v) { this.rules = List.copyOf(v); return this; }
+    /** Whether desired state is kept in the JetStream KV bucket fw-desired-&lt;id&gt; (default true). */
+    public Builder durable(boolean v) { this.durable = v; return this; }
+    /** The HTTP API port: 0 for a free one, -1 (default) for no HTTP server. */
+    public Builder httpPort(int v) {
+      if (v < -1 || v > 65535) {
+        throw new IllegalArgumentException("httpPort must be -1 (off), 0 (free) or a port, got " + v);
+      }
+      this.httpPort = v;
+      return this;
+    }
 
     public GatewayConfig build() {
       return new GatewayConfig(this);

@@ -3,6 +3,8 @@ package io.fogwise.gateway;
 import io.fogwise.gateway.core.GatewayEngine;
 import io.fogwise.gateway.metrics.GatewayMetrics;
 import io.fogwise.gateway.orchestrator.ProcessOrchestrator;
+import io.fogwise.gateway.store.DesiredSnapshot;
+import io.fogwise.gateway.store.DesiredStore;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.MessageRejections;
@@ -50,8 +52,18 @@ final class GatewayVerticle extends VerticleBase {
     String gw = config.gatewayId;
     return vertx.executeBlocking(() -> RuleSet.compile("global v0", config.rules))
         .compose(rules -> vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw))
-            .map(conn -> {
+            .compose(conn -> {
               nats = conn;
+              return vertx.executeBlocking(() -> {
+                DesiredStore store = config.durable ? DesiredStore.jetStream(conn, gw) : DesiredStore.none();
+                return new Object[] {store, store.load()};
+              });
+            })
+            .map(loaded -> {
+              DesiredStore store = (DesiredStore) loaded[0];
+              @SuppressWarnings("unchecked")
+              java.util.Optional<DesiredSnapshot> saved = (java.util.Optional<DesiredSnapshot>) loaded[1];
+              Connection conn = nats;
               GatewayMetrics metrics = GatewayMetrics.micrometer(meters, gw);
               rejections.onRejection(metrics::rejected);
               engine = GatewayEngine.builder()
@@ -65,7 +77,9 @@ final class GatewayVerticle extends VerticleBase {
                   .decisionThread(task -> ctx.runOnContext(v -> task.run()))
                   .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
                   .metrics(metrics)
+                  .store(store)
                   .build();
+              saved.ifPresent(engine::restore);
               subscribe();
               vertx.setPeriodic(config.tick.toMillis(), id -> engine.tick());
               vertx.setPeriodic(config.statusInterval.toMillis(), id -> publishStatus());

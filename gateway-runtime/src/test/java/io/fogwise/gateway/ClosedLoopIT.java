@@ -196,6 +196,38 @@ class ClosedLoopIT {
   }
 
   @Test
+  void aRestartedGatewayResumesFromDurableStateWithoutRestartingHealthyInstances() throws Exception {
+    agent("e1", Layer.EDGE, Map.of("pub", "true"));
+    agent("e2", Layer.EDGE, Map.of("pub", "true"));
+    awaitAlive(2);
+    assertTrue(request(MessageCodec.encode(ServiceRequest.apply(PUBLISHER))).ok());
+    await().atMost(WAIT).until(() -> placementsOf("publisher").stream().anyMatch(p -> p.state() == Placement.State.RUNNING));
+    String host = placementsOf("publisher").get(0).deviceId();
+
+    gateway.close();
+    int eventsBefore = events.size();
+    gateway = Gateway.start(GatewayConfig.builder(GW, hub.url()).build());
+
+    assertEquals(List.of("publisher"), request(MessageCodec.encode(ServiceRequest.list())).services().stream()
+        .map(ServiceSpec::name).toList(), "specs survive the restart");
+    await().atMost(WAIT).until(() -> gateway.query(e -> e.registry().countsByState().get(DeviceState.ALIVE)) == 2);
+    // for two seconds of heartbeats, nothing is started, stopped or fenced
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> events.stream().skip(eventsBefore)
+        .noneMatch(e -> e.type() == AdaptationEvent.Type.INSTANCE_STARTING
+            || e.type() == AdaptationEvent.Type.INSTANCE_FENCED || e.type() == AdaptationEvent.Type.INSTANCE_STOPPED
+            || e.type() == AdaptationEvent.Type.INSTANCE_ABANDONED));
+    List<Placement> after = placementsOf("publisher");
+    assertEquals(1, after.size());
+    assertEquals(host, after.get(0).deviceId());
+    assertEquals(1, after.get(0).epoch());
+    assertEquals(1, agents.get(host).instances().get(0).epoch(), "the same instance kept running");
+
+    // and it still fails over: the epoch counter survived, so the next epoch is 2
+    agents.remove(host).close();
+    await().atMost(WAIT).until(() -> data.stream().anyMatch(m -> m.epoch() == 2));
+  }
+
+  @Test
   void aStartTheDeviceRefusesIsReportedAndPlacedElsewhere() throws Exception {
     agent("e1", Layer.EDGE, Map.of());
     awaitAlive(1);

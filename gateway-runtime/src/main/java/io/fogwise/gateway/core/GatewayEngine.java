@@ -6,6 +6,8 @@ import io.fogwise.gateway.reconcile.DesiredState;
 import io.fogwise.gateway.reconcile.Placement;
 import io.fogwise.gateway.reconcile.Reconciler;
 import io.fogwise.gateway.reconcile.Step;
+import io.fogwise.gateway.store.DesiredSnapshot;
+import io.fogwise.gateway.store.DesiredStore;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.Command;
 import io.fogwise.protocol.CommandReply;
@@ -70,6 +72,10 @@ public final class GatewayEngine implements AutoCloseable {
   private final Set<String> dirtyServices = new HashSet<>();
   private final Map<String, Instance> instanceFacts = new HashMap<>();
   private final Map<String, Failover> failedOver = new HashMap<>();
+  private final DesiredStore store;
+  private long savedDesiredVersion = -1;
+  private long savedPlacementVersion = -1;
+  private long lastStoreWarnNanos;
   private RuleHost rules;
   private Parameters parameters;
   private long syncedPlacementVersion = -1;
@@ -85,6 +91,7 @@ public final class GatewayEngine implements AutoCloseable {
     this.events = b.events;
     this.metrics = b.metrics;
     this.parameters = b.parameters;
+    this.store = b.store;
     this.startedAtWallMillis = b.clock.wallMillis();
     this.rules = new RuleHost(b.rules, b.clock, b.firingBudget);
     rules.put("params", parameters);
@@ -156,6 +163,7 @@ public final class GatewayEngine implements AutoCloseable {
       eval.actions().forEach(a -> apply(a, now));
     }
     List<Step> steps = reconciler.reconcile(desired, registry, now);
+    persist(); // write-ahead: a decision is durable before its commands go out
     steps.forEach(s -> execute(s, now));
     syncFacts(now);
     metrics.cycle(System.nanoTime() - start, firings);
@@ -364,6 +372,12 @@ public final class GatewayEngine implements AutoCloseable {
 
   /** Handles an operator's service request. */
   public ServiceResponse handle(ServiceRequest req) {
+    ServiceResponse r = handleRequest(req);
+    persist();
+    return r;
+  }
+
+  private ServiceResponse handleRequest(ServiceRequest req) {
     switch (req.op()) {
       case APPLY -> {
         ServiceSpec spec = req.spec();
@@ -442,6 +456,81 @@ public final class GatewayEngine implements AutoCloseable {
     emit(AdaptationEvent.Type.SERVICE_APPLIED, null, name, 0, null, "service " + name + " to be moved to " + target,
         Map.of("move", target));
     return ServiceResponse.ok(List.of(desired.spec(name)));
+  }
+
+  /** Saves the desired state and placements if they changed since the last save. */
+  private void persist() {
+    if (desired.version() == savedDesiredVersion && reconciler.version() == savedPlacementVersion) {
+      return;
+    }
+    try {
+      store.save(snapshot());
+      savedDesiredVersion = desired.version();
+      savedPlacementVersion = reconciler.version();
+    } catch (Exception e) {
+      long now = System.nanoTime();
+      if (now - lastStoreWarnNanos > 10_000_000_000L) {
+        lastStoreWarnNanos = now;
+        LOG.warn("could not save desired state (will retry every cycle): {}", e.toString());
+      }
+    }
+  }
+
+  /** The durable part of this gateway's state. */
+  public DesiredSnapshot snapshot() {
+    long now = clock.millis();
+    long wall = clock.wallMillis();
+    List<DesiredSnapshot.Exclusion> exclusions = new ArrayList<>();
+    desired.exclusions().forEach((svc, m) -> m.forEach((dev, until) -> {
+      if (until > now) {
+        exclusions.add(new DesiredSnapshot.Exclusion(svc, dev, wall + (until - now)));
+      }
+    }));
+    List<DesiredSnapshot.PlacementRecord> placed = new ArrayList<>();
+    Map<String, DesiredSnapshot.DeviceRecord> hosts = new TreeMap<>();
+    for (Placement p : reconciler.placements()) {
+      placed.add(new DesiredSnapshot.PlacementRecord(p.service(), p.deviceId(), p.epoch()));
+      Device d = registry.get(p.deviceId());
+      if (d != null) {
+        hosts.put(d.getId(), new DesiredSnapshot.DeviceRecord(d.getId(), d.getLayer(), d.getDeviceClass(), d.getLabels()));
+      }
+    }
+    return new DesiredSnapshot(DesiredSnapshot.FORMAT, wall, List.copyOf(desired.specs()), desired.epochs(),
+        desired.preferences(), exclusions, placed, List.copyOf(hosts.values()));
+  }
+
+  /**
+   * Resumes from a saved snapshot: services, epochs, preferences and exclusions come back, and
+   * placements are adopted as running without any command, so healthy instances are not
+   * restarted. A placement whose device does not report it is placed again after the usual
+   * grace; a device that stays silent is suspected and failed over like any other.
+   */
+  public void restore(DesiredSnapshot s) {
+    long now = clock.millis();
+    long wall = clock.wallMillis();
+    s.services().forEach(desired::apply);
+    s.epochs().forEach(desired::observeEpoch);
+    s.preferred().forEach(desired::prefer);
+    for (DesiredSnapshot.Exclusion x : s.exclusions()) {
+      if (x.untilWallMillis() > wall) {
+        desired.exclude(x.service(), x.deviceId(), now + (x.untilWallMillis() - wall));
+      }
+    }
+    for (DesiredSnapshot.DeviceRecord d : s.devices()) {
+      registry.expect(d.id(), d.layer(), d.deviceClass(), d.labels(), clock.nanos());
+    }
+    for (DesiredSnapshot.PlacementRecord p : s.placements()) {
+      if (desired.spec(p.service()) != null) {
+        reconciler.adopt(Placement.restored(p.service(), p.deviceId(), p.epoch(), now));
+      }
+    }
+    desired.specs().forEach(spec -> dirtyServices.add(spec.name()));
+    savedDesiredVersion = desired.version();
+    savedPlacementVersion = reconciler.version();
+    LOG.info("resumed from saved state of {}: {} services, {} placements, {} exclusions", new java.util.Date(s.savedAtMillis()),
+        s.services().size(), s.placements().size(), s.exclusions().size());
+    emit(AdaptationEvent.Type.SERVICE_APPLIED, null, null, 0, null, "resumed " + s.services().size() + " services and "
+        + s.placements().size() + " placements from durable state", Map.of());
   }
 
   /** The periodic status summary. */
@@ -527,6 +616,7 @@ public final class GatewayEngine implements AutoCloseable {
     private PhiAccrualDetector.Settings detector = PhiAccrualDetector.Settings.DEFAULT;
     private Reconciler.Settings reconcilerSettings = Reconciler.Settings.DEFAULT;
     private int firingBudget = RuleHost.DEFAULT_FIRING_BUDGET;
+    private DesiredStore store = DesiredStore.none();
 
     public Builder gatewayId(String v) { this.gatewayId = v; return this; }
     public Builder clock(Clock v) { this.clock = v; return this; }
@@ -540,6 +630,8 @@ public final class GatewayEngine implements AutoCloseable {
     public Builder detector(PhiAccrualDetector.Settings v) { this.detector = v; return this; }
     public Builder reconciler(Reconciler.Settings v) { this.reconcilerSettings = v; return this; }
     public Builder firingBudget(int v) { this.firingBudget = v; return this; }
+    /** Where desired state and placements are saved; defaults to nowhere. */
+    public Builder store(DesiredStore v) { this.store = v; return this; }
 
     public GatewayEngine build() {
       Objects.requireNonNull(gatewayId, "gatewayId");

@@ -19,17 +19,25 @@ public final class DesiredState {
   private final Map<String, Map<String, Long>> exclusions = new HashMap<>();
   private final Map<String, Long> epochs = new HashMap<>();
   private final Map<String, String> preferred = new HashMap<>();
+  private long version;
+
+  /** Increases whenever anything here changes; lets callers persist only when needed. */
+  public long version() {
+    return version;
+  }
 
   /** Declares or replaces a service. */
   public void apply(ServiceSpec spec) {
     Objects.requireNonNull(spec, "spec");
     specs.put(spec.name(), spec);
+    version++;
   }
 
   /** Removes a service; returns whether it existed. Its epoch counter is kept (fencing). */
   public boolean delete(String name) {
     exclusions.remove(name);
     preferred.remove(name);
+    version++;
     return specs.remove(name) != null;
   }
 
@@ -50,6 +58,7 @@ public final class DesiredState {
       return false;
     }
     Long prev = exclusions.computeIfAbsent(service, k -> new HashMap<>()).put(deviceId, untilMillis);
+    version++;
     return prev == null;
   }
 
@@ -72,6 +81,9 @@ public final class DesiredState {
       }
     });
     exclusions.values().removeIf(Map::isEmpty);
+    if (!changed.isEmpty()) {
+      version++;
+    }
     return changed;
   }
 
@@ -103,6 +115,7 @@ public final class DesiredState {
     } else {
       preferred.put(service, deviceId);
     }
+    version++;
   }
 
   /** The device an operator moved {@code service} to, or null. */
@@ -129,6 +142,7 @@ public final class DesiredState {
 
   /** A new epoch for {@code service}: strictly greater than any handed out before. */
   public long nextEpoch(String service) {
+    version++;
     return epochs.merge(service, 1L, Long::sum);
   }
 
@@ -139,6 +153,9 @@ public final class DesiredState {
 
   /** Raises the epoch counter to at least {@code epoch} (e.g. on seeing an instance report). */
   public void observeEpoch(String service, long epoch) {
-    epochs.merge(service, epoch, Math::max);
+    if (epoch > epochs.getOrDefault(service, 0L)) {
+      epochs.put(service, epoch);
+      version++;
+    }
   }
 }
