@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,6 +43,8 @@ final class DefaultEdgeAgent implements EdgeAgent {
 
   static final Duration RECONNECT_WAIT = Duration.ofMillis(250);
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /** How long a HANDOVER waits for the server to confirm the instance's last messages. */
+  static final Duration HANDOVER_FLUSH_TIMEOUT = Duration.ofSeconds(1);
   /** A failing periodic publish is logged at most this often. */
   private static final long PUBLISH_WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -209,6 +212,10 @@ final class DefaultEdgeAgent implements EdgeAgent {
         return startInstance(c);
       case STOP:
         return stopInstance(c);
+      case HANDOVER:
+        return handOver(c);
+      case ACTIVATE:
+        return activate(c);
       default:
         return CommandReply.error(c.requestId(), deviceId, "unknown action " + c.action());
     }
@@ -254,25 +261,78 @@ final class DefaultEdgeAgent implements EdgeAgent {
     }
     HostedInstance instance = new HostedInstance(ctx, service, backoff);
     hosted.put(c.service(), instance);
-    instance.start();
-    LOG.info("device {}: started {} (request {})", deviceId, ctx, c.requestId());
+    instance.start(c.standby());
+    LOG.info("device {}: started {}{} (request {})", deviceId, ctx, c.standby() ? " in standby" : "", c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);
   }
 
   private CommandReply stopInstance(Command c) {
-    HostedInstance existing = hosted.get(c.service());
-    if (existing == null || existing.epoch() != c.epoch()) {
-      String hosts = existing == null ? "" : " (it hosts epoch " + existing.epoch() + ")";
-      LOG.info("device {}: refused STOP of service '{}' epoch {}: not hosted{}", deviceId, c.service(), c.epoch(), hosts);
-      return CommandReply.error(
-          c.requestId(),
-          deviceId,
-          "no instance of service '" + c.service() + "' epoch " + c.epoch() + " on device " + deviceId + hosts);
+    HostedInstance existing = hosted(c);
+    if (existing == null) {
+      return notHosted(c);
     }
     hosted.remove(c.service(), existing);
     existing.stop();
     LOG.info("device {}: stopped {} (request {})", deviceId, existing, c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  /**
+   * Stops the instance's output and replies with its next number only once its last message was
+   * handed to the connection and, as far as the server answers in time, confirmed by it (a
+   * flush), so the last message precedes the reply.
+   */
+  private CommandReply handOver(Command c) {
+    HostedInstance existing = hosted(c);
+    if (existing == null) {
+      return notHosted(c);
+    }
+    OptionalLong next = existing.handover();
+    try {
+      nc.flush(HANDOVER_FLUSH_TIMEOUT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // output has stopped regardless; the last messages may still be buffered for a reconnect
+      LOG.warn(
+          "device {}: handover of {}: NATS did not confirm the last messages within {} ms: {}",
+          deviceId, existing, HANDOVER_FLUSH_TIMEOUT.toMillis(), e.toString());
+    }
+    Long number = next.isPresent() ? next.getAsLong() : null;
+    LOG.info(
+        "device {}: handed over {}{} (request {})",
+        deviceId, existing, number == null ? "" : ", next number " + number, c.requestId());
+    return CommandReply.handedOver(c.requestId(), deviceId, number);
+  }
+
+  private CommandReply activate(Command c) {
+    HostedInstance existing = hosted(c);
+    if (existing == null) {
+      return notHosted(c);
+    }
+    if (existing.activate(c.number())) {
+      LOG.info("device {}: activated {} from number {} (request {})", deviceId, existing, c.number(), c.requestId());
+    } else {
+      LOG.debug("device {}: {} is already active; ACTIVATE is a no-op", deviceId, existing);
+    }
+    return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  /** The instance the command addresses, or null unless its service runs with its epoch. */
+  private HostedInstance hosted(Command c) {
+    HostedInstance existing = hosted.get(c.service());
+    return existing != null && existing.epoch() == c.epoch() ? existing : null;
+  }
+
+  private CommandReply notHosted(Command c) {
+    HostedInstance other = hosted.get(c.service());
+    String hosts = other == null ? "" : " (it hosts epoch " + other.epoch() + ")";
+    LOG.info(
+        "device {}: refused {} of service '{}' epoch {}: not hosted{}", deviceId, c.action(), c.service(), c.epoch(), hosts);
+    return CommandReply.error(
+        c.requestId(),
+        deviceId,
+        "no instance of service '" + c.service() + "' epoch " + c.epoch() + " on device " + deviceId + hosts);
   }
 
   // ---- heartbeats and telemetry ---------------------------------------------------------

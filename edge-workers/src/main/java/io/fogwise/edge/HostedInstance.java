@@ -4,6 +4,7 @@ import io.fogwise.protocol.InstanceReport;
 import io.fogwise.protocol.InstanceReport.InstanceState;
 import io.fogwise.protocol.time.Clock;
 import java.time.Duration;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -11,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One hosted service instance and the thread that runs it, restarting it with back-off after
- * each crash until it is stopped.
+ * each crash until it is stopped; and whether it is active (producing) or in standby (started
+ * idle, or handed over).
  */
 final class HostedInstance {
   private static final Logger LOG = LoggerFactory.getLogger(HostedInstance.class);
@@ -28,6 +30,8 @@ final class HostedInstance {
   private final Thread thread;
   private final AtomicInteger restarts = new AtomicInteger();
   private volatile InstanceState state = InstanceState.RUNNING;
+  /** False in standby: started idle or handed over, until activated. Written on the control thread. */
+  private volatile boolean active = true;
 
   HostedInstance(InstanceContext context, HostedService service, Backoff backoff) {
     this.context = context;
@@ -38,8 +42,40 @@ final class HostedInstance {
     this.thread.setDaemon(true);
   }
 
-  void start() {
+  /** Starts the thread; in standby the service is handed over before its first run(). */
+  void start(boolean standby) {
+    if (standby) {
+      handover();
+    }
     thread.start();
+  }
+
+  /**
+   * Stops the instance's output (if it can be stopped) and puts it in standby.
+   *
+   * @return the number the successor continues from, or empty if the service does not number
+   *     its output
+   */
+  OptionalLong handover() {
+    OptionalLong next = service instanceof Handover h ? h.handover() : OptionalLong.empty();
+    active = false;
+    return next;
+  }
+
+  /**
+   * Resumes the instance's output from {@code number} and reports it RUNNING.
+   *
+   * @return false if it was already active (nothing changed)
+   */
+  boolean activate(long number) {
+    if (active) {
+      return false;
+    }
+    if (service instanceof Handover h && h.activate(number)) {
+      context.wake();
+    }
+    active = true;
+    return true;
   }
 
   String service() {
@@ -59,7 +95,19 @@ final class HostedInstance {
   }
 
   InstanceReport report() {
-    return new InstanceReport(context.serviceName(), context.kind(), context.epoch(), state, restarts.get());
+    InstanceState reported = state == InstanceState.RUNNING && !active ? InstanceState.STANDBY : state;
+    return new InstanceReport(context.serviceName(), context.kind(), context.epoch(), reported, restarts.get(), outputs());
+  }
+
+  private Long outputs() {
+    try {
+      OptionalLong n = service.outputs();
+      return n.isPresent() && n.getAsLong() >= 0 ? n.getAsLong() : null;
+    } catch (RuntimeException e) {
+      // one service's bug must not cost the device its heartbeat
+      LOG.debug("{}: outputs() failed: {}", context, e.toString());
+      return null;
+    }
   }
 
   private void loop() {
@@ -98,7 +146,7 @@ final class HostedInstance {
           attempt);
       LOG.debug("crash of {}", context, failure);
       try {
-        if (context.awaitStop(delay)) {
+        if (context.awaitStopIgnoringWake(delay)) {
           break;
         }
       } catch (InterruptedException e) {

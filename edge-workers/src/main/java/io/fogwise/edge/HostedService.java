@@ -1,5 +1,7 @@
 package io.fogwise.edge;
 
+import java.util.OptionalLong;
+
 /**
  * A long-running service instance hosted by an {@link EdgeAgent}.
  *
@@ -12,10 +14,24 @@ package io.fogwise.edge;
  * <p>If {@code run()} throws, or returns without being asked to stop, the agent counts a crash
  * and calls {@code run()} again on the same object after an exponential back-off. State kept
  * in fields (such as a publisher's next message number) therefore survives a crash.
+ *
+ * <p>A service that can pause its output for a planned migration also implements {@link
+ * Handover}.
  */
 @FunctionalInterface
 public interface HostedService {
 
   /** Runs until the context says stop; throwing means the instance crashed. */
   void run() throws Exception;
+
+  /**
+   * How many outputs (e.g. messages) this instance has produced so far, cumulative across
+   * crash-restarts, or empty (the default) if the service does not count its output. Reported in
+   * every heartbeat, where the gateway takes a count that stops growing while the instance is
+   * RUNNING as a stall; so count what leaves the service, not what it attempts. Called from the
+   * heartbeat thread: must be thread-safe and must not block.
+   */
+  default OptionalLong outputs() {
+    return OptionalLong.empty();
+  }
 }

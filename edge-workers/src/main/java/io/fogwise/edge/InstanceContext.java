@@ -4,10 +4,14 @@ import io.fogwise.protocol.time.Clock;
 import io.nats.client.Connection;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
-/** The context of one hosted instance; its stop signal is a latch. */
+/**
+ * The context of one hosted instance. Its stop signal is a flag plus a condition; a wake-up
+ * (after an activation) is a one-shot permit, like {@code LockSupport.unpark}, so one that
+ * arrives before the service starts waiting is not lost.
+ */
 final class InstanceContext implements ServiceContext {
   private final String serviceName;
   private final String kind;
@@ -16,7 +20,10 @@ final class InstanceContext implements ServiceContext {
   private final String deviceId;
   private final Connection connection;
   private final Clock clock;
-  private final CountDownLatch stop = new CountDownLatch(1);
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private volatile boolean stopping;
+  private boolean wakePermit;
 
   InstanceContext(
       String serviceName,
@@ -72,16 +79,57 @@ final class InstanceContext implements ServiceContext {
 
   @Override
   public boolean isStopping() {
-    return stop.getCount() == 0;
+    return stopping;
   }
 
   @Override
   public boolean awaitStop(Duration timeout) throws InterruptedException {
-    return stop.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    long nanos = timeout.toNanos();
+    lock.lock();
+    try {
+      while (!stopping && !wakePermit && nanos > 0) {
+        nanos = changed.awaitNanos(nanos);
+      }
+      wakePermit = false;
+      return stopping;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Like {@link #awaitStop} but not ended by a wake-up, which stays for the service's next wait. */
+  boolean awaitStopIgnoringWake(Duration timeout) throws InterruptedException {
+    long nanos = timeout.toNanos();
+    lock.lock();
+    try {
+      while (!stopping && nanos > 0) {
+        nanos = changed.awaitNanos(nanos);
+      }
+      return stopping;
+    } finally {
+      lock.unlock();
+    }
   }
 
   void requestStop() {
-    stop.countDown();
+    lock.lock();
+    try {
+      stopping = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Ends the current or the next {@link #awaitStop} early. */
+  void wake() {
+    lock.lock();
+    try {
+      wakePermit = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override

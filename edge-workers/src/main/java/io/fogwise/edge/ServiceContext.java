@@ -33,7 +33,9 @@ public interface ServiceContext {
   boolean isStopping();
 
   /**
-   * Waits until a stop is requested or {@code timeout} passes.
+   * Waits until a stop is requested or {@code timeout} passes. Also returns (false) early when
+   * the agent has just {@linkplain Handover#activate(long) activated} the instance, even if the
+   * activation came just before this call, so a service idle here resumes without delay.
    *
    * @return true if the instance should stop
    */

@@ -42,4 +42,18 @@ class ServiceContextTest {
     assertTrue(ctx.isStopping());
     assertTrue(ctx.awaitStop(Duration.ofDays(1)));
   }
+
+  @Test
+  void aWakeUpEndsOneWaitEvenIfItCameFirst() throws InterruptedException {
+    ctx.wake();
+    assertFalse(ctx.awaitStop(Duration.ofDays(1)), "the permit ends the wait at once, without a stop");
+    assertFalse(ctx.awaitStop(Duration.ofMillis(1)), "the permit is used up");
+    ctx.wake();
+    assertFalse(ctx.awaitStopIgnoringWake(Duration.ofMillis(1)), "restart back-off is not cut short");
+    assertFalse(ctx.awaitStop(Duration.ofDays(1)), "and leaves the permit to the service");
+    ctx.wake();
+    ctx.requestStop();
+    assertTrue(ctx.awaitStop(Duration.ofDays(1)));
+    assertTrue(ctx.awaitStopIgnoringWake(Duration.ofDays(1)));
+  }
 }

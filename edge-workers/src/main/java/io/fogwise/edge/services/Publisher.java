@@ -1,5 +1,6 @@
 package io.fogwise.edge.services;
 
+import io.fogwise.edge.Handover;
 import io.fogwise.edge.HostedService;
 import io.fogwise.edge.ServiceContext;
 import io.fogwise.edge.ServiceFactory;
@@ -9,19 +10,28 @@ import io.fogwise.protocol.Subjects;
 import io.nats.client.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.OptionalLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The paper's publisher: sends numbered {@link AppMessage}s to {@code fw.data.<app>.<channel>}
  * at a fixed rate. Configuration: {@code app} (default {@value #DEFAULT_APP}), {@code channel}
- * (default {@value #DEFAULT_CHANNEL}), {@code rateHz} (default 100, at most 10000) and
- * {@code startNumber} (default 0; a handover continues from the old instance's next number).
+ * (default {@value #DEFAULT_CHANNEL}), {@code rateHz} (default 100, at most 10000),
+ * {@code startNumber} (default 0) and {@code stallAfter} (see below).
  *
- * <p>Numbers increase by one per message and survive a crash-restart of the instance.
+ * <p>Numbers increase by one per message and survive a crash-restart of the instance. For a
+ * planned migration it implements {@link Handover}: a handover stops publishing before it
+ * returns the next number, and an activation publishes the first message with the given number
+ * at once, then keeps the rate from there. Started in standby, it is connected but publishes
+ * nothing until activated. {@link #outputs()} counts the messages published by this instance.
+ *
+ * <p>{@code stallAfter} is a fault-injection knob for tests and demos: after that many messages
+ * (in total for the instance) the publisher silently stops publishing while it keeps running
+ * and is still reported RUNNING, as a hung service would; its output count stops growing.
  */
-public final class Publisher implements HostedService {
+public final class Publisher implements HostedService, Handover {
   private static final Logger LOG = LoggerFactory.getLogger(Publisher.class);
 
   /** The kind name in START commands. */
@@ -30,12 +40,20 @@ public final class Publisher implements HostedService {
   public static final String DEFAULT_CHANNEL = "readings";
   public static final double DEFAULT_RATE_HZ = 100;
   public static final double MAX_RATE_HZ = 10_000;
+  /** While not publishing, how long one wait lasts; stop and activation end it earlier. */
+  private static final Duration IDLE_WAIT = Duration.ofSeconds(1);
 
   private final ServiceContext ctx;
   private final String subject;
   private final double rateHz;
-  private final AtomicLong next;
-  private final AtomicLong skipped = new AtomicLong();
+  private final long stallAfter;
+  /** Held across check, publish and count, and by handover/activate: see {@link OutputGate}. */
+  private final ReentrantLock lock = new ReentrantLock();
+  private final OutputGate gate;
+  // copies of the gate's numbers for readers on other threads, which must not wait for a publish
+  private volatile long nextNumber;
+  private volatile long published;
+  private long skipped;
 
   private Publisher(ServiceContext ctx) {
     this.ctx = ctx;
@@ -47,7 +65,10 @@ public final class Publisher implements HostedService {
       throw new IllegalArgumentException("service '" + ctx.serviceName() + "': " + e.getMessage(), e);
     }
     this.rateHz = ctx.configDouble("rateHz", DEFAULT_RATE_HZ, 0, MAX_RATE_HZ);
-    this.next = new AtomicLong(ctx.configLong("startNumber", 0, 0, Long.MAX_VALUE - 1));
+    long start = ctx.configLong("startNumber", 0, 0, Long.MAX_VALUE - 1);
+    this.stallAfter = ctx.configLong("stallAfter", OutputGate.NEVER, 0, OutputGate.NEVER);
+    this.gate = new OutputGate(start, stallAfter);
+    this.nextNumber = start;
   }
 
   /** The factory of kind {@value #KIND}. */
@@ -55,9 +76,9 @@ public final class Publisher implements HostedService {
     return Publisher::new;
   }
 
-  /** The number the next message will carry (what a handover passes on as startNumber). */
+  /** The number the next message will carry (what a handover passes on). */
   public long nextNumber() {
-    return next.get();
+    return nextNumber;
   }
 
   /** The data subject this publisher sends to. */
@@ -65,35 +86,108 @@ public final class Publisher implements HostedService {
     return subject;
   }
 
+  /** Messages published by this instance so far. */
+  @Override
+  public OptionalLong outputs() {
+    return OptionalLong.of(published);
+  }
+
+  @Override
+  public OptionalLong handover() {
+    lock.lock();
+    try {
+      // a publish in progress holds the lock: once we have it, the last message is handed to NATS
+      long next = gate.handover();
+      LOG.debug("publisher '{}' epoch {}: output stopped, next number {}", ctx.serviceName(), ctx.epoch(), next);
+      return OptionalLong.of(next);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean activate(long number) {
+    lock.lock();
+    try {
+      boolean changed = gate.activate(number);
+      nextNumber = gate.next();
+      LOG.debug("publisher '{}' epoch {}: activate at {}: {}", ctx.serviceName(), ctx.epoch(), number, gate);
+      return changed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public void run() throws InterruptedException {
     Connection nc = ctx.connection();
     long period = RateSchedule.periodNanos(rateHz);
-    RateSchedule schedule = new RateSchedule(ctx.clock().nanos(), period);
     LOG.info(
-        "publisher '{}' epoch {} on {}: {} at {} Hz from number {}",
-        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), subject, rateHz, next.get());
+        "publisher '{}' epoch {} on {}: {} at {} Hz from number {}{}{}",
+        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), subject, rateHz, nextNumber,
+        isActive() ? "" : ", in standby",
+        stallAfter == OutputGate.NEVER ? "" : ", stalling after " + stallAfter + " message(s) (fault injection)");
+    RateSchedule schedule = null;
+    long scheduledActivation = -1;
+    boolean stallLogged = false;
     while (!ctx.isStopping()) {
-      long wait = schedule.deadline() - ctx.clock().nanos();
-      if (wait > 0) {
-        if (ctx.awaitStop(Duration.ofNanos(wait))) {
-          break;
+      long wait;
+      lock.lock();
+      try {
+        if (!gate.mayProduce()) {
+          wait = IDLE_WAIT.toNanos();
+          if (gate.stalled() && !stallLogged) {
+            stallLogged = true;
+            LOG.info(
+                "publisher '{}' epoch {} on {}: stalled after {} message(s) as configured by stallAfter",
+                ctx.serviceName(), ctx.epoch(), ctx.deviceId(), gate.producedCount());
+          }
+        } else {
+          long now = ctx.clock().nanos();
+          if (schedule == null || scheduledActivation != gate.activations()) {
+            // (re)started or just activated: the first message is due now, not at the next slot
+            schedule = new RateSchedule(now, period);
+            scheduledActivation = gate.activations();
+          }
+          wait = schedule.deadline() - now;
+          if (wait <= 0) {
+            publish(nc, schedule);
+          }
         }
-        continue;
+      } finally {
+        lock.unlock();
       }
-      long number = next.get();
-      AppMessage m = new AppMessage(ctx.deviceId(), ctx.serviceName(), ctx.epoch(), number, wallNanos());
-      nc.publish(subject, MessageCodec.encode(m));
-      next.set(number + 1);
-      long s = schedule.sent(ctx.clock().nanos());
-      if (s > 0) {
-        skipped.addAndGet(s);
-        LOG.debug("publisher '{}' fell behind; skipped {} send slot(s)", ctx.serviceName(), s);
+      if (wait > 0 && ctx.awaitStop(Duration.ofNanos(wait))) {
+        break;
       }
     }
     LOG.info(
-        "publisher '{}' epoch {} on {} stopped at number {} ({} slot(s) skipped while behind)",
-        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), next.get(), skipped.get());
+        "publisher '{}' epoch {} on {} stopped at number {} after {} message(s) ({} slot(s) skipped while behind)",
+        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), nextNumber, published, skipped);
+  }
+
+  /** Sends the due message; the caller holds the lock. */
+  private void publish(Connection nc, RateSchedule schedule) {
+    long number = gate.next();
+    AppMessage m = new AppMessage(ctx.deviceId(), ctx.serviceName(), ctx.epoch(), number, wallNanos());
+    nc.publish(subject, MessageCodec.encode(m));
+    gate.produced();
+    nextNumber = gate.next();
+    published = gate.producedCount();
+    long s = schedule.sent(ctx.clock().nanos());
+    if (s > 0) {
+      skipped += s;
+      LOG.debug("publisher '{}' fell behind; skipped {} send slot(s)", ctx.serviceName(), s);
+    }
+  }
+
+  private boolean isActive() {
+    lock.lock();
+    try {
+      return gate.active();
+    } finally {
+      lock.unlock();
+    }
   }
 
   private static long wallNanos() {

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Counts and latencies are cumulative since the instance was started and survive a
  * crash-restart of the instance.
+ *
+ * <p>It does not implement {@link io.fogwise.edge.Handover} and reports no output count: in
+ * standby, and after a HANDOVER, it stays subscribed and keeps publishing its statistics, and
+ * only the state its agent reports changes. Receiving in standby is harmless and means a
+ * make-before-break migration of a subscriber misses nothing.
  */
 public final class Subscriber implements HostedService {
   private static final Logger LOG = LoggerFactory.getLogger(Subscriber.class);
