@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       EdgeCommand.class,
       TestCommand.class,
       BenchCommand.class,
+      ServiceCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Fogwise implements Runnable {

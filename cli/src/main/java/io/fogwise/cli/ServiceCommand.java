@@ -1,0 +1,281 @@
+package io.fogwise.cli;
+
+import io.fogwise.cli.GatewayClient.CliFailure;
+import io.fogwise.cli.GatewayClient.Reply;
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceResponse;
+import io.fogwise.protocol.ServiceSpec;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code fogwise service apply|list|delete|move}: declare services on a running gateway over
+ * NATS. Exit codes: 0 done, 1 the gateway refused, 2 bad input (nothing sent), 3 gateway or
+ * NATS unreachable.
+ */
+@Command(name = "service", mixinStandardHelpOptions = true,
+    description = {"Declare, list, delete and move services on a running gateway (request/reply on fw.gw.<id>.svc).",
+        "Exit codes: 0 done, 1 refused by the gateway, 2 bad input (nothing sent), 3 no gateway or NATS."},
+    subcommands = {ServiceCommand.Apply.class, ServiceCommand.ListServices.class, ServiceCommand.Delete.class,
+        ServiceCommand.Move.class})
+final class ServiceCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Where the gateway is and how long to wait for it; shared by every subcommand. */
+  static final class GatewayOptions {
+    @Option(names = "--gateway", paramLabel = "ID", defaultValue = "${env:FW_GATEWAY_ID:-gw-1}",
+        description = "Gateway id (env FW_GATEWAY_ID). Default: ${DEFAULT-VALUE}.")
+    String gateway;
+
+    @Option(names = "--nats", paramLabel = "URL", defaultValue = "${env:FW_NATS_URL:-nats://127.0.0.1:4222}",
+        description = "NATS URL (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
+    String nats;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "5",
+        description = "How long to wait for the gateway's answer. Default: ${DEFAULT-VALUE} s.")
+    double timeoutSeconds;
+
+    GatewayClient connect() throws CliFailure {
+      if (!(timeoutSeconds > 0) || timeoutSeconds > 3600) {
+        throw new CliFailure(2, "--timeout must be within (0, 3600] seconds, got " + timeoutSeconds);
+      }
+      return GatewayClient.connect(nats, gateway, Duration.ofMillis(Math.round(timeoutSeconds * 1000)));
+    }
+  }
+
+  /** Runs a subcommand and turns a {@link CliFailure} into its one line and exit code. */
+  abstract static class Base implements Callable<Integer> {
+    @Mixin GatewayOptions gw;
+    @Spec CommandSpec spec;
+
+    @Override
+    public final Integer call() {
+      try {
+        execute(spec.commandLine().getOut(), spec.commandLine().getErr());
+        return 0;
+      } catch (CliFailure f) {
+        spec.commandLine().getErr().println("fogwise service " + spec.name() + ": " + f.getMessage());
+        return f.exitCode();
+      } finally {
+        spec.commandLine().getOut().flush();
+        spec.commandLine().getErr().flush();
+      }
+    }
+
+    abstract void execute(PrintWriter out, PrintWriter err) throws CliFailure;
+
+    String refusal(ServiceResponse r) {
+      return "gateway " + gw.gateway + " refused: " + (r.field() != null ? "field '" + r.field() + "': " : "")
+          + (r.error() != null ? r.error() : "no reason given");
+    }
+  }
+
+  @Command(name = "apply", mixinStandardHelpOptions = true,
+      description = {"Declare the services in FILEs (.yaml/.yml with one spec per '---' document, or .json).",
+          "Every document of every file is validated first; if one is invalid nothing is sent (exit 2)."})
+  static final class Apply extends Base {
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Spec files.")
+    List<Path> files;
+
+    @Override
+    void execute(PrintWriter out, PrintWriter err) throws CliFailure {
+      List<SpecFiles.Document> docs;
+      try {
+        docs = SpecFiles.read(files);
+      } catch (SpecFiles.InvalidSpecs e) {
+        e.problems().forEach(err::println);
+        int n = e.problems().size();
+        throw new CliFailure(2, n + (n == 1 ? " problem" : " problems") + " in the spec files; nothing was applied");
+      }
+      List<String> refused = new ArrayList<>();
+      int applied = 0;
+      try (GatewayClient client = gw.connect()) {
+        for (SpecFiles.Document d : docs) {
+          Reply reply;
+          try {
+            reply = client.send(ServiceRequest.apply(d.spec()));
+          } catch (CliFailure f) {
+            throw applied == 0 && refused.isEmpty() ? f
+                : new CliFailure(f.exitCode(), f.getMessage() + "; " + applied + " of " + docs.size()
+                    + " specs were applied before that");
+          }
+          ServiceResponse r = reply.response();
+          if (r.ok()) {
+            applied++;
+            out.println("applied " + summary(r.services().isEmpty() ? d.spec() : r.services().get(0)));
+          } else {
+            refused.add(d.spec().name());
+            err.println("not applied " + d.spec().name() + " (" + d.file() + " document " + d.index() + "): " + refusal(r));
+          }
+        }
+      }
+      if (!refused.isEmpty()) {
+        throw new CliFailure(1, "gateway " + gw.gateway + " refused " + String.join(", ", refused) + "; "
+            + applied + " of " + docs.size() + " specs applied");
+      }
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "The services declared on the gateway.")
+  static final class ListServices extends Base {
+    @Option(names = "--json", description = "Print the gateway's raw JSON answer.")
+    boolean json;
+
+    @Override
+    void execute(PrintWriter out, PrintWriter err) throws CliFailure {
+      Reply reply;
+      try (GatewayClient client = gw.connect()) {
+        reply = client.send(ServiceRequest.list());
+      }
+      if (json) {
+        out.println(reply.raw());
+      }
+      if (!reply.response().ok()) {
+        throw new CliFailure(1, refusal(reply.response()));
+      }
+      if (!json) {
+        List<ServiceSpec> specs = new ArrayList<>(reply.response().services());
+        if (specs.isEmpty()) {
+          out.println("no services on gateway " + gw.gateway);
+          return;
+        }
+        specs.sort(Comparator.comparing(ServiceSpec::name));
+        out.print(table(specs));
+      }
+    }
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a service; its instances are stopped.")
+  static final class Delete extends Base {
+    @Parameters(paramLabel = "NAME", description = "The service.")
+    String name;
+
+    @Override
+    void execute(PrintWriter out, PrintWriter err) throws CliFailure {
+      ServiceRequest request = request(() -> ServiceRequest.delete(name));
+      ServiceResponse r;
+      try (GatewayClient client = gw.connect()) {
+        r = client.send(request).response();
+      }
+      if (!r.ok()) {
+        throw new CliFailure(1, refusal(r));
+      }
+      out.println("deleted " + name);
+    }
+  }
+
+  @Command(name = "move", mixinStandardHelpOptions = true,
+      description = "Move a service to another layer or device (planned, make-before-break).")
+  static final class Move extends Base {
+    @Parameters(paramLabel = "NAME", description = "The service.")
+    String name;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    static final class Target {
+      @Option(names = "--to-layer", paramLabel = "LAYER", required = true, description = "CLOUD, FOG or EDGE.")
+      Layer layer;
+
+      @Option(names = "--to-device", paramLabel = "ID", required = true, description = "A device id.")
+      String device;
+    }
+
+    @Override
+    void execute(PrintWriter out, PrintWriter err) throws CliFailure {
+      ServiceRequest request = request(() -> target.layer != null
+          ? ServiceRequest.moveToLayer(name, target.layer) : ServiceRequest.moveToDevice(name, target.device));
+      ServiceResponse r;
+      try (GatewayClient client = gw.connect()) {
+        r = client.send(request).response();
+      }
+      if (!r.ok()) {
+        throw new CliFailure(1, refusal(r));
+      }
+      String to = target.layer != null ? target.layer.name() : "device " + target.device;
+      if (r.services().isEmpty()) {
+        out.println("moving " + name + " to " + to);
+      }
+      for (ServiceSpec s : r.services()) {
+        out.println("moving " + name + " to " + to + ": " + summary(s));
+      }
+    }
+  }
+
+  /** Builds a request, reporting an invalid name or device id as bad input. */
+  static ServiceRequest request(Supplier<ServiceRequest> build) throws CliFailure {
+    try {
+      return build.get();
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure(2, e.getMessage());
+    }
+  }
+
+  /** {@code publisher (publisher, 1 replica, EDGE {pub=true})}. */
+  static String summary(ServiceSpec s) {
+    int n = s.replicas();
+    return s.name() + " (" + kindOrImage(s) + ", " + n + (n == 1 ? " replica, " : " replicas, ") + placement(s.placement()) + ")";
+  }
+
+  static String kindOrImage(ServiceSpec s) {
+    if (s.kind() == null) {
+      return s.image();
+    }
+    return s.image() == null ? s.kind() : s.kind() + " " + s.image();
+  }
+
+  static String placement(ServiceSpec.Placement p) {
+    String labels = p.labels().isEmpty() ? "" : new TreeMap<>(p.labels()).toString();
+    if (p.layer() == null) {
+      return labels.isEmpty() ? "anywhere" : "any layer " + labels;
+    }
+    return labels.isEmpty() ? p.layer().name() : p.layer().name() + " " + labels;
+  }
+
+  static String table(List<ServiceSpec> specs) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"NAME", "KIND/IMAGE", "VERSION", "REPLICAS", "PLACEMENT", "CRITICAL", "LATENCY"});
+    for (ServiceSpec s : specs) {
+      rows.add(new String[] {s.name(), kindOrImage(s), s.version(), Integer.toString(s.replicas()), placement(s.placement()),
+          s.critical() ? "yes" : "no", s.latencyObjectiveMs() == null ? "-" : s.latencyObjectiveMs() + " ms"});
+    }
+    int[] width = new int[rows.get(0).length];
+    for (String[] row : rows) {
+      for (int i = 0; i < row.length; i++) {
+        width[i] = Math.max(width[i], row[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String[] row : rows) {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < row.length; i++) {
+        line.append(String.format("%-" + width[i] + "s", row[i]));
+        if (i < row.length - 1) {
+          line.append("  ");
+        }
+      }
+      sb.append(line.toString().stripTrailing()).append(System.lineSeparator());
+    }
+    return sb.toString();
+  }
+}

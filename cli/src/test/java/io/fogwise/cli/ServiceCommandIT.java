@@ -1,0 +1,177 @@
+package io.fogwise.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fogwise.gateway.Gateway;
+import io.fogwise.gateway.GatewayConfig;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.hub.NatsServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code fogwise service ...} against a real nats-server and a real in-process gateway. */
+class ServiceCommandIT {
+  private static final String GW = "gw-cli";
+  private static final Path EXAMPLES = Path.of("..", "docs", "examples");
+
+  private static NatsServer hub;
+  private static Gateway gateway;
+
+  @BeforeAll
+  static void start() throws Exception {
+    hub = NatsServer.start();
+    gateway = Gateway.start(GatewayConfig.builder(GW, hub.url()).build());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gateway != null) {
+      gateway.close();
+    }
+    if (hub != null) {
+      hub.close();
+    }
+  }
+
+  record Run(int exit, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + exit + "\n--- out:\n" + out + "--- err:\n" + err;
+    }
+  }
+
+  private static Run fogwise(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Fogwise.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  /** A service command aimed at the test's gateway. */
+  private static Run service(String... args) {
+    List<String> all = new ArrayList<>(List.of("service"));
+    all.addAll(List.of(args));
+    all.addAll(List.of("--gateway", GW, "--nats", hub.url()));
+    return fogwise(all.toArray(String[]::new));
+  }
+
+  private static List<String> listedNames() throws Exception {
+    Run list = service("list", "--json");
+    assertEquals(0, list.exit(), list.toString());
+    JsonNode reply = MessageCodec.mapper().readTree(list.out());
+    assertTrue(reply.get("ok").asBoolean(), list.toString());
+    return StreamSupport.stream(reply.get("services").spliterator(), false).map(s -> s.get("name").asText()).sorted().toList();
+  }
+
+  @Test
+  void applyListDeleteList() throws Exception {
+    Run apply = service("apply", EXAMPLES.resolve("publisher.yaml").toString(), EXAMPLES.resolve("subscribers.yaml").toString());
+    assertEquals(0, apply.exit(), apply.toString());
+    assertEquals(List.of(
+        "applied publisher (publisher, 1 replica, EDGE {pub=true})",
+        "applied sub-cloud (subscriber, 1 replica, CLOUD)",
+        "applied sub-edge (subscriber, 1 replica, EDGE {sub=true})"), apply.out().lines().toList(), apply.toString());
+
+    Run list = service("list");
+    assertEquals(0, list.exit(), list.toString());
+    List<String> rows = list.out().lines().toList();
+    assertEquals(4, rows.size(), list.toString());
+    assertTrue(rows.get(0).matches("NAME +KIND/IMAGE +VERSION +REPLICAS +PLACEMENT +CRITICAL +LATENCY"), list.toString());
+    assertTrue(rows.get(1).matches("publisher +publisher +1 +1 +EDGE \\{pub=true} +no +-"), list.toString());
+    assertTrue(rows.get(2).matches("sub-cloud +subscriber +1 +1 +CLOUD +no +-"), list.toString());
+    assertTrue(rows.get(3).matches("sub-edge +subscriber +1 +1 +EDGE \\{sub=true} +no +-"), list.toString());
+
+    Run delete = service("delete", "sub-edge");
+    assertEquals(0, delete.exit(), delete.toString());
+    assertEquals("deleted sub-edge", delete.out().strip());
+    assertEquals(List.of("publisher", "sub-cloud"), listedNames());
+    assertFalse(service("list").out().contains("sub-edge"));
+
+    Run again = service("delete", "sub-edge");
+    assertEquals(1, again.exit(), again.toString());
+    assertEquals("fogwise service delete: gateway gw-cli refused: field 'name': no service named 'sub-edge'",
+        again.err().strip());
+  }
+
+  @Test
+  void anInvalidFileAppliesNothing(@TempDir Path dir) throws Exception {
+    List<String> before = listedNames();
+    Path good = dir.resolve("good.yaml");
+    Files.writeString(good, "name: never-applied\nkind: subscriber\n");
+    Path bad = dir.resolve("bad.yaml");
+    Files.writeString(bad, "name: also-never\nkind: subscriber\n---\nname: x\nkind: publisher\nreplicas: -1\n");
+
+    Run apply = service("apply", good.toString(), bad.toString());
+    assertEquals(2, apply.exit(), apply.toString());
+    assertEquals("", apply.out(), apply.toString());
+    List<String> lines = apply.err().lines().toList();
+    assertEquals(List.of(bad + ": document 2 (line 6): field 'replicas': must be within [0, 100], got -1",
+        "fogwise service apply: 1 problem in the spec files; nothing was applied"), lines);
+    assertEquals(before, listedNames());
+  }
+
+  @Test
+  void anUnknownGatewayIdIsReportedAtOnce() {
+    Run list = fogwise("service", "list", "--gateway", "gw-nobody", "--nats", hub.url(), "--timeout", "1");
+    assertEquals(3, list.exit(), list.toString());
+    assertTrue(list.err().startsWith("fogwise service list: no answer from gateway gw-nobody on fw.gw.gw-nobody.svc within 1 s"),
+        list.toString());
+    assertTrue(list.err().contains("(is it running? --nats " + hub.url()), list.toString());
+    assertEquals(1, list.err().lines().count(), list.toString());
+  }
+
+  @Test
+  void aGatewayThatNeverAnswersIsReportedAfterTheTimeout() throws Exception {
+    try (io.nats.client.Connection silent = io.nats.client.Nats.connect(hub.url())) {
+      silent.createDispatcher(msg -> { }).subscribe("fw.gw.gw-silent.svc");
+      silent.flush(java.time.Duration.ofSeconds(5));
+      Run list = fogwise("service", "list", "--gateway", "gw-silent", "--nats", hub.url(), "--timeout", "0.5");
+      assertEquals(3, list.exit(), list.toString());
+      assertEquals("fogwise service list: no answer from gateway gw-silent on fw.gw.gw-silent.svc within 0.5 s"
+          + " (is it running? --nats " + hub.url() + ", --gateway gw-silent)", list.err().strip());
+    }
+  }
+
+  @Test
+  void unreachableNatsIsReported() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String url = "nats://127.0.0.1:" + port;
+    Run list = fogwise("service", "list", "--gateway", GW, "--nats", url, "--timeout", "1");
+    assertEquals(3, list.exit(), list.toString());
+    assertTrue(list.err().startsWith("fogwise service list: cannot reach NATS at " + url), list.toString());
+    assertEquals(1, list.err().lines().count(), list.toString());
+  }
+
+  @Test
+  void moveNeedsExactlyOneTargetAndAValidName() {
+    Run neither = service("move", "publisher");
+    assertEquals(2, neither.exit(), neither.toString());
+    assertTrue(neither.err().contains("--to-layer") && neither.err().contains("--to-device"), neither.toString());
+    Run both = service("move", "publisher", "--to-layer", "FOG", "--to-device", "fog-1");
+    assertEquals(2, both.exit(), both.toString());
+    assertTrue(both.err().contains("mutually exclusive"), both.toString());
+    Run badName = service("move", "no.dots", "--to-layer", "FOG");
+    assertEquals(2, badName.exit(), badName.toString());
+    assertTrue(badName.err().contains("field 'name' must be 1-64 of"), badName.toString());
+  }
+}
