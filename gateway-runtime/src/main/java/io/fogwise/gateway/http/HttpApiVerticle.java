@@ -1,0 +1,267 @@
+package io.fogwise.gateway.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.GatewayStatus;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.ProtocolViolation;
+import io.fogwise.protocol.RejectReason;
+import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceResponse;
+import io.fogwise.protocol.ServiceSpec;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The routes of {@link GatewayHttpServer}, on an event loop of their own. */
+final class HttpApiVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApiVerticle.class);
+
+  static final String JSON = "application/json";
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  static final int DEFAULT_EVENTS = 100;
+  static final int MAX_EVENTS = 500;
+  /** How long a request may wait for the engine before it is answered 503. */
+  static final long REQUEST_TIMEOUT_MS = 10_000;
+
+  private final int requestedPort;
+  private final EngineAccess engine;
+  private final PrometheusMeterRegistry registry;
+  private volatile HttpServer server;
+
+  HttpApiVerticle(int port, EngineAccess engine, PrometheusMeterRegistry registry) {
+    this.requestedPort = port;
+    this.engine = engine;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.createHttpServer(new HttpServerOptions().setPort(requestedPort))
+        .requestHandler(router())
+        .listen()
+        .onSuccess(s -> {
+          server = s;
+          LOG.info("HTTP API listening on port {}", s.actualPort());
+        });
+  }
+
+  int actualPort() {
+    return server.actualPort();
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.route().handler(TimeoutHandler.create(REQUEST_TIMEOUT_MS));
+    // file uploads off: nothing here accepts files, and the handler would create a directory
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(MessageCodec.MAX_MESSAGE_BYTES);
+    router.get("/health").handler(this::health);
+    router.get("/devices").handler(rc -> query(rc, Views::devices, ok()));
+    router.get("/services").handler(rc -> query(rc, Views::services, ok()));
+    router.post("/services").handler(body).handler(this::applyService);
+    router.get("/services/:name").handler(rc -> byName(rc, ServiceRequest::get));
+    router.delete("/services/:name").handler(rc -> byName(rc, ServiceRequest::delete));
+    router.post("/services/:name/move").handler(body).handler(this::moveService);
+    router.get("/events").handler(this::events);
+    router.get("/metrics").handler(this::metrics);
+    for (int code : new int[] {400, 404, 405, 413, 500, 503}) {
+      router.errorHandler(code, this::failed);
+    }
+    return router;
+  }
+
+  private void health(RoutingContext rc) {
+    query(rc, GatewayEngine::status, (c, status) -> json(c, 200, health("UP", status)),
+        err -> json(rc, 503, health("DOWN", null).put("error", String.valueOf(err.getMessage()))));
+  }
+
+  private static ObjectNode health(String state, GatewayStatus status) {
+    ObjectNode node = MessageCodec.mapper().createObjectNode().put("status", state);
+    if (status != null) {
+      node.setAll((ObjectNode) MessageCodec.mapper().valueToTree(status));
+    }
+    return node;
+  }
+
+  private void applyService(RoutingContext rc) {
+    ServiceSpec spec;
+    try {
+      spec = MessageCodec.decode(body(rc), ServiceSpec.class);
+    } catch (RejectedMessageException e) {
+      refuse(rc, e.reason(), e.field(), e.getMessage());
+      return;
+    }
+    query(rc, e -> e.handle(ServiceRequest.apply(spec)), (c, resp) -> json(c, resp.ok() ? 200 : 400, resp));
+  }
+
+  private void moveService(RoutingContext rc) {
+    Views.MoveRequest move;
+    try {
+      move = MessageCodec.decode(body(rc), Views.MoveRequest.class);
+    } catch (RejectedMessageException e) {
+      refuse(rc, e.reason(), e.field(), e.getMessage());
+      return;
+    }
+    byName(rc, name -> new ServiceRequest(ServiceRequest.Op.MOVE, null, name, move.toLayer(), move.toDevice()));
+  }
+
+  /** A request about the service named in the path; an unknown name is a 404. */
+  private void byName(RoutingContext rc, Function<String, ServiceRequest> request) {
+    ServiceRequest req;
+    try {
+      req = request.apply(rc.pathParam("name"));
+    } catch (ProtocolViolation v) {
+      refuse(rc, v.reason(), v.field(), v.getMessage());
+      return;
+    }
+    query(rc, e -> e.handle(req), (c, resp) -> json(c, statusOf(resp), resp));
+  }
+
+  private static int statusOf(ServiceResponse resp) {
+    if (resp.ok()) {
+      return 200;
+    }
+    // the engine names field "name" exactly when no service of that name exists
+    return "name".equals(resp.field()) ? 404 : 400;
+  }
+
+  private void events(RoutingContext rc) {
+    List<String> given = rc.queryParam("limit");
+    int limit = DEFAULT_EVENTS;
+    if (!given.isEmpty()) {
+      try {
+        limit = Integer.parseInt(given.get(0));
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1) {
+        refuse(rc, RejectReason.INVALID_FIELD, "limit",
+            "query parameter 'limit' must be a positive integer, got '" + given.get(0) + "'");
+        return;
+      }
+    }
+    int n = Math.min(limit, MAX_EVENTS);
+    query(rc, e -> {
+      List<AdaptationEvent> all = e.recentEvents();
+      return all.subList(Math.max(0, all.size() - n), all.size());
+    }, ok());
+  }
+
+  private void metrics(RoutingContext rc) {
+    // on the decision thread: gauges such as fogwise_devices read the engine's registry
+    query(rc, e -> registry.scrape(), (c, text) ->
+        c.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT).end(text));
+  }
+
+  private void failed(RoutingContext rc) {
+    int code = rc.statusCode() < 0 ? 500 : rc.statusCode();
+    String path = rc.request().method() + " " + rc.request().path();
+    String message = switch (code) {
+      case 404 -> "no endpoint " + path
+          + "; try GET /health, /devices, /services, /events or /metrics";
+      case 405 -> "method not allowed: " + path;
+      case 413 -> "request body exceeds the limit of " + MessageCodec.MAX_MESSAGE_BYTES + " bytes";
+      case 503 -> "the gateway engine did not answer " + path + " within " + REQUEST_TIMEOUT_MS + " ms";
+      default -> rc.failure() != null && rc.failure().getMessage() != null
+          ? rc.failure().getMessage() : HttpResponseStatus.valueOf(code).reasonPhrase();
+    };
+    if (code == 500) {
+      LOG.warn("HTTP {} failed: {}", path, message, rc.failure());
+    }
+    if (code == 503 && "/health".equals(rc.request().path())) {
+      json(rc, 503, health("DOWN", null).put("error", message));
+      return;
+    }
+    error(rc, code, null, message, null);
+  }
+
+  /**
+   * Runs {@code q} on the engine and replies on this request's own context; a failed query is
+   * a 500 that says why.
+   */
+  private <T> void query(RoutingContext rc, Function<GatewayEngine, T> q, BiConsumer<RoutingContext, T> reply) {
+    query(rc, q, reply, rc::fail);
+  }
+
+  private <T> void query(RoutingContext rc, Function<GatewayEngine, T> q, BiConsumer<RoutingContext, T> reply,
+      Consumer<Throwable> onFailure) {
+    Context here = Vertx.currentContext();
+    Future<T> result;
+    try {
+      result = engine.query(q);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> {
+      Runnable answer = () -> {
+        if (rc.response().ended() || rc.response().closed()) {
+          return; // timed out or the client went away
+        }
+        if (ar.succeeded()) {
+          reply.accept(rc, ar.result());
+        } else {
+          onFailure.accept(ar.cause());
+        }
+      };
+      // the accessor may complete on the decision thread; responses are written from here
+      if (Vertx.currentContext() == here) {
+        answer.run();
+      } else {
+        here.runOnContext(v -> answer.run());
+      }
+    });
+  }
+
+  private static <T> BiConsumer<RoutingContext, T> ok() {
+    return (rc, value) -> json(rc, 200, value);
+  }
+
+  private static byte[] body(RoutingContext rc) {
+    Buffer b = rc.body().buffer();
+    return b == null ? new byte[0] : b.getBytes();
+  }
+
+  private static void refuse(RoutingContext rc, RejectReason reason, String field, String message) {
+    error(rc, 400, field, message, reason);
+  }
+
+  private static void error(RoutingContext rc, int status, String field, String message, RejectReason reason) {
+    ObjectNode node = MessageCodec.mapper().createObjectNode().put("ok", false).put("error", message);
+    if (field != null) {
+      node.put("field", field);
+    }
+    if (reason != null) {
+      node.put("reason", reason.tag());
+    }
+    json(rc, status, node);
+  }
+
+  private static void json(RoutingContext rc, int status, Object value) {
+    if (rc.response().ended() || rc.response().closed()) {
+      return;
+    }
+    rc.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .end(Buffer.buffer(MessageCodec.encode(value)));
+  }
+}
