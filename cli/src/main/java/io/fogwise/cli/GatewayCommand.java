@@ -15,9 +15,16 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--nats", defaultValue = "${env:FW_NATS_URL:-nats://127.0.0.1:4222}", description = "NATS URL (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
   String nats;
 
+  @Option(names = "--http-port", defaultValue = "${env:FW_HTTP_PORT:-8080}",
+      description = "HTTP API and /metrics port; 0 = a free one, -1 = none (env FW_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
+  int httpPort;
+
+  @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
+  boolean ephemeral;
+
   @Override
   public Integer call() throws Exception {
-    Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).build());
+    Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral).build());
     Waiting.untilShutdown(gw, "gateway " + id);
     return 0;
   }

@@ -3,7 +3,8 @@ package io.fogwise.gateway;
 import io.fogwise.gateway.core.GatewayEngine;
 import io.fogwise.protocol.MessageRejections;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
@@ -31,7 +32,7 @@ public final class Gateway implements AutoCloseable {
   /** Starts a gateway and waits until it is connected and its rules are compiled. */
   public static Gateway start(GatewayConfig config) throws Exception {
     Vertx vertx = Vertx.vertx();
-    MeterRegistry meters = new SimpleMeterRegistry();
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MessageRejections rejections = new MessageRejections("gateway " + config.gatewayId);
     GatewayVerticle verticle = new GatewayVerticle(config, meters, rejections);
     try {
@@ -60,6 +61,11 @@ public final class Gateway implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("gateway query failed: " + e.getMessage(), e);
     }
+  }
+
+  /** The HTTP API port, or -1 when the gateway serves no HTTP. */
+  public int httpPort() {
+    return verticle.httpPort();
   }
 
   /** Rejected inbound messages by kind and reason. */

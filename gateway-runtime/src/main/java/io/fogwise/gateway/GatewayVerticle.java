@@ -14,7 +14,9 @@ import io.fogwise.protocol.ServiceResponse;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.Telemetry;
 import io.fogwise.rules.host.RuleSet;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.fogwise.gateway.http.EngineAccess;
+import io.fogwise.gateway.http.GatewayHttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Message;
@@ -34,13 +36,14 @@ final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
 
   private final GatewayConfig config;
-  private final MeterRegistry meters;
+  private final PrometheusMeterRegistry meters;
+  private volatile int httpPort = -1;
   private final MessageRejections rejections;
   private Connection nats;
   private GatewayEngine engine;
   private Context ctx;
 
-  GatewayVerticle(GatewayConfig config, MeterRegistry meters, MessageRejections rejections) {
+  GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry meters, MessageRejections rejections) {
     this.config = config;
     this.meters = meters;
     this.rejections = rejections;
@@ -87,7 +90,21 @@ final class GatewayVerticle extends VerticleBase {
                   gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);
               publishStatus();
               return null;
-            }));
+            }))
+        .compose(v -> config.httpPort < 0 ? Future.succeededFuture() : GatewayHttpServer.start(vertx, config.httpPort,
+            EngineAccess.onContext(ctx, () -> engine), meters)
+            .map(server -> {
+              httpPort = server.port();
+              LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics)",
+                  gw, httpPort);
+              return null;
+            })
+            .recover(err -> Future.failedFuture(new IllegalStateException(
+                "cannot serve the HTTP API on port " + config.httpPort + ": " + err.getMessage(), err))));
+  }
+
+  int httpPort() {
+    return httpPort;
   }
 
   private void subscribe() {
@@ -113,16 +130,13 @@ final class GatewayVerticle extends VerticleBase {
       }
     });
     d.subscribe(Subjects.services(gw), msg -> {
-      ServiceRequest req = decode(msg, ServiceRequest.class, "service");
-      if (req == null) {
+      ServiceRequest req;
+      try {
+        req = MessageCodec.decode(msg.getData(), ServiceRequest.class);
+      } catch (RejectedMessageException e) {
+        rejections.reject("service", msg.getSubject(), e);
         if (msg.getReplyTo() != null) {
-          String why = "unreadable service request; see the gateway log";
-          try {
-            MessageCodec.decode(msg.getData(), ServiceRequest.class);
-          } catch (RejectedMessageException e) {
-            why = e.getMessage();
-          }
-          nats.publish(msg.getReplyTo(), MessageCodec.encode(ServiceResponse.error(null, why)));
+          nats.publish(msg.getReplyTo(), MessageCodec.encode(ServiceResponse.error(e.field(), e.getMessage())));
         }
         return;
       }

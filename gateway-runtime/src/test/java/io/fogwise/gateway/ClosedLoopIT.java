@@ -36,69 +36,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The closed loop on a real nats-server: a real gateway and real edge agents. */
-class ClosedLoopIT {
-  private static final String GW = "gw-it";
-  private static final Duration WAIT = Duration.ofSeconds(20);
-
-  private NatsServer hub;
-  private Gateway gateway;
-  private Connection client;
-  private final Map<String, EdgeAgent> agents = new HashMap<>();
-  private final List<AdaptationEvent> events = new CopyOnWriteArrayList<>();
-  private final List<AppMessage> data = new CopyOnWriteArrayList<>();
-
-  @BeforeEach
-  void setUp() throws Exception {
-    hub = NatsServer.start();
-    client = Nats.connect(hub.url());
-    client.createDispatcher(m -> {
-      try {
-        events.add(MessageCodec.decode(m.getData(), AdaptationEvent.class));
-      } catch (Exception e) {
-        throw new AssertionError("gateway published an unreadable event", e);
-      }
-    }).subscribe(Subjects.events(GW));
-    client.createDispatcher(m -> {
-      try {
-        data.add(MessageCodec.decode(m.getData(), AppMessage.class));
-      } catch (Exception e) {
-        throw new AssertionError("unreadable application message", e);
-      }
-    }).subscribe(Subjects.data("it", "readings"));
-    client.flush(Duration.ofSeconds(2));
-    gateway = Gateway.start(GatewayConfig.builder(GW, hub.url()).build());
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    agents.values().forEach(EdgeAgent::close);
-    if (gateway != null) {
-      gateway.close();
-    }
-    if (client != null) {
-      client.close();
-    }
-    hub.close();
-  }
-
-  private void agent(String id, Layer layer, Map<String, String> labels) {
-    agents.put(id, EdgeAgent.start(AgentConfig.builder().natsUrl(hub.url()).deviceId(id).gatewayId(GW).layer(layer)
-        .labels(labels).build()));
-  }
-
-  private void awaitAlive(int n) {
-    await().atMost(WAIT).until(() -> gateway.query(e -> e.registry().countsByState().get(DeviceState.ALIVE)) == n);
-  }
-
-  private ServiceResponse request(byte[] body) throws Exception {
-    Message reply = client.request(Subjects.services(GW), body, Duration.ofSeconds(5));
-    assertTrue(reply != null, "the gateway answers service requests");
-    return MessageCodec.decode(reply.getData(), ServiceResponse.class);
-  }
-
-  private List<Placement> placementsOf(String service) {
-    return gateway.query(e -> e.placements().stream().filter(p -> p.service().equals(service)).toList());
-  }
+class ClosedLoopIT extends GatewayItBase {
 
   private static final ServiceSpec PUBLISHER = ServiceSpec.of("publisher", "publisher",
       new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")),
@@ -172,6 +110,15 @@ class ClosedLoopIT {
     assertFalse(noSpec.ok());
     assertTrue(noSpec.error().contains("'spec'"), noSpec.error());
     assertFalse(request(MessageCodec.encode(ServiceRequest.delete("nope"))).ok());
+    ServiceResponse badReplicas = request(("{\"op\":\"APPLY\",\"spec\":{\"name\":\"p\",\"kind\":\"publisher\","
+        + "\"replicas\":500}}").getBytes(StandardCharsets.UTF_8));
+    assertFalse(badReplicas.ok());
+    assertEquals("spec.replicas", badReplicas.field());
+    assertTrue(badReplicas.error().contains("[0, 100]"), badReplicas.error());
+    ServiceResponse badLayer = request(("{\"op\":\"APPLY\",\"spec\":{\"name\":\"p\",\"kind\":\"publisher\","
+        + "\"placement\":{\"layer\":\"MOON\"}}}").getBytes(StandardCharsets.UTF_8));
+    assertEquals("spec.placement.layer", badLayer.field());
+    assertTrue(request(MessageCodec.encode(ServiceRequest.list())).services().isEmpty(), "nothing applied");
 
     Message cmdReply = client.request(Subjects.command("e1"), garbage, Duration.ofSeconds(5));
     CommandReply reply = MessageCodec.decode(cmdReply.getData(), CommandReply.class);

@@ -281,37 +281,70 @@ public final class GatewayEngine implements AutoCloseable {
             return;
           }
           long handoverNanos = clock.nanos();
-          command(from.deviceId(), Command.handover(nextRequestId(), svc, from.epoch()), (handed, e2) -> {
-            if (e2 != null) {
-              abortMigration(m, "the old instance did not hand over: " + e2, true);
-              return;
-            }
-            long next = handed.nextNumber() == null ? 0 : handed.nextNumber();
-            command(to.deviceId(), Command.activate(nextRequestId(), svc, to.epoch(), next), (activated, e3) -> {
-              if (e3 != null) {
-                command(from.deviceId(), Command.activate(nextRequestId(), svc, from.epoch(), next), (r, e4) -> {});
-                abortMigration(m, "the new instance did not take over: " + e3 + "; the old one resumes", true);
-                return;
-              }
-              long handoverMs = (clock.nanos() - handoverNanos) / 1_000_000L;
-              long totalMs = (clock.nanos() - startedNanos) / 1_000_000L;
-              reconciler.completeMigration(svc);
-              metrics.migration(true, totalMs);
-              LOG.info("moved {} to {} epoch {} (continues at number {}, hand-over {} ms)", svc, to.deviceId(),
-                  to.epoch(), next, handoverMs);
-              emit(AdaptationEvent.Type.MIGRATION_COMPLETED, to.deviceId(), svc, to.epoch(), null,
-                  svc + " now runs on " + to.deviceId() + " epoch " + to.epoch() + ", continuing at number " + next,
-                  Map.of("from", from.deviceId(), "nextNumber", Long.toString(next),
-                      "handoverMs", Long.toString(handoverMs), "totalMs", Long.toString(totalMs)));
-              reconciler.stopping(svc, from.deviceId(), from.epoch(), clock.millis());
-              command(from.deviceId(), Command.stop(nextRequestId(), svc, from.epoch()), (r, e5) -> {
-                if (e5 != null) {
-                  LOG.debug("stop of the old instance of {} on {}: {}", svc, from.deviceId(), e5);
+          // The hand-over gap is the subscribers' outage: ACTIVATE goes out from the reply's own
+          // thread, without waiting for the decision thread; the outcome is handled there.
+          String activateId = nextRequestId();
+          orchestrator.send(from.deviceId(), Command.handover(nextRequestId(), svc, from.epoch()))
+              .thenCompose(handed -> {
+                if (!handed.ok()) {
+                  throw new java.util.concurrent.CompletionException(new HandoverRefused(handed.error()));
                 }
-              });
-            });
-          });
+                long next = handed.nextNumber() == null ? 0 : handed.nextNumber();
+                return orchestrator.send(to.deviceId(), Command.activate(activateId, svc, to.epoch(), next))
+                    .handle((activated, err) -> new Activation(next, activated, err));
+              })
+              .whenComplete((activation, err) -> decisionThread.execute(() -> {
+                if (closed) {
+                  return;
+                }
+                if (err != null) {
+                  Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                      ? err.getCause() : err;
+                  if (!(cause instanceof HandoverRefused)) {
+                    registry.commandFailed(from.deviceId());
+                  }
+                  abortMigration(m, "the old instance did not hand over: " + cause.getMessage(), true);
+                  return;
+                }
+                registry.commandAnswered(from.deviceId());
+                long next = activation.next();
+                String e3 = activation.error() != null ? activation.error().getMessage()
+                    : activation.reply().ok() ? null : activation.reply().error();
+                if (e3 != null) {
+                  if (activation.error() != null) {
+                    registry.commandFailed(to.deviceId());
+                  }
+                  command(from.deviceId(), Command.activate(nextRequestId(), svc, from.epoch(), next), (r, e4) -> {});
+                  abortMigration(m, "the new instance did not take over: " + e3 + "; the old one resumes", true);
+                  return;
+                }
+                registry.commandAnswered(to.deviceId());
+                long handoverMs = (clock.nanos() - handoverNanos) / 1_000_000L;
+                long totalMs = (clock.nanos() - startedNanos) / 1_000_000L;
+                reconciler.completeMigration(svc);
+                metrics.migration(true, totalMs);
+                LOG.info("moved {} to {} epoch {} (continues at number {}, hand-over {} ms)", svc, to.deviceId(),
+                    to.epoch(), next, handoverMs);
+                emit(AdaptationEvent.Type.MIGRATION_COMPLETED, to.deviceId(), svc, to.epoch(), null,
+                    svc + " now runs on " + to.deviceId() + " epoch " + to.epoch() + ", continuing at number " + next,
+                    Map.of("from", from.deviceId(), "nextNumber", Long.toString(next),
+                        "handoverMs", Long.toString(handoverMs), "totalMs", Long.toString(totalMs)));
+                reconciler.stopping(svc, from.deviceId(), from.epoch(), clock.millis());
+                command(from.deviceId(), Command.stop(nextRequestId(), svc, from.epoch()), (r, e5) -> {
+                  if (e5 != null) {
+                    LOG.debug("stop of the old instance of {} on {}: {}", svc, from.deviceId(), e5);
+                  }
+                });
+              }));
         });
+  }
+
+  private record Activation(long next, CommandReply reply, Throwable error) {}
+
+  private static final class HandoverRefused extends RuntimeException {
+    HandoverRefused(String message) {
+      super(message, null, false, false);
+    }
   }
 
   private void abortMigration(Step.Migrate m, String why, boolean stopNew) {

@@ -36,6 +36,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Connection nats;
   private final Observer observer;
   private final Map<String, Process> processes = new LinkedHashMap<>();
+  private final Map<String, Integer> httpPorts = new java.util.concurrent.ConcurrentHashMap<>();
   private final Thread shutdownHook;
   private boolean closed;
 
@@ -92,13 +93,25 @@ public final class LocalCluster implements AutoCloseable {
     return p;
   }
 
-  /** Starts a gateway process. */
+  /** Starts a gateway process with its HTTP API on a free port (see {@link #httpPort}). */
   public Process startGateway(String gatewayId, List<String> extraArgs) throws IOException {
-    List<String> args = new ArrayList<>(List.of("gateway", "--id", gatewayId, "--nats", hub.url()));
+    int http = NatsServer.freePort();
+    List<String> args = new ArrayList<>(List.of("gateway", "--id", gatewayId, "--nats", hub.url(),
+        "--http-port", Integer.toString(http)));
     args.addAll(extraArgs);
     Process p = launch(gatewayId, args, ComponentLauncher.GATEWAY_JVM);
-    timeline.log("gateway %s started (pid %d)", gatewayId, p.pid());
+    httpPorts.put(gatewayId, http);
+    timeline.log("gateway %s started (pid %d), HTTP API on http://127.0.0.1:%d/", gatewayId, p.pid(), http);
     return p;
+  }
+
+  /** The HTTP API port of a gateway this cluster started. */
+  public int httpPort(String gatewayId) {
+    Integer port = httpPorts.get(gatewayId);
+    if (port == null) {
+      throw new IllegalArgumentException("no gateway " + gatewayId + " started here");
+    }
+    return port;
   }
 
   /** Starts an edge agent process. */

@@ -39,7 +39,8 @@ public final class Observer implements AutoCloseable {
   private volatile Consumer<AdaptationEvent> onEvent = e -> {};
 
   /** What the observer saw of one publisher epoch. */
-  public record EpochSeen(long epoch, String publisherId, long firstNanos, long lastNanos, long count) {}
+  public record EpochSeen(long epoch, String publisherId, long firstNanos, long lastNanos, long count, long firstNumber,
+      long lastNumber) {}
 
   /** A message with the observer's receive time (System.nanoTime). */
   public record Received<T>(T message, long nanos) {}
@@ -91,8 +92,9 @@ public final class Observer implements AutoCloseable {
             if (tracker.record(m.epoch(), m.number()) == SequenceTracker.Outcome.ACCEPTED) {
               long lat = Math.max(0, (wallNanos - m.epochNanos()) / 1000);
               latencyMicros.recordValue(Math.min(lat, latencyMicros.getHighestTrackableValue()));
-              epochs.merge(m.epoch(), new EpochSeen(m.epoch(), m.publisherId(), now, now, 1),
-                  (a, b) -> new EpochSeen(a.epoch(), a.publisherId(), a.firstNanos(), now, a.count() + 1));
+              epochs.merge(m.epoch(), new EpochSeen(m.epoch(), m.publisherId(), now, now, 1, m.number(), m.number()),
+                  (a, b) -> new EpochSeen(a.epoch(), a.publisherId(), a.firstNanos(), now, a.count() + 1, a.firstNumber(),
+                      Math.max(a.lastNumber(), m.number())));
             }
             notifyAll();
           }

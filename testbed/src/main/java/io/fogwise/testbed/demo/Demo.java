@@ -10,6 +10,7 @@ import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.testbed.cluster.ComponentLauncher;
 import io.fogwise.testbed.cluster.FailoverProbe;
 import io.fogwise.testbed.cluster.LocalCluster;
+import io.fogwise.testbed.cluster.MoveProbe;
 import io.fogwise.testbed.cluster.Observer;
 import io.fogwise.testbed.cluster.Timeline;
 import java.io.IOException;
@@ -24,9 +25,9 @@ import org.HdrHistogram.Histogram;
 /**
  * {@code fogwise demo}: the closed loop on one machine. A hub, a gateway and five agents
  * (CLOUD, FOG, two EDGE devices and an EDGE spare), each its own OS process; the paper's app
- * (a publisher at the edge, subscribers in the cloud and at the other edge device); then the
- * publisher's device is killed with SIGKILL and the gateway must detect the loss and restart
- * the publisher elsewhere. The demo measures everything itself: its own kill time and its own
+ * (a publisher in the cloud, subscribers in the cloud and at an edge device); the publisher is
+ * moved to the edge, make-before-break, as in the paper; then its edge device is killed with
+ * SIGKILL and the gateway must detect the loss and restart the publisher elsewhere. The demo measures everything itself: its own kill time and its own
  * subscription to the data channel.
  */
 public final class Demo {
@@ -90,22 +91,33 @@ public final class Demo {
       cluster.apply(GATEWAY, ServiceSpec.of("sub-cloud", "subscriber", ServiceSpec.Placement.layer(Layer.CLOUD), appConfig));
       cluster.apply(GATEWAY, ServiceSpec.of("sub-edge", "subscriber",
           new ServiceSpec.Placement(Layer.EDGE, Map.of("sub", "true")), appConfig));
-      cluster.apply(GATEWAY, ServiceSpec.of("publisher", "publisher",
-          new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")),
+      cluster.apply(GATEWAY, ServiceSpec.of("publisher", "publisher", ServiceSpec.Placement.layer(Layer.CLOUD),
           Map.of("app", APP, "channel", CHANNEL, "rateHz", Integer.toString(options.rateHz()))));
-      timeline.log("declared services: publisher (EDGE, pub=true, %d msg/s), sub-cloud (CLOUD), sub-edge (EDGE, sub=true)",
+      timeline.log("declared services: publisher (CLOUD, %d msg/s), sub-cloud (CLOUD), sub-edge (EDGE, sub=true)",
           options.rateHz());
       for (String svc : List.of("sub-cloud", "sub-edge", "publisher")) {
         require(obs.awaitEvent(eventsBefore, e -> e.type() == AdaptationEvent.Type.INSTANCE_STARTED
             && svc.equals(e.service()), Duration.ofSeconds(20)).isPresent(), svc + " did not start within 20 s");
       }
       require(obs.awaitData(o -> o.received() > 0, Duration.ofSeconds(10)), "no application data within 10 s");
-      long oldEpoch = obs.currentEpoch();
-      String victim = obs.epoch(oldEpoch).orElseThrow().publisherId();
       long warmupMsgs = Math.max(1, options.rateHz() * options.warmup().toMillis() / 1000);
       obs.awaitData(o -> o.received() >= warmupMsgs, options.warmup().plusSeconds(10));
-      timeline.log("data flowing: %d messages received by the demo's own subscription, publisher on %s (epoch %d)",
-          obs.received(), victim, oldEpoch);
+      timeline.log("data flowing: %d messages received by the demo's own subscription, publisher in the cloud",
+          obs.received());
+
+      timeline.log(">>> moving the publisher from the cloud to the edge (make-before-break, as in the paper)");
+      MoveProbe.Measurement mv;
+      try {
+        mv = MoveProbe.moveToLayer(cluster, GATEWAY, "publisher", Layer.EDGE, Duration.ofSeconds(15));
+      } catch (IllegalStateException e) {
+        throw new DemoFailure(e.getMessage());
+      }
+      timeline.log(">>> moved: %s -> %s, epoch %d -> %d; gap %d ms, %d lost, %d duplicated (the paper: 537 ms)",
+          mv.from(), mv.to(), mv.oldEpoch(), mv.newEpoch(), mv.gapMs(), mv.lost(), mv.duplicated());
+      long moved = obs.received();
+      obs.awaitData(o -> o.received() >= moved + warmupMsgs, options.warmup().plusSeconds(10));
+      long oldEpoch = obs.currentEpoch();
+      String victim = obs.epoch(oldEpoch).orElseThrow().publisherId();
 
       timeline.log(">>> killing %s with SIGKILL (it hosts the publisher)", victim);
       FailoverProbe.Measurement fo;
@@ -122,6 +134,7 @@ public final class Demo {
       // one more stats period so both subscribers report the post-failover traffic
       obs.awaitData(o -> false, Duration.ofMillis(1200));
 
+      summary.set("migration", MessageCodec.mapper().valueToTree(mv));
       summary.set("failover", MessageCodec.mapper().valueToTree(fo));
       ObjectNode messages = summary.putObject("messages");
       messages.put("received", obs.received());
@@ -135,7 +148,7 @@ public final class Demo {
       messages.put("latencyMaxMicros", h.getMaxValue());
       ObjectNode subs = summary.putObject("subscribers");
       obs.subscriberStats().forEach((key, s) -> subs.set(key, MessageCodec.mapper().valueToTree(s)));
-      summary.put("ok", obs.duplicates() == 0 && fo.newEpoch() > fo.oldEpoch());
+      summary.put("ok", obs.duplicates() == 0 && mv.lost() == 0 && mv.duplicated() == 0 && fo.newEpoch() > fo.oldEpoch());
       printSummary(summary, obs.subscriberStats());
     } finally {
       summary.put("durationMs", (System.nanoTime() - t0) / 1_000_000L);
@@ -162,7 +175,11 @@ public final class Demo {
   private void printSummary(ObjectNode s, Map<String, SubscriberStats> subscribers) {
     var f = s.get("failover");
     var m = s.get("messages");
+    var mv = s.get("migration");
     timeline.log("summary");
+    System.out.printf("  migration  %s -> %s, epoch %d -> %d: gap %d ms, lost %d, duplicated %d (numbering continued)%n",
+        mv.get("from").asText(), mv.get("to").asText(), mv.get("oldEpoch").asLong(), mv.get("newEpoch").asLong(),
+        mv.get("gapMs").asLong(), mv.get("lost").asLong(), mv.get("duplicated").asLong());
     System.out.printf("  failover   %s -> %s, epoch %d -> %d%n", f.get("device").asText(), f.get("newDevice").asText(),
         f.get("oldEpoch").asLong(), f.get("newEpoch").asLong());
     System.out.printf("             detect %d ms, recover %d ms (kill -> first message of the new epoch), outage %d ms%n",
