@@ -120,6 +120,9 @@ public final class GatewayEngine implements AutoCloseable {
       }
       case ALIVE -> { }
     }
+    if (!closed) {
+      reconciler.fence(hb.deviceId(), registry, desired, now).forEach(s -> execute(s, now));
+    }
     for (Placement p : reconciler.observe(hb.deviceId(), hb.instances(), now)) {
       metrics.reconcileAction("confirmed");
       Failover fo = failedOver.remove(p.service());

@@ -227,18 +227,30 @@ public final class Reconciler {
 
   private void fence(DeviceRegistry devices, DesiredState desired, long now, List<Step> steps) {
     for (Device d : devices.all()) {
-      if (d.getState() != DeviceState.ALIVE) {
-        continue;
-      }
-      for (InstanceReport r : devices.reportedInstances(d.getId())) {
-        String key = key(r.service(), d.getId(), r.epoch());
-        desired.observeEpoch(r.service(), r.epoch());
-        if (!placements.containsKey(key) && !stopsInFlight.containsKey(key)) {
-          Placement ghost = Placement.restored(r.service(), d.getId(), r.epoch(), now);
-          steps.add(stop(ghost, Step.StopReason.FENCED, now));
-        }
+      steps.addAll(fence(d.getId(), devices, desired, now));
+    }
+  }
+
+  /**
+   * Stops what an alive device reports but nobody placed (a stale epoch from a returning
+   * device, an instance of a deleted service). Called by every pass, and at once when a
+   * heartbeat reports such an instance, so a stale primary lives no longer than a round trip.
+   */
+  public List<Step> fence(String deviceId, DeviceRegistry devices, DesiredState desired, long now) {
+    Device d = devices.get(deviceId);
+    if (d == null || d.getState() != DeviceState.ALIVE) {
+      return List.of();
+    }
+    List<Step> steps = new ArrayList<>();
+    for (InstanceReport r : devices.reportedInstances(deviceId)) {
+      String key = key(r.service(), deviceId, r.epoch());
+      desired.observeEpoch(r.service(), r.epoch());
+      if (!placements.containsKey(key) && !stopsInFlight.containsKey(key)) {
+        Placement ghost = Placement.restored(r.service(), deviceId, r.epoch(), now);
+        steps.add(stop(ghost, Step.StopReason.FENCED, now));
       }
     }
+    return steps;
   }
 
   private void scale(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now, List<Step> steps) {
