@@ -47,13 +47,30 @@ final class BenchCommand implements Runnable {
     @Option(names = "--rate", defaultValue = "100", description = "Publisher rate, messages/s. Default: ${DEFAULT-VALUE}.")
     int rate;
 
-    @Option(names = "--out", defaultValue = "bench-results/failover.json", description = "Result file. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--mode", defaultValue = "kill",
+        description = "kill: SIGKILL the publisher's device; move: planned migrations CLOUD <-> EDGE. Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    @Option(names = "--out", description = "Result file. Default: bench-results/failover.json (kill) or failover-move.json (move).")
     Path out;
 
     @Override
     public Integer call() throws Exception {
       Timeline timeline = new Timeline(System.out);
       Path runDir = Files.createTempDirectory("fogwise-bench-failover-");
+      if ("move".equals(mode)) {
+        timeline.log("planned-migration benchmark: %d moves at %d msg/s, logs in %s", runs, rate, runDir);
+        ObjectNode result = new FailoverBenchmark(launcher(), timeline).runMoves(runs, rate, runDir);
+        var s = result.get("summary");
+        timeline.log("hand-over gap median %d ms, max %d ms; lost %d, duplicated %d (target: max <= 50 ms, 0 lost, 0 duplicated)",
+            s.get("gapMedianMs").asLong(), s.get("gapMaxMs").asLong(), s.get("lost").asLong(), s.get("duplicated").asLong());
+        write(out != null ? out : Path.of("bench-results/failover-move.json"), result, timeline);
+        return s.get("targetsMet").asBoolean() ? 0 : 3;
+      }
+      if (!"kill".equals(mode)) {
+        throw new IllegalArgumentException("--mode must be kill or move, got '" + mode + "'");
+      }
+      out = out != null ? out : Path.of("bench-results/failover.json");
       timeline.log("failover benchmark: %d runs, logs in %s", runs, runDir);
       ObjectNode result = new FailoverBenchmark(launcher(), timeline).run(runs, rate, runDir);
       var s = result.get("summary");

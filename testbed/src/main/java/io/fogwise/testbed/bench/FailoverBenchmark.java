@@ -10,6 +10,7 @@ import io.fogwise.protocol.Subjects;
 import io.fogwise.testbed.cluster.ComponentLauncher;
 import io.fogwise.testbed.cluster.FailoverProbe;
 import io.fogwise.testbed.cluster.LocalCluster;
+import io.fogwise.testbed.cluster.MoveProbe;
 import io.fogwise.testbed.cluster.Observer;
 import io.fogwise.testbed.cluster.Timeline;
 import java.nio.file.Path;
@@ -90,6 +91,56 @@ public final class FailoverBenchmark {
       summary.put("messagesDuplicated", obs.duplicates());
       summary.put("messagesStaleEpoch", obs.staleEpoch());
       summary.put("targetsMet", Stats.max(detect) <= 1000 && Stats.max(recover) <= 2000);
+    }
+    return out;
+  }
+
+  /**
+   * Planned migrations back and forth between a CLOUD and an EDGE device: the hand-over gap
+   * seen by an outside subscriber, and whether numbering continued without loss or duplicates.
+   */
+  public ObjectNode runMoves(int runs, int rateHz, Path runDir) throws Exception {
+    if (runs < 1) {
+      throw new IllegalArgumentException("runs must be >= 1, got " + runs);
+    }
+    String data = Subjects.data("bench", "move");
+    List<Long> gaps = new ArrayList<>();
+    long lost = 0;
+    long duplicated = 0;
+    ObjectNode out = MessageCodec.mapper().createObjectNode();
+    ArrayNode runsNode = out.putArray("runs");
+    try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, data)) {
+      Observer obs = cluster.observer();
+      cluster.startGateway(GW, List.of("--ephemeral"));
+      require(obs.awaitStatus(GW, s -> true, Duration.ofSeconds(60)).isPresent(), "gateway did not come up");
+      cluster.startAgent("cloud-1", GW, Layer.CLOUD, Map.of(), List.of());
+      cluster.startAgent("edge-1", GW, Layer.EDGE, Map.of(), List.of());
+      require(obs.awaitStatus(GW, s -> s.devicesIn("ALIVE") == 2, Duration.ofSeconds(60)).isPresent(), "agents did not join");
+      cluster.apply(GW, ServiceSpec.of("publisher", "publisher", ServiceSpec.Placement.layer(Layer.CLOUD),
+          Map.of("app", "bench", "channel", "move", "rateHz", Integer.toString(rateHz))));
+      require(obs.awaitData(o -> o.received() > rateHz, Duration.ofSeconds(30)), "no publisher traffic");
+      for (int i = 1; i <= runs; i++) {
+        long base = obs.received();
+        obs.awaitData(o -> o.received() >= base + rateHz, Duration.ofSeconds(10));
+        Layer to = i % 2 == 1 ? Layer.EDGE : Layer.CLOUD;
+        MoveProbe.Measurement m = MoveProbe.moveToLayer(cluster, GW, "publisher", to, Duration.ofSeconds(20));
+        gaps.add(m.gapMs());
+        lost += m.lost();
+        duplicated += m.duplicated();
+        runsNode.add(MessageCodec.mapper().valueToTree(m));
+        timeline.log("move %2d/%d: %s -> %s, gap %3d ms, lost %d, duplicated %d", i, runs, m.from(), m.to(), m.gapMs(),
+            m.lost(), m.duplicated());
+      }
+      ObjectNode summary = out.putObject("summary");
+      summary.put("runs", runs);
+      summary.put("rateHz", rateHz);
+      summary.put("gapMedianMs", Stats.median(gaps));
+      summary.put("gapMaxMs", Stats.max(gaps));
+      summary.put("lost", lost);
+      summary.put("duplicated", duplicated);
+      summary.put("messagesDuplicated", obs.duplicates());
+      summary.put("messagesStaleEpoch", obs.staleEpoch());
+      summary.put("targetsMet", Stats.max(gaps) <= 50 && lost == 0 && duplicated == 0);
     }
     return out;
   }
