@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Acceptance 1 of the closed loop: {@code fogwise demo --json FILE} runs hub, gateway and five
- * agents as real processes, kills the publisher's device with SIGKILL, exits 0, and reports the
- * failover measured by its own subscription.
+ * {@code fogwise demo --json FILE} runs hub, gateway and five agents as real processes, moves
+ * the publisher from the cloud to an edge device (make-before-break), kills that device with
+ * SIGKILL, exits 0, and reports the migration and the failover measured by its own subscription.
  */
 class DemoIT {
 
@@ -48,6 +48,12 @@ class DemoIT {
     assertTrue(s.at("/messages/staleEpoch").isNumber());
     assertTrue(s.at("/failover/newEpoch").asLong() > s.at("/failover/oldEpoch").asLong());
     assertEquals(2, s.get("subscribers").size(), "both subscribers reported: " + s.get("subscribers"));
+    assertEquals("cloud-1", s.at("/migration/from").asText(), "the publisher starts in the cloud");
+    assertTrue(s.at("/migration/to").asText().startsWith("edge-"), "and moves to the edge");
+    assertEquals(0, s.at("/migration/lost").asLong(-1));
+    assertEquals(0, s.at("/migration/duplicated").asLong(-1));
+    assertTrue(s.at("/migration/gapMs").isNumber());
+    assertEquals(s.at("/migration/to").asText(), s.at("/failover/device").asText(), "the edge device it moved to is killed");
   }
 
   private static final class TeeStream extends java.io.OutputStream {

@@ -1,0 +1,71 @@
+package io.fogwise.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.testbed.cluster.ComponentLauncher;
+import io.fogwise.testbed.cluster.LocalCluster;
+import io.fogwise.testbed.cluster.Observer;
+import io.fogwise.testbed.cluster.Timeline;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A gateway process killed with SIGKILL and started again resumes from its JetStream KV state:
+ * the same services, and the running instances untouched (same epochs, data never stops).
+ */
+class GatewayRestartIT {
+  private static final String GW = "gw-restart";
+
+  @Test
+  void aKilledGatewayResumesWithoutRestartingHealthyInstances(@TempDir Path dir) throws Exception {
+    Timeline timeline = new Timeline(System.out);
+    try (LocalCluster cluster = LocalCluster.start(ComponentLauncher.currentJvm(Fogwise.class.getName(), List.of()),
+        dir, timeline, Subjects.data("restart", "readings"))) {
+      Observer obs = cluster.observer();
+      cluster.startGateway(GW, List.of());
+      assertTrue(obs.awaitStatus(GW, s -> true, Duration.ofSeconds(60)).isPresent());
+      cluster.startAgent("cloud-1", GW, Layer.CLOUD, Map.of(), List.of());
+      cluster.startAgent("edge-1", GW, Layer.EDGE, Map.of(), List.of());
+      assertTrue(obs.awaitStatus(GW, s -> s.devicesIn("ALIVE") == 2, Duration.ofSeconds(60)).isPresent());
+      Map<String, String> app = Map.of("app", "restart", "channel", "readings");
+      cluster.apply(GW, ServiceSpec.of("sub-cloud", "subscriber", ServiceSpec.Placement.layer(Layer.CLOUD), app));
+      cluster.apply(GW, ServiceSpec.of("publisher", "publisher", ServiceSpec.Placement.layer(Layer.EDGE),
+          Map.of("app", "restart", "channel", "readings", "rateHz", "100")));
+      assertTrue(obs.awaitData(o -> o.received() >= 200, Duration.ofSeconds(30)));
+
+      cluster.kill(GW);
+      timeline.log("killed the gateway with SIGKILL");
+      int eventsAtRestart = obs.eventCount();
+      long receivedAtRestart = obs.received();
+      cluster.startGateway(GW, List.of());
+      assertTrue(obs.awaitEvent(eventsAtRestart, e -> e.type() == AdaptationEvent.Type.SERVICE_APPLIED
+          && e.reason().startsWith("resumed"), Duration.ofSeconds(60)).isPresent(), "the new process resumed");
+      assertTrue(obs.awaitStatus(GW, s -> s.devicesIn("ALIVE") == 2 && s.services() == 2 && s.instances() == 2
+          && s.atMillis() > 0, Duration.ofSeconds(30)).isPresent());
+      // three more seconds of traffic under the new gateway process
+      assertTrue(obs.awaitData(o -> o.received() >= receivedAtRestart + 300, Duration.ofSeconds(30)));
+
+      Set<AdaptationEvent.Type> disruptive = EnumSet.of(AdaptationEvent.Type.INSTANCE_STARTING,
+          AdaptationEvent.Type.INSTANCE_STOPPED, AdaptationEvent.Type.INSTANCE_FENCED,
+          AdaptationEvent.Type.INSTANCE_ABANDONED, AdaptationEvent.Type.DEVICE_LOST);
+      List<AdaptationEvent> after = obs.events().stream().skip(eventsAtRestart).map(Observer.Received::message).toList();
+      assertTrue(after.stream().noneMatch(e -> disruptive.contains(e.type())), "nothing restarted: " + after);
+      assertEquals(1, obs.currentEpoch(), "the publisher kept its epoch");
+      assertEquals(0, obs.gaps(), "no message lost while the gateway was down");
+      assertEquals(List.of("publisher", "sub-cloud"), cluster.request(GW, ServiceRequest.list()).services().stream()
+          .map(ServiceSpec::name).sorted().toList());
+    }
+  }
+}
