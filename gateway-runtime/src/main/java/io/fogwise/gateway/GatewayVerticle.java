@@ -123,6 +123,12 @@ final class GatewayVerticle extends VerticleBase {
         ctx.runOnContext(v -> engine.onHeartbeat(hb, arrival));
       }
     });
+    d.subscribe(Subjects.ALL_SUBSCRIBER_STATS, msg -> {
+      io.fogwise.protocol.SubscriberStats s = decode(msg, io.fogwise.protocol.SubscriberStats.class, "stats");
+      if (s != null) {
+        ctx.runOnContext(v -> engine.onSubscriberStats(s));
+      }
+    });
     d.subscribe(Subjects.telemetries(gw), msg -> {
       Telemetry t = decode(msg, Telemetry.class, "telemetry");
       if (t != null) {

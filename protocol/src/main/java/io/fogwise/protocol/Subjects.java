@@ -59,6 +59,9 @@ public final class Subjects {
     return "fw.stats." + token(service);
   }
 
+  /** Stats of every subscriber service. */
+  public static final String ALL_SUBSCRIBER_STATS = "fw.stats.*";
+
   /** The last token of a subject, e.g. the device id of a heartbeat subject. */
   public static String lastToken(String subject) {
     int i = subject.lastIndexOf('.');

@@ -1,5 +1,6 @@
 package io.fogwise.rules;
 
+import io.fogwise.protocol.Layer;
 import java.util.Objects;
 
 /** One decision a rule took through {@link Actions}, with the rule that took it. */
@@ -11,10 +12,18 @@ public sealed interface Action {
   /** One line a user understands. */
   String reason();
 
+  /** What the action is about: a device id, a service name or a parameter key. */
+  String subject();
+
   /** A device was declared lost. */
   record DeclareLost(String deviceId, double phi, String reason, String rule) implements Action {
     public DeclareLost {
       Objects.requireNonNull(deviceId, "deviceId");
+    }
+
+    @Override
+    public String subject() {
+      return deviceId;
     }
   }
 
@@ -24,8 +33,98 @@ public sealed interface Action {
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(deviceId, "deviceId");
     }
+
+    @Override
+    public String subject() {
+      return service + "@" + deviceId;
+    }
+  }
+
+  /** A device was quarantined. */
+  record Quarantine(String deviceId, String reason, String rule) implements Action {
+    public Quarantine {
+      Objects.requireNonNull(deviceId, "deviceId");
+    }
+
+    @Override
+    public String subject() {
+      return deviceId;
+    }
+  }
+
+  /** A quarantine was ended. */
+  record Release(String deviceId, String reason, String rule) implements Action {
+    public Release {
+      Objects.requireNonNull(deviceId, "deviceId");
+    }
+
+    @Override
+    public String subject() {
+      return deviceId;
+    }
+  }
+
+  /** A service is to move to a layer or a device (exactly one of them is set). */
+  record Migrate(String service, Layer layer, String deviceId, String reason, String rule) implements Action {
+    public Migrate {
+      Objects.requireNonNull(service, "service");
+      if ((layer == null) == (deviceId == null)) {
+        throw new IllegalArgumentException("migrate needs exactly one of a layer or a device");
+      }
+    }
+
+    @Override
+    public String subject() {
+      return service;
+    }
+  }
+
+  /** A service's replica count was set. */
+  record SetReplicas(String service, int replicas, String reason, String rule) implements Action {
+    public SetReplicas {
+      Objects.requireNonNull(service, "service");
+      if (replicas < 0 || replicas > 100) {
+        throw new IllegalArgumentException("replicas must be within [0, 100], got " + replicas);
+      }
+    }
+
+    @Override
+    public String subject() {
+      return service;
+    }
+  }
+
+  /** An instance is to be replaced. */
+  record Restart(String service, String deviceId, long epoch, String reason, String rule) implements Action {
+    public Restart {
+      Objects.requireNonNull(service, "service");
+      Objects.requireNonNull(deviceId, "deviceId");
+    }
+
+    @Override
+    public String subject() {
+      return service + "@" + deviceId;
+    }
+  }
+
+  /** A parameter was set. */
+  record SetParameter(String key, String value, String reason, String rule) implements Action {
+    public SetParameter {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+    }
+
+    @Override
+    public String subject() {
+      return key;
+    }
   }
 
   /** An alert was raised. */
-  record Alert(String reason, String rule) implements Action {}
+  record Alert(String reason, String rule) implements Action {
+    @Override
+    public String subject() {
+      return "";
+    }
+  }
 }

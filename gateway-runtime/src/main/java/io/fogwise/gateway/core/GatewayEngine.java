@@ -16,6 +16,7 @@ import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceResponse;
 import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.Telemetry;
 import io.fogwise.protocol.time.Clock;
 import io.fogwise.rules.Action;
@@ -24,6 +25,9 @@ import io.fogwise.rules.host.RuleHost;
 import io.fogwise.rules.host.RuleSet;
 import io.fogwise.rules.model.Device;
 import io.fogwise.rules.model.Instance;
+import io.fogwise.rules.model.LatencyReading;
+import io.fogwise.rules.model.Movement;
+import io.fogwise.rules.model.Reading;
 import io.fogwise.rules.model.Parameters;
 import io.fogwise.rules.registry.DeviceRegistry;
 import java.util.ArrayDeque;
@@ -72,6 +76,7 @@ public final class GatewayEngine implements AutoCloseable {
   private final Set<String> dirtyServices = new HashSet<>();
   private final Map<String, Instance> instanceFacts = new HashMap<>();
   private final Map<String, Failover> failedOver = new HashMap<>();
+  private final Map<String, Long> quarantines = new HashMap<>();
   private final DesiredStore store;
   private long savedDesiredVersion = -1;
   private long savedPlacementVersion = -1;
@@ -128,6 +133,7 @@ public final class GatewayEngine implements AutoCloseable {
       Failover fo = failedOver.remove(p.service());
       if (fo != null) {
         metrics.recovered(now - fo.decidedAtMillis());
+        rules.insertEvent(new Movement(p.service(), fo.deviceId(), p.deviceId(), Movement.Kind.FAILOVER, now));
       }
       emit(AdaptationEvent.Type.INSTANCE_STARTED, p.deviceId(), p.service(), p.epoch(), null,
           "instance of " + p.service() + " epoch " + p.epoch() + " running on " + p.deviceId(),
@@ -138,7 +144,19 @@ public final class GatewayEngine implements AutoCloseable {
 
   /** Takes in a telemetry reading. */
   public void onTelemetry(Telemetry t) {
-    registry.onTelemetry(t);
+    if (registry.onTelemetry(t)) {
+      rules.insertEvent(new Reading(t.deviceId(), clock.millis(), t.temperatureC(), t.batteryPct(), t.cpuLoad()));
+    }
+  }
+
+  /** Takes in a subscriber's report: one latency reading per publishing service it heard. */
+  public void onSubscriberStats(SubscriberStats s) {
+    for (SubscriberStats.PublisherStats p : s.publishers()) {
+      if (desired.spec(p.service()) != null && p.received() > 0) {
+        rules.insertEvent(new LatencyReading(p.service(), s.subscriberId(), clock.millis(), p.latencyP50Micros(),
+            p.latencyP99Micros()));
+      }
+    }
   }
 
   /** One decision cycle at the clock's now. */
@@ -150,6 +168,15 @@ public final class GatewayEngine implements AutoCloseable {
     long now = clock.millis();
     registry.refreshSuspicion();
     dirtyServices.addAll(desired.expireExclusions(now));
+    quarantines.entrySet().removeIf(q -> {
+      if (q.getValue() <= now) {
+        registry.setQuarantined(q.getKey(), false);
+        emit(AdaptationEvent.Type.DEVICE_RELEASED, q.getKey(), null, 0, null, "quarantine of " + q.getKey() + " expired",
+            Map.of());
+        return true;
+      }
+      return false;
+    });
     int firings = 0;
     for (int round = 0; round < MAX_ROUNDS; round++) {
       syncFacts(now);
@@ -188,6 +215,61 @@ public final class GatewayEngine implements AutoCloseable {
         LOG.info("service {} excluded from {}: {} [rule '{}']", ex.service(), ex.deviceId(), ex.reason(), ex.rule());
         failedOver.put(ex.service(), new Failover(ex.deviceId(), now));
         emit(AdaptationEvent.Type.DEVICE_EXCLUDED, ex.deviceId(), ex.service(), 0, ex.rule(), ex.reason(), Map.of());
+      }
+    } else if (action instanceof Action.Quarantine q) {
+      Device d = registry.get(q.deviceId());
+      if (d != null && !d.isQuarantined()) {
+        registry.setQuarantined(q.deviceId(), true);
+        quarantines.put(q.deviceId(), now + (long) parameters.number("compliance.quarantineMs"));
+        for (Placement pl : reconciler.placements()) {
+          if (pl.deviceId().equals(q.deviceId())) {
+            failedOver.put(pl.service(), new Failover(q.deviceId(), now));
+          }
+        }
+        LOG.info("device {} quarantined: {} [rule '{}']", q.deviceId(), q.reason(), q.rule());
+        emit(AdaptationEvent.Type.DEVICE_QUARANTINED, q.deviceId(), null, 0, q.rule(), q.reason(), Map.of());
+      }
+    } else if (action instanceof Action.Release r) {
+      Device d = registry.get(r.deviceId());
+      if (d != null && d.isQuarantined()) {
+        registry.setQuarantined(r.deviceId(), false);
+        quarantines.remove(r.deviceId());
+        emit(AdaptationEvent.Type.DEVICE_RELEASED, r.deviceId(), null, 0, r.rule(), r.reason(), Map.of());
+      }
+    } else if (action instanceof Action.Migrate mg) {
+      ServiceResponse r = move(mg.service(), mg.layer(), mg.deviceId());
+      if (!r.ok()) {
+        emit(AdaptationEvent.Type.ALERT, mg.deviceId(), mg.service(), 0, mg.rule(),
+            "could not move " + mg.service() + ": " + r.error(), Map.of());
+      } else {
+        LOG.info("service {} to move to {}: {} [rule '{}']", mg.service(),
+            mg.layer() != null ? mg.layer() : mg.deviceId(), mg.reason(), mg.rule());
+      }
+    } else if (action instanceof Action.SetReplicas sr) {
+      ServiceSpec spec = desired.spec(sr.service());
+      if (spec != null && spec.replicas() != sr.replicas()) {
+        desired.apply(spec.withReplicas(sr.replicas()));
+        dirtyServices.add(sr.service());
+        LOG.info("service {} set to {} replicas: {} [rule '{}']", sr.service(), sr.replicas(), sr.reason(), sr.rule());
+        emit(AdaptationEvent.Type.SERVICE_APPLIED, null, sr.service(), 0, sr.rule(),
+            "replicas of " + sr.service() + " set to " + sr.replicas() + ": " + sr.reason(), Map.of());
+      }
+    } else if (action instanceof Action.Restart rs) {
+      Step.Stop stop = reconciler.restart(rs.service(), rs.deviceId(), rs.epoch(), now);
+      if (stop != null) {
+        failedOver.put(rs.service(), new Failover(rs.deviceId(), now));
+        LOG.info("replacing {} epoch {} on {}: {} [rule '{}']", rs.service(), rs.epoch(), rs.deviceId(), rs.reason(), rs.rule());
+        emit(AdaptationEvent.Type.INSTANCE_STOPPED, rs.deviceId(), rs.service(), rs.epoch(), rs.rule(),
+            "replacing " + rs.service() + " epoch " + rs.epoch() + " on " + rs.deviceId() + ": " + rs.reason(), Map.of());
+        command(rs.deviceId(), Command.stop(nextRequestId(), rs.service(), rs.epoch()), (r, e) -> {});
+      }
+    } else if (action instanceof Action.SetParameter sp) {
+      if (!sp.value().equals(parameters.values().get(sp.key()))) {
+        parameters = parameters.with(sp.key(), sp.value());
+        rules.put("params", parameters);
+        LOG.info("parameter {} = {}: {} [rule '{}']", sp.key(), sp.value(), sp.reason(), sp.rule());
+        emit(AdaptationEvent.Type.PARAMETER_SET, null, null, 0, sp.rule(),
+            sp.key() + " = " + sp.value() + ": " + sp.reason(), Map.of("key", sp.key(), "value", sp.value()));
       }
     } else if (action instanceof Action.Alert alert) {
       LOG.warn("alert: {} [rule '{}']", alert.reason(), alert.rule());
@@ -326,6 +408,7 @@ public final class GatewayEngine implements AutoCloseable {
                 long totalMs = (clock.nanos() - startedNanos) / 1_000_000L;
                 reconciler.completeMigration(svc);
                 metrics.migration(true, totalMs);
+                rules.insertEvent(new Movement(svc, from.deviceId(), to.deviceId(), Movement.Kind.MIGRATION, clock.millis()));
                 LOG.info("moved {} to {} epoch {} (continues at number {}, hand-over {} ms)", svc, to.deviceId(),
                     to.epoch(), next, handoverMs);
                 emit(AdaptationEvent.Type.MIGRATION_COMPLETED, to.deviceId(), svc, to.epoch(), null,
@@ -371,7 +454,7 @@ public final class GatewayEngine implements AutoCloseable {
           ? Instance.InstanceState.RUNNING : Instance.InstanceState.STARTING;
       // stall time is published in steps, so a producing instance causes no rule work
       long stalled = p.stalledMillis(now) / STALL_STEP_MS * STALL_STEP_MS;
-      current.put(p.key(), new Instance(p.service(), p.deviceId(), p.epoch(), st, stalled));
+      current.put(p.key(), new Instance(p.service(), p.deviceId(), p.epoch(), st, stalled, p.version()));
       perDevice.merge(p.deviceId(), 1, Integer::sum);
     }
     for (String key : new ArrayList<>(instanceFacts.keySet())) {
@@ -450,7 +533,10 @@ public final class GatewayEngine implements AutoCloseable {
   }
 
   private ServiceResponse move(ServiceRequest req) {
-    String name = req.name();
+    return move(req.name(), req.toLayer(), req.toDevice());
+  }
+
+  private ServiceResponse move(String name, io.fogwise.protocol.Layer toLayer, String toDevice) {
     ServiceSpec spec = desired.spec(name);
     long now = clock.millis();
     if (spec == null) {
@@ -460,21 +546,24 @@ public final class GatewayEngine implements AutoCloseable {
       return ServiceResponse.error("name", "service '" + name + "' is already being moved");
     }
     String target;
-    if (req.toLayer() != null) {
-      ServiceSpec moved = spec.withPlacement(new ServiceSpec.Placement(req.toLayer(), spec.placement().labels()));
+    if (toLayer != null) {
+      ServiceSpec moved = spec.withPlacement(new ServiceSpec.Placement(toLayer, spec.placement().labels()));
       boolean possible = registry.all().stream().anyMatch(d -> d.getState() == io.fogwise.rules.model.DeviceState.ALIVE
           && moved.placement().admits(d.getLayer(), d.getLabels()) && !desired.isExcluded(name, d.getId(), now));
       if (!possible) {
-        return ServiceResponse.error("toLayer", "no alive device in layer " + req.toLayer() + " admits service '" + name
+        return ServiceResponse.error("toLayer", "no alive device in layer " + toLayer + " admits service '" + name
             + "'" + (spec.placement().labels().isEmpty() ? "" : " (labels " + spec.placement().labels() + ")"));
       }
       desired.apply(moved);
       desired.prefer(name, null);
-      target = "layer " + req.toLayer();
+      target = "layer " + toLayer;
     } else {
-      Device d = registry.get(req.toDevice());
+      Device d = registry.get(toDevice);
       if (d == null || d.getState() != io.fogwise.rules.model.DeviceState.ALIVE) {
-        return ServiceResponse.error("toDevice", "device '" + req.toDevice() + "' is " + (d == null ? "unknown" : "lost"));
+        return ServiceResponse.error("toDevice", "device '" + toDevice + "' is " + (d == null ? "unknown" : "lost"));
+      }
+      if (d.isQuarantined()) {
+        return ServiceResponse.error("toDevice", "device '" + toDevice + "' is quarantined");
       }
       if (!spec.placement().admits(d.getLayer(), d.getLabels())) {
         return ServiceResponse.error("toDevice", "device '" + d.getId() + "' (" + d.getLayer() + " " + d.getLabels()
@@ -525,7 +614,7 @@ public final class GatewayEngine implements AutoCloseable {
     List<DesiredSnapshot.PlacementRecord> placed = new ArrayList<>();
     Map<String, DesiredSnapshot.DeviceRecord> hosts = new TreeMap<>();
     for (Placement p : reconciler.placements()) {
-      placed.add(new DesiredSnapshot.PlacementRecord(p.service(), p.deviceId(), p.epoch()));
+      placed.add(new DesiredSnapshot.PlacementRecord(p.service(), p.deviceId(), p.epoch(), p.version()));
       Device d = registry.get(p.deviceId());
       if (d != null) {
         hosts.put(d.getId(), new DesiredSnapshot.DeviceRecord(d.getId(), d.getLayer(), d.getDeviceClass(), d.getLabels()));
@@ -557,7 +646,8 @@ public final class GatewayEngine implements AutoCloseable {
     }
     for (DesiredSnapshot.PlacementRecord p : s.placements()) {
       if (desired.spec(p.service()) != null) {
-        reconciler.adopt(Placement.restored(p.service(), p.deviceId(), p.epoch(), now));
+        String version = p.version() != null ? p.version() : desired.spec(p.service()).version();
+        reconciler.adopt(Placement.restored(p.service(), p.deviceId(), p.epoch(), now, version));
       }
     }
     desired.specs().forEach(spec -> dirtyServices.add(spec.name()));

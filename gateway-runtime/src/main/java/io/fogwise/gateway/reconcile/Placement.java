@@ -14,9 +14,10 @@ import io.fogwise.protocol.InstanceReport;
  * @param outputs the output count last reported, or null if the service does not count output
  * @param progressMillis when the output count last grew, or the instance last became active
  *     (monotonic ms); how long ago that was is how long the instance has been stalled
+ * @param version the service version it was started with
  */
 public record Placement(String service, String deviceId, long epoch, State state, long deadlineMillis,
-    long lastSeenMillis, Long outputs, long progressMillis) {
+    long lastSeenMillis, Long outputs, long progressMillis, String version) {
 
   /** Where the placement is in its life. */
   public enum State {
@@ -25,13 +26,14 @@ public record Placement(String service, String deviceId, long epoch, State state
   }
 
   /** A new placement waiting for its device to report it. */
-  public static Placement starting(String service, String deviceId, long epoch, long deadlineMillis, long nowMillis) {
-    return new Placement(service, deviceId, epoch, State.STARTING, deadlineMillis, nowMillis, null, nowMillis);
+  public static Placement starting(String service, String deviceId, long epoch, long deadlineMillis, long nowMillis,
+      String version) {
+    return new Placement(service, deviceId, epoch, State.STARTING, deadlineMillis, nowMillis, null, nowMillis, version);
   }
 
   /** A placement restored from durable state, trusted as running until its device says otherwise. */
-  public static Placement restored(String service, String deviceId, long epoch, long nowMillis) {
-    return new Placement(service, deviceId, epoch, State.RUNNING, 0, nowMillis, null, nowMillis);
+  public static Placement restored(String service, String deviceId, long epoch, long nowMillis, String version) {
+    return new Placement(service, deviceId, epoch, State.RUNNING, 0, nowMillis, null, nowMillis, version);
   }
 
   /** The placement after its device reported it at {@code now}. */
@@ -39,7 +41,7 @@ public record Placement(String service, String deviceId, long epoch, State state
     boolean active = r.state() == InstanceReport.InstanceState.RUNNING;
     boolean progressed = !active || r.outputs() == null || outputs == null || r.outputs() > outputs;
     return new Placement(service, deviceId, epoch, State.RUNNING, 0, now, active ? r.outputs() : null,
-        progressed ? now : progressMillis);
+        progressed ? now : progressMillis, version);
   }
 
   /** How long the instance has produced no output while active, 0 if it does not count output. */

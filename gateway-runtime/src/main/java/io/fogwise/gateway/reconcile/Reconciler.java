@@ -105,7 +105,7 @@ public final class Reconciler {
         if (alive) {
           steps.add(stop(p, Step.StopReason.DELETED, now));
         }
-      } else if (desired.isExcluded(p.service(), p.deviceId(), now)) {
+      } else if (desired.isExcluded(p.service(), p.deviceId(), now) || (d != null && d.isQuarantined())) {
         it.remove();
         version++;
         steps.add(alive ? stop(p, Step.StopReason.EXCLUDED, now) : new Step.Abandon(p, "device " + p.deviceId() + " excluded"));
@@ -130,7 +130,8 @@ public final class Reconciler {
           Device target = moveTarget(spec, desired, devices, now, preferred, misplaced);
           if (target != null) {
             long epoch = desired.nextEpoch(spec.name());
-            Placement to = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(), now);
+            Placement to = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(),
+                now, spec.version());
             moves.add(new Step.Migrate(spec, p, to));
           }
         }
@@ -167,6 +168,7 @@ public final class Reconciler {
     List<Device> eligible = new ArrayList<>();
     for (Device d : devices.all()) {
       if (d.getState() == DeviceState.ALIVE
+          && !d.isQuarantined()
           && spec.placement().admits(d.getLayer(), d.getLabels())
           && !desired.isExcluded(spec.name(), d.getId(), now)
           && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
@@ -246,7 +248,7 @@ public final class Reconciler {
       String key = key(r.service(), deviceId, r.epoch());
       desired.observeEpoch(r.service(), r.epoch());
       if (!placements.containsKey(key) && !stopsInFlight.containsKey(key)) {
-        Placement ghost = Placement.restored(r.service(), deviceId, r.epoch(), now);
+        Placement ghost = Placement.restored(r.service(), deviceId, r.epoch(), now, "?");
         steps.add(stop(ghost, Step.StopReason.FENCED, now));
       }
     }
@@ -271,7 +273,8 @@ public final class Reconciler {
         eligible.sort(Comparator.comparing((Device d) -> !d.getId().equals(preferred)).thenComparing(leastLoaded()));
         Device target = eligible.remove(0);
         long epoch = desired.nextEpoch(spec.name());
-        Placement p = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(), now);
+        Placement p = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(), now,
+            spec.version());
         placements.put(p.key(), p);
         version++;
         steps.add(new Step.Start(spec, target.getId(), epoch));
@@ -304,6 +307,20 @@ public final class Reconciler {
   private Step.Stop stop(Placement p, Step.StopReason reason, long now) {
     stopsInFlight.put(p.key(), now + settings.stopRetry().toMillis());
     return new Step.Stop(p.service(), p.deviceId(), p.epoch(), reason);
+  }
+
+  /**
+   * Replaces an instance: its placement is dropped now and the next pass places the service
+   * again (new epoch, the spec's current version). Returns the stop to send, or null if unknown.
+   */
+  public Step.Stop restart(String service, String deviceId, long epoch, long nowMillis) {
+    Placement p = placements.get(key(service, deviceId, epoch));
+    if (p == null || migrations.containsKey(service)) {
+      return null;
+    }
+    placements.remove(p.key());
+    version++;
+    return stop(p, Step.StopReason.RESTART, nowMillis);
   }
 
   /** The device refused a start: forget the placement and avoid the device for a while. */

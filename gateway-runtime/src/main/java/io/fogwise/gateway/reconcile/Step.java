@@ -37,6 +37,8 @@ public sealed interface Step {
     /** The service was deleted. */
     DELETED,
     /** The start was not confirmed in time; stopped in case it started late. */
-    START_TIMEOUT
+    START_TIMEOUT,
+    /** A rule asked for the instance to be replaced. */
+    RESTART
   }
 }

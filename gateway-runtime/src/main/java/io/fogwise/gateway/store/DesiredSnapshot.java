@@ -43,8 +43,8 @@ public record DesiredSnapshot(
   /** A service kept off a device until a wall-clock time. */
   public record Exclusion(String service, String deviceId, long untilWallMillis) {}
 
-  /** An instance placed on a device. */
-  public record PlacementRecord(String service, String deviceId, long epoch) {}
+  /** An instance placed on a device, with the service version it was started with. */
+  public record PlacementRecord(String service, String deviceId, long epoch, String version) {}
 
   /** A device as the gateway last knew it. */
   public record DeviceRecord(String id, Layer layer, String deviceClass, Map<String, String> labels) {}

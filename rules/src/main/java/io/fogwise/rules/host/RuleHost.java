@@ -86,6 +86,20 @@ public final class RuleHost implements AutoCloseable {
     put("device:" + d.getId(), d);
   }
 
+  /**
+   * Inserts an event (a {@link io.fogwise.rules.model.Reading}, {@link
+   * io.fogwise.rules.model.LatencyReading} or {@link io.fogwise.rules.model.Movement}); it stays
+   * until it expires.
+   */
+  public void insertEvent(Object event) {
+    session.insert(Objects.requireNonNull(event, "event"));
+  }
+
+  /** The rule clock's now, in the time base of {@link Tick} and of event {@code atMillis}. */
+  public long nowMillis() {
+    return clock.millis();
+  }
+
   /** Removes the fact under {@code key}, if any. */
   public void remove(Object key) {
     FactHandle h = handles.remove(key);
@@ -156,6 +170,42 @@ public final class RuleHost implements AutoCloseable {
     @Override
     public void exclude(String service, String deviceId, String reason) {
       recorded.add(new Action.Exclude(service, deviceId, reason, currentRule));
+    }
+
+    @Override
+    public void quarantine(Device device, String reason) {
+      recorded.add(new Action.Quarantine(device.getId(), reason, currentRule));
+    }
+
+    @Override
+    public void release(Device device, String reason) {
+      recorded.add(new Action.Release(device.getId(), reason, currentRule));
+    }
+
+    @Override
+    public void migrate(String service, io.fogwise.protocol.Layer layer, String reason) {
+      recorded.add(new Action.Migrate(service, layer, null, reason, currentRule));
+    }
+
+    @Override
+    public void migrateTo(String service, String deviceId, String reason) {
+      recorded.add(new Action.Migrate(service, null, deviceId, reason, currentRule));
+    }
+
+    @Override
+    public void setReplicas(String service, int replicas, String reason) {
+      recorded.add(new Action.SetReplicas(service, replicas, reason, currentRule));
+    }
+
+    @Override
+    public void restart(io.fogwise.rules.model.Instance instance, String reason) {
+      recorded.add(new Action.Restart(instance.getService(), instance.getDeviceId(), instance.getEpoch(), reason,
+          currentRule));
+    }
+
+    @Override
+    public void setParameter(String key, String value, String reason) {
+      recorded.add(new Action.SetParameter(key, value, reason, currentRule));
     }
 
     @Override

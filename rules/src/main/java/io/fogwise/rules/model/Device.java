@@ -22,6 +22,7 @@ public final class Device {
   private Double batteryPct;
   private int instances;
   private int commandFailures;
+  private boolean quarantined;
 
   public Device(String id, Layer layer, String deviceClass, Map<String, String> labels) {
     this.id = Objects.requireNonNull(id, "id");
@@ -98,7 +99,16 @@ public final class Device {
     return commandFailures;
   }
 
+  /** Whether policy quarantined the device: it hosts nothing until released. */
+  public boolean isQuarantined() {
+    return quarantined;
+  }
+
   // Mutators are for the gateway's registry, not for rules.
+
+  public void setQuarantined(boolean quarantined) {
+    this.quarantined = quarantined;
+  }
 
   public void setCommandFailures(int commandFailures) {
     this.commandFailures = commandFailures;

@@ -9,21 +9,26 @@ public final class Instance {
   private final long epoch;
   private final InstanceState state;
   private final long stalledMs;
+  private final String version;
 
   public Instance(String service, String deviceId, long epoch, InstanceState state) {
-    this(service, deviceId, epoch, state, 0);
+    this(service, deviceId, epoch, state, 0, "1");
   }
 
   /**
    * @param stalledMs how long the instance has produced no output while active (0 if it
    *     produces, or does not count its output)
    */
-  public Instance(String service, String deviceId, long epoch, InstanceState state, long stalledMs) {
+  /**
+   * @param version the service version the instance was started with
+   */
+  public Instance(String service, String deviceId, long epoch, InstanceState state, long stalledMs, String version) {
     this.service = Objects.requireNonNull(service, "service");
     this.deviceId = Objects.requireNonNull(deviceId, "deviceId");
     this.epoch = epoch;
     this.state = Objects.requireNonNull(state, "state");
     this.stalledMs = stalledMs;
+    this.version = Objects.requireNonNull(version, "version");
   }
 
   public String getService() {
@@ -47,6 +52,11 @@ public final class Instance {
     return stalledMs;
   }
 
+  /** The service version this instance runs (the spec's version when it was started). */
+  public String getVersion() {
+    return version;
+  }
+
   /** The key the gateway tracks this instance by. */
   public String key() {
     return service + "@" + deviceId + "#" + epoch;
@@ -59,12 +69,13 @@ public final class Instance {
         && i.deviceId.equals(deviceId)
         && i.epoch == epoch
         && i.state == state
-        && i.stalledMs == stalledMs;
+        && i.stalledMs == stalledMs
+        && i.version.equals(version);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(service, deviceId, epoch, state, stalledMs);
+    return Objects.hash(service, deviceId, epoch, state, stalledMs, version);
   }
 
   @Override

@@ -12,11 +12,18 @@ import java.util.TreeMap;
 public final class Parameters {
   /** Built-in defaults. */
   public static final Map<String, String> DEFAULTS =
-      Map.of(
-          "detect.phiThreshold", "8.0",
-          "failover.exclusionMs", "600000",
-          "service.stallMs", "2000",
-          "service.commandFailures", "3");
+      Map.ofEntries(
+          Map.entry("detect.phiThreshold", "8.0"),
+          Map.entry("failover.exclusionMs", "600000"),
+          Map.entry("service.stallMs", "2000"),
+          Map.entry("service.commandFailures", "3"),
+          Map.entry("replication.criticalReplicas", "2"),
+          Map.entry("compliance.maxTemperatureC", "80"),
+          Map.entry("compliance.sustainMs", "30000"),
+          Map.entry("compliance.quarantineMs", "1800000"),
+          Map.entry("latency.windowMs", "10000"),
+          Map.entry("latency.breaches", "3"),
+          Map.entry("damping.holdMs", "300000"));
 
   private final Map<String, String> values;
 

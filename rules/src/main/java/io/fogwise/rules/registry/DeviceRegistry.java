@@ -133,6 +133,17 @@ public final class DeviceRegistry {
     }
   }
 
+  /** Quarantines or releases a device; returns whether anything changed. */
+  public boolean setQuarantined(String deviceId, boolean quarantined) {
+    Entry e = devices.get(deviceId);
+    if (e == null || e.device.isQuarantined() == quarantined) {
+      return false;
+    }
+    e.device.setQuarantined(quarantined);
+    changed.add(e.device);
+    return true;
+  }
+
   /** A command to the device got no reply in time. */
   public void commandFailed(String deviceId) {
     Entry e = devices.get(deviceId);
