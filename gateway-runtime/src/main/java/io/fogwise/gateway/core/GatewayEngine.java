@@ -81,6 +81,8 @@ public final class GatewayEngine implements AutoCloseable {
   private long savedDesiredVersion = -1;
   private long savedPlacementVersion = -1;
   private long lastStoreWarnNanos;
+  private long ruleFailures;
+  private long lastRuleFailureNanos;
   private RuleHost rules;
   private Parameters parameters;
   private long syncedPlacementVersion = -1;
@@ -178,25 +180,51 @@ public final class GatewayEngine implements AutoCloseable {
       return false;
     });
     int firings = 0;
-    for (int round = 0; round < MAX_ROUNDS; round++) {
-      syncFacts(now);
-      RuleHost.Evaluation eval = rules.evaluate();
-      firings += eval.fired();
-      if (eval.budgetExceeded()) {
-        LOG.warn("rule set {} hit its firing budget in one cycle; a rule is probably looping", rules.rules().label());
-        emit(AdaptationEvent.Type.ALERT, null, null, 0, null,
-            "rule set " + rules.rules().label() + " exceeded its firing budget", Map.of());
+    try {
+      for (int round = 0; round < MAX_ROUNDS; round++) {
+        syncFacts(now);
+        RuleHost.Evaluation eval = rules.evaluate();
+        firings += eval.fired();
+        if (eval.budgetExceeded()) {
+          ruleFailure("rule set " + rules.rules().label() + " exceeded its firing budget in one cycle (a rule loops)");
+        }
+        if (eval.actions().isEmpty()) {
+          break;
+        }
+        eval.actions().forEach(a -> apply(a, now));
       }
-      if (eval.actions().isEmpty()) {
-        break;
-      }
-      eval.actions().forEach(a -> apply(a, now));
+    } catch (RuntimeException e) {
+      // a rule that throws must not stop the mechanism: reconciling goes on, the failure is reported
+      ruleFailure("rule set " + rules.rules().label() + " failed: " + rootCause(e));
     }
     List<Step> steps = reconciler.reconcile(desired, registry, now);
     persist(); // write-ahead: a decision is durable before its commands go out
     steps.forEach(s -> execute(s, now));
     syncFacts(now);
     metrics.cycle(System.nanoTime() - start, firings);
+  }
+
+  private void ruleFailure(String why) {
+    ruleFailures++;
+    long nowNanos = System.nanoTime();
+    if (nowNanos - lastRuleFailureNanos > 10_000_000_000L) {
+      lastRuleFailureNanos = nowNanos;
+      LOG.warn("{} ({} failures so far)", why, ruleFailures);
+      emit(AdaptationEvent.Type.ALERT, null, null, 0, null, why, Map.of("failures", Long.toString(ruleFailures)));
+    }
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+  /** Evaluation cycles that failed (a rule threw or exceeded a budget) since start. */
+  public long ruleFailures() {
+    return ruleFailures;
   }
 
   private void apply(Action action, long now) {
@@ -242,6 +270,8 @@ public final class GatewayEngine implements AutoCloseable {
         emit(AdaptationEvent.Type.ALERT, mg.deviceId(), mg.service(), 0, mg.rule(),
             "could not move " + mg.service() + ": " + r.error(), Map.of());
       } else {
+        rules.insertEvent(new Movement(mg.service(), null, mg.layer() != null ? mg.layer().name() : mg.deviceId(),
+            Movement.Kind.MIGRATION, now));
         LOG.info("service {} to move to {}: {} [rule '{}']", mg.service(),
             mg.layer() != null ? mg.layer() : mg.deviceId(), mg.reason(), mg.rule());
       }
@@ -354,6 +384,8 @@ public final class GatewayEngine implements AutoCloseable {
     Placement to = m.to();
     long startedNanos = clock.nanos();
     metrics.reconcileAction("migrate");
+    // the decision is what damping holds on to, so a policy cannot move the service again meanwhile
+    rules.insertEvent(new Movement(svc, from.deviceId(), to.deviceId(), Movement.Kind.MIGRATION, clock.millis()));
     LOG.info("moving {} epoch {} on {} to epoch {} on {}", svc, from.epoch(), from.deviceId(), to.epoch(), to.deviceId());
     emit(AdaptationEvent.Type.MIGRATION_STARTED, to.deviceId(), svc, to.epoch(), null,
         "moving " + svc + " from " + from.deviceId() + " (epoch " + from.epoch() + ") to " + to.deviceId()
@@ -408,7 +440,6 @@ public final class GatewayEngine implements AutoCloseable {
                 long totalMs = (clock.nanos() - startedNanos) / 1_000_000L;
                 reconciler.completeMigration(svc);
                 metrics.migration(true, totalMs);
-                rules.insertEvent(new Movement(svc, from.deviceId(), to.deviceId(), Movement.Kind.MIGRATION, clock.millis()));
                 LOG.info("moved {} to {} epoch {} (continues at number {}, hand-over {} ms)", svc, to.deviceId(),
                     to.epoch(), next, handoverMs);
                 emit(AdaptationEvent.Type.MIGRATION_COMPLETED, to.deviceId(), svc, to.epoch(), null,

@@ -301,6 +301,55 @@ class GatewayEngineTest {
     assertEquals("Device whose commands keep timing out is excluded from its services", excluded.get(0).rule());
   }
 
+  @Test
+  void aDeviceHotForTheSustainedWindowIsQuarantinedAndDrained() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(400);
+    String hot = hostOf("publisher");
+    for (int s = 0; s < 40; s++) {
+      engine.onTelemetry(new io.fogwise.protocol.Telemetry(hot, "gw", clock.wallMillis(), 0.1, 1, 2, null, 90.0, Map.of()));
+      run(1000);
+    }
+    List<AdaptationEvent> q = eventsOf(AdaptationEvent.Type.DEVICE_QUARANTINED);
+    assertEquals(1, q.size(), events.toString());
+    assertEquals(hot, q.get(0).deviceId());
+    assertEquals("Device too hot for a sustained window is drained and quarantined", q.get(0).rule());
+    assertFalse(hostOf("publisher").equals(hot), "drained");
+    assertTrue(engine.registry().get(hot).isQuarantined());
+  }
+
+  @Test
+  void applyingANewVersionReplacesTheRunningInstanceByRule() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(400);
+    apply(new ServiceSpec("publisher", "publisher", null, "2", 1, PUBLISHER.placement(), PUBLISHER.config(), Map.of(),
+        false, null));
+    run(1000);
+    Placement p = engine.placements().get(0);
+    assertEquals("2", p.version());
+    assertEquals(2, p.epoch());
+    assertEquals(Placement.State.RUNNING, p.state());
+    assertTrue(events.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.INSTANCE_STOPPED
+        && "Instance running another version than declared is replaced".equals(e.rule())), events.toString());
+  }
+
+  @Test
+  void aCriticalServiceIsRaisedToTwoReplicasByRule() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(new ServiceSpec("publisher", "publisher", null, "1", 1, PUBLISHER.placement(), PUBLISHER.config(), Map.of(),
+        true, null));
+    run(600);
+    assertEquals(2, engine.placements().size());
+    assertEquals(2, fleet.devices.values().stream().filter(d -> d.running.containsKey("publisher")).count());
+  }
+
   /** Devices that do what they are told, synchronously, and heartbeat when asked. */
   private final class FakeFleet implements Orchestrator {
     final Map<String, FakeDevice> devices = new HashMap<>();

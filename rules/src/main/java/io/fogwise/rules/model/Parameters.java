@@ -54,6 +54,19 @@ public final class Parameters {
     }
   }
 
+  /** The numeric value of {@code key} for {@code deviceClass}, or {@code dflt} if it is not set at all. */
+  public double number(String key, String deviceClass, double dflt) {
+    if (!values.containsKey(key + "@" + deviceClass) && !values.containsKey(key)) {
+      return dflt;
+    }
+    return number(key, deviceClass);
+  }
+
+  /** Whether {@code key} is set (for any device class when {@code key} has no class suffix). */
+  public boolean has(String key) {
+    return values.containsKey(key);
+  }
+
   /** The numeric value of {@code key}. */
   public double number(String key) {
     return number(key, "");

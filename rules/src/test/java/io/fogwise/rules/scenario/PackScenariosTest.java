@@ -1,0 +1,36 @@
+package io.fogwise.rules.scenario;
+
+import io.fogwise.rules.host.RuleSet;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every built-in pack's positive and negative scenarios (src/test/resources/scenarios), run by
+ * the same runner {@code fogwise rules test} uses.
+ */
+class PackScenariosTest {
+  private static ScenarioRunner runner;
+
+  @BeforeAll
+  static void compile() throws Exception {
+    runner = new ScenarioRunner(RuleSet.compile("global v0", RuleSet.builtInPacks()));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> packScenarios() throws Exception {
+    List<Path> files = ScenarioFiles.find(Path.of("src/test/resources/scenarios"));
+    if (files.size() < 10) {
+      throw new AssertionError("expected the pack scenarios, found " + files);
+    }
+    return files.stream().map(f -> DynamicTest.dynamicTest(f.getParent().getFileName() + "/" + f.getFileName(), () -> {
+      ScenarioResult r = runner.run(ScenarioFiles.load(f));
+      System.out.printf("%-70s %s in %d ms (%s of scenario time)%n", f.getFileName(), r.passed() ? "passed" : "FAILED",
+          r.wallMillis(), Durations.format(r.scenario().duration()));
+      r.assertPassed();
+    }));
+  }
+}
