@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       TestCommand.class,
       BenchCommand.class,
       ServiceCommand.class,
+      RulesCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Fogwise implements Runnable {

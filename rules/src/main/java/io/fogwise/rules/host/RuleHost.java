@@ -5,6 +5,9 @@ import io.fogwise.rules.Action;
 import io.fogwise.rules.Actions;
 import io.fogwise.rules.model.Device;
 import io.fogwise.rules.model.Tick;
+import io.fogwise.rules.sandbox.Budget;
+import io.fogwise.rules.sandbox.BudgetExceeded;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,6 +20,7 @@ import org.kie.api.event.rule.DefaultAgendaEventListener;
 import org.kie.api.runtime.KieSession;
 import org.kie.api.runtime.KieSessionConfiguration;
 import org.kie.api.runtime.conf.ClockTypeOption;
+import org.kie.api.runtime.rule.ConsequenceException;
 import org.kie.api.runtime.rule.FactHandle;
 import org.kie.api.time.SessionPseudoClock;
 
@@ -30,9 +34,15 @@ public final class RuleHost implements AutoCloseable {
   /** Default maximum rule firings per evaluation cycle. */
   public static final int DEFAULT_FIRING_BUDGET = 10_000;
 
+  /** Default wall time one evaluation cycle may take before looping rules are stopped. */
+  public static final Duration DEFAULT_WALL_TIME_BUDGET = Duration.ofMillis(200);
+
   private final RuleSet rules;
   private final Clock clock;
   private final int firingBudget;
+  private final long wallTimeBudgetNanos;
+  private int firedThisCycle;
+  private int firingStartIndex;
   private final KieSession session;
   private final SessionPseudoClock sessionClock;
   private final RecordingActions actions = new RecordingActions();
@@ -41,13 +51,22 @@ public final class RuleHost implements AutoCloseable {
   private final FactHandle tickHandle;
   private long clockBaseMillis;
 
-  public RuleHost(RuleSet rules, Clock clock, int firingBudget) {
+  /**
+   * @param firingBudget maximum rule firings per evaluation cycle
+   * @param wallTimeBudget how long loops in right-hand sides may run per cycle (sandbox budget)
+   */
+  public RuleHost(RuleSet rules, Clock clock, int firingBudget, Duration wallTimeBudget) {
     this.rules = Objects.requireNonNull(rules, "rules");
     this.clock = Objects.requireNonNull(clock, "clock");
     if (firingBudget < 1) {
       throw new IllegalArgumentException("firingBudget must be >= 1, got " + firingBudget);
     }
+    Objects.requireNonNull(wallTimeBudget, "wallTimeBudget");
+    if (wallTimeBudget.isNegative() || wallTimeBudget.isZero()) {
+      throw new IllegalArgumentException("wallTimeBudget must be positive, got " + wallTimeBudget);
+    }
     this.firingBudget = firingBudget;
+    this.wallTimeBudgetNanos = wallTimeBudget.toNanos();
     KieSessionConfiguration conf = KieServices.Factory.get().newKieSessionConfiguration();
     conf.setOption(ClockTypeOption.PSEUDO);
     this.session = rules.kieBase().newKieSession(conf, null);
@@ -59,10 +78,16 @@ public final class RuleHost implements AutoCloseable {
           @Override
           public void beforeMatchFired(BeforeMatchFiredEvent event) {
             actions.currentRule = event.getMatch().getRule().getName();
+            firedThisCycle++;
+            firingStartIndex = actions.recorded.size();
           }
         });
     this.tick = new Tick(clock.millis());
     this.tickHandle = session.insert(tick);
+  }
+
+  public RuleHost(RuleSet rules, Clock clock, int firingBudget) {
+    this(rules, clock, firingBudget, DEFAULT_WALL_TIME_BUDGET);
   }
 
   public RuleHost(RuleSet rules, Clock clock) {
@@ -115,7 +140,9 @@ public final class RuleHost implements AutoCloseable {
 
   /**
    * Advances the rule clock to the injected clock's now and fires the rules, at most the
-   * firing budget times.
+   * firing budget times. A right-hand side still looping when the wall-time budget runs out is
+   * stopped: the evaluation reports it, the actions of that one firing are dropped, and the
+   * session stays usable.
    */
   public Evaluation evaluate() {
     long now = clock.millis();
@@ -126,11 +153,29 @@ public final class RuleHost implements AutoCloseable {
     tick.setNowMillis(now);
     session.update(tickHandle, tick);
     actions.recorded.clear();
-    int fired = session.fireAllRules(firingBudget);
+    // Sandbox wall-time budget (io.fogwise.rules.sandbox): real elapsed time, not the rule
+    // clock, because it guards the decision thread against a rule burning CPU.
+    firedThisCycle = 0;
+    String failure = null;
+    int fired;
+    Budget.enter(System.nanoTime() + wallTimeBudgetNanos);
+    try {
+      fired = session.fireAllRules(firingBudget);
+    } catch (ConsequenceException e) {
+      if (BudgetExceeded.in(e) == null) {
+        throw e;
+      }
+      fired = firedThisCycle;
+      actions.recorded.subList(Math.min(firingStartIndex, actions.recorded.size()), actions.recorded.size()).clear();
+      failure = "rule \"" + actions.currentRule + "\" ran past the wall-time budget of "
+          + wallTimeBudgetNanos / 1_000_000L + " ms and was stopped";
+    } finally {
+      Budget.exit();
+    }
     List<Action> out = List.copyOf(actions.recorded);
     actions.recorded.clear();
     actions.currentRule = null;
-    return new Evaluation(fired, out, fired >= firingBudget);
+    return new Evaluation(fired, out, fired >= firingBudget, failure != null, failure);
   }
 
   /** The rule set this host runs. */
@@ -154,8 +199,15 @@ public final class RuleHost implements AutoCloseable {
    * @param fired rule firings
    * @param actions what the rules decided, in firing order
    * @param budgetExceeded whether firing stopped at the budget (a rule loop, most likely)
+   * @param wallTimeExceeded whether a right-hand side was stopped at the wall-time budget
+   * @param failure one line saying which rule was stopped and why, or null
    */
-  public record Evaluation(int fired, List<Action> actions, boolean budgetExceeded) {}
+  public record Evaluation(
+      int fired, List<Action> actions, boolean budgetExceeded, boolean wallTimeExceeded, String failure) {
+    public Evaluation(int fired, List<Action> actions, boolean budgetExceeded) {
+      this(fired, actions, budgetExceeded, false, null);
+    }
+  }
 
   /** The {@code actions} global: records what rules decide, with the deciding rule's name. */
   static final class RecordingActions implements Actions {

@@ -1,5 +1,6 @@
 package io.fogwise.rules.host;
 
+import io.fogwise.rules.sandbox.RuleSandbox;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -58,11 +59,17 @@ public final class RuleSet {
       }
     }
     long start = System.nanoTime();
+    // Sandbox: forbidden constructs fail the whole set before anything is compiled; what is
+    // compiled is the loop-instrumented text (same line numbers), sources() keeps the author's.
+    RuleSandbox.Prepared prepared = RuleSandbox.prepare(sources);
+    if (!prepared.errors().isEmpty()) {
+      throw new RuleCompilationException(prepared.errors());
+    }
     KieServices ks = KieServices.Factory.get();
     ReleaseId rid = ks.newReleaseId("io.fogwise.rules", "ruleset-" + COUNTER.incrementAndGet(), "1.0.0");
     KieFileSystem kfs = ks.newKieFileSystem();
     kfs.generateAndWritePomXML(rid);
-    for (RuleSource s : sources) {
+    for (RuleSource s : prepared.instrumented()) {
       kfs.write("src/main/resources/" + s.fileName(), s.drl());
     }
     KieBuilder builder = ks.newKieBuilder(kfs).buildAll();

@@ -1,0 +1,96 @@
+package io.fogwise.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.rules.host.RuleSet;
+import io.fogwise.rules.host.RuleSource;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class RulesCommandTest {
+  @TempDir Path dir;
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Fogwise.commandLine();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  private List<String> writePacks() throws IOException {
+    List<String> paths = new ArrayList<>();
+    for (RuleSource s : RuleSet.builtInPacks()) {
+      paths.add(Files.writeString(dir.resolve(s.fileName()), s.drl()).toString());
+    }
+    return paths;
+  }
+
+  @Test
+  void theBuiltInPacksCheckOk() throws IOException {
+    List<String> args = new ArrayList<>(List.of("rules", "check"));
+    args.addAll(writePacks());
+    Run r = run(args.toArray(String[]::new));
+    assertEquals(0, r.exit(), r.err());
+    int files = RuleSet.builtInPacks().size();
+    assertTrue(r.out().matches("ok: \\d+ rules in " + files + " files?\\R"), r.out());
+  }
+
+  @Test
+  void thePacksDirectoryOfTheSourceTreeChecksOk() {
+    Path packs = Path.of("..", "rules", "src", "main", "resources", "packs");
+    Run r = run("rules", "check", packs.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().startsWith("ok: "), r.out());
+  }
+
+  @Test
+  void aBrokenFileGetsItsExactPositionAndExit1() throws IOException {
+    Path broken = Files.writeString(dir.resolve("broken.drl"), """
+        package t
+        import io.fogwise.rules.model.Device;
+        global io.fogwise.rules.Actions actions;
+
+        rule "Shells out"
+        when
+            $d : Device()
+        then
+            actions.alert("about to");
+            String s = "x" +
+                  java.lang.Runtime.getRuntime().exec("id").toString();
+        end
+        """);
+    Run r = run("rules", "check", broken.toString());
+    assertEquals(1, r.exit(), r.out() + r.err());
+    assertTrue(r.err().startsWith(broken + ":11:11: rule \"Shells out\": calls java.lang.Runtime.getRuntime()"), r.err());
+    assertEquals("", r.out());
+  }
+
+  @Test
+  void aDrlSyntaxErrorIsPositionedToo() throws IOException {
+    Path broken = Files.writeString(dir.resolve("syntax.drl"), "package t\nrule \"R\"\nwhen\n  Foo(\nthen\nend\n");
+    Run r = run("rules", "check", broken.toString());
+    assertEquals(1, r.exit());
+    assertTrue(r.err().startsWith(broken + ":6:1: "), r.err());
+  }
+
+  @Test
+  void unreadableInputExits2() {
+    Run r = run("rules", "check", dir.resolve("missing.drl").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("missing.drl"), r.err());
+  }
+}

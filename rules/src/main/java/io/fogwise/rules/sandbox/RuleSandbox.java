@@ -1,0 +1,434 @@
+package io.fogwise.rules.sandbox;
+
+import com.github.javaparser.JavaParser;
+import com.github.javaparser.ParseResult;
+import com.github.javaparser.ParserConfiguration;
+import com.github.javaparser.Position;
+import com.github.javaparser.Problem;
+import com.github.javaparser.ast.expr.Expression;
+import com.github.javaparser.ast.stmt.BlockStmt;
+import com.github.javaparser.ast.stmt.Statement;
+import io.fogwise.rules.host.RuleError;
+import io.fogwise.rules.host.RuleSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.drools.drl.ast.descr.AccumulateDescr;
+import org.drools.drl.ast.descr.AttributeDescr;
+import org.drools.drl.ast.descr.BaseDescr;
+import org.drools.drl.ast.descr.CollectDescr;
+import org.drools.drl.ast.descr.ConditionalBranchDescr;
+import org.drools.drl.ast.descr.ConditionalElementDescr;
+import org.drools.drl.ast.descr.EvalDescr;
+import org.drools.drl.ast.descr.ExprConstraintDescr;
+import org.drools.drl.ast.descr.FromDescr;
+import org.drools.drl.ast.descr.FunctionDescr;
+import org.drools.drl.ast.descr.FunctionImportDescr;
+import org.drools.drl.ast.descr.GlobalDescr;
+import org.drools.drl.ast.descr.ImportDescr;
+import org.drools.drl.ast.descr.NamedConsequenceDescr;
+import org.drools.drl.ast.descr.PackageDescr;
+import org.drools.drl.ast.descr.PatternDescr;
+import org.drools.drl.ast.descr.RuleDescr;
+import org.drools.drl.ast.descr.TypeDeclarationDescr;
+import org.drools.drl.parser.DrlParser;
+import org.drools.drl.parser.DroolsError;
+import org.drools.drl.parser.DroolsParserException;
+import org.drools.drl.parser.ParserError;
+import org.drools.mvel.parser.DrlxParser;
+import org.drools.mvel.parser.ast.expr.DrlxExpression;
+
+/**
+ * Checks rule files before they are compiled: a rule's right-hand side may call only
+ * {@code actions.*} and read facts, conditions may only read facts, and a file may not declare
+ * functions. The check runs on the parsed rules (Drools' DRL parser for the file, JavaParser for
+ * each right-hand side), never on text patterns, and reports each forbidden construct at its exact
+ * file, line and column.
+ *
+ * <p>It also instruments the rules for the wall-time {@link Budget}: every loop body in a
+ * right-hand side starts with {@code Budget.check()}, inserted on the same line so compiler
+ * line numbers stay those of the author's file.
+ */
+public final class RuleSandbox {
+  /** What is inserted at the top of every loop body. */
+  static final String CHECK_CALL = Budget.class.getName() + ".check();";
+
+  private RuleSandbox() {}
+
+  /**
+   * The outcome of {@link #prepare}.
+   *
+   * @param errors every forbidden construct and DRL syntax error, in file order; empty if the
+   *     rule set may be compiled
+   * @param instrumented the sources to compile (loop bodies check the budget), same names and
+   *     order as the input; meaningful only when {@code errors} is empty
+   */
+  public record Prepared(List<RuleError> errors, List<RuleSource> instrumented) {
+    public Prepared {
+      errors = List.copyOf(errors);
+      instrumented = List.copyOf(instrumented);
+    }
+  }
+
+  /** Every forbidden construct in {@code sources}, with file, line and column; empty if all are allowed. */
+  public static List<RuleError> check(List<RuleSource> sources) {
+    return prepare(sources).errors();
+  }
+
+  /** Checks {@code sources} as one rule set and instruments them for the wall-time budget. */
+  public static Prepared prepare(List<RuleSource> sources) {
+    Objects.requireNonNull(sources, "sources");
+    List<RuleError> errors = new ArrayList<>();
+    List<PackageDescr> packages = new ArrayList<>();
+    Set<String> declared = new HashSet<>();
+    for (RuleSource s : sources) {
+      PackageDescr pkg = parse(s, errors);
+      packages.add(pkg);
+      if (pkg != null) {
+        for (TypeDeclarationDescr t : pkg.getTypeDeclarations()) {
+          declared.add(t.getTypeName());
+          if (pkg.getName() != null && !pkg.getName().isEmpty()) {
+            declared.add(pkg.getName() + "." + t.getTypeName());
+          }
+        }
+      }
+    }
+    List<RuleSource> instrumented = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      RuleSource s = sources.get(i);
+      PackageDescr pkg = packages.get(i);
+      if (pkg == null) {
+        instrumented.add(s);
+        continue;
+      }
+      String drl = new FileCheck(s, pkg, declared, errors).run();
+      instrumented.add(new RuleSource(s.fileName(), drl));
+    }
+    return new Prepared(errors, instrumented);
+  }
+
+  private static PackageDescr parse(RuleSource s, List<RuleError> errors) {
+    DrlParser parser = new DrlParser();
+    PackageDescr pkg;
+    try {
+      pkg = parser.parse(false, s.drl());
+    } catch (DroolsParserException e) {
+      errors.add(new RuleError(s.fileName(), Math.max(0, e.getLineNumber()), e.getColumn() + 1, e.getMessage()));
+      return null;
+    }
+    if (parser.hasErrors() || pkg == null) {
+      for (DroolsError e : parser.getErrors()) {
+        if (e instanceof ParserError pe) {
+          String msg = pe.getMessage().replaceFirst("^\\[ERR \\d+\\] Line \\d+:\\d+ ", "");
+          errors.add(new RuleError(s.fileName(), pe.getRow(), pe.getCol() + 1, msg));
+        } else {
+          errors.add(new RuleError(s.fileName(), 0, 0, e.getMessage()));
+        }
+      }
+      if (parser.getErrors().isEmpty()) {
+        errors.add(new RuleError(s.fileName(), 0, 0, "not a rule file"));
+      }
+      return null;
+    }
+    return pkg;
+  }
+
+  /** Line and column arithmetic on one text; lines and columns are 1-based. */
+  static final class Text {
+    private final String text;
+    private final int[] lineStarts;
+
+    Text(String text) {
+      this.text = text;
+      List<Integer> starts = new ArrayList<>();
+      starts.add(0);
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (c == '\n' || (c == '\r' && (i + 1 >= text.length() || text.charAt(i + 1) != '\n'))) {
+          starts.add(i + 1);
+        }
+      }
+      lineStarts = starts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    String text() {
+      return text;
+    }
+
+    int offset(int line, int column) {
+      int l = Math.max(1, Math.min(line, lineStarts.length));
+      return Math.min(text.length(), lineStarts[l - 1] + Math.max(1, column) - 1);
+    }
+
+    int line(int offset) {
+      int lo = 0;
+      int hi = lineStarts.length - 1;
+      while (lo < hi) {
+        int mid = (lo + hi + 1) >>> 1;
+        if (lineStarts[mid] <= offset) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return lo + 1;
+    }
+
+    int column(int offset) {
+      return offset - lineStarts[line(offset) - 1] + 1;
+    }
+  }
+
+  /** Checks and instruments one file. */
+  private static final class FileCheck {
+    private final RuleSource source;
+    private final String drl;
+    private final Text text;
+    private final PackageDescr pkg;
+    private final List<RuleError> errors;
+    private final Types types;
+    private final Set<String> globals = new HashSet<>();
+    private final List<int[]> insertAt = new ArrayList<>(); // {offset, sequence}
+    private final List<String> insertText = new ArrayList<>();
+    private String rule = "";
+
+    FileCheck(RuleSource source, PackageDescr pkg, Set<String> declared, List<RuleError> errors) {
+      this.source = source;
+      this.drl = source.drl();
+      this.text = new Text(drl);
+      this.pkg = pkg;
+      this.errors = errors;
+      Map<String, String> imports = new HashMap<>();
+      List<String> wildcards = new ArrayList<>();
+      for (ImportDescr i : pkg.getImports()) {
+        String target = i.getTarget().strip();
+        if (target.endsWith(".*")) {
+          wildcards.add(target.substring(0, target.length() - 2));
+        } else {
+          imports.put(target.substring(target.lastIndexOf('.') + 1), target);
+        }
+      }
+      this.types = new Types(imports, wildcards, pkg.getName() == null ? "" : pkg.getName(), declared);
+      for (GlobalDescr g : pkg.getGlobals()) {
+        globals.add(g.getIdentifier());
+      }
+    }
+
+    String run() {
+      for (FunctionDescr f : pkg.getFunctions()) {
+        error(f.getLine(), f.getColumn() + 1, "function " + f.getName() + "(): functions are not allowed in policy"
+            + " (put the logic in Java, behind Actions or the fact model)");
+      }
+      for (FunctionImportDescr f : pkg.getFunctionImports()) {
+        error(f.getLine(), f.getColumn() + 1, "import function " + f.getTarget() + ": functions are not allowed in policy");
+      }
+      pkg.getAccumulateImports().forEach(a -> error(a.getLine(), a.getColumn() + 1,
+          "import accumulate " + a.getTarget() + ": custom accumulate functions are not allowed in policy"));
+      for (AttributeDescr a : pkg.getAttributes()) {
+        checkDialect(a);
+      }
+      for (RuleDescr r : pkg.getRules()) {
+        rule = (r.isQuery() ? "query \"" : "rule \"") + r.getName() + "\": ";
+        r.getAttributes().values().forEach(this::checkDialect);
+        if (!r.getNamedConsequences().isEmpty()) {
+          error(r.getLine(), r.getColumn() + 1, "named consequences (then[...]) are not allowed in policy");
+        }
+        Set<String> bindings = new HashSet<>(globals);
+        if (r.getLhs() != null) {
+          collectBindings(r.getLhs(), bindings);
+          lhs(r.getLhs(), bindings);
+        }
+        if (!r.isQuery()) {
+          consequence(r, bindings);
+        }
+      }
+      return instrumented();
+    }
+
+    private void checkDialect(AttributeDescr a) {
+      if (a.getName().equals("dialect") && !"java".equals(a.getValue())) {
+        error(a.getLine(), a.getColumn() + 1, "dialect \"" + a.getValue()
+            + "\" is not allowed in policy; right-hand sides are Java");
+      }
+    }
+
+    private void error(int line, int column, String message) {
+      errors.add(new RuleError(source.fileName(), line, column, rule + message));
+    }
+
+    private void errorAt(int offset, String message) {
+      error(text.line(offset), text.column(offset), message);
+    }
+
+    private void collectBindings(BaseDescr d, Set<String> out) {
+      if (d instanceof PatternDescr p) {
+        if (p.getIdentifier() != null) {
+          out.add(p.getIdentifier());
+        }
+        out.addAll(p.getAllBoundIdentifiers());
+        p.getDescrs().forEach(c -> collectBindings(c, out));
+        if (p.getSource() != null) {
+          collectBindings(p.getSource(), out);
+        }
+      } else if (d instanceof AccumulateDescr a) {
+        a.getFunctions().forEach(f -> {
+          if (f.getBind() != null) {
+            out.add(f.getBind());
+          }
+        });
+        if (a.getInput() != null) {
+          collectBindings(a.getInput(), out);
+        }
+      } else if (d instanceof CollectDescr c) {
+        collectBindings(c.getInputPattern(), out);
+      } else if (d instanceof ConditionalElementDescr ce) {
+        ce.getDescrs().forEach(c -> collectBindings((BaseDescr) c, out));
+      }
+    }
+
+    private void lhs(BaseDescr d, Set<String> vars) {
+      if (d instanceof PatternDescr p) {
+        p.getDescrs().forEach(c -> lhs(c, vars));
+        if (p.getSource() != null) {
+          lhs(p.getSource(), vars);
+        }
+      } else if (d instanceof ExprConstraintDescr c) {
+        condition(c, c.getExpression(), vars);
+      } else if (d instanceof EvalDescr e) {
+        condition(e, String.valueOf(e.getContent()), vars);
+      } else if (d instanceof FromDescr f) {
+        condition(f, f.getDataSource().toString(), vars);
+      } else if (d instanceof AccumulateDescr a) {
+        if (a.getInitCode() != null || a.getActionCode() != null || a.getReverseCode() != null
+            || a.getResultCode() != null) {
+          error(a.getLine(), a.getColumn() + 1, "accumulate with inline code (init/action/result) is not allowed"
+              + " in policy; use functions such as count(), sum(), max()");
+        }
+        for (AccumulateDescr.AccumulateFunctionCallDescr f : a.getFunctions()) {
+          for (String param : f.getParams()) {
+            condition(a, param, vars);
+          }
+        }
+        if (a.getInput() != null) {
+          lhs(a.getInput(), vars);
+        }
+      } else if (d instanceof CollectDescr c) {
+        lhs(c.getInputPattern(), vars);
+      } else if (d instanceof NamedConsequenceDescr || d instanceof ConditionalBranchDescr) {
+        error(d.getLine(), d.getColumn() + 1, "named consequences (do[...], break[...]) are not allowed in policy");
+      } else if (d instanceof ConditionalElementDescr ce) {
+        ce.getDescrs().forEach(c -> lhs((BaseDescr) c, vars));
+      }
+    }
+
+    /** Checks one condition expression, positioned where its text starts in the file. */
+    private void condition(BaseDescr at, String expression, Set<String> vars) {
+      if (expression == null || expression.isBlank()) {
+        return;
+      }
+      int from = at.getLine() > 0 ? text.offset(at.getLine(), at.getColumn() + 1) : 0;
+      int base = drl.indexOf(expression, from);
+      if (base < 0) {
+        base = from;
+      }
+      // Plain Java first (exact positions); DRL-only syntax (bindings, temporal operators, ...)
+      // through Drools' own expression parser, whose nodes are reported at the condition's start.
+      Expression parsed;
+      ParseResult<Expression> java = javaParser().parseExpression(expression);
+      if (java.isSuccessful() && java.getResult().isPresent()) {
+        parsed = java.getResult().get();
+      } else {
+        try {
+          DrlxExpression x = DrlxParser.parseExpression(DrlxParser.buildDrlxParserWithArguments(List.of()), expression);
+          parsed = x.getExpr();
+        } catch (RuntimeException e) {
+          errorAt(base, "cannot check the condition '" + expression.strip() + "'");
+          return;
+        }
+      }
+      Text exprText = new Text(expression);
+      int b = base;
+      new RhsChecker(types, exprText, vars, true, (p, message) -> errorAt(b + exprText.offset(p.line, p.column), message))
+          .expression(parsed);
+    }
+
+    private void consequence(RuleDescr r, Set<String> bindings) {
+      Object c = r.getConsequence();
+      if (!(c instanceof String body) || body.isBlank()) {
+        return;
+      }
+      int thenAt = text.offset(r.getConsequenceLine(), r.getConsequencePattern() + 1);
+      if (!drl.startsWith("then", thenAt)) {
+        error(r.getLine(), r.getColumn() + 1, "cannot locate the right-hand side");
+        return;
+      }
+      int start = thenAt + "then".length();
+      int at = drl.indexOf(body, start);
+      if (at < 0) {
+        error(r.getConsequenceLine(), r.getConsequencePattern() + 1, "cannot locate the right-hand side");
+        return;
+      }
+      // Parse "{" + the exact text after "then": block offset k >= 1 is file offset start + k - 1.
+      String block = "{" + drl.substring(start, at + body.length()) + "\n}";
+      Text blockText = new Text(block);
+      ParseResult<BlockStmt> parsed = javaParser().parseBlock(block);
+      if (parsed.getResult().isEmpty() || !parsed.isSuccessful()) {
+        Problem p = parsed.getProblems().isEmpty() ? null : parsed.getProblems().get(0);
+        int off = p == null ? start : p.getLocation().flatMap(l -> l.getBegin().getRange())
+            .map(range -> start + blockText.offset(range.begin.line, range.begin.column) - 1).orElse(start);
+        String why = p == null ? "" : ": " + p.getMessage().lines().findFirst().orElse("").strip();
+        errorAt(Math.max(start, Math.min(off, at + body.length())), "right-hand side is not plain Java" + why);
+        return;
+      }
+      RhsChecker checker = new RhsChecker(types, blockText, bindings, false,
+          (p, message) -> errorAt(fileOffset(blockText, start, p), message));
+      checker.block(parsed.getResult().get());
+      for (Statement loopBody : checker.loopBodies()) {
+        Position begin = loopBody.getBegin().orElseThrow();
+        Position end = loopBody.getEnd().orElseThrow();
+        if (loopBody instanceof BlockStmt) {
+          insert(fileOffset(blockText, start, begin) + 1, CHECK_CALL);
+        } else {
+          insert(fileOffset(blockText, start, begin), "{ " + CHECK_CALL + " ");
+          insert(fileOffset(blockText, start, end) + 1, " }");
+        }
+      }
+    }
+
+    private static int fileOffset(Text blockText, int start, Position p) {
+      return start + blockText.offset(p.line, p.column) - 1;
+    }
+
+    private void insert(int offset, String what) {
+      insertAt.add(new int[] {offset, insertAt.size()});
+      insertText.add(what);
+    }
+
+    private String instrumented() {
+      if (insertAt.isEmpty()) {
+        return drl;
+      }
+      // From the end, so earlier offsets stay valid; at one offset an inner loop's " }" must end
+      // up left of its outer loop's, so the outer (registered first) goes in first.
+      List<int[]> order = new ArrayList<>(insertAt);
+      order.sort(Comparator.<int[]>comparingInt(a -> -a[0]).thenComparingInt(a -> a[1]));
+      StringBuilder sb = new StringBuilder(drl);
+      for (int[] a : order) {
+        sb.insert(a[0], insertText.get(a[1]));
+      }
+      return sb.toString();
+    }
+  }
+
+  private static JavaParser javaParser() {
+    return new JavaParser(new ParserConfiguration()
+        .setLanguageLevel(ParserConfiguration.LanguageLevel.JAVA_17)
+        .setTabSize(1)
+        .setAttributeComments(false));
+  }
+}
