@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "rules", mixinStandardHelpOptions = true,
     description = "Work with rule files (DRL).",
-    subcommands = {RulesCommand.Check.class})
+    subcommands = {RulesCommand.Check.class, RulesCommand.Test.class})
 final class RulesCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -112,7 +112,7 @@ final class RulesCommand implements Runnable {
       return n + (n == 1 ? " file" : " files");
     }
 
-    private static List<Path> expand(Path p) throws IOException {
+    static List<Path> expand(Path p) throws IOException {
       if (Files.isDirectory(p)) {
         try (Stream<Path> s = Files.list(p)) {
           return s.filter(f -> f.getFileName().toString().endsWith(".drl") && Files.isRegularFile(f)).sorted().toList();
@@ -122,6 +122,154 @@ final class RulesCommand implements Runnable {
         throw new IOException("no such file");
       }
       return p.getFileName().toString().endsWith(".drl") ? List.of(p) : List.of();
+    }
+  }
+
+  @Command(name = "test", mixinStandardHelpOptions = true,
+      description = {"Run scenario files (.yaml, or directories of them) against the built-in packs plus your rules.",
+          "Prints a pass/fail table and, for each failure, expected and actual actions side by side.",
+          "Exit codes: 0 all passed, 1 a scenario failed, 2 unreadable scenarios or rules that do not compile."})
+  static final class Test implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "DIR", description = "Scenario files or directories of them.")
+    List<Path> scenarios;
+
+    @picocli.CommandLine.Option(names = "--rules", paramLabel = "FILE",
+        description = "Rule files or directories added to the built-in packs (a file named like a pack replaces it).")
+    List<Path> rules = new ArrayList<>();
+
+    @picocli.CommandLine.Option(names = "--no-builtin", description = "Do not include the built-in packs.")
+    boolean noBuiltin;
+
+    @picocli.CommandLine.Option(names = "--junit", paramLabel = "FILE", description = "Also write JUnit XML results here.")
+    Path junit;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      try {
+        return test(out, err);
+      } finally {
+        out.flush();
+        err.flush();
+      }
+    }
+
+    private int test(PrintWriter out, PrintWriter err) throws Exception {
+      Map<String, RuleSource> sources = new LinkedHashMap<>();
+      if (!noBuiltin) {
+        RuleSet.builtInPacks().forEach(s -> sources.put(s.fileName(), s));
+      }
+      for (Path p : rules) {
+        List<Path> drls;
+        try {
+          drls = Check.expand(p);
+        } catch (IOException e) {
+          err.println("fogwise rules test: cannot read " + p + ": " + e.getMessage());
+          return 2;
+        }
+        for (Path f : drls) {
+          sources.put(f.getFileName().toString(), new RuleSource(f.getFileName().toString(),
+              Files.readString(f, StandardCharsets.UTF_8)));
+        }
+      }
+      if (sources.isEmpty()) {
+        err.println("fogwise rules test: no rules to test (--no-builtin without --rules)");
+        return 2;
+      }
+      RuleSet set;
+      try {
+        set = RuleSet.compile("rules test", List.copyOf(sources.values()));
+      } catch (RuleCompilationException e) {
+        e.errors().forEach(r -> err.println(r));
+        err.println("fogwise rules test: the rules do not compile; no scenario was run");
+        return 2;
+      }
+      List<io.fogwise.rules.scenario.Scenario> loaded = new ArrayList<>();
+      List<String> problems = new ArrayList<>();
+      for (Path dir : scenarios) {
+        List<Path> found;
+        try {
+          found = io.fogwise.rules.scenario.ScenarioFiles.find(dir);
+        } catch (IOException e) {
+          problems.add(dir + ": cannot read: " + e.getMessage());
+          continue;
+        }
+        if (found.isEmpty()) {
+          problems.add(dir + ": no scenario files (.yaml, .yml)");
+        }
+        for (Path f : found) {
+          try {
+            loaded.add(io.fogwise.rules.scenario.ScenarioFiles.load(f));
+          } catch (io.fogwise.rules.scenario.ScenarioFileException e) {
+            problems.add(e.getMessage());
+          }
+        }
+      }
+      if (!problems.isEmpty()) {
+        problems.forEach(err::println);
+        err.println("fogwise rules test: " + problems.size() + " unreadable scenario file(s); no scenario was run");
+        return 2;
+      }
+      io.fogwise.rules.scenario.ScenarioRunner runner = new io.fogwise.rules.scenario.ScenarioRunner(set);
+      List<io.fogwise.rules.scenario.ScenarioResult> results = new ArrayList<>();
+      out.printf("%-6s %-70s %8s  %s%n", "RESULT", "SCENARIO", "TIME", "FILE");
+      for (io.fogwise.rules.scenario.Scenario s : loaded) {
+        io.fogwise.rules.scenario.ScenarioResult r = runner.run(s);
+        results.add(r);
+        out.printf("%-6s %-70s %6d ms  %s%n", r.passed() ? "pass" : "FAIL", abbreviate(s.name(), 70), r.wallMillis(),
+            s.source());
+      }
+      long failed = results.stream().filter(r -> !r.passed()).count();
+      for (io.fogwise.rules.scenario.ScenarioResult r : results) {
+        if (!r.passed()) {
+          out.println();
+          out.print(r.report());
+        }
+      }
+      out.println();
+      out.println((results.size() - failed) + " passed, " + failed + " failed, " + results.size() + " scenarios, "
+          + set.ruleNames().size() + " rules");
+      if (junit != null) {
+        writeJunit(junit, results);
+        out.println("JUnit XML written to " + junit);
+      }
+      return failed == 0 ? 0 : 1;
+    }
+
+    private static String abbreviate(String s, int n) {
+      return s.length() <= n ? s : s.substring(0, n - 3) + "...";
+    }
+
+    private static void writeJunit(Path file, List<io.fogwise.rules.scenario.ScenarioResult> results) throws IOException {
+      StringBuilder sb = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+      long failures = results.stream().filter(r -> !r.passed()).count();
+      double total = results.stream().mapToLong(io.fogwise.rules.scenario.ScenarioResult::wallMillis).sum() / 1000.0;
+      sb.append(String.format(java.util.Locale.ROOT, "<testsuite name=\"fogwise rules test\" tests=\"%d\" failures=\"%d\""
+          + " errors=\"0\" skipped=\"0\" time=\"%.3f\">%n", results.size(), failures, total));
+      for (io.fogwise.rules.scenario.ScenarioResult r : results) {
+        String source = r.scenario().source() == null ? "" : r.scenario().source();
+        sb.append(String.format(java.util.Locale.ROOT, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\"",
+            xml(source), xml(r.scenario().name()), r.wallMillis() / 1000.0));
+        if (r.passed()) {
+          sb.append("/>\n");
+        } else {
+          sb.append(">\n    <failure message=\"").append(xml(r.missing().size() + " missing, " + r.forbidden().size()
+              + " forbidden")).append("\">").append(xml(r.report())).append("</failure>\n  </testcase>\n");
+        }
+      }
+      sb.append("</testsuite>\n");
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static String xml(String s) {
+      return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
   }
 }

@@ -188,6 +188,9 @@ public final class GatewayEngine implements AutoCloseable {
         if (eval.budgetExceeded()) {
           ruleFailure("rule set " + rules.rules().label() + " exceeded its firing budget in one cycle (a rule loops)");
         }
+        if (eval.wallTimeExceeded()) {
+          ruleFailure("rule set " + rules.rules().label() + ": " + eval.failure());
+        }
         if (eval.actions().isEmpty()) {
           break;
         }
