@@ -49,6 +49,17 @@ public final class Subjects {
     return "fw.gw." + token(gatewayId) + ".svc";
   }
 
+  /** Policy outcomes of a gateway: {@code fw.gw.<gatewayId>.rules}. */
+  public static String policyOutcomes(String gatewayId) {
+    return "fw.gw." + token(gatewayId) + ".rules";
+  }
+
+  /** Policy outcomes of every gateway. */
+  public static final String ALL_POLICY_OUTCOMES = "fw.gw.*.rules";
+
+  /** The JetStream KV bucket holding every signed policy bundle and the live pointer per scope. */
+  public static final String POLICY_BUCKET = "fw-rules";
+
   /** Application data: {@code fw.data.<app>.<channel>}. */
   public static String data(String app, String channel) {
     return "fw.data." + token(app) + "." + token(channel);
