@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "rules", mixinStandardHelpOptions = true,
     description = "Work with rule files (DRL).",
-    subcommands = {RulesCommand.Check.class, RulesCommand.Test.class})
+    subcommands = {RulesCommand.Check.class, RulesCommand.Test.class, RulesKeygenCommand.class,
+        RulesPushCommand.class, RulesStatusCommand.class, RulesHistoryCommand.class, RulesRollbackCommand.class})
 final class RulesCommand implements Runnable {
   @Spec CommandSpec spec;
 
