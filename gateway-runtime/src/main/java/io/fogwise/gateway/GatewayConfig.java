@@ -34,6 +34,8 @@ public final class GatewayConfig {
   final List<RuleSource> rules;
   final boolean durable;
   final int httpPort;
+  final io.fogwise.rules.policy.TrustedKeys trustedKeys;
+  final io.fogwise.gateway.policy.PolicyManager.Settings policy;
 
   private GatewayConfig(Builder b) {
     this.gatewayId = b.gatewayId;
@@ -48,6 +50,8 @@ public final class GatewayConfig {
     this.rules = b.rules;
     this.durable = b.durable;
     this.httpPort = b.httpPort;
+    this.trustedKeys = b.trustedKeys;
+    this.policy = b.policy;
   }
 
   public static Builder builder(String gatewayId, String natsUrl) {
@@ -76,6 +80,8 @@ public final class GatewayConfig {
     private List<RuleSource> rules = RuleSet.builtInPacks();
     private boolean durable = true;
     private int httpPort = -1;
+    private io.fogwise.rules.policy.TrustedKeys trustedKeys = io.fogwise.rules.policy.TrustedKeys.none();
+    private io.fogwise.gateway.policy.PolicyManager.Settings policy = io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT;
 
     private Builder(String gatewayId, String natsUrl) {
       Objects.requireNonNull(gatewayId, "gatewayId");
@@ -94,6 +100,10 @@ public final class GatewayConfig {
     public Builder reconciler(Reconciler.Settings v) { this.reconciler = Objects.requireNonNull(v); return this; }
     public Builder parameters(Parameters v) { this.parameters = Objects.requireNonNull(v); return this; }
     public Builder rules(List<RuleSource> v) { this.rules = List.copyOf(v); return this; }
+    /** The keys policy bundles must be signed with (default: none, so only the built-in packs run). */
+    public Builder trustedKeys(io.fogwise.rules.policy.TrustedKeys v) { this.trustedKeys = Objects.requireNonNull(v); return this; }
+    /** The health gate of newly applied policy. */
+    public Builder policy(io.fogwise.gateway.policy.PolicyManager.Settings v) { this.policy = Objects.requireNonNull(v); return this; }
     /** Whether desired state is kept in the JetStream KV bucket fw-desired-&lt;id&gt; (default true). */
     public Builder durable(boolean v) { this.durable = v; return this; }
     /** The HTTP API port: 0 for a free one, -1 (default) for no HTTP server. */

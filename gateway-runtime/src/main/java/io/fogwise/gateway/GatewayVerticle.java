@@ -3,7 +3,9 @@ package io.fogwise.gateway;
 import io.fogwise.gateway.core.GatewayEngine;
 import io.fogwise.gateway.metrics.GatewayMetrics;
 import io.fogwise.gateway.orchestrator.ProcessOrchestrator;
+import io.fogwise.gateway.policy.PolicyManager;
 import io.fogwise.gateway.store.DesiredSnapshot;
+import io.fogwise.rules.policy.PolicyStore;
 import io.fogwise.gateway.store.DesiredStore;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.MessageCodec;
@@ -41,6 +43,8 @@ final class GatewayVerticle extends VerticleBase {
   private final MessageRejections rejections;
   private Connection nats;
   private GatewayEngine engine;
+  private PolicyStore policyStore;
+  private PolicyManager policy;
   private Context ctx;
 
   GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry meters, MessageRejections rejections) {
@@ -53,19 +57,28 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     ctx = context;
     String gw = config.gatewayId;
-    return vertx.executeBlocking(() -> RuleSet.compile("global v0", config.rules))
-        .compose(rules -> vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw))
+    return vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw))
             .compose(conn -> {
               nats = conn;
               return vertx.executeBlocking(() -> {
                 DesiredStore store = config.durable ? DesiredStore.jetStream(conn, gw) : DesiredStore.none();
-                return new Object[] {store, store.load()};
+                java.util.Optional<DesiredSnapshot> snapshot = store.load();
+                java.util.Map<String, java.util.List<Long>> rejected =
+                    snapshot.map(DesiredSnapshot::rejectedPolicies).orElse(java.util.Map.of());
+                policyStore = PolicyStore.open(conn);
+                PolicyManager.Initial initial = PolicyManager.initial(gw, policyStore, config.trustedKeys,
+                    (scope, v) -> rejected.getOrDefault(scope, java.util.List.of()).contains(v), config.rules);
+                return new Object[] {store, snapshot, initial};
               });
             })
             .map(loaded -> {
               DesiredStore store = (DesiredStore) loaded[0];
               @SuppressWarnings("unchecked")
               java.util.Optional<DesiredSnapshot> saved = (java.util.Optional<DesiredSnapshot>) loaded[1];
+              PolicyManager.Initial initial = (PolicyManager.Initial) loaded[2];
+              RuleSet rules = initial.rules();
+              java.util.Map<String, String> params = new java.util.TreeMap<>(config.parameters.values());
+              params.putAll(initial.policy().parameters());
               Connection conn = nats;
               GatewayMetrics metrics = GatewayMetrics.micrometer(meters, gw);
               rejections.onRejection(metrics::rejected);
@@ -73,7 +86,7 @@ final class GatewayVerticle extends VerticleBase {
                   .gatewayId(gw)
                   .clock(config.clock)
                   .rules(rules)
-                  .parameters(config.parameters)
+                  .parameters(new io.fogwise.rules.model.Parameters(params))
                   .detector(config.detector)
                   .reconciler(config.reconciler)
                   .orchestrator(new ProcessOrchestrator(conn, config.commandTimeout))
@@ -83,6 +96,9 @@ final class GatewayVerticle extends VerticleBase {
                   .store(store)
                   .build();
               saved.ifPresent(engine::restore);
+              policy = new PolicyManager(gw, vertx, ctx, () -> engine, policyStore, config.trustedKeys, conn,
+                  config.clock, config.policy);
+              policy.start(initial);
               subscribe();
               vertx.setPeriodic(config.tick.toMillis(), id -> engine.tick());
               vertx.setPeriodic(config.statusInterval.toMillis(), id -> publishStatus());
@@ -90,7 +106,7 @@ final class GatewayVerticle extends VerticleBase {
                   gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);
               publishStatus();
               return null;
-            }))
+            })
         .compose(v -> config.httpPort < 0 ? Future.succeededFuture() : GatewayHttpServer.start(vertx, config.httpPort,
             EngineAccess.onContext(ctx, () -> engine), meters)
             .map(server -> {
@@ -183,6 +199,9 @@ final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
+      if (policy != null) {
+        policy.close();
+      }
       if (engine != null) {
         engine.close();
       }

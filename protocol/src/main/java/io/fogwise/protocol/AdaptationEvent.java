@@ -67,6 +67,9 @@ public record AdaptationEvent(
     SERVICE_APPLIED,
     SERVICE_DELETED,
     PARAMETER_SET,
+    POLICY_APPLIED,
+    POLICY_REJECTED,
+    POLICY_ROLLED_BACK,
     ALERT
   }
 }

@@ -59,6 +59,10 @@ public final class GatewayEngine implements AutoCloseable {
   private static final int MAX_ROUNDS = 5;
   private static final int RECENT_EVENTS = 500;
   private static final long STALL_STEP_MS = 250;
+  private static final long ALERT_REPEAT_MS = 600_000;
+  private static final long REPLAY_MS = 600_000;
+  private static final long MOVEMENT_REPLAY_MS = 7_200_000;
+  private static final int REPLAY_MAX = 200_000;
 
   private final String gatewayId;
   private final Clock clock;
@@ -78,11 +82,19 @@ public final class GatewayEngine implements AutoCloseable {
   private final Map<String, Failover> failedOver = new HashMap<>();
   private final Map<String, Long> quarantines = new HashMap<>();
   private final DesiredStore store;
+  private final int firingBudget;
   private long savedDesiredVersion = -1;
   private long savedPlacementVersion = -1;
   private long lastStoreWarnNanos;
   private long ruleFailures;
   private long lastRuleFailureNanos;
+  private long actionsApplied;
+  private final Map<String, java.util.TreeSet<Long>> rejectedPolicies = new TreeMap<>();
+  private long policyStateVersion;
+  private long savedPolicyStateVersion;
+  private final Deque<TimedEvent> replay = new ArrayDeque<>();
+  private final Map<String, Long> alertsSeen = new HashMap<>();
+  private String policyLabel;
   private RuleHost rules;
   private Parameters parameters;
   private long syncedPlacementVersion = -1;
@@ -100,6 +112,7 @@ public final class GatewayEngine implements AutoCloseable {
     this.parameters = b.parameters;
     this.store = b.store;
     this.startedAtWallMillis = b.clock.wallMillis();
+    this.firingBudget = b.firingBudget;
     this.rules = new RuleHost(b.rules, b.clock, b.firingBudget);
     rules.put("params", parameters);
     metrics.deviceGauges(this::deviceCounts);
@@ -135,7 +148,7 @@ public final class GatewayEngine implements AutoCloseable {
       Failover fo = failedOver.remove(p.service());
       if (fo != null) {
         metrics.recovered(now - fo.decidedAtMillis());
-        rules.insertEvent(new Movement(p.service(), fo.deviceId(), p.deviceId(), Movement.Kind.FAILOVER, now));
+        event(new Movement(p.service(), fo.deviceId(), p.deviceId(), Movement.Kind.FAILOVER, now), now);
       }
       emit(AdaptationEvent.Type.INSTANCE_STARTED, p.deviceId(), p.service(), p.epoch(), null,
           "instance of " + p.service() + " epoch " + p.epoch() + " running on " + p.deviceId(),
@@ -147,7 +160,7 @@ public final class GatewayEngine implements AutoCloseable {
   /** Takes in a telemetry reading. */
   public void onTelemetry(Telemetry t) {
     if (registry.onTelemetry(t)) {
-      rules.insertEvent(new Reading(t.deviceId(), clock.millis(), t.temperatureC(), t.batteryPct(), t.cpuLoad()));
+      event(new Reading(t.deviceId(), clock.millis(), t.temperatureC(), t.batteryPct(), t.cpuLoad()), clock.millis());
     }
   }
 
@@ -155,8 +168,8 @@ public final class GatewayEngine implements AutoCloseable {
   public void onSubscriberStats(SubscriberStats s) {
     for (SubscriberStats.PublisherStats p : s.publishers()) {
       if (desired.spec(p.service()) != null && p.received() > 0) {
-        rules.insertEvent(new LatencyReading(p.service(), s.subscriberId(), clock.millis(), p.latencyP50Micros(),
-            p.latencyP99Micros()));
+        event(new LatencyReading(p.service(), s.subscriberId(), clock.millis(), p.latencyP50Micros(),
+            p.latencyP99Micros()), clock.millis());
       }
     }
   }
@@ -194,6 +207,7 @@ public final class GatewayEngine implements AutoCloseable {
         if (eval.actions().isEmpty()) {
           break;
         }
+        actionsApplied += eval.actions().size();
         eval.actions().forEach(a -> apply(a, now));
       }
     } catch (RuntimeException e) {
@@ -273,8 +287,8 @@ public final class GatewayEngine implements AutoCloseable {
         emit(AdaptationEvent.Type.ALERT, mg.deviceId(), mg.service(), 0, mg.rule(),
             "could not move " + mg.service() + ": " + r.error(), Map.of());
       } else {
-        rules.insertEvent(new Movement(mg.service(), null, mg.layer() != null ? mg.layer().name() : mg.deviceId(),
-            Movement.Kind.MIGRATION, now));
+        event(new Movement(mg.service(), null, mg.layer() != null ? mg.layer().name() : mg.deviceId(),
+            Movement.Kind.MIGRATION, now), now);
         LOG.info("service {} to move to {}: {} [rule '{}']", mg.service(),
             mg.layer() != null ? mg.layer() : mg.deviceId(), mg.reason(), mg.rule());
       }
@@ -305,6 +319,14 @@ public final class GatewayEngine implements AutoCloseable {
             sp.key() + " = " + sp.value() + ": " + sp.reason(), Map.of("key", sp.key(), "value", sp.value()));
       }
     } else if (action instanceof Action.Alert alert) {
+      // a rule set swapped in re-evaluates everything: the same alert is not raised twice
+      String key = alert.rule() + "|" + alert.reason();
+      Long until = alertsSeen.get(key);
+      if (until != null && until > now) {
+        return;
+      }
+      alertsSeen.put(key, now + ALERT_REPEAT_MS);
+      alertsSeen.values().removeIf(u -> u <= now);
       LOG.warn("alert: {} [rule '{}']", alert.reason(), alert.rule());
       emit(AdaptationEvent.Type.ALERT, null, null, 0, alert.rule(), alert.reason(), Map.of());
     }
@@ -388,7 +410,7 @@ public final class GatewayEngine implements AutoCloseable {
     long startedNanos = clock.nanos();
     metrics.reconcileAction("migrate");
     // the decision is what damping holds on to, so a policy cannot move the service again meanwhile
-    rules.insertEvent(new Movement(svc, from.deviceId(), to.deviceId(), Movement.Kind.MIGRATION, clock.millis()));
+    event(new Movement(svc, from.deviceId(), to.deviceId(), Movement.Kind.MIGRATION, clock.millis()), clock.millis());
     LOG.info("moving {} epoch {} on {} to epoch {} on {}", svc, from.epoch(), from.deviceId(), to.epoch(), to.deviceId());
     emit(AdaptationEvent.Type.MIGRATION_STARTED, to.deviceId(), svc, to.epoch(), null,
         "moving " + svc + " from " + from.deviceId() + " (epoch " + from.epoch() + ") to " + to.deviceId()
@@ -619,13 +641,15 @@ public final class GatewayEngine implements AutoCloseable {
 
   /** Saves the desired state and placements if they changed since the last save. */
   private void persist() {
-    if (desired.version() == savedDesiredVersion && reconciler.version() == savedPlacementVersion) {
+    if (desired.version() == savedDesiredVersion && reconciler.version() == savedPlacementVersion
+        && policyStateVersion == savedPolicyStateVersion) {
       return;
     }
     try {
       store.save(snapshot());
       savedDesiredVersion = desired.version();
       savedPlacementVersion = reconciler.version();
+      savedPolicyStateVersion = policyStateVersion;
     } catch (Exception e) {
       long now = System.nanoTime();
       if (now - lastStoreWarnNanos > 10_000_000_000L) {
@@ -654,8 +678,10 @@ public final class GatewayEngine implements AutoCloseable {
         hosts.put(d.getId(), new DesiredSnapshot.DeviceRecord(d.getId(), d.getLayer(), d.getDeviceClass(), d.getLabels()));
       }
     }
+    Map<String, List<Long>> rejected = new TreeMap<>();
+    rejectedPolicies.forEach((scope, versions) -> rejected.put(scope, List.copyOf(versions)));
     return new DesiredSnapshot(DesiredSnapshot.FORMAT, wall, List.copyOf(desired.specs()), desired.epochs(),
-        desired.preferences(), exclusions, placed, List.copyOf(hosts.values()));
+        desired.preferences(), exclusions, placed, List.copyOf(hosts.values()), rejected);
   }
 
   /**
@@ -684,6 +710,8 @@ public final class GatewayEngine implements AutoCloseable {
         reconciler.adopt(Placement.restored(p.service(), p.deviceId(), p.epoch(), now, version));
       }
     }
+    s.rejectedPolicies().forEach((scope, versions) ->
+        rejectedPolicies.computeIfAbsent(scope, k -> new java.util.TreeSet<>()).addAll(versions));
     desired.specs().forEach(spec -> dirtyServices.add(spec.name()));
     savedDesiredVersion = desired.version();
     savedPlacementVersion = reconciler.version();
@@ -693,10 +721,94 @@ public final class GatewayEngine implements AutoCloseable {
         + s.placements().size() + " placements from durable state", Map.of());
   }
 
+  private record TimedEvent(Object event, long atMillis) {}
+
+  /** Inserts an event, and keeps it to replay into the next rule set. */
+  private void event(Object e, long atMillis) {
+    rules.insertEvent(e);
+    replay.addLast(new TimedEvent(e, atMillis));
+    while (!replay.isEmpty()) {
+      TimedEvent first = replay.peekFirst();
+      long age = atMillis - first.atMillis();
+      long keep = first.event() instanceof Movement ? MOVEMENT_REPLAY_MS : REPLAY_MS;
+      if (age > keep || replay.size() > REPLAY_MAX) {
+        replay.removeFirst();
+      } else {
+        break;
+      }
+    }
+  }
+
+  /**
+   * Swaps the live rule set, atomically between two decision cycles. Facts carry over from the
+   * registry, desired state and placements; recent events (readings, latency reports,
+   * movements) are replayed with their original times, so a sustained window in progress or
+   * a damping hold survives the swap; state-changing actions are idempotent on that state and
+   * alerts are not repeated.
+   */
+  public void swapRules(RuleSet next, Parameters nextParameters, String label) {
+    long now = clock.millis();
+    RuleHost fresh = new RuleHost(next, clock, firingBudget);
+    fresh.put("params", nextParameters);
+    for (Device d : registry.all()) {
+      fresh.putDevice(d);
+    }
+    for (ServiceSpec spec : desired.specs()) {
+      fresh.put("service:" + spec.name(), desired.fact(spec.name(), now));
+    }
+    instanceFacts.forEach((key, inst) -> fresh.put("instance:" + key, inst));
+    for (TimedEvent e : replay) {
+      if (e.event() instanceof Movement || now - e.atMillis() <= REPLAY_MS) {
+        fresh.insertEvent(e.event());
+      }
+    }
+    RuleHost old = rules;
+    rules = fresh;
+    parameters = nextParameters;
+    policyLabel = label;
+    registry.drainChanged();
+    old.close();
+    LOG.info("rules {} live ({} rules)", label, next.ruleNames().size());
+  }
+
+  /** The live rule set. */
+  public RuleSet ruleSet() {
+    return rules.rules();
+  }
+
+  /** The live policy, e.g. {@code global v3 + gw.gw-1 v1}. */
+  public String policyLabel() {
+    return policyLabel != null ? policyLabel : rules.rules().label();
+  }
+
+  /** Rule actions applied since start (storm detection). */
+  public long actionsApplied() {
+    return actionsApplied;
+  }
+
+  /** Records a policy version as rejected: it is never applied again, also after a restart. */
+  public void markPolicyRejected(String scope, long version) {
+    if (rejectedPolicies.computeIfAbsent(scope, k -> new java.util.TreeSet<>()).add(version)) {
+      policyStateVersion++;
+      persist();
+    }
+  }
+
+  /** Whether a policy version was rejected before. */
+  public boolean isPolicyRejected(String scope, long version) {
+    java.util.TreeSet<Long> s = rejectedPolicies.get(scope);
+    return s != null && s.contains(version);
+  }
+
+  /** Publishes an adaptation event for a policy outcome. */
+  public void policyEvent(AdaptationEvent.Type type, String reason, Map<String, String> details) {
+    emit(type, null, null, 0, null, reason, details);
+  }
+
   /** The periodic status summary. */
   public GatewayStatus status() {
     return new GatewayStatus(gatewayId, clock.wallMillis(), startedAtWallMillis, deviceCounts(),
-        desired.specs().size(), reconciler.placements().size(), rules.rules().label());
+        desired.specs().size(), reconciler.placements().size(), policyLabel());
   }
 
   private Map<String, Integer> deviceCounts() {

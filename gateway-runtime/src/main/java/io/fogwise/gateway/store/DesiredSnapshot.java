@@ -18,6 +18,8 @@ import java.util.Map;
  * @param exclusions policy exclusions with their wall-clock expiry
  * @param placements placed instances
  * @param devices the devices hosting placements
+ * @param rejectedPolicies policy versions this gateway rejected or rolled back, per scope: never
+ *     applied again, also after a restart
  */
 public record DesiredSnapshot(
     int format,
@@ -27,7 +29,8 @@ public record DesiredSnapshot(
     Map<String, String> preferred,
     List<Exclusion> exclusions,
     List<PlacementRecord> placements,
-    List<DeviceRecord> devices) {
+    List<DeviceRecord> devices,
+    Map<String, List<Long>> rejectedPolicies) {
   /** The current format. */
   public static final int FORMAT = 1;
 
@@ -38,6 +41,7 @@ public record DesiredSnapshot(
     exclusions = exclusions == null ? List.of() : List.copyOf(exclusions);
     placements = placements == null ? List.of() : List.copyOf(placements);
     devices = devices == null ? List.of() : List.copyOf(devices);
+    rejectedPolicies = rejectedPolicies == null ? Map.of() : Map.copyOf(rejectedPolicies);
   }
 
   /** A service kept off a device until a wall-clock time. */

@@ -42,9 +42,15 @@ public record EffectivePolicy(long globalVersion, String gatewayScope, long gate
    * @param gateway the live gateway-scope bundle, or null
    */
   public static EffectivePolicy compose(PolicyBundle global, String gatewayScope, PolicyBundle gateway) {
+    return compose(RuleSet.builtInPacks(), global, gatewayScope, gateway);
+  }
+
+  /** As {@link #compose(PolicyBundle, String, PolicyBundle)}, with {@code builtIn} as {@code global v0}. */
+  public static EffectivePolicy compose(List<RuleSource> builtIn, PolicyBundle global, String gatewayScope,
+      PolicyBundle gateway) {
     Map<String, String> files = new LinkedHashMap<>();
     if (global == null) {
-      RuleSet.builtInPacks().forEach(s -> files.put(s.fileName(), s.drl()));
+      builtIn.forEach(s -> files.put(s.fileName(), s.drl()));
     } else {
       global.sources().forEach(f -> files.put(f.fileName(), f.drl()));
     }
