@@ -22,9 +22,24 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
   boolean ephemeral;
 
+  @Option(names = "--trust-key", paramLabel = "FILE",
+      description = {"A public key (.pub from 'fogwise rules keygen') or a directory of them; policy bundles must be",
+          "signed by one of these keys (repeatable; env FW_TRUST_KEYS, comma-separated). Without any, only the",
+          "built-in packs run."})
+  java.util.List<java.nio.file.Path> trustKeys = new java.util.ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
-    Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral).build());
+    java.util.List<java.nio.file.Path> keys = new java.util.ArrayList<>(trustKeys);
+    String env = System.getenv("FW_TRUST_KEYS");
+    if (keys.isEmpty() && env != null && !env.isBlank()) {
+      for (String k : env.split(",")) {
+        keys.add(java.nio.file.Path.of(k.strip()));
+      }
+    }
+    io.fogwise.rules.policy.TrustedKeys trusted = io.fogwise.rules.policy.TrustedKeys.load(keys);
+    Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
+        .trustedKeys(trusted).build());
     Waiting.untilShutdown(gw, "gateway " + id);
     return 0;
   }
