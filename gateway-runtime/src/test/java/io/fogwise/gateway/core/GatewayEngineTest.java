@@ -350,6 +350,69 @@ class GatewayEngineTest {
     assertEquals(2, fleet.devices.values().stream().filter(d -> d.running.containsKey("publisher")).count());
   }
 
+  private static final String HOT_ALERT = """
+      package alerts
+      import io.fogwise.rules.model.Device;
+      global io.fogwise.rules.Actions actions;
+      rule "Hot device raises an alert"
+      when
+          $d : Device( temperatureC != null, temperatureC > 70 )
+      then
+          actions.alert("device " + $d.getId() + " is hot");
+      end
+      """;
+
+  private static RuleSet packsPlusAlert() throws Exception {
+    List<io.fogwise.rules.host.RuleSource> sources = new ArrayList<>(RuleSet.builtInPacks());
+    sources.add(new io.fogwise.rules.host.RuleSource("alerts.drl", HOT_ALERT));
+    return RuleSet.compile("global v1", sources);
+  }
+
+  @Test
+  void aSwapInTheMiddleOfASustainedWindowKeepsTheWindow() throws Exception {
+    fleet.add("e1", Layer.EDGE, Map.of());
+    fleet.add("e2", Layer.EDGE, Map.of());
+    run(400);
+    long hotFrom = clock.millis();
+    for (int s = 0; s < 45; s++) {
+      engine.onTelemetry(new io.fogwise.protocol.Telemetry("e1", "gw", clock.wallMillis(), 0.1, 1, 2, null, 90.0, Map.of()));
+      if (s == 15) {
+        engine.swapRules(RuleSet.compile("global v1", RuleSet.builtInPacks()), engine.parameters(), "global v1");
+      }
+      run(1000);
+    }
+    List<AdaptationEvent> q = eventsOf(AdaptationEvent.Type.DEVICE_QUARANTINED);
+    assertEquals(1, q.size(), events.toString());
+    long after = q.get(0).atMillis() - (clock.wallMillis() - (clock.millis() - hotFrom));
+    assertTrue(after >= 30_000 && after <= 31_500, "quarantined " + after + " ms after the heat began, across the swap");
+    assertEquals("global v1", engine.policyLabel());
+  }
+
+  @Test
+  void aSwapRightAfterAFailoverDoesNotFailOverAgainOrRepeatAnAlert() throws Exception {
+    engine.swapRules(packsPlusAlert(), engine.parameters(), "global v1");
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(400);
+    engine.onTelemetry(new io.fogwise.protocol.Telemetry("e2", "gw", clock.wallMillis(), 0.1, 1, 2, null, 75.0, Map.of()));
+    run(100);
+    String first = hostOf("publisher");
+    fleet.devices.get(first).alive = false;
+    run(1500);
+    assertEquals(1, eventsOf(AdaptationEvent.Type.DEVICE_LOST).size());
+    int startsBefore = eventsOf(AdaptationEvent.Type.INSTANCE_STARTING).size();
+    assertEquals(1, eventsOf(AdaptationEvent.Type.ALERT).size(), events.toString());
+
+    engine.swapRules(packsPlusAlert(), engine.parameters(), "global v2");
+    run(3000);
+    assertEquals(1, eventsOf(AdaptationEvent.Type.DEVICE_LOST).size(), "not declared lost again");
+    assertEquals(1, eventsOf(AdaptationEvent.Type.DEVICE_EXCLUDED).size(), "not excluded again");
+    assertEquals(startsBefore, eventsOf(AdaptationEvent.Type.INSTANCE_STARTING).size(), "no second failover");
+    assertEquals(1, eventsOf(AdaptationEvent.Type.ALERT).size(), "the alert is not repeated: " + events);
+  }
+
   /** Devices that do what they are told, synchronously, and heartbeat when asked. */
   private final class FakeFleet implements Orchestrator {
     final Map<String, FakeDevice> devices = new HashMap<>();
