@@ -259,23 +259,6 @@ final class ServiceCommand implements Runnable {
       rows.add(new String[] {s.name(), kindOrImage(s), s.version(), Integer.toString(s.replicas()), placement(s.placement()),
           s.critical() ? "yes" : "no", s.latencyObjectiveMs() == null ? "-" : s.latencyObjectiveMs() + " ms"});
     }
-    int[] width = new int[rows.get(0).length];
-    for (String[] row : rows) {
-      for (int i = 0; i < row.length; i++) {
-        width[i] = Math.max(width[i], row[i].length());
-      }
-    }
-    StringBuilder sb = new StringBuilder();
-    for (String[] row : rows) {
-      StringBuilder line = new StringBuilder();
-      for (int i = 0; i < row.length; i++) {
-        line.append(String.format("%-" + width[i] + "s", row[i]));
-        if (i < row.length - 1) {
-          line.append("  ");
-        }
-      }
-      sb.append(line.toString().stripTrailing()).append(System.lineSeparator());
-    }
-    return sb.toString();
+    return PolicyCommands.table(rows);
   }
 }
