@@ -1,0 +1,615 @@
+package io.fogwise.testbed.bench;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fogwise.protocol.GatewayStatus;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.PolicyOutcome;
+import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.rules.policy.PolicyBundle;
+import io.fogwise.rules.policy.PolicyBundles;
+import io.fogwise.rules.policy.PolicyStore;
+import io.fogwise.testbed.cluster.ComponentLauncher;
+import io.fogwise.testbed.cluster.LocalCluster;
+import io.fogwise.testbed.cluster.Timeline;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+
+/**
+ * {@code fogwise bench policy-push}: how long a signed 20-rule policy bundle takes from
+ * {@link PolicyStore#publish} to the gateway's APPLIED outcome, as seen by the pusher.
+ *
+ * <ul>
+ *   <li>single: one gateway process; cold (first push after the gateway started, repeated over
+ *       restarts) and warm (consecutive pushes to the same process).
+ *   <li>fleet: N gateway processes on one machine take the same global push; time until all
+ *       applied, against the CPU floor their compilations imply on this machine's cores.
+ *   <li>leak: one gateway, many pushes; heap and metaspace after a full GC at checkpoints.
+ * </ul>
+ *
+ * Every bundle's rules differ from the previous push's (thresholds depend on the push number),
+ * so each push is a real compilation. Every push waits for its outcome before the next.
+ */
+public final class PolicyPushBenchmark {
+  /** What to measure. */
+  public enum Mode { SINGLE, FLEET, LEAK }
+
+  /**
+   * Counts.
+   *
+   * @param coldRuns cold pushes (the first after each gateway start; one start per run)
+   * @param warmPushes consecutive pushes to one running gateway
+   * @param fleetGateways gateway processes in the fleet
+   * @param fleetPushes global pushes to the fleet
+   * @param leakPushes pushes in the leak run; checkpoints at 50 and every 50 after
+   */
+  public record Settings(int coldRuns, int warmPushes, int fleetGateways, int fleetPushes, int leakPushes) {
+    public Settings {
+      positive(coldRuns, "coldRuns");
+      positive(warmPushes, "warmPushes");
+      positive(fleetGateways, "fleetGateways");
+      positive(fleetPushes, "fleetPushes");
+      if (leakPushes < LEAK_BASELINE_PUSH) {
+        throw new IllegalArgumentException("leakPushes must be >= " + LEAK_BASELINE_PUSH + ", got " + leakPushes);
+      }
+    }
+  }
+
+  static final long WARM_P99_TARGET_MS = 500;
+  static final double FLEET_RATIO_TARGET = 1.5;
+  static final double LEAK_TARGET_MB = 5.0;
+  static final int LEAK_BASELINE_PUSH = 50;
+  private static final String SINGLE_GW = "gw-push";
+  private static final Duration UP = Duration.ofSeconds(120);
+  private static final Duration FLEET_UP = Duration.ofSeconds(180);
+  private static final int START_WAVE = 4;
+  private static final Duration ONE_OUTCOME = Duration.ofSeconds(60);
+  private static final Duration FLEET_OUTCOMES = Duration.ofSeconds(300);
+
+  private final ComponentLauncher launcher;
+  private final Timeline timeline;
+  private final int cores = Runtime.getRuntime().availableProcessors();
+
+  public PolicyPushBenchmark(ComponentLauncher launcher, Timeline timeline) {
+    this.launcher = Objects.requireNonNull(launcher, "launcher");
+    this.timeline = Objects.requireNonNull(timeline, "timeline");
+  }
+
+  /** Runs {@code modes} (each on its own hub) and returns the results document. */
+  public ObjectNode run(Set<Mode> modes, Settings settings, Path runDir) throws Exception {
+    Objects.requireNonNull(settings, "settings");
+    if (modes.isEmpty()) {
+      throw new IllegalArgumentException("no mode to run");
+    }
+    Files.createDirectories(runDir);
+    KeyPair pair = PolicyBundles.generateKeyPair();
+    PolicyBundles.SigningKey key = new PolicyBundles.SigningKey(PolicyBundles.keyId(pair.getPublic()), pair.getPrivate());
+    Path pub = runDir.resolve("bench.pub");
+    Files.writeString(pub, PolicyBundles.encodePublic(pair.getPublic()), StandardCharsets.US_ASCII);
+    List<String> trust = List.of("--trust-key", pub.toString());
+
+    ObjectNode out = MessageCodec.mapper().createObjectNode();
+    out.put("cores", cores);
+    out.put("rulesPerBundle", PushBundles.RULES);
+    out.put("ruleFiles", PushBundles.FILES);
+    out.put("bundleBytes", PolicyBundles.encode(PolicyBundles.sign("global", 1, "bench", 0, PushBundles.bundle(1),
+        Map.of(), key)).length);
+    out.put("gatewayJvm", String.join(" ", ComponentLauncher.GATEWAY_JVM));
+    boolean met = true;
+    for (Mode m : EnumSet.copyOf(modes)) {
+      ObjectNode r = switch (m) {
+        case SINGLE -> single(settings, key, trust, runDir.resolve("single"));
+        case FLEET -> fleet(settings, key, trust, runDir.resolve("fleet"));
+        case LEAK -> leak(settings, key, trust, runDir.resolve("leak"));
+      };
+      out.set(m.name().toLowerCase(java.util.Locale.ROOT), r);
+      met &= r.get("targetsMet").asBoolean();
+    }
+    out.put("targetsMet", met);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- single
+
+  private ObjectNode single(Settings s, PolicyBundles.SigningKey key, List<String> trust, Path dir) throws Exception {
+    timeline.log("single: one gateway, %d cold push(es) (one per gateway start), then %d warm pushes", s.coldRuns(),
+        s.warmPushes());
+    List<Push> cold = new ArrayList<>();
+    List<Push> warm = new ArrayList<>();
+    try (LocalCluster cluster = LocalCluster.start(launcher, dir, timeline, null);
+        Pusher pusher = new Pusher(cluster.nats(), key)) {
+      for (int run = 1; run <= s.coldRuns(); run++) {
+        if (run > 1) {
+          stop(cluster, SINGLE_GW);
+        }
+        long since = System.nanoTime();
+        cluster.startGateway(SINGLE_GW, trust);
+        pusher.awaitStatus(List.of(SINGLE_GW), cluster, since, UP);
+        // Start-up compiles and JIT compilation would otherwise compete with the push.
+        quiet(List.of(cluster.process(SINGLE_GW)), 0.2, Duration.ofSeconds(15));
+        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME);
+        cold.add(p);
+        timeline.log("cold %2d/%d: global v%d publish -> APPLIED %4d ms (gateway: compile %d ms, apply %d ms)", run,
+            s.coldRuns(), p.version(), p.latencyMs(SINGLE_GW), p.outcome(SINGLE_GW).compileMillis(),
+            p.outcome(SINGLE_GW).applyMillis());
+      }
+      for (int i = 1; i <= s.warmPushes(); i++) {
+        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME);
+        warm.add(p);
+        if (i % 10 == 0 || i == 1) {
+          timeline.log("warm %3d/%d: global v%d publish -> APPLIED %4d ms (compile %d ms); so far p50 %d ms, max %d ms",
+              i, s.warmPushes(), p.version(), p.latencyMs(SINGLE_GW), p.outcome(SINGLE_GW).compileMillis(),
+              Stats.median(latencies(warm, SINGLE_GW)), Stats.max(latencies(warm, SINGLE_GW)));
+        }
+      }
+    }
+    ObjectNode r = MessageCodec.mapper().createObjectNode();
+    ObjectNode c = r.putObject("cold");
+    c.put("runs", cold.size());
+    c.put("firstMs", cold.get(0).latencyMs(SINGLE_GW));
+    c.put("firstCompileMs", cold.get(0).outcome(SINGLE_GW).compileMillis());
+    figures(c, cold, SINGLE_GW);
+    ObjectNode w = r.putObject("warm");
+    w.put("pushes", warm.size());
+    figures(w, warm, SINGLE_GW);
+    long warmP99 = Stats.percentile(latencies(warm, SINGLE_GW), 99);
+    r.put("warmP99TargetMs", WARM_P99_TARGET_MS);
+    r.put("targetsMet", warmP99 <= WARM_P99_TARGET_MS);
+    r.set("coldPushes", pushes(cold, SINGLE_GW));
+    r.set("warmPushes", pushes(warm, SINGLE_GW));
+    timeline.log("single: cold first %d ms, p50 %d ms, p99 %d ms (%d runs); warm p50 %d ms, p99 %d ms, max %d ms"
+            + " (%d pushes; target p99 <= %d ms); warm compile p50 %d ms, p99 %d ms",
+        c.get("firstMs").asLong(), c.get("p50Ms").asLong(), c.get("p99Ms").asLong(), cold.size(),
+        w.get("p50Ms").asLong(), warmP99, w.get("maxMs").asLong(), warm.size(), WARM_P99_TARGET_MS,
+        w.get("compileP50Ms").asLong(), w.get("compileP99Ms").asLong());
+    return r;
+  }
+
+  // ---------------------------------------------------------------- fleet
+
+  private ObjectNode fleet(Settings s, PolicyBundles.SigningKey key, List<String> trust, Path dir) throws Exception {
+    int n = s.fleetGateways();
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      ids.add(String.format("gw-%02d", i));
+    }
+    timeline.log("fleet: %d gateway processes (started %d at a time), %d global pushes, then one gateway-scope push"
+        + " to each in turn", n, START_WAVE, s.fleetPushes());
+    List<Push> pushes = new ArrayList<>();
+    List<Map<String, Long>> cpu = new ArrayList<>();
+    List<Long> uncontendedCompile = new ArrayList<>();
+    List<Long> uncontendedLatency = new ArrayList<>();
+    List<Long> uncontendedCpu = new ArrayList<>();
+    long upMs;
+    try (LocalCluster cluster = LocalCluster.start(launcher, dir, timeline, null);
+        Pusher pusher = new Pusher(cluster.nats(), key)) {
+      long since = System.nanoTime();
+      // In waves: twenty JVMs starting at once on two cores exceed the gateway's 60 s start-up limit.
+      for (int from = 0; from < n; from += START_WAVE) {
+        List<String> wave = ids.subList(from, Math.min(n, from + START_WAVE));
+        long waveStart = System.nanoTime();
+        for (String id : wave) {
+          cluster.startGateway(id, trust);
+        }
+        pusher.awaitStatus(wave, cluster, waveStart, FLEET_UP);
+      }
+      upMs = (System.nanoTime() - since) / 1_000_000L;
+      List<Process> procs = ids.stream().map(cluster::process).toList();
+      timeline.log("fleet: all %d gateways up after %d ms; waiting for their start-up CPU to settle", n, upMs);
+      quiet(procs, 0.3, Duration.ofSeconds(60));
+      for (int i = 1; i <= s.fleetPushes(); i++) {
+        Map<String, Long> before = cpuMillis(cluster, ids);
+        Push p = pusher.push("global", PushBundles::bundle, Set.copyOf(ids), FLEET_OUTCOMES);
+        Map<String, Long> after = cpuMillis(cluster, ids);
+        Map<String, Long> used = new LinkedHashMap<>();
+        ids.forEach(id -> used.put(id, after.get(id) - before.get(id)));
+        pushes.add(p);
+        cpu.add(used);
+        long sumCpu = used.values().stream().mapToLong(Long::longValue).sum();
+        timeline.log("fleet push %2d/%d: global v%d all %d applied after %5d ms; compile p50 %d ms max %d ms;"
+                + " gateway CPU %d ms in total (%.0f ms per core)", i, s.fleetPushes(), p.version(), n,
+            p.allMs(), Stats.median(compiles(List.of(p))), Stats.max(compiles(List.of(p))), sumCpu,
+            (double) sumCpu / cores);
+        quiet(procs, 0.3, Duration.ofSeconds(5));
+      }
+      // The compile time one gateway needs when it has the machine to itself, on the same processes.
+      for (String id : ids) {
+        String scope = PolicyBundle.gatewayScope(id);
+        Map<String, Long> before = cpuMillis(cluster, List.of(id));
+        Push p = pusher.push(scope, v -> List.of(PushBundles.firstFile(v)), Set.of(id), ONE_OUTCOME);
+        long used = cpuMillis(cluster, List.of(id)).get(id) - before.get(id);
+        uncontendedCompile.add(p.outcome(id).compileMillis());
+        uncontendedLatency.add(p.latencyMs(id));
+        uncontendedCpu.add(used);
+      }
+      timeline.log("fleet: one gateway at a time: compile p50 %d ms, publish -> APPLIED p50 %d ms, CPU p50 %d ms",
+          Stats.median(uncontendedCompile), Stats.median(uncontendedLatency), Stats.median(uncontendedCpu));
+    }
+    List<Long> all = pushes.stream().map(Push::allMs).toList();
+    List<Long> fleetCompile = compiles(pushes);
+    List<Long> cpuPerGateway = new ArrayList<>();
+    List<Long> cpuFloors = new ArrayList<>();
+    List<Double> cpuRatios = new ArrayList<>();
+    for (int i = 0; i < pushes.size(); i++) {
+      cpuPerGateway.addAll(cpu.get(i).values());
+      long floor = Math.round(floorMs(cpu.get(i).values().stream().mapToLong(Long::longValue).sum(), 1, cores));
+      cpuFloors.add(floor);
+      cpuRatios.add(ratio(pushes.get(i).allMs(), floor));
+    }
+    long compileP50 = Stats.median(uncontendedCompile);
+    double floor = floorMs(compileP50, n, cores);
+    ObjectNode r = MessageCodec.mapper().createObjectNode();
+    r.put("gateways", n);
+    r.put("pushes", pushes.size());
+    r.put("cores", cores);
+    r.put("allUpMs", upMs);
+    r.put("allAppliedFirstMs", all.get(0));
+    r.put("allAppliedP50Ms", Stats.median(all));
+    r.put("allAppliedP99Ms", Stats.percentile(all, 99));
+    r.put("allAppliedMaxMs", Stats.max(all));
+    r.put("allAppliedMinMs", Stats.min(all));
+    r.put("fleetCompileP50Ms", Stats.median(fleetCompile));
+    r.put("fleetCompileP99Ms", Stats.percentile(fleetCompile, 99));
+    r.put("fleetCompileMaxMs", Stats.max(fleetCompile));
+    r.put("uncontendedCompileP50Ms", compileP50);
+    r.put("uncontendedCompileP99Ms", Stats.percentile(uncontendedCompile, 99));
+    r.put("uncontendedPublishToAppliedP50Ms", Stats.median(uncontendedLatency));
+    r.put("uncontendedCpuP50Ms", Stats.median(uncontendedCpu));
+    r.put("floorMs", Math.round(floor));
+    r.put("ratioP50", round2(ratio(Stats.median(all), floor)));
+    r.put("ratioP99", round2(ratio(Stats.percentile(all, 99), floor)));
+    r.put("measuredCpuPerGatewayP50Ms", Stats.median(cpuPerGateway));
+    r.put("measuredCpuFloorP50Ms", Stats.median(cpuFloors));
+    r.put("measuredCpuRatioP50", round2(medianOf(cpuRatios)));
+    r.put("ratioTarget", FLEET_RATIO_TARGET);
+    r.put("targetsMet", ratio(Stats.median(all), floor) <= FLEET_RATIO_TARGET);
+    ArrayNode list = r.putArray("perPush");
+    for (int i = 0; i < pushes.size(); i++) {
+      Push p = pushes.get(i);
+      ObjectNode o = list.addObject();
+      o.put("version", p.version());
+      o.put("allAppliedMs", p.allMs());
+      o.put("firstAppliedMs", p.received().keySet().stream().mapToLong(p::latencyMs).min().orElse(0));
+      o.put("compileP50Ms", Stats.median(compiles(List.of(p))));
+      o.put("compileMaxMs", Stats.max(compiles(List.of(p))));
+      o.put("gatewayCpuTotalMs", cpu.get(i).values().stream().mapToLong(Long::longValue).sum());
+      o.put("measuredCpuFloorMs", cpuFloors.get(i));
+      ObjectNode per = o.putObject("gateways");
+      for (String id : p.received().keySet()) {
+        ObjectNode g = per.putObject(id);
+        g.put("appliedMs", p.latencyMs(id));
+        g.put("compileMs", p.outcome(id).compileMillis());
+        g.put("applyMs", p.outcome(id).applyMillis());
+        g.put("cpuMs", cpu.get(i).get(id));
+      }
+    }
+    r.set("uncontendedCompileMs", MessageCodec.mapper().valueToTree(uncontendedCompile));
+    timeline.log("fleet: all applied p50 %d ms, max %d ms; compile alone p50 %d ms -> floor %d x %d / %d cores = %d ms;"
+            + " ratio %.2f (target <= %.1f); measured CPU floor p50 %d ms, ratio %.2f",
+        Stats.median(all), Stats.max(all), compileP50, compileP50, n, cores, Math.round(floor),
+        ratio(Stats.median(all), floor), FLEET_RATIO_TARGET, Stats.median(cpuFloors), medianOf(cpuRatios));
+    return r;
+  }
+
+  // ---------------------------------------------------------------- leak
+
+  private ObjectNode leak(Settings s, PolicyBundles.SigningKey key, List<String> trust, Path dir) throws Exception {
+    timeline.log("leak: one gateway, %d pushes; heap and metaspace after a full GC every %d pushes", s.leakPushes(),
+        LEAK_BASELINE_PUSH);
+    ObjectNode r = MessageCodec.mapper().createObjectNode();
+    ArrayNode checkpoints = r.putArray("checkpoints");
+    Map<Integer, JvmMemory> mem = new LinkedHashMap<>();
+    List<Push> pushes = new ArrayList<>();
+    try (LocalCluster cluster = LocalCluster.start(launcher, dir, timeline, null);
+        Pusher pusher = new Pusher(cluster.nats(), key)) {
+      long since = System.nanoTime();
+      Process gw = cluster.startGateway(SINGLE_GW, trust);
+      pusher.awaitStatus(List.of(SINGLE_GW), cluster, since, UP);
+      mem.put(0, JvmMemory.afterFullGc(gw.pid()));
+      for (int i = 1; i <= s.leakPushes(); i++) {
+        pushes.add(pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME));
+        if (i % LEAK_BASELINE_PUSH == 0 || i == s.leakPushes()) {
+          JvmMemory m = JvmMemory.afterFullGc(gw.pid());
+          mem.put(i, m);
+          timeline.log("leak: after push %3d: heap %.1f MB, metaspace %.1f MB, %d class loaders, %d classes", i,
+              m.heapUsedKb() / 1024.0, m.metaspaceUsedKb() / 1024.0, m.classLoaders(), m.classes());
+        }
+      }
+    }
+    mem.forEach((push, m) -> {
+      ObjectNode o = checkpoints.addObject();
+      o.put("afterPush", push);
+      o.put("heapUsedKb", m.heapUsedKb());
+      o.put("metaspaceUsedKb", m.metaspaceUsedKb());
+      o.put("classLoaders", m.classLoaders());
+      o.put("classes", m.classes());
+    });
+    JvmMemory base = mem.get(LEAK_BASELINE_PUSH);
+    JvmMemory end = mem.get(s.leakPushes());
+    double heapGrowth = growthMb(base.heapUsedKb(), end.heapUsedKb());
+    double metaGrowth = growthMb(base.metaspaceUsedKb(), end.metaspaceUsedKb());
+    r.put("pushes", s.leakPushes());
+    r.put("fromPush", LEAK_BASELINE_PUSH);
+    r.put("toPush", s.leakPushes());
+    r.put("heapGrowthMb", round2(heapGrowth));
+    r.put("metaspaceGrowthMb", round2(metaGrowth));
+    r.put("targetMb", LEAK_TARGET_MB);
+    r.put("targetsMet", heapGrowth <= LEAK_TARGET_MB && metaGrowth <= LEAK_TARGET_MB);
+    ObjectNode lat = r.putObject("publishToApplied");
+    figures(lat, pushes, SINGLE_GW);
+    timeline.log("leak: push %d -> %d: heap %+.2f MB, metaspace %+.2f MB (target <= %.0f MB each)",
+        LEAK_BASELINE_PUSH, s.leakPushes(), heapGrowth, metaGrowth, LEAK_TARGET_MB);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- pure computations
+
+  /** The wall time {@code gateways} compilations of {@code perGatewayMs} CPU need at best on {@code cores} cores. */
+  static double floorMs(long perGatewayMs, int gateways, int cores) {
+    if (gateways < 1 || cores < 1 || perGatewayMs < 0) {
+      throw new IllegalArgumentException("need gateways >= 1, cores >= 1, perGatewayMs >= 0; got " + gateways + ", "
+          + cores + ", " + perGatewayMs);
+    }
+    return (double) perGatewayMs * gateways / cores;
+  }
+
+  /** {@code measuredMs / floorMs}; infinite for a zero floor. */
+  static double ratio(long measuredMs, double floorMs) {
+    return floorMs <= 0 ? Double.POSITIVE_INFINITY : measuredMs / floorMs;
+  }
+
+  /** Growth from {@code fromKb} to {@code toKb} in MB (negative if it shrank). */
+  static double growthMb(long fromKb, long toKb) {
+    return (toKb - fromKb) / 1024.0;
+  }
+
+  private static double medianOf(List<Double> values) {
+    if (values.isEmpty()) {
+      return 0;
+    }
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.get((sorted.size() - 1) / 2);
+  }
+
+  private static double round2(double v) {
+    return Double.isFinite(v) ? Math.round(v * 100) / 100.0 : v;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static void figures(ObjectNode o, List<Push> pushes, String gw) {
+    List<Long> lat = latencies(pushes, gw);
+    List<Long> comp = pushes.stream().map(p -> p.outcome(gw).compileMillis()).toList();
+    List<Long> apply = pushes.stream().map(p -> p.outcome(gw).applyMillis()).toList();
+    o.put("p50Ms", Stats.median(lat));
+    o.put("p99Ms", Stats.percentile(lat, 99));
+    o.put("maxMs", Stats.max(lat));
+    o.put("minMs", Stats.min(lat));
+    o.put("compileP50Ms", Stats.median(comp));
+    o.put("compileP99Ms", Stats.percentile(comp, 99));
+    o.put("applyP50Ms", Stats.median(apply));
+    o.put("applyP99Ms", Stats.percentile(apply, 99));
+  }
+
+  private static ArrayNode pushes(List<Push> pushes, String gw) {
+    ArrayNode a = MessageCodec.mapper().createArrayNode();
+    for (Push p : pushes) {
+      ObjectNode o = a.addObject();
+      o.put("version", p.version());
+      o.put("ms", p.latencyMs(gw));
+      o.put("compileMs", p.outcome(gw).compileMillis());
+      o.put("applyMs", p.outcome(gw).applyMillis());
+    }
+    return a;
+  }
+
+  private static List<Long> latencies(List<Push> pushes, String gw) {
+    return pushes.stream().map(p -> p.latencyMs(gw)).toList();
+  }
+
+  private static List<Long> compiles(List<Push> pushes) {
+    List<Long> out = new ArrayList<>();
+    pushes.forEach(p -> p.received().values().forEach(r -> out.add(r.outcome().compileMillis())));
+    return out;
+  }
+
+  private static Map<String, Long> cpuMillis(LocalCluster cluster, List<String> ids) {
+    Map<String, Long> m = new HashMap<>();
+    for (String id : ids) {
+      m.put(id, cpuMillis(cluster.process(id)));
+    }
+    return m;
+  }
+
+  /** CPU time (user + system) the process used so far; -1 if the platform does not tell. */
+  private static long cpuMillis(Process p) {
+    return p.info().totalCpuDuration().map(Duration::toMillis).orElse(-1L);
+  }
+
+  /**
+   * Waits until {@code procs} together use less than {@code cores} cores over half a second, or
+   * {@code max} passed: start-up and garbage collection should not be billed to the next push.
+   */
+  private static void quiet(List<Process> procs, double cores, Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    long before = procs.stream().mapToLong(PolicyPushBenchmark::cpuMillis).sum();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      long now = procs.stream().mapToLong(PolicyPushBenchmark::cpuMillis).sum();
+      if (now - before < cores * 500) {
+        return;
+      }
+      before = now;
+    }
+  }
+
+  private static void stop(LocalCluster cluster, String name) throws InterruptedException {
+    Process p = cluster.process(name);
+    p.destroy();
+    if (!p.waitFor(15, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      p.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void positive(int v, String name) {
+    if (v < 1) {
+      throw new IllegalArgumentException(name + " must be >= 1, got " + v);
+    }
+  }
+
+  /** An outcome with the pusher's receive time. */
+  private record Received(PolicyOutcome outcome, long nanos) {}
+
+  /** One publish and the outcomes it produced. */
+  private record Push(long version, long publishNanos, Map<String, Received> received) {
+    long latencyMs(String gw) {
+      return (received.get(gw).nanos() - publishNanos) / 1_000_000L;
+    }
+
+    PolicyOutcome outcome(String gw) {
+      return received.get(gw).outcome();
+    }
+
+    long allMs() {
+      return received.keySet().stream().mapToLong(this::latencyMs).max().orElse(0);
+    }
+  }
+
+  /** Signs, publishes and collects outcomes; also tracks when each gateway last reported its status. */
+  private static final class Pusher implements AutoCloseable {
+    private final Connection nats;
+    private final PolicyStore store;
+    private final PolicyBundles.SigningKey key;
+    private final Dispatcher dispatcher;
+    private final BlockingQueue<Received> outcomes = new LinkedBlockingQueue<>();
+    private final Map<String, Long> statusSeen = new ConcurrentHashMap<>();
+    private final Map<String, Long> versions = new HashMap<>();
+
+    Pusher(Connection nats, PolicyBundles.SigningKey key) throws Exception {
+      this.nats = nats;
+      this.key = key;
+      this.store = PolicyStore.open(nats);
+      this.dispatcher = nats.createDispatcher();
+      dispatcher.subscribe(Subjects.ALL_POLICY_OUTCOMES, m -> {
+        long at = System.nanoTime();
+        try {
+          outcomes.add(new Received(MessageCodec.decode(m.getData(), PolicyOutcome.class), at));
+        } catch (RejectedMessageException ignored) {
+          // not an outcome this benchmark can read; the push then times out naming the gateway
+        }
+      });
+      dispatcher.subscribe(Subjects.ALL_STATUS, m -> {
+        long at = System.nanoTime();
+        try {
+          GatewayStatus s = MessageCodec.decode(m.getData(), GatewayStatus.class);
+          statusSeen.put(s.gatewayId(), at);
+          synchronized (this) {
+            notifyAll();
+          }
+        } catch (RejectedMessageException ignored) {
+          // not a status this benchmark can read; the gateway then counts as not up
+        }
+      });
+      nats.flush(Duration.ofSeconds(5));
+    }
+
+    /** The next unused version of {@code scope}. */
+    private long next(String scope) {
+      return versions.compute(scope, (s, v) -> v == null ? Math.max(store.liveVersion(s), store.latestVersion(s)) + 1
+          : v + 1);
+    }
+
+    /**
+     * Waits for a status from every gateway in {@code ids} received after {@code sinceNanos};
+     * fails at once if one of their processes exits.
+     */
+    synchronized void awaitStatus(List<String> ids, LocalCluster cluster, long sinceNanos, Duration timeout)
+        throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        for (String id : ids) {
+          Process p = cluster.process(id);
+          if (p != null && !p.isAlive()) {
+            throw new IllegalStateException("gateway " + id + " exited with code " + p.exitValue() + " before reporting"
+                + " its status; see " + cluster.runDir().resolve(id + ".log"));
+          }
+        }
+        List<String> missing = ids.stream().filter(id -> {
+          Long seen = statusSeen.get(id);
+          return seen == null || seen - sinceNanos < 0;
+        }).sorted().toList();
+        if (missing.isEmpty()) {
+          return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new IllegalStateException("no status on " + Subjects.ALL_STATUS + " within " + timeout.toSeconds()
+              + " s from " + missing + "; see their logs in the run directory");
+        }
+        wait(Math.max(1, Math.min(500, left / 1_000_000L)));
+      }
+    }
+
+    /**
+     * Signs {@code files.apply(version)} as the next version of {@code scope}, publishes it and
+     * waits for APPLIED from each of {@code gws}; any other outcome fails the benchmark.
+     */
+    Push push(String scope, LongFunction<List<PolicyBundle.RuleFile>> files, Set<String> gws, Duration timeout)
+        throws InterruptedException {
+      long version = next(scope);
+      PolicyBundle b = PolicyBundles.sign(scope, version, "bench", System.currentTimeMillis(), files.apply(version),
+          Map.of(), key);
+      long t0 = System.nanoTime();
+      store.publish(b);
+      Map<String, Received> got = new LinkedHashMap<>();
+      long deadline = t0 + timeout.toNanos();
+      while (!got.keySet().containsAll(gws)) {
+        long left = deadline - System.nanoTime();
+        Received r = left <= 0 ? null : outcomes.poll(left, TimeUnit.NANOSECONDS);
+        if (r == null) {
+          List<String> silent = gws.stream().filter(g -> !got.containsKey(g)).sorted().toList();
+          throw new IllegalStateException(b.label() + ": no outcome within " + timeout.toSeconds() + " s from "
+              + silent.size() + " gateway(s): " + silent);
+        }
+        PolicyOutcome o = r.outcome();
+        if (!o.scope().equals(scope) || o.version() != version || !gws.contains(o.gatewayId())) {
+          continue;
+        }
+        if (o.state() != PolicyOutcome.State.APPLIED) {
+          throw new IllegalStateException(b.label() + " was " + o.state() + " by " + o.gatewayId() + ": " + o.reason()
+              + (o.errors().isEmpty() ? "" : " " + o.errors()));
+        }
+        got.put(o.gatewayId(), r);
+      }
+      return new Push(version, t0, got);
+    }
+
+    @Override
+    public void close() {
+      if (nats.getStatus() != Connection.Status.CLOSED) {
+        nats.closeDispatcher(dispatcher);
+      }
+    }
+  }
+}
