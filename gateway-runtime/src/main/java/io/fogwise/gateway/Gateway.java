@@ -38,10 +38,14 @@ public final class Gateway implements AutoCloseable {
     try {
       vertx.deployVerticle(verticle, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      vertx.close();
+      throw new IllegalStateException("gateway " + config.gatewayId + " did not finish starting within 60 s"
+          + " (NATS at " + config.natsUrl + " unreachable, or the machine overloaded?)", e);
     } catch (Exception e) {
       vertx.close();
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new IllegalStateException("gateway " + config.gatewayId + " failed to start: " + cause.getMessage(), cause);
+      throw new IllegalStateException("gateway " + config.gatewayId + " failed to start: " + cause, cause);
     }
     return new Gateway(vertx, verticle, meters, rejections);
   }
