@@ -96,10 +96,10 @@ final class GatewayVerticle extends VerticleBase {
                   .store(store)
                   .build();
               saved.ifPresent(engine::restore);
+              subscribe();
               policy = new PolicyManager(gw, vertx, ctx, () -> engine, policyStore, config.trustedKeys, conn,
                   config.clock, config.policy);
               policy.start(initial);
-              subscribe();
               vertx.setPeriodic(config.tick.toMillis(), id -> engine.tick());
               vertx.setPeriodic(config.statusInterval.toMillis(), id -> publishStatus());
               LOG.info("gateway {} up: rules {} ({} rules, compiled in {} ms), NATS {}",
