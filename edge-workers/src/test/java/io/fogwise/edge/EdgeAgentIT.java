@@ -14,67 +14,22 @@ import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.InstanceReport;
 import io.fogwise.protocol.InstanceReport.InstanceState;
 import io.fogwise.protocol.Layer;
-import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.RejectReason;
-import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.SubscriberStats.PublisherStats;
 import io.fogwise.protocol.Telemetry;
-import io.fogwise.protocol.hub.NatsServer;
-import io.nats.client.Connection;
-import io.nats.client.Dispatcher;
-import io.nats.client.Message;
-import io.nats.client.Nats;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
-import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The agent against a real nats-server: heartbeats, telemetry, commands and hosted services. */
-class EdgeAgentIT {
+class EdgeAgentIT extends AgentItBase {
   private static final String GW = "gw-it";
-  private static final Duration WAIT = Duration.ofSeconds(15);
-
-  private static NatsServer server;
-  private static Connection test;
-
-  private final List<EdgeAgent> agents = new ArrayList<>();
-  private final List<Dispatcher> dispatchers = new ArrayList<>();
-
-  @BeforeAll
-  static void startHub() throws Exception {
-    server = NatsServer.start();
-    test = Nats.connect(server.url());
-    Awaitility.setDefaultPollInterval(Duration.ofMillis(20));
-  }
-
-  @AfterAll
-  static void stopHub() throws InterruptedException {
-    if (test != null) {
-      test.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
-
-  @AfterEach
-  void closeAgents() {
-    agents.forEach(EdgeAgent::close);
-    dispatchers.forEach(test::closeDispatcher);
-  }
 
   // ---- tests ------------------------------------------------------------------------------
 
@@ -88,13 +43,13 @@ class EdgeAgentIT {
     await().atMost(WAIT).until(() -> hbs.size() >= 11);
     Received<Heartbeat> first = hbs.get(0);
     Received<Heartbeat> last = hbs.get(hbs.size() - 1);
-    assertEquals(0, first.msg.seq());
+    assertEquals(0, first.msg().seq());
     for (int i = 1; i < hbs.size(); i++) {
-      assertEquals(hbs.get(i - 1).msg.seq() + 1, hbs.get(i).msg.seq(), "seq increments by one");
+      assertEquals(hbs.get(i - 1).msg().seq() + 1, hbs.get(i).msg().seq(), "seq increments by one");
     }
-    double meanMs = (last.nanos - first.nanos) / 1e6 / (last.msg.seq() - first.msg.seq());
+    double meanMs = (last.nanos() - first.nanos()) / 1e6 / (last.msg().seq() - first.msg().seq());
     assertTrue(meanMs > 70 && meanMs < 150, "mean heartbeat interval " + meanMs + " ms, configured 100 ms");
-    Heartbeat hb = last.msg;
+    Heartbeat hb = last.msg();
     assertEquals(100, hb.intervalMs());
     assertEquals(Layer.FOG, hb.layer());
     assertEquals("rpi4", hb.deviceClass());
@@ -105,9 +60,9 @@ class EdgeAgentIT {
     Received<Heartbeat> listed = awaitMessage(hbs, h -> !h.instances().isEmpty());
     assertEquals(
         List.of(new InstanceReport("pub-hb", "publisher", 4, InstanceState.RUNNING, 0)),
-        withoutOutputs(listed.msg.instances()));
-    assertNotNull(listed.msg.instances().get(0).outputs(), "a publisher counts its messages");
-    assertEquals(withoutOutputs(listed.msg.instances()), withoutOutputs(agent.instances()));
+        withoutOutputs(listed.msg().instances()));
+    assertNotNull(listed.msg().instances().get(0).outputs(), "a publisher counts its messages");
+    assertEquals(withoutOutputs(listed.msg().instances()), withoutOutputs(agent.instances()));
   }
 
   @Test
@@ -123,8 +78,8 @@ class EdgeAgentIT {
     assertOk(command("pub-dev", Command.start("r2", "pub1", "publisher", 1, with(data, "rateHz", "1000"))));
 
     PublisherStats seen = awaitPublisher(stats, "pub1", p -> p.received() > 300);
-    assertEquals("sub-dev", stats.get(stats.size() - 1).msg.subscriberId());
-    assertEquals(Subjects.data("itapp", "ch1"), stats.get(stats.size() - 1).msg.subject());
+    assertEquals("sub-dev", stats.get(stats.size() - 1).msg().subscriberId());
+    assertEquals(Subjects.data("itapp", "ch1"), stats.get(stats.size() - 1).msg().subject());
     assertEquals(1, seen.epoch());
     assertEquals(0, seen.gaps());
     assertEquals(0, seen.missing());
@@ -135,7 +90,7 @@ class EdgeAgentIT {
     int from = pubHbs.size();
     await().atMost(WAIT).until(() -> pubHbs.size() >= from + 20);
     List<Received<Heartbeat>> window = List.copyOf(pubHbs.subList(from, from + 20));
-    double meanMs = (window.get(19).nanos - window.get(0).nanos) / 1e6 / 19;
+    double meanMs = (window.get(19).nanos() - window.get(0).nanos()) / 1e6 / 19;
     assertTrue(meanMs > 35 && meanMs < 75, "mean heartbeat interval under load " + meanMs + " ms, configured 50 ms");
 
     // a new epoch continues the numbering (as a handover would) and is not a gap
@@ -206,7 +161,7 @@ class EdgeAgentIT {
     assertEquals(1, agent.rejections().count("command", RejectReason.UNKNOWN_FIELD));
     assertEquals(1, agent.rejections().count("command", RejectReason.UNKNOWN_TYPE));
 
-    long seq = awaitMessage(hbs, h -> true).msg.seq();
+    long seq = awaitMessage(hbs, h -> true).msg().seq();
     awaitMessage(hbs, h -> h.seq() >= seq + 3);
     assertEquals(List.of(), agent.instances());
   }
@@ -262,13 +217,13 @@ class EdgeAgentIT {
     ScriptedSensors sensors = SensorSource.scripted().setBattery(20).setTemperature(85);
     agent("tm-dev", b -> b.sensors(sensors).telemetryInterval(Duration.ofMillis(50)));
 
-    Telemetry t = awaitMessage(tms, m -> Double.valueOf(20).equals(m.batteryPct())).msg;
+    Telemetry t = awaitMessage(tms, m -> Double.valueOf(20).equals(m.batteryPct())).msg();
     assertEquals(85.0, t.temperatureC());
     assertTrue(t.cpuLoad() >= 0 && t.cpuLoad() <= 1);
     assertTrue(t.memUsedBytes() > 0 && t.memMaxBytes() >= t.memUsedBytes(), t.toString());
 
     sensors.apply("set battery 15").apply("clear temperature");
-    Telemetry later = awaitMessage(tms, m -> Double.valueOf(15).equals(m.batteryPct())).msg;
+    Telemetry later = awaitMessage(tms, m -> Double.valueOf(15).equals(m.batteryPct())).msg();
     assertNull(later.temperatureC());
   }
 
@@ -286,52 +241,10 @@ class EdgeAgentIT {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private record Received<T>(long nanos, T msg) {}
-
   private EdgeAgent agent(String device, Consumer<AgentConfig.Builder> tweak) {
-    AgentConfig.Builder b = AgentConfig.builder().natsUrl(server.url()).deviceId(device).gatewayId(GW);
+    AgentConfig.Builder b = AgentConfig.builder().deviceId(device).gatewayId(GW);
     tweak.accept(b);
-    EdgeAgent agent = EdgeAgent.start(b.build());
-    agents.add(agent);
-    return agent;
-  }
-
-  private <T> List<Received<T>> listen(String subject, Class<T> type) {
-    List<Received<T>> list = new CopyOnWriteArrayList<>();
-    Dispatcher d =
-        test.createDispatcher(
-            m -> {
-              try {
-                list.add(new Received<>(System.nanoTime(), MessageCodec.decode(m.getData(), type)));
-              } catch (RejectedMessageException e) {
-                throw new AssertionError("invalid " + type.getSimpleName() + " on " + subject + ": " + e.getMessage());
-              }
-            });
-    d.subscribe(subject);
-    dispatchers.add(d);
-    try {
-      test.flush(Duration.ofSeconds(5));
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    return list;
-  }
-
-  private static <T> Received<T> awaitMessage(List<Received<T>> list, Predicate<T> condition) {
-    return await()
-        .atMost(WAIT)
-        .until(() -> list.stream().filter(r -> condition.test(r.msg)).reduce((a, b) -> b), Optional::isPresent)
-        .orElseThrow();
-  }
-
-  private static PublisherStats awaitPublisher(
-      List<Received<SubscriberStats>> stats, String service, Predicate<PublisherStats> condition) {
-    Predicate<SubscriberStats> match =
-        s -> s.publishers().stream().anyMatch(p -> p.service().equals(service) && condition.test(p));
-    return awaitMessage(stats, match).msg.publishers().stream()
-        .filter(p -> p.service().equals(service) && condition.test(p))
-        .findFirst()
-        .orElseThrow();
+    return agent(b);
   }
 
   /** The reports with their output counts dropped, which change with every message. */
@@ -339,38 +252,5 @@ class EdgeAgentIT {
     return reports.stream()
         .map(r -> new InstanceReport(r.service(), r.kind(), r.epoch(), r.state(), r.restarts()))
         .toList();
-  }
-
-  private static Map<String, String> with(Map<String, String> m, String key, String value) {
-    Map<String, String> copy = new java.util.HashMap<>(m);
-    copy.put(key, value);
-    return copy;
-  }
-
-  private static CommandReply command(String device, Command c) {
-    return request(device, MessageCodec.encode(c));
-  }
-
-  private static CommandReply request(String device, String raw) {
-    return request(device, raw.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static CommandReply request(String device, byte[] data) {
-    try {
-      Message reply = test.request(Subjects.command(device), data, Duration.ofSeconds(10));
-      assertNotNull(reply, "no reply from " + device);
-      return MessageCodec.decode(reply.getData(), CommandReply.class);
-    } catch (InterruptedException | RejectedMessageException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void assertOk(CommandReply r) {
-    assertTrue(r.ok(), () -> "expected ok, got " + r);
-  }
-
-  private static void assertError(CommandReply r, String fragment) {
-    assertFalse(r.ok(), () -> "expected an error, got " + r);
-    assertTrue(r.error().contains(fragment), () -> "error '" + r.error() + "' should contain '" + fragment + "'");
   }
 }

@@ -2,7 +2,6 @@ package io.fogwise.edge;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,29 +13,15 @@ import io.fogwise.protocol.CommandReply;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.InstanceReport;
 import io.fogwise.protocol.InstanceReport.InstanceState;
-import io.fogwise.protocol.MessageCodec;
-import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.SubscriberStats.PublisherStats;
-import io.fogwise.protocol.hub.NatsServer;
-import io.nats.client.Connection;
-import io.nats.client.Dispatcher;
-import io.nats.client.Message;
-import io.nats.client.Nats;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
-import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,38 +29,8 @@ import org.junit.jupiter.api.Test;
  * standby start, HANDOVER, ACTIVATE, continuous numbering across epochs, output counts and the
  * {@code stallAfter} fault. The gaps printed are measured, not asserted.
  */
-class HandoverIT {
+class HandoverIT extends AgentItBase {
   private static final String GW = "gw-ho";
-  private static final Duration WAIT = Duration.ofSeconds(15);
-
-  private static NatsServer server;
-  private static Connection test;
-
-  private final List<EdgeAgent> agents = new ArrayList<>();
-  private final List<Dispatcher> dispatchers = new ArrayList<>();
-
-  @BeforeAll
-  static void startHub() throws Exception {
-    server = NatsServer.start();
-    test = Nats.connect(server.url());
-    Awaitility.setDefaultPollInterval(Duration.ofMillis(10));
-  }
-
-  @AfterAll
-  static void stopHub() throws InterruptedException {
-    if (test != null) {
-      test.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
-
-  @AfterEach
-  void closeAgents() {
-    agents.forEach(EdgeAgent::close);
-    dispatchers.forEach(test::closeDispatcher);
-  }
 
   @Test
   void aPlannedHandoverContinuesTheNumberingWithoutLossOrDuplicates() {
@@ -119,12 +74,12 @@ class HandoverIT {
     await().atMost(WAIT).until(() -> epoch(msgs, 2).size() >= 50);
     awaitInstance(hbB, "pub", 2, r -> r.state() == InstanceState.RUNNING && r.outputs() >= 40);
     // the handed-over instance keeps running but its output count stays put
-    long hbFrom = hbA.get(hbA.size() - 1).msg.seq();
+    long hbFrom = hbA.get(hbA.size() - 1).msg().seq();
     awaitMessage(hbA, h -> h.seq() >= hbFrom + 3);
     for (Received<Heartbeat> h : hbA) {
-      if (h.msg.seq() > hbFrom) {
+      if (h.msg().seq() > hbFrom) {
         assertEquals(
-            new InstanceReport("pub", "publisher", 1, InstanceState.STANDBY, 0, n), h.msg.instances().get(0));
+            new InstanceReport("pub", "publisher", 1, InstanceState.STANDBY, 0, n), h.msg().instances().get(0));
       }
     }
 
@@ -137,10 +92,10 @@ class HandoverIT {
     assertContinuous(all, 0);
     assertEquals(total, all.size());
     for (Received<AppMessage> r : all) {
-      assertTrue(r.msg.epoch() == 1 ? r.msg.number() < n : r.msg.number() >= n, () -> "epoch/number " + r.msg);
+      assertTrue(r.msg().epoch() == 1 ? r.msg().number() < n : r.msg().number() >= n, () -> "epoch/number " + r.msg());
     }
     List<Received<AppMessage>> e2 = epoch(all, 2);
-    assertEquals(n, e2.get(0).msg.number(), "the successor's first message carries the handed-over number");
+    assertEquals(n, e2.get(0).msg().number(), "the successor's first message carries the handed-over number");
     PublisherStats seen = awaitPublisher(stats, "pub", p -> p.epoch() == 2 && p.received() >= total);
     assertEquals(total, seen.received());
     assertEquals(0, seen.missing());
@@ -155,11 +110,11 @@ class HandoverIT {
             + " %.2f ms (period 10 ms): last epoch-1 message %.2f ms before HANDOVER was sent, HANDOVER round trip"
             + " %.2f ms, ACTIVATE round trip %.2f ms, first epoch-2 message %.2f ms after the ACTIVATE reply%n",
         n,
-        ms(firstNew.nanos - lastOld.nanos),
-        ms(handoverSent - lastOld.nanos),
+        ms(firstNew.nanos() - lastOld.nanos()),
+        ms(handoverSent - lastOld.nanos()),
         ms(handoverAnswered - handoverSent),
         ms(activateAnswered - handoverAnswered),
-        ms(firstNew.nanos - activateAnswered));
+        ms(firstNew.nanos() - activateAnswered));
   }
 
   @Test
@@ -189,8 +144,8 @@ class HandoverIT {
       int e = epoch;
       long mark = next;
       await().atMost(WAIT).until(() -> epoch(msgs, e).size() >= 100);
-      assertEquals(mark, epoch(msgs, e).get(0).msg.number());
-      gaps.add(ms(epoch(msgs, e).get(0).nanos - last(epoch(msgs, e - 1)).nanos));
+      assertEquals(mark, epoch(msgs, e).get(0).msg().number());
+      gaps.add(ms(epoch(msgs, e).get(0).nanos() - last(epoch(msgs, e - 1)).nanos()));
     }
     CommandReply last = command("pp-a", Command.handover("hz", "pp", 7));
     long total = last.nextNumber();
@@ -217,11 +172,11 @@ class HandoverIT {
     assertOk(command("stall-dev", Command.start("r1", "st", "publisher", 1, config)));
 
     awaitInstance(hbs, "st", 1, r -> r.outputs() == 40);
-    long stalledFrom = hbs.get(hbs.size() - 1).msg.seq();
+    long stalledFrom = hbs.get(hbs.size() - 1).msg().seq();
     awaitMessage(hbs, h -> h.seq() >= stalledFrom + 5);
     List<Long> counts = new ArrayList<>();
     for (Received<Heartbeat> h : List.copyOf(hbs)) {
-      InstanceReport r = h.msg.instances().isEmpty() ? null : h.msg.instances().get(0);
+      InstanceReport r = h.msg().instances().isEmpty() ? null : h.msg().instances().get(0);
       if (r != null) {
         assertEquals(InstanceState.RUNNING, r.state(), "a stalled publisher is still reported RUNNING");
         counts.add(r.outputs());
@@ -271,8 +226,6 @@ class HandoverIT {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private record Received<T>(long nanos, T msg) {}
-
   private static double ms(long nanos) {
     return nanos / 1e6;
   }
@@ -282,7 +235,7 @@ class HandoverIT {
   }
 
   private static List<Received<AppMessage>> epoch(List<Received<AppMessage>> msgs, long epoch) {
-    return msgs.stream().filter(r -> r.msg.epoch() == epoch).toList();
+    return msgs.stream().filter(r -> r.msg().epoch() == epoch).toList();
   }
 
   private static <T> Received<T> last(List<Received<T>> list) {
@@ -294,7 +247,7 @@ class HandoverIT {
     long expected = from;
     for (Received<AppMessage> r : msgs) {
       long want = expected;
-      assertEquals(want, r.msg.number(), () -> "expected number " + want + ", got " + r.msg);
+      assertEquals(want, r.msg().number(), () -> "expected number " + want + ", got " + r.msg());
       expected++;
     }
   }
@@ -302,86 +255,15 @@ class HandoverIT {
   private static InstanceReport awaitInstance(
       List<Received<Heartbeat>> hbs, String service, long epoch, Predicate<InstanceReport> condition) {
     Predicate<InstanceReport> match = r -> r.service().equals(service) && r.epoch() == epoch && condition.test(r);
-    return awaitMessage(hbs, h -> h.instances().stream().anyMatch(match)).msg.instances().stream()
+    return awaitMessage(hbs, h -> h.instances().stream().anyMatch(match)).msg().instances().stream()
         .filter(match)
         .findFirst()
         .orElseThrow();
   }
 
   private EdgeAgent agent(String device) {
-    EdgeAgent agent =
-        EdgeAgent.start(
-            AgentConfig.builder()
-                .natsUrl(server.url())
-                .deviceId(device)
-                .gatewayId(GW)
-                .heartbeatInterval(Duration.ofMillis(50))
-                .build());
-    agents.add(agent);
-    return agent;
+    return agent(AgentConfig.builder().deviceId(device).gatewayId(GW).heartbeatInterval(Duration.ofMillis(50)));
   }
 
-  private <T> List<Received<T>> listen(String subject, Class<T> type) {
-    List<Received<T>> list = new CopyOnWriteArrayList<>();
-    Dispatcher d =
-        test.createDispatcher(
-            m -> {
-              long now = System.nanoTime();
-              try {
-                list.add(new Received<>(now, MessageCodec.decode(m.getData(), type)));
-              } catch (RejectedMessageException e) {
-                throw new AssertionError("invalid " + type.getSimpleName() + " on " + subject + ": " + e.getMessage());
-              }
-            });
-    d.subscribe(subject);
-    dispatchers.add(d);
-    try {
-      test.flush(Duration.ofSeconds(5));
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    return list;
-  }
 
-  private static <T> Received<T> awaitMessage(List<Received<T>> list, Predicate<T> condition) {
-    return await()
-        .atMost(WAIT)
-        .until(() -> list.stream().filter(r -> condition.test(r.msg)).reduce((x, y) -> y), Optional::isPresent)
-        .orElseThrow();
-  }
-
-  private static PublisherStats awaitPublisher(
-      List<Received<SubscriberStats>> stats, String service, Predicate<PublisherStats> condition) {
-    Predicate<SubscriberStats> match =
-        s -> s.publishers().stream().anyMatch(p -> p.service().equals(service) && condition.test(p));
-    return awaitMessage(stats, match).msg.publishers().stream()
-        .filter(p -> p.service().equals(service) && condition.test(p))
-        .findFirst()
-        .orElseThrow();
-  }
-
-  private static Map<String, String> with(Map<String, String> m, String key, String value) {
-    Map<String, String> copy = new HashMap<>(m);
-    copy.put(key, value);
-    return copy;
-  }
-
-  private static CommandReply command(String device, Command c) {
-    try {
-      Message reply = test.request(Subjects.command(device), MessageCodec.encode(c), Duration.ofSeconds(10));
-      assertNotNull(reply, "no reply from " + device);
-      return MessageCodec.decode(reply.getData(), CommandReply.class);
-    } catch (InterruptedException | RejectedMessageException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void assertOk(CommandReply r) {
-    assertTrue(r.ok(), () -> "expected ok, got " + r);
-  }
-
-  private static void assertError(CommandReply r, String fragment) {
-    assertFalse(r.ok(), () -> "expected an error, got " + r);
-    assertTrue(r.error().contains(fragment), () -> "error '" + r.error() + "' should contain '" + fragment + "'");
-  }
 }

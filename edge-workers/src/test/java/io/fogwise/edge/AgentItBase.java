@@ -1,0 +1,151 @@
+package io.fogwise.edge;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.protocol.Command;
+import io.fogwise.protocol.CommandReply;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.SubscriberStats;
+import io.fogwise.protocol.SubscriberStats.PublisherStats;
+import io.fogwise.protocol.hub.NatsServer;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * A real nats-server per test class, a client that records what agents publish, and the agents
+ * a test starts (closed after each test).
+ */
+abstract class AgentItBase {
+  static final Duration WAIT = Duration.ofSeconds(15);
+
+  static NatsServer server;
+  static Connection test;
+
+  private final List<EdgeAgent> agents = new ArrayList<>();
+  private final List<Dispatcher> dispatchers = new ArrayList<>();
+
+  /** A message with the time (System.nanoTime) it was received. */
+  record Received<T>(long nanos, T msg) {}
+
+  @BeforeAll
+  static void startHub() throws Exception {
+    server = NatsServer.start();
+    test = Nats.connect(server.url());
+    Awaitility.setDefaultPollInterval(Duration.ofMillis(10));
+  }
+
+  @AfterAll
+  static void stopHub() throws InterruptedException {
+    if (test != null) {
+      test.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @AfterEach
+  void closeAgents() {
+    agents.forEach(EdgeAgent::close);
+    dispatchers.forEach(test::closeDispatcher);
+  }
+
+  /** Starts an agent on this class's server; it is closed after the test. */
+  EdgeAgent agent(AgentConfig.Builder b) {
+    EdgeAgent agent = EdgeAgent.start(b.natsUrl(server.url()).build());
+    agents.add(agent);
+    return agent;
+  }
+
+  /** Records every message of {@code type} on {@code subject}, from now on. */
+  <T> List<Received<T>> listen(String subject, Class<T> type) {
+    List<Received<T>> list = new CopyOnWriteArrayList<>();
+    Dispatcher d = test.createDispatcher(m -> {
+      long now = System.nanoTime();
+      try {
+        list.add(new Received<>(now, MessageCodec.decode(m.getData(), type)));
+      } catch (RejectedMessageException e) {
+        throw new AssertionError("invalid " + type.getSimpleName() + " on " + subject + ": " + e.getMessage());
+      }
+    });
+    d.subscribe(subject);
+    dispatchers.add(d);
+    try {
+      test.flush(Duration.ofSeconds(5));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    return list;
+  }
+
+  /** The latest recorded message satisfying {@code condition}, waiting for one. */
+  static <T> Received<T> awaitMessage(List<Received<T>> list, Predicate<T> condition) {
+    return await()
+        .atMost(WAIT)
+        .until(() -> list.stream().filter(r -> condition.test(r.msg())).reduce((x, y) -> y), Optional::isPresent)
+        .orElseThrow();
+  }
+
+  static PublisherStats awaitPublisher(
+      List<Received<SubscriberStats>> stats, String service, Predicate<PublisherStats> condition) {
+    Predicate<SubscriberStats> match =
+        s -> s.publishers().stream().anyMatch(p -> p.service().equals(service) && condition.test(p));
+    return awaitMessage(stats, match).msg().publishers().stream()
+        .filter(p -> p.service().equals(service) && condition.test(p))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  static Map<String, String> with(Map<String, String> m, String key, String value) {
+    Map<String, String> copy = new HashMap<>(m);
+    copy.put(key, value);
+    return copy;
+  }
+
+  static CommandReply command(String device, Command c) {
+    return request(device, MessageCodec.encode(c));
+  }
+
+  static CommandReply request(String device, String raw) {
+    return request(device, raw.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static CommandReply request(String device, byte[] data) {
+    try {
+      Message reply = test.request(Subjects.command(device), data, Duration.ofSeconds(10));
+      assertNotNull(reply, "no reply from " + device);
+      return MessageCodec.decode(reply.getData(), CommandReply.class);
+    } catch (InterruptedException | RejectedMessageException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static void assertOk(CommandReply r) {
+    assertTrue(r.ok(), () -> "expected ok, got " + r);
+  }
+
+  static void assertError(CommandReply r, String fragment) {
+    assertFalse(r.ok(), () -> "expected an error, got " + r);
+    assertTrue(r.error().contains(fragment), () -> "error '" + r.error() + "' should contain '" + fragment + "'");
+  }
+}
