@@ -76,6 +76,11 @@ public final class RuleSandbox {
   }
 
   /** Every forbidden construct in {@code sources}, with file, line and column; empty if all are allowed. */
+  /** The public classes of the fact model, as the sandbox sees them. */
+  public static java.util.Set<Class<?>> factModel() {
+    return AllowList.modelClasses();
+  }
+
   public static List<RuleError> check(List<RuleSource> sources) {
     return prepare(sources).errors();
   }

@@ -14,14 +14,27 @@ import org.junit.jupiter.api.TestFactory;
  */
 class PackScenariosTest {
   private static ScenarioRunner runner;
+  private static ScenarioRunner loadedRunner;
 
   @BeforeAll
   static void compile() throws Exception {
-    runner = new ScenarioRunner(RuleSet.compile("global v0", RuleSet.builtInPacks()));
+    RuleSet compiled = RuleSet.compile("global v0", RuleSet.builtInPacks());
+    runner = new ScenarioRunner(compiled);
+    // The same packs exported and loaded back, as a gateway loads a cloud-compiled artifact.
+    loadedRunner = new ScenarioRunner(RuleSet.load("global v0", RuleSet.builtInPacks(), compiled.exportCompiled()));
   }
 
   @TestFactory
   Stream<DynamicTest> packScenarios() throws Exception {
+    return scenarios(runner);
+  }
+
+  @TestFactory
+  Stream<DynamicTest> packScenariosOnLoadedCompiledForm() throws Exception {
+    return scenarios(loadedRunner);
+  }
+
+  private static Stream<DynamicTest> scenarios(ScenarioRunner runner) throws Exception {
     List<Path> files = ScenarioFiles.find(Path.of("src/test/resources/scenarios"));
     if (files.size() < 10) {
       throw new AssertionError("expected the pack scenarios, found " + files);

@@ -1,0 +1,120 @@
+package io.fogwise.rules.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.kie.api.KieBase;
+import org.kie.api.KieServices;
+import org.kie.api.builder.KieBuilder;
+import org.kie.api.builder.KieFileSystem;
+import org.kie.api.builder.Message;
+
+/** Compiled rule sets: export, load, and every check loading makes. */
+class CompiledRulesTest {
+  private static RuleSet packs;
+  private static byte[] compiled;
+
+  @BeforeAll
+  static void compile() throws Exception {
+    packs = RuleSet.compile("global v0", RuleSet.builtInPacks());
+    compiled = packs.exportCompiled();
+  }
+
+  @Test
+  void loadsTheSameRules() throws Exception {
+    RuleSet loaded = RuleSet.load("global v0", RuleSet.builtInPacks(), compiled);
+    assertEquals(packs.ruleNames(), loaded.ruleNames());
+    assertEquals(RuleSet.builtInPacks(), loaded.sources());
+    assertTrue(compiled.length < 200_000, "compressed: " + compiled.length + " bytes");
+  }
+
+  @Test
+  void refusesBytesThatAreNotCompiledRules() {
+    RuleArtifactException e = assertThrows(RuleArtifactException.class,
+        () -> RuleSet.load("x", RuleSet.builtInPacks(), "not gzip".getBytes()));
+    assertTrue(e.getMessage().contains("not gzip"), e.getMessage());
+    byte[] truncated = java.util.Arrays.copyOf(compiled, compiled.length / 2);
+    assertThrows(RuleArtifactException.class, () -> RuleSet.load("x", RuleSet.builtInPacks(), truncated));
+  }
+
+  @Test
+  void refusesToDeserializeClassesOutsideTheFilter() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(new GZIPOutputStream(bytes))) {
+      out.writeObject(new ArrayList<>(List.of(new java.io.File("/etc/passwd"))));
+    }
+    RuleArtifactException e = assertThrows(RuleArtifactException.class,
+        () -> RuleSet.load("x", RuleSet.builtInPacks(), bytes.toByteArray()));
+    assertTrue(e.getMessage().contains("cannot deserialize") && e.getMessage().contains("REJECTED"),
+        e.getMessage());
+  }
+
+  @Test
+  void refusesCompiledRulesThatAreNotThoseOfTheSources() {
+    List<RuleSource> fewer = new ArrayList<>(RuleSet.builtInPacks());
+    RuleSource dropped = fewer.remove(0);
+    RuleArtifactException e = assertThrows(RuleArtifactException.class,
+        () -> RuleSet.load("x", fewer, compiled));
+    assertTrue(e.getMessage().contains("compiled only"), e.getMessage());
+    assertFalse(dropped.fileName().isEmpty());
+  }
+
+  @Test
+  void refusesConsequencesThatReachOutsideTheAllowList() throws Exception {
+    // Compiled without the sandbox (as a forged artifact would be): the bytecode check stops it.
+    String drl = """
+        package evil
+        import io.fogwise.rules.model.Device
+        rule "delete a file"
+        when
+            Device()
+        then
+            new java.io.File("/tmp/fogwise-evil").delete();
+        end
+        """;
+    List<RuleSource> sources = List.of(new RuleSource("evil.drl", drl));
+    byte[] forged = CompiledRules.export(compileUnchecked(drl).getKiePackages());
+    RuleArtifactException e = assertThrows(RuleArtifactException.class, () -> RuleSet.load("x", sources, forged));
+    assertTrue(e.getMessage().contains("refers to java.io.File"), e.getMessage());
+  }
+
+  @Test
+  void allowList() {
+    String own = "io/fogwise/packs/failover/";
+    assertTrue(CompiledRules.allowed("io/fogwise/packs/failover/Rule_x_Consequence", own));
+    assertFalse(CompiledRules.allowed("io/fogwise/packs/other/Rule_x", own));
+    assertTrue(CompiledRules.allowed("io/fogwise/rules/model/Device", own));
+    assertTrue(CompiledRules.allowed("java/util/Map", own));
+    assertTrue(CompiledRules.allowed("java/lang/String", own));
+    for (String denied : Set.of("java/lang/Runtime", "java/lang/System", "java/lang/Thread", "java/lang/ProcessBuilder",
+        "java/lang/reflect/Method", "java/lang/ClassLoader", "java/io/File", "java/net/Socket", "java/nio/file/Files",
+        "java/util/concurrent/Executors", "sun/misc/Unsafe", "io/fogwise/rules/policy/PolicyStore")) {
+      assertFalse(CompiledRules.allowed(denied, own), denied);
+    }
+  }
+
+  @Test
+  void fingerprintNamesTheDroolsVersion() {
+    assertTrue(RuleSet.runtimeFingerprint().matches("drools-10\\.[0-9.]+[^/]*/[0-9a-f]{16}"),
+        RuleSet.runtimeFingerprint());
+  }
+
+  private static KieBase compileUnchecked(String drl) {
+    KieServices ks = KieServices.Factory.get();
+    KieFileSystem kfs = ks.newKieFileSystem();
+    kfs.write("src/main/resources/evil.drl", drl);
+    KieBuilder b = ks.newKieBuilder(kfs).buildAll();
+    assertFalse(b.getResults().hasMessages(Message.Level.ERROR), b.getResults().toString());
+    return ks.newKieContainer(ks.getRepository().getDefaultReleaseId()).getKieBase();
+  }
+}
