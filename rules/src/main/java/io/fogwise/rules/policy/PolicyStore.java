@@ -52,9 +52,15 @@ public final class PolicyStore {
   private static final int STREAM_NOT_FOUND = 10059;
   private static final Pattern VERSION_KEY = Pattern.compile("v([1-9][0-9]{0,17})");
 
+  /** The bucket of compiled artifacts (a cache: one key per effective rule set, kept 30 days). */
+  public static final String ARTIFACT_BUCKET = "fw-rules-compiled";
+  /** How long an artifact is kept after it was written. */
+  public static final java.time.Duration ARTIFACT_TTL = java.time.Duration.ofDays(30);
+
   private final Connection nats;
   private final KeyValue kv;
   private final String bucket;
+  private volatile KeyValue artifacts;
 
   private PolicyStore(Connection nats, KeyValue kv, String bucket) {
     this.nats = nats;
@@ -360,6 +366,103 @@ public final class PolicyStore {
         s.unsubscribe();
       }
     }
+  }
+
+  /** The scopes {@code gw.<id>} that have a live pointer. */
+  public List<String> gatewayScopes() {
+    List<String> keys;
+    try {
+      keys = kv.keys("gw.*");
+    } catch (IOException | JetStreamApiException e) {
+      throw failure("list the gateway scopes", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw failure("list the gateway scopes", e);
+    }
+    List<String> scopes = new ArrayList<>();
+    for (String k : keys) {
+      if (PolicyBundle.isScope(k) && !k.equals("global")) {
+        scopes.add(k);
+      }
+    }
+    scopes.sort(null);
+    return scopes;
+  }
+
+  /**
+   * Stores a compiled artifact under {@code art.<sourcesSha256>} in {@value #ARTIFACT_BUCKET}
+   * (created if missing), replacing one compiled earlier from the same sources.
+   *
+   * @throws IllegalArgumentException if it is larger than {@link #MAX_VALUE_BYTES} encoded
+   */
+  public void putArtifact(PolicyArtifact a) {
+    byte[] data = PolicyArtifacts.encode(a);
+    if (data.length > MAX_VALUE_BYTES) {
+      throw new IllegalArgumentException("the compiled artifact of " + a.label() + " is " + data.length
+          + " bytes encoded; the limit is " + MAX_VALUE_BYTES);
+    }
+    String key = artifactKey(a.sourcesSha256());
+    try {
+      artifactBucket(true).put(key, data);
+    } catch (IOException | JetStreamApiException e) {
+      throw new UncheckedIOException("cannot store " + key + " in bucket " + ARTIFACT_BUCKET + ": " + e.getMessage(),
+          io(e));
+    }
+  }
+
+  /** The encoded artifact compiled from sources with this hash, if one is stored. */
+  public Optional<byte[]> artifact(String sourcesSha256) {
+    String key = artifactKey(sourcesSha256);
+    try {
+      KeyValue b = artifactBucket(false);
+      if (b == null) {
+        return Optional.empty();
+      }
+      KeyValueEntry e = b.get(key);
+      return e == null || e.getOperation() != KeyValueOperation.PUT ? Optional.empty() : Optional.of(e.getValue());
+    } catch (IOException | JetStreamApiException e) {
+      throw new UncheckedIOException("cannot read " + key + " in bucket " + ARTIFACT_BUCKET + ": " + e.getMessage(),
+          io(e));
+    }
+  }
+
+  /** {@code art.<sha256>}. */
+  public static String artifactKey(String sourcesSha256) {
+    if (sourcesSha256 == null || !sourcesSha256.matches("[0-9a-f]{64}")) {
+      throw new IllegalArgumentException("not a hex SHA-256: " + sourcesSha256);
+    }
+    return "art." + sourcesSha256;
+  }
+
+  /** The artifact bucket; null if it does not exist and {@code create} is false. */
+  private KeyValue artifactBucket(boolean create) throws IOException, JetStreamApiException {
+    KeyValue b = artifacts;
+    if (b != null) {
+      return b;
+    }
+    KeyValueManagement kvm = nats.keyValueManagement();
+    try {
+      kvm.getBucketInfo(ARTIFACT_BUCKET);
+    } catch (JetStreamApiException e) {
+      if (e.getApiErrorCode() != STREAM_NOT_FOUND && e.getErrorCode() != 404) {
+        throw e;
+      }
+      if (!create) {
+        return null;
+      }
+      kvm.create(KeyValueConfiguration.builder()
+          .name(ARTIFACT_BUCKET)
+          .description("Fogwise compiled rule sets (art.<sha256 of the effective sources>), signed; a cache")
+          .maxHistoryPerKey(1)
+          .ttl(ARTIFACT_TTL)
+          .storageType(StorageType.File)
+          .maximumValueSize(MAX_VALUE_BYTES)
+          .build());
+      LOG.info("created the artifact bucket {}", ARTIFACT_BUCKET);
+    }
+    b = nats.keyValue(ARTIFACT_BUCKET);
+    artifacts = b;
+    return b;
   }
 
   private record Pointer(long version, long revision) {}

@@ -220,4 +220,47 @@ class PolicyStoreIT {
       System.out.println("watch recovered after the restart in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
     }
   }
+
+  private static PolicyBundle ruleBundle(String scope, long version, String file, String ruleName) {
+    String drl = "package " + file.replace(".drl", "") + "\nimport io.fogwise.rules.model.Device\n"
+        + "global io.fogwise.rules.Actions actions\nrule \"" + ruleName + "\"\nwhen\n  Device( cpuLoad != null, cpuLoad > 0."
+        + version + " )\nthen\n  actions.alert(\"busy\");\nend\n";
+    return PolicyBundles.sign(scope, version, "test", 1, List.of(new PolicyBundle.RuleFile(file, drl)), Map.of(),
+        SIGNING);
+  }
+
+  @Test
+  void precompilesEveryEffectivePolicyAPushMakesLive() throws Exception {
+    assertTrue(store.artifact("0".repeat(64)).isEmpty(), "no artifact bucket yet: nothing found, nothing created");
+    assertTrue(nats.keyValueManagement().getBucketNames().stream().noneMatch(PolicyStore.ARTIFACT_BUCKET::equals));
+    store.publish(ruleBundle("gw.a", 1, "a.drl", "A"));
+    store.publish(ruleBundle("gw.b", 1, "b.drl", "B"));
+    assertEquals(List.of("gw.a", "gw.b"), store.gatewayScopes());
+
+    PolicyBundle global = ruleBundle("global", 1, "g.drl", "G");
+    List<PolicyArtifacts.Precompiled> done = PolicyArtifacts.precompile(store, global, "ci", 5, SIGNING);
+    assertEquals(List.of("global v1", "global v1 + gw.a v1", "global v1 + gw.b v1"),
+        done.stream().map(PolicyArtifacts.Precompiled::label).toList());
+    KeyValueStatus status = nats.keyValueManagement().getBucketInfo(PolicyStore.ARTIFACT_BUCKET);
+    assertEquals(1, status.getMaxHistoryPerKey());
+    assertEquals(PolicyStore.ARTIFACT_TTL, status.getTtl());
+
+    // What gateway b composes for itself finds its artifact, and it loads.
+    EffectivePolicy forB = EffectivePolicy.compose(global, "gw.b", ruleBundle("gw.b", 1, "b.drl", "B"));
+    byte[] raw = store.artifact(PolicyArtifacts.sourcesSha256(forB.sources())).orElseThrow();
+    assertEquals(List.of("B", "G"),
+        PolicyArtifacts.load(PolicyArtifacts.decode(raw), TrustedKeys.of(KEYS.getPublic()), forB).ruleNames());
+
+    // A gateway-scope push: the live global with it.
+    List<PolicyArtifacts.Precompiled> one = PolicyArtifacts.precompile(store, ruleBundle("gw.a", 2, "a.drl", "A2"),
+        "ci", 6, SIGNING);
+    assertEquals(List.of("global v0 + gw.a v2"), one.stream().map(PolicyArtifacts.Precompiled::label).toList(),
+        "global is not live yet: the built-in packs");
+
+    PolicyArtifacts.CompileFailed bad = assertThrows(PolicyArtifacts.CompileFailed.class,
+        () -> PolicyArtifacts.precompile(store, PolicyBundles.sign("global", 2, "t", 1,
+            List.of(new PolicyBundle.RuleFile("x.drl", "package x\nrule \"X\"\nwhen\n  Nope()\nthen\nend\n")),
+            Map.of(), SIGNING), "ci", 7, SIGNING));
+    assertTrue(bad.errors().get(0).file().equals("x.drl"), bad.errors().toString());
+  }
 }
