@@ -28,6 +28,11 @@ final class GatewayCommand implements Callable<Integer> {
           "built-in packs run."})
   java.util.List<java.nio.file.Path> trustKeys = new java.util.ArrayList<>();
 
+  @Option(names = "--no-artifacts",
+      description = {"Always compile pushed policy here; never load the signed compiled artifacts the pusher stores",
+          "(by default a gateway loads one when it is signed by a trusted key and built from exactly its sources)."})
+  boolean noArtifacts;
+
   @Override
   public Integer call() throws Exception {
     java.util.List<java.nio.file.Path> keys = new java.util.ArrayList<>(trustKeys);
@@ -39,7 +44,8 @@ final class GatewayCommand implements Callable<Integer> {
     }
     io.fogwise.rules.policy.TrustedKeys trusted = io.fogwise.rules.policy.TrustedKeys.load(keys);
     Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
-        .trustedKeys(trusted).build());
+        .trustedKeys(trusted)
+        .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
     Waiting.untilShutdown(gw, "gateway " + id);
     return 0;
   }

@@ -6,6 +6,7 @@ import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
 import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
+import io.fogwise.rules.policy.PolicyArtifacts;
 import io.fogwise.rules.policy.PolicyBundle;
 import io.fogwise.rules.policy.PolicyBundles;
 import io.fogwise.rules.policy.PolicyStore;
@@ -145,7 +146,7 @@ final class PolicyAcks implements AutoCloseable {
     Set<String> gateways = new TreeSet<>(expected);
     gateways.addAll(answers.keySet());
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"GATEWAY", "VERSION", "STATE", "MS", "FIRST ERROR"});
+    rows.add(new String[] {"GATEWAY", "VERSION", "STATE", "MS", "BUILD", "FIRST ERROR"});
     List<String> notApplied = new ArrayList<>();
     List<String> silent = new ArrayList<>();
     Map<String, List<PolicyOutcome.RuleErrorInfo>> moreErrors = new LinkedHashMap<>();
@@ -153,7 +154,7 @@ final class PolicyAcks implements AutoCloseable {
       Received r = answers.get(gw);
       if (r == null) {
         silent.add(gw);
-        rows.add(new String[] {gw, Long.toString(bundle.version()), "NO ANSWER", "-", "-"});
+        rows.add(new String[] {gw, Long.toString(bundle.version()), "NO ANSWER", "-", "-", "-"});
         continue;
       }
       PolicyOutcome o = r.outcome();
@@ -164,7 +165,8 @@ final class PolicyAcks implements AutoCloseable {
         moreErrors.put(gw, o.errors());
       }
       rows.add(new String[] {gw, Long.toString(o.version()), o.state().name(),
-          Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(r.atNanos() - t0))), firstError(o)});
+          Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(r.atNanos() - t0))),
+          o.build() == null ? "-" : o.build().name().toLowerCase(java.util.Locale.ROOT), firstError(o)});
     }
     out.print(PolicyCommands.table(rows));
     moreErrors.forEach((gw, errors) -> {
@@ -193,8 +195,8 @@ final class PolicyAcks implements AutoCloseable {
    * it and waits for the online gateways concerned: the common path of push and rollback.
    */
   static int pushNewVersion(Connection nats, String scope, String author, List<PolicyBundle.RuleFile> sources,
-      Map<String, PolicyBundle.Param> parameters, PolicyBundles.SigningKey key, Duration timeout, PrintWriter out,
-      PrintWriter err) throws CliFailure {
+      Map<String, PolicyBundle.Param> parameters, PolicyBundles.SigningKey key, boolean precompile, Duration timeout,
+      PrintWriter out, PrintWriter err) throws CliFailure {
     PolicyStore store = PolicyStore.open(nats);
     try (PolicyAcks acks = listen(nats)) {
       Map<String, GatewayStatus> online = acks.discover();
@@ -216,14 +218,44 @@ final class PolicyAcks implements AutoCloseable {
         out.println("gateway " + gateway + " is not online (no status on " + Subjects.status(gateway) + " within "
             + GatewayClient.seconds(DISCOVERY) + "); it picks " + bundle.label() + " up when it connects");
       }
+      if (precompile) {
+        precompile(store, bundle, author, key, out);
+      }
       return acks.publishAndWait(store, bundle, expected, timeout, out, err);
     }
+  }
+
+  /**
+   * Compiles every effective policy {@code bundle} makes live and stores the signed artifacts
+   * (before publishing, so gateways find them); a policy that does not compile is refused here.
+   */
+  static void precompile(PolicyStore store, PolicyBundle bundle, String author, PolicyBundles.SigningKey key,
+      PrintWriter out) throws CliFailure {
+    long t0 = System.nanoTime();
+    List<PolicyArtifacts.Precompiled> done;
+    try {
+      done = PolicyArtifacts.precompile(store, bundle, author, System.currentTimeMillis(), key);
+    } catch (PolicyArtifacts.CompileFailed e) {
+      StringBuilder msg = new StringBuilder(bundle.label() + " not published: " + e.policy().label()
+          + " does not compile or breaks the sandbox:");
+      e.errors().forEach(x -> msg.append("\n  ").append(x));
+      throw new CliFailure(2, msg.toString());
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure(2, bundle.label() + " not published: " + e.getMessage());
+    }
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    int bytes = done.stream().mapToInt(PolicyArtifacts.Precompiled::bytes).sum();
+    long reused = done.stream().filter(PolicyArtifacts.Precompiled::reused).count();
+    out.println("compiled " + count(done.size(), "effective rule set") + " (" + done.stream()
+        .map(PolicyArtifacts.Precompiled::label).collect(java.util.stream.Collectors.joining(", ")) + ") in " + ms
+        + " ms; signed artifacts stored (" + bytes / 1024 + " KiB" + (reused > 0 ? ", " + reused + " reused" : "")
+        + ")");
   }
 
   /** The first error as {@code file:line:col: message}, else the reason, else "-". */
   static String firstError(PolicyOutcome o) {
     if (o.state() == PolicyOutcome.State.APPLIED) {
-      return "-";
+      return o.buildNote() == null ? "-" : o.buildNote();
     }
     if (!o.errors().isEmpty()) {
       String first = o.errors().get(0).toString();

@@ -47,6 +47,12 @@ final class RulesPushCommand extends PolicyCommands.Base {
       description = "How long to wait for the gateways' outcomes (10s, 500ms, 2m). Default: ${DEFAULT-VALUE}.")
   Duration timeout;
 
+  @Option(names = "--no-precompile",
+      description = {"Publish the rule files only: every gateway compiles them itself. By default the push compiles",
+          "each effective rule set it makes live once, refuses rules that do not compile, and stores signed",
+          "compiled artifacts that gateways load instead of compiling."})
+  boolean noPrecompile;
+
   @Override
   int execute(PrintWriter out, PrintWriter err) throws CliFailure {
     String s = PolicyCommands.scope(scope);
@@ -54,6 +60,7 @@ final class RulesPushCommand extends PolicyCommands.Base {
     List<PolicyBundle.RuleFile> sources = PolicyCommands.ruleFiles(files);
     PolicyBundles.SigningKey signingKey = PolicyCommands.signingKey(key);
     String by = author == null || author.isBlank() ? PolicyCommands.user() : author;
-    return withNats(nats -> PolicyAcks.pushNewVersion(nats, s, by, sources, parameters, signingKey, timeout, out, err));
+    return withNats(nats -> PolicyAcks.pushNewVersion(nats, s, by, sources, parameters, signingKey, !noPrecompile,
+        timeout, out, err));
   }
 }

@@ -35,6 +35,9 @@ final class RulesRollbackCommand extends PolicyCommands.Base {
       description = "How long to wait for the gateways' outcomes. Default: ${DEFAULT-VALUE}.")
   Duration timeout;
 
+  @Option(names = "--no-precompile", description = "Publish the rule files only: every gateway compiles them itself.")
+  boolean noPrecompile;
+
   @Override
   int execute(PrintWriter out, PrintWriter err) throws CliFailure {
     String s = PolicyCommands.scope(scope);
@@ -62,7 +65,7 @@ final class RulesRollbackCommand extends PolicyCommands.Base {
       out.println("rolling back " + s + " to the content of v" + to + " (" + old.sources().size() + " files by "
           + old.author() + ")");
       return PolicyAcks.pushNewVersion(nats, s, "rollback to v" + to + " by " + PolicyCommands.user(), old.sources(),
-          old.parameters(), signingKey, timeout, out, err);
+          old.parameters(), signingKey, !noPrecompile, timeout, out, err);
     });
   }
 }

@@ -2,6 +2,7 @@ package io.fogwise.cli;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.protocol.GatewayStatus;
@@ -134,11 +135,11 @@ class RulesPolicyIT {
         }
         PolicyOutcome o = mode == Mode.APPLY
             ? new PolicyOutcome(id, "global", v, PolicyOutcome.State.APPLIED, null, List.of(), 120, 180,
-                "global v" + v, System.currentTimeMillis())
+                "global v" + v, System.currentTimeMillis(), PolicyOutcome.Build.COMPILED, null)
             : new PolicyOutcome(id, "global", v, PolicyOutcome.State.REJECTED, "the rules do not compile",
                 List.of(new PolicyOutcome.RuleErrorInfo("a.drl", 3, 5, "unknown action 'explode'"),
                     new PolicyOutcome.RuleErrorInfo("b.drl", 1, 1, "second problem")), 90, 95, "global v" + live,
-                System.currentTimeMillis());
+                System.currentTimeMillis(), null, null);
         if (mode == Mode.APPLY) {
           live = v;
         }
@@ -162,7 +163,7 @@ class RulesPolicyIT {
   }
 
   private static final Pattern ROW = Pattern.compile("(?m)^(\\S+)\\s+(\\d+)\\s+(APPLIED|REJECTED|ROLLED_BACK|NO ANSWER)"
-      + "\\s+(\\d+|-)\\s+(.*)$");
+      + "\\s+(\\d+|-)\\s+(artifact|compiled|-)\\s+(.*)$");
 
   private static Matcher row(Run r, String gateway) {
     Matcher m = ROW.matcher(r.out());
@@ -180,10 +181,12 @@ class RulesPolicyIT {
     Run push = rules("push", rules.toString(), "--scope", "global", "--param", "threshold=3", "--param", "site=north",
         "--key", key.toString(), "--author", "alice", "--timeout", "10s");
     assertEquals(0, push.exit(), push.toString());
-    assertTrue(push.out().contains("GATEWAY  VERSION  STATE    MS  FIRST ERROR"), push.toString());
+    assertTrue(push.out().contains("GATEWAY  VERSION  STATE    MS  BUILD     FIRST ERROR"), push.toString());
+    assertTrue(push.out().contains("compiled 1 effective rule set (global v1) in "), push.toString());
     Matcher m = row(push, "fake-1");
     assertEquals("1", m.group(2));
     assertEquals("APPLIED", m.group(3));
+    assertEquals("compiled", m.group(5));
     assertTrue(push.out().contains("global v1: 1 of 1 gateways applied it"), push.toString());
 
     PolicyBundle b = stored("global", 1);
@@ -204,13 +207,32 @@ class RulesPolicyIT {
   }
 
   @Test
+  void rulesThatDoNotCompileAreRefusedBeforePublishing() throws Exception {
+    fake("fake-1", Mode.APPLY);
+    Path bad = dir.resolve("bad");
+    Files.createDirectories(bad);
+    Files.writeString(bad.resolve("broken.drl"), "package broken\nrule \"Broken\"\nwhen\n    NoSuchFact()\nthen\nend\n");
+    Run push = rules("push", bad.toString(), "--scope", "global", "--key", key.toString());
+    assertEquals(2, push.exit(), push.toString());
+    assertTrue(push.err().contains("global v1 not published: global v1 does not compile"), push.toString());
+    assertTrue(push.err().contains("broken.drl:4:"), push.toString());
+    try (Connection c = connect(hub.url())) {
+      assertEquals(0, PolicyStore.open(c).latestVersion("global"), "nothing published");
+    }
+    // Without precompiling the bundle goes out, and the gateways judge it.
+    Run raw = rules("push", bad.toString(), "--scope", "global", "--key", key.toString(), "--no-precompile");
+    assertEquals(0, raw.exit(), raw.toString());
+    assertFalse(raw.out().contains("effective rule set"), raw.toString());
+  }
+
+  @Test
   void aRejectingGatewayFailsThePushWithItsFirstError() throws Exception {
     fake("fake-1", Mode.REJECT);
     Run push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
     assertEquals(1, push.exit(), push.toString());
     Matcher m = row(push, "fake-1");
     assertEquals("REJECTED", m.group(3));
-    assertEquals("a.drl:3:5: unknown action 'explode' (+1 more)", m.group(5));
+    assertEquals("a.drl:3:5: unknown action 'explode' (+1 more)", m.group(6));
     assertTrue(push.out().contains("  b.drl:1:1: second problem"), push.toString());
     assertTrue(push.err().contains("not applied by fake-1"), push.toString());
   }

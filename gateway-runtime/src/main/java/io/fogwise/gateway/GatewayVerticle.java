@@ -67,7 +67,8 @@ final class GatewayVerticle extends VerticleBase {
                     snapshot.map(DesiredSnapshot::rejectedPolicies).orElse(java.util.Map.of());
                 policyStore = PolicyStore.open(conn);
                 PolicyManager.Initial initial = PolicyManager.initial(gw, policyStore, config.trustedKeys,
-                    (scope, v) -> rejected.getOrDefault(scope, java.util.List.of()).contains(v), config.rules);
+                    (scope, v) -> rejected.getOrDefault(scope, java.util.List.of()).contains(v), config.rules,
+                    config.policy.useArtifacts());
                 return new Object[] {store, snapshot, initial};
               });
             })

@@ -3,6 +3,7 @@ package io.fogwise.gateway;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.fogwise.gateway.policy.PolicyManager;
 import io.fogwise.protocol.AdaptationEvent;
@@ -12,6 +13,9 @@ import io.fogwise.protocol.PolicyOutcome;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.Telemetry;
 import io.fogwise.rules.host.RuleSet;
+import io.fogwise.rules.policy.EffectivePolicy;
+import io.fogwise.rules.policy.PolicyArtifact;
+import io.fogwise.rules.policy.PolicyArtifacts;
 import io.fogwise.rules.policy.PolicyBundle;
 import io.fogwise.rules.policy.PolicyBundles;
 import io.fogwise.rules.policy.PolicyStore;
@@ -122,6 +126,57 @@ class PolicyPushIT extends GatewayItBase {
     long named = gateway.query(e -> e.ruleSet().ruleNames().stream()
         .filter(n -> n.equals("Hot device raises an alert")).count());
     assertEquals(1L, named);
+  }
+
+  @Test
+  void aCloudCompiledArtifactIsLoadedInsteadOfCompiled() throws Exception {
+    PolicyBundle v1 = signed("global", 1, packsPlus("hot.drl", HOT_ALERT));
+    List<PolicyArtifacts.Precompiled> done = PolicyArtifacts.precompile(store, v1, "it", 1, KEY);
+    assertEquals(List.of("global v1"), done.stream().map(PolicyArtifacts.Precompiled::label).toList());
+    store.publish(v1);
+    PolicyOutcome o = awaitOutcome("global", 1);
+    assertEquals(PolicyOutcome.State.APPLIED, o.state(), String.valueOf(o.reason()));
+    assertEquals(PolicyOutcome.Build.ARTIFACT, o.build());
+    assertNull(o.buildNote());
+    assertEquals("global v1", live());
+
+    // the loaded rules run
+    agent("e1", Layer.EDGE, Map.of());
+    awaitAlive(1);
+    gateway.query(e -> {
+      e.onTelemetry(new Telemetry("e1", GW, System.currentTimeMillis(), 0.1, 1, 2, null, 75.0, Map.of()));
+      return null;
+    });
+    await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.ALERT
+        && "Hot device raises an alert".equals(e.rule())));
+
+    // An artifact signed by an untrusted key: not used, the gateway compiles, and says why.
+    KeyPair other = PolicyBundles.generateKeyPair();
+    PolicyBundles.SigningKey otherKey = new PolicyBundles.SigningKey(PolicyBundles.keyId(other.getPublic()),
+        other.getPrivate());
+    PolicyBundle v2 = signed("global", 2, packsPlus("hot.drl", HOT_ALERT.replace("> 70", "> 71")));
+    store.putArtifact(PolicyArtifacts.build(EffectivePolicy.compose(v2, "gw." + GW, null), "mallory", 1, otherKey)
+        .artifact());
+    store.publish(v2);
+    PolicyOutcome o2 = awaitOutcome("global", 2);
+    assertEquals(PolicyOutcome.State.APPLIED, o2.state(), String.valueOf(o2.reason()));
+    assertEquals(PolicyOutcome.Build.COMPILED, o2.build());
+    assertTrue(o2.buildNote().contains("which is not trusted"), o2.buildNote());
+
+    // A payload changed after signing: not used either.
+    PolicyBundle v3 = signed("global", 3, packsPlus("hot.drl", HOT_ALERT.replace("> 70", "> 72")));
+    PolicyArtifact good = PolicyArtifacts.build(EffectivePolicy.compose(v3, "gw." + GW, null), "it", 1, KEY)
+        .artifact();
+    String p = good.payload();
+    store.putArtifact(new PolicyArtifact(good.format(), good.runtime(), good.sourcesSha256(), good.label(),
+        good.compiledBy(), good.compiledAtMillis(), good.compileMillis(), good.payloadSha256(),
+        p.substring(0, 20) + (p.charAt(20) == 'A' ? 'B' : 'A') + p.substring(21), good.keyId(), good.signature()));
+    store.publish(v3);
+    PolicyOutcome o3 = awaitOutcome("global", 3);
+    assertEquals(PolicyOutcome.State.APPLIED, o3.state(), String.valueOf(o3.reason()));
+    assertEquals(PolicyOutcome.Build.COMPILED, o3.build());
+    assertTrue(o3.buildNote().contains("tampered"), o3.buildNote());
+    assertEquals("global v3", live());
   }
 
   @Test

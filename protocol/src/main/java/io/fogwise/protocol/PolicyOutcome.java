@@ -20,9 +20,12 @@ import java.util.List;
  * @param applyMillis time from receiving the bundle to the swap (or the rejection)
  * @param live the live policy after this outcome, e.g. {@code global v3 + gw.gw-1 v1}
  * @param atMillis wall time
+ * @param build how an APPLIED rule set was built (null otherwise)
+ * @param buildNote why a compiled artifact was not used, or null
  */
 public record PolicyOutcome(String gatewayId, String scope, long version, State state, String reason,
-    List<RuleErrorInfo> errors, long compileMillis, long applyMillis, String live, long atMillis) {
+    List<RuleErrorInfo> errors, long compileMillis, long applyMillis, String live, long atMillis, Build build,
+    String buildNote) {
 
   public PolicyOutcome {
     id(gatewayId, "gatewayId");
@@ -30,6 +33,14 @@ public record PolicyOutcome(String gatewayId, String scope, long version, State 
     nonNegative(version, "version");
     required(state, "state");
     errors = list(errors, "errors");
+  }
+
+  /** How the applied rule set was built. */
+  public enum Build {
+    /** Loaded from a signed artifact compiled in the cloud (by the pusher). */
+    ARTIFACT,
+    /** Compiled by the gateway. */
+    COMPILED
   }
 
   /** The outcomes. */

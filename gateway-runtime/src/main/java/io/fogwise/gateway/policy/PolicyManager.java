@@ -9,8 +9,10 @@ import io.fogwise.protocol.time.Clock;
 import io.fogwise.rules.host.RuleCompilationException;
 import io.fogwise.rules.host.RuleError;
 import io.fogwise.rules.host.RuleSet;
+import io.fogwise.rules.host.RuleArtifactException;
 import io.fogwise.rules.model.Parameters;
 import io.fogwise.rules.policy.EffectivePolicy;
+import io.fogwise.rules.policy.PolicyArtifacts;
 import io.fogwise.rules.policy.PolicyBundle;
 import io.fogwise.rules.policy.PolicyBundles;
 import io.fogwise.rules.policy.PolicyRejected;
@@ -63,9 +65,19 @@ public final class PolicyManager implements AutoCloseable {
    *
    * @param probation how long after activation a rule set can still be rolled back
    * @param stormActionsPerMinute more rule actions than this per minute during probation is a storm
+   * @param useArtifacts load signed compiled artifacts when the cloud stored one (else always compile)
    */
-  public record Settings(Duration probation, int stormActionsPerMinute) {
-    public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), 120);
+  public record Settings(Duration probation, int stormActionsPerMinute, boolean useArtifacts) {
+    public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), 120, true);
+
+    public Settings(Duration probation, int stormActionsPerMinute) {
+      this(probation, stormActionsPerMinute, true);
+    }
+
+    /** These settings with artifacts used or not. */
+    public Settings withArtifacts(boolean use) {
+      return new Settings(probation, stormActionsPerMinute, use);
+    }
   }
 
   /** The previous good state, kept during probation for an instant rollback. */
@@ -89,13 +101,14 @@ public final class PolicyManager implements AutoCloseable {
 
   /** The effective policy to start with (blocking: call off the event loop before the engine exists). */
   public static Initial initial(String gatewayId, PolicyStore store, TrustedKeys trusted,
-      java.util.function.BiPredicate<String, Long> rejected, List<io.fogwise.rules.host.RuleSource> builtIn) {
+      java.util.function.BiPredicate<String, Long> rejected, List<io.fogwise.rules.host.RuleSource> builtIn,
+      boolean useArtifacts) {
     String gwScope = PolicyBundle.gatewayScope(gatewayId);
     PolicyBundle global = fetchQuietly(store, trusted, "global", rejected);
     PolicyBundle mine = fetchQuietly(store, trusted, gwScope, rejected);
     EffectivePolicy p = EffectivePolicy.compose(builtIn, global, gwScope, mine);
     try {
-      return new Initial(global, mine, p, RuleSet.compile(p.label(), p.sources()));
+      return new Initial(global, mine, p, build(p, store, trusted, useArtifacts).rules());
     } catch (RuleCompilationException e) {
       LOG.warn("live policy {} does not compile here ({}); starting with the built-in packs", p.label(),
           e.errors().isEmpty() ? "" : e.errors().get(0));
@@ -106,6 +119,36 @@ public final class PolicyManager implements AutoCloseable {
         throw new IllegalStateException("the built-in packs do not compile: " + impossible.getMessage(), impossible);
       }
     }
+  }
+
+  /** A rule set and how it was built. */
+  record Built(RuleSet rules, PolicyOutcome.Build how, String note, long millis) {}
+
+  /**
+   * The rule set of {@code p}: loaded from the signed artifact compiled from exactly its sources
+   * if the cloud stored one and it passes every check, else compiled here (blocking).
+   *
+   * @throws RuleCompilationException if it has to be compiled and does not compile
+   */
+  static Built build(EffectivePolicy p, PolicyStore store, TrustedKeys trusted, boolean useArtifacts)
+      throws RuleCompilationException {
+    long t0 = System.nanoTime();
+    String note = null;
+    if (useArtifacts) {
+      String sha = PolicyArtifacts.sourcesSha256(p.sources());
+      try {
+        byte[] raw = store.artifact(sha).orElse(null);
+        if (raw != null) {
+          RuleSet set = PolicyArtifacts.load(PolicyArtifacts.decode(raw), trusted, p);
+          return new Built(set, PolicyOutcome.Build.ARTIFACT, null, (System.nanoTime() - t0) / 1_000_000L);
+        }
+      } catch (RuleArtifactException | RuntimeException e) {
+        note = "artifact not used: " + e.getMessage();
+        LOG.warn("{}: {}; compiling here", p.label(), note);
+      }
+    }
+    RuleSet set = RuleSet.compile(p.label(), p.sources());
+    return new Built(set, PolicyOutcome.Build.COMPILED, note, (System.nanoTime() - t0) / 1_000_000L);
   }
 
   /** What a gateway starts with. */
@@ -196,10 +239,10 @@ public final class PolicyManager implements AutoCloseable {
           : EffectivePolicy.compose(other, gatewayScope, b);
       long t0 = System.nanoTime();
       try {
-        RuleSet set = RuleSet.compile(p.label(), p.sources());
-        return new Compiled(b, p, set, (System.nanoTime() - t0) / 1_000_000L, List.of());
+        Built built = build(p, store, trusted, settings.useArtifacts());
+        return new Compiled(b, p, built.rules(), built.millis(), List.of(), built.how(), built.note());
       } catch (RuleCompilationException ce) {
-        return new Compiled(b, p, null, (System.nanoTime() - t0) / 1_000_000L, ce.errors());
+        return new Compiled(b, p, null, (System.nanoTime() - t0) / 1_000_000L, ce.errors(), null, null);
       }
     }, false).onComplete(ar -> {
       applying = false;
@@ -221,7 +264,7 @@ public final class PolicyManager implements AutoCloseable {
   }
 
   private record Compiled(PolicyBundle bundle, EffectivePolicy policy, RuleSet rules, long compileMillis,
-      List<RuleError> errors) {}
+      List<RuleError> errors, PolicyOutcome.Build how, String note) {}
 
   private void drainPending() {
     if (!pending.isEmpty() && !applying) {
@@ -244,9 +287,11 @@ public final class PolicyManager implements AutoCloseable {
     probation = new Probation(scope, c.bundle(), previous, previousRules, previousParameters, previousLabel,
         now + settings.probation().toMillis(), now, e.ruleFailures(), e.actionsApplied());
     long applyMillis = (clock.nanos() - receivedNanos) / 1_000_000L;
-    LOG.info("policy {} APPLIED (compile {} ms, apply {} ms): live {}", c.bundle().label(), c.compileMillis(),
-        applyMillis, c.policy().label());
-    report(scope, c.bundle().version(), PolicyOutcome.State.APPLIED, null, List.of(), c.compileMillis(), applyMillis);
+    LOG.info("policy {} APPLIED ({} {} ms, apply {} ms): live {}", c.bundle().label(),
+        c.how() == PolicyOutcome.Build.ARTIFACT ? "artifact loaded in" : "compiled in", c.compileMillis(), applyMillis,
+        c.policy().label());
+    report(scope, c.bundle().version(), PolicyOutcome.State.APPLIED, null, List.of(), c.compileMillis(), applyMillis,
+        c.how(), c.note());
     e.policyEvent(AdaptationEvent.Type.POLICY_APPLIED, c.bundle().label() + " applied; live " + c.policy().label(),
         Map.of("scope", scope, "version", Long.toString(c.bundle().version()), "author", c.bundle().author()));
   }
@@ -259,7 +304,7 @@ public final class PolicyManager implements AutoCloseable {
     }
     LOG.warn("policy {} v{} REJECTED: {}", scope, version, why.getMessage());
     report(scope, version, PolicyOutcome.State.REJECTED, why.getMessage(), errors, compileMillis,
-        (clock.nanos() - receivedNanos) / 1_000_000L);
+        (clock.nanos() - receivedNanos) / 1_000_000L, null, null);
     e.policyEvent(AdaptationEvent.Type.POLICY_REJECTED, scope + " v" + version + " rejected: " + why.getMessage(),
         Map.of("scope", scope, "version", Long.toString(version), "reason", why.reason().name()));
   }
@@ -301,7 +346,7 @@ public final class PolicyManager implements AutoCloseable {
     e.markPolicyRejected(p.scope(), p.bundle().version());
     String reason = p.bundle().label() + " rolled back to " + p.previousLabel() + ": " + why;
     LOG.warn("policy {}", reason);
-    report(p.scope(), p.bundle().version(), PolicyOutcome.State.ROLLED_BACK, reason, List.of(), 0, 0);
+    report(p.scope(), p.bundle().version(), PolicyOutcome.State.ROLLED_BACK, reason, List.of(), 0, 0, null, null);
     e.policyEvent(AdaptationEvent.Type.POLICY_ROLLED_BACK, reason,
         Map.of("scope", p.scope(), "version", Long.toString(p.bundle().version())));
   }
@@ -311,13 +356,13 @@ public final class PolicyManager implements AutoCloseable {
   }
 
   private void report(String scope, long version, PolicyOutcome.State state, String reason, List<RuleError> errors,
-      long compileMillis, long applyMillis) {
+      long compileMillis, long applyMillis, PolicyOutcome.Build how, String note) {
     List<PolicyOutcome.RuleErrorInfo> infos = new ArrayList<>();
     for (RuleError r : errors) {
       infos.add(new PolicyOutcome.RuleErrorInfo(r.file(), r.line(), r.column(), r.message()));
     }
     PolicyOutcome o = new PolicyOutcome(gatewayId, scope, version, state, reason, infos, compileMillis, applyMillis,
-        engine.get().policyLabel(), clock.wallMillis());
+        engine.get().policyLabel(), clock.wallMillis(), how, note);
     try {
       nats.publish(Subjects.policyOutcomes(gatewayId), MessageCodec.encode(o));
     } catch (RuntimeException ex) {

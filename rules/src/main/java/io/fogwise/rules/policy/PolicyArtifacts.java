@@ -131,6 +131,21 @@ public final class PolicyArtifacts {
     }
   }
 
+  /** The stored artifact of {@code sha} if this runtime compiled it with {@code key} (checked by the gateways anyway). */
+  private static PolicyArtifact reusable(PolicyStore store, String sha, PolicyBundles.SigningKey key) {
+    try {
+      byte[] raw = store.artifact(sha).orElse(null);
+      if (raw == null) {
+        return null;
+      }
+      PolicyArtifact a = decode(raw);
+      return key.keyId().equals(a.keyId()) && RuleSet.runtimeFingerprint().equals(a.runtime())
+          && FORMAT.equals(a.format()) ? a : null;
+    } catch (RuleArtifactException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /** An effective policy that does not compile, with its errors. */
   public static final class CompileFailed extends Exception {
     private final transient EffectivePolicy policy;
@@ -151,8 +166,12 @@ public final class PolicyArtifacts {
     }
   }
 
-  /** What {@link #precompile} did for one effective policy. */
-  public record Precompiled(String label, String sourcesSha256, long compileMillis, int bytes) {}
+  /**
+   * What {@link #precompile} did for one effective policy.
+   *
+   * @param reused an artifact of the same sources, runtime and key was stored already
+   */
+  public record Precompiled(String label, String sourcesSha256, long compileMillis, int bytes, boolean reused) {}
 
   /**
    * Compiles every effective policy a push of {@code bundle} makes live ({@link #affected}) and
@@ -164,19 +183,25 @@ public final class PolicyArtifacts {
   public static List<Precompiled> precompile(PolicyStore store, PolicyBundle bundle, String compiledBy, long nowMillis,
       PolicyBundles.SigningKey key) throws CompileFailed {
     List<Built> built = new ArrayList<>();
+    List<Precompiled> out = new ArrayList<>();
     for (EffectivePolicy p : affected(store, bundle)) {
+      String sha = sourcesSha256(p.sources());
+      PolicyArtifact existing = reusable(store, sha, key);
+      if (existing != null) {
+        out.add(new Precompiled(p.label(), sha, 0, 0, true));
+        continue;
+      }
       try {
         built.add(build(p, compiledBy, nowMillis, key));
       } catch (RuleCompilationException e) {
         throw new CompileFailed(p, e.errors());
       }
     }
-    List<Precompiled> out = new ArrayList<>();
     for (Built b : built) {
       byte[] encoded = encode(b.artifact());
       store.putArtifact(b.artifact());
       out.add(new Precompiled(b.artifact().label(), b.artifact().sourcesSha256(), b.artifact().compileMillis(),
-          encoded.length));
+          encoded.length, false));
     }
     return out;
   }
