@@ -7,6 +7,7 @@ import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
 import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
+import io.fogwise.rules.policy.PolicyArtifacts;
 import io.fogwise.rules.policy.PolicyBundle;
 import io.fogwise.rules.policy.PolicyBundles;
 import io.fogwise.rules.policy.PolicyStore;
@@ -53,6 +54,9 @@ public final class PolicyPushBenchmark {
   /** What to measure. */
   public enum Mode { SINGLE, FLEET, LEAK }
 
+  /** Where the rules are compiled: by each gateway, or once by the pusher as a signed artifact. */
+  public enum Build { GATEWAY, CLOUD }
+
   /**
    * Counts.
    *
@@ -61,9 +65,12 @@ public final class PolicyPushBenchmark {
    * @param fleetGateways gateway processes in the fleet
    * @param fleetPushes global pushes to the fleet
    * @param leakPushes pushes in the leak run; checkpoints at 50 and every 50 after
+   * @param builds the builds to measure, each on its own series of pushes
    */
-  public record Settings(int coldRuns, int warmPushes, int fleetGateways, int fleetPushes, int leakPushes) {
+  public record Settings(int coldRuns, int warmPushes, int fleetGateways, int fleetPushes, int leakPushes,
+      Set<Build> builds) {
     public Settings {
+      builds = builds == null || builds.isEmpty() ? EnumSet.allOf(Build.class) : EnumSet.copyOf(builds);
       positive(coldRuns, "coldRuns");
       positive(warmPushes, "warmPushes");
       positive(fleetGateways, "fleetGateways");
@@ -76,6 +83,9 @@ public final class PolicyPushBenchmark {
 
   static final long WARM_P99_TARGET_MS = 500;
   static final double FLEET_RATIO_TARGET = 1.5;
+  static final long FLEET_CLOUD_TARGET_MS = 2000;
+  /** Global pushes to the fleet after every gateway has its own scope bundle (one artifact per gateway). */
+  static final int SCOPED_FLEET_PUSHES = 3;
   static final double LEAK_TARGET_MB = 5.0;
   static final int LEAK_BASELINE_PUSH = 50;
   private static final String SINGLE_GW = "gw-push";
@@ -115,14 +125,28 @@ public final class PolicyPushBenchmark {
         Map.of(), key)).length);
     out.put("gatewayJvm", String.join(" ", ComponentLauncher.GATEWAY_JVM));
     boolean met = true;
+    out.put("runtime", io.fogwise.rules.host.RuleSet.runtimeFingerprint());
     for (Mode m : EnumSet.copyOf(modes)) {
-      ObjectNode r = switch (m) {
-        case SINGLE -> single(settings, key, trust, runDir.resolve("single"));
-        case FLEET -> fleet(settings, key, trust, runDir.resolve("fleet"));
-        case LEAK -> leak(settings, key, trust, runDir.resolve("leak"));
-      };
+      ObjectNode r = MessageCodec.mapper().createObjectNode();
+      boolean modeMet = true;
+      if (m == Mode.FLEET) {
+        r = fleet(settings, key, trust, runDir.resolve("fleet"));
+        modeMet = r.get("targetsMet").asBoolean();
+      } else {
+        for (Build b : settings.builds()) {
+          String name = b.name().toLowerCase(java.util.Locale.ROOT);
+          ObjectNode part = m == Mode.SINGLE ? single(settings, b, key, trust, runDir.resolve("single-" + name))
+              : leak(settings, b, key, trust, runDir.resolve("leak-" + name));
+          r.set(name, part);
+          // single: the default path (cloud build, when measured) decides; leak: every build must hold
+          if (m == Mode.LEAK || b == Build.CLOUD || !settings.builds().contains(Build.CLOUD)) {
+            modeMet &= part.get("targetsMet").asBoolean();
+          }
+        }
+        r.put("targetsMet", modeMet);
+      }
       out.set(m.name().toLowerCase(java.util.Locale.ROOT), r);
-      met &= r.get("targetsMet").asBoolean();
+      met &= modeMet;
     }
     out.put("targetsMet", met);
     return out;
@@ -130,9 +154,10 @@ public final class PolicyPushBenchmark {
 
   // ---------------------------------------------------------------- single
 
-  private ObjectNode single(Settings s, PolicyBundles.SigningKey key, List<String> trust, Path dir) throws Exception {
-    timeline.log("single: one gateway, %d cold push(es) (one per gateway start), then %d warm pushes", s.coldRuns(),
-        s.warmPushes());
+  private ObjectNode single(Settings s, Build build, PolicyBundles.SigningKey key, List<String> trust, Path dir)
+      throws Exception {
+    timeline.log("single (%s build): one gateway, %d cold push(es) (one per gateway start), then %d warm pushes",
+        build, s.coldRuns(), s.warmPushes());
     List<Push> cold = new ArrayList<>();
     List<Push> warm = new ArrayList<>();
     try (LocalCluster cluster = LocalCluster.start(launcher, dir, timeline, null);
@@ -146,14 +171,14 @@ public final class PolicyPushBenchmark {
         pusher.awaitStatus(List.of(SINGLE_GW), cluster, since, UP);
         // Start-up compiles and JIT compilation would otherwise compete with the push.
         quiet(List.of(cluster.process(SINGLE_GW)), 0.2, Duration.ofSeconds(15));
-        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME);
+        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build);
         cold.add(p);
         timeline.log("cold %2d/%d: global v%d publish -> APPLIED %4d ms (gateway: compile %d ms, apply %d ms)", run,
             s.coldRuns(), p.version(), p.latencyMs(SINGLE_GW), p.outcome(SINGLE_GW).compileMillis(),
             p.outcome(SINGLE_GW).applyMillis());
       }
       for (int i = 1; i <= s.warmPushes(); i++) {
-        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME);
+        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build);
         warm.add(p);
         if (i % 10 == 0 || i == 1) {
           timeline.log("warm %3d/%d: global v%d publish -> APPLIED %4d ms (compile %d ms); so far p50 %d ms, max %d ms",
@@ -163,6 +188,7 @@ public final class PolicyPushBenchmark {
       }
     }
     ObjectNode r = MessageCodec.mapper().createObjectNode();
+    r.put("build", build.name());
     ObjectNode c = r.putObject("cold");
     c.put("runs", cold.size());
     c.put("firstMs", cold.get(0).latencyMs(SINGLE_GW));
@@ -176,8 +202,8 @@ public final class PolicyPushBenchmark {
     r.put("targetsMet", warmP99 <= WARM_P99_TARGET_MS);
     r.set("coldPushes", pushes(cold, SINGLE_GW));
     r.set("warmPushes", pushes(warm, SINGLE_GW));
-    timeline.log("single: cold first %d ms, p50 %d ms, p99 %d ms (%d runs); warm p50 %d ms, p99 %d ms, max %d ms"
-            + " (%d pushes; target p99 <= %d ms); warm compile p50 %d ms, p99 %d ms",
+    timeline.log("single (%s build): cold first %d ms, p50 %d ms, p99 %d ms (%d runs); warm p50 %d ms, p99 %d ms,"
+            + " max %d ms (%d pushes; target p99 <= %d ms); warm compile/load p50 %d ms, p99 %d ms", build,
         c.get("firstMs").asLong(), c.get("p50Ms").asLong(), c.get("p99Ms").asLong(), cold.size(),
         w.get("p50Ms").asLong(), warmP99, w.get("maxMs").asLong(), warm.size(), WARM_P99_TARGET_MS,
         w.get("compileP50Ms").asLong(), w.get("compileP99Ms").asLong());
@@ -192,10 +218,14 @@ public final class PolicyPushBenchmark {
     for (int i = 1; i <= n; i++) {
       ids.add(String.format("gw-%02d", i));
     }
-    timeline.log("fleet: %d gateway processes (started %d at a time), %d global pushes, then one gateway-scope push"
-        + " to each in turn", n, START_WAVE, s.fleetPushes());
-    List<Push> pushes = new ArrayList<>();
-    List<Map<String, Long>> cpu = new ArrayList<>();
+    boolean gatewayBuild = s.builds().contains(Build.GATEWAY);
+    boolean cloudBuild = s.builds().contains(Build.CLOUD);
+    timeline.log("fleet: %d gateway processes (started %d at a time), %d global pushes per build %s%s", n, START_WAVE,
+        s.fleetPushes(), s.builds(), gatewayBuild ? ", then one gateway-scope push to each in turn" : "");
+    Map<Build, List<Push>> pushes = new LinkedHashMap<>();
+    Map<Build, List<Map<String, Long>>> cpu = new LinkedHashMap<>();
+    List<Push> scoped = new ArrayList<>();
+    List<Map<String, Long>> scopedCpu = new ArrayList<>();
     List<Long> uncontendedCompile = new ArrayList<>();
     List<Long> uncontendedLatency = new ArrayList<>();
     List<Long> uncontendedCpu = new ArrayList<>();
@@ -216,35 +246,108 @@ public final class PolicyPushBenchmark {
       List<Process> procs = ids.stream().map(cluster::process).toList();
       timeline.log("fleet: all %d gateways up after %d ms; waiting for their start-up CPU to settle", n, upMs);
       quiet(procs, 0.3, Duration.ofSeconds(60));
-      for (int i = 1; i <= s.fleetPushes(); i++) {
-        Map<String, Long> before = cpuMillis(cluster, ids);
-        Push p = pusher.push("global", PushBundles::bundle, Set.copyOf(ids), FLEET_OUTCOMES);
-        Map<String, Long> after = cpuMillis(cluster, ids);
-        Map<String, Long> used = new LinkedHashMap<>();
-        ids.forEach(id -> used.put(id, after.get(id) - before.get(id)));
-        pushes.add(p);
-        cpu.add(used);
-        long sumCpu = used.values().stream().mapToLong(Long::longValue).sum();
-        timeline.log("fleet push %2d/%d: global v%d all %d applied after %5d ms; compile p50 %d ms max %d ms;"
-                + " gateway CPU %d ms in total (%.0f ms per core)", i, s.fleetPushes(), p.version(), n,
-            p.allMs(), Stats.median(compiles(List.of(p))), Stats.max(compiles(List.of(p))), sumCpu,
-            (double) sumCpu / cores);
-        quiet(procs, 0.3, Duration.ofSeconds(5));
+      for (Build b : s.builds()) {
+        List<Push> series = pushes.computeIfAbsent(b, x -> new ArrayList<>());
+        List<Map<String, Long>> series2 = cpu.computeIfAbsent(b, x -> new ArrayList<>());
+        for (int i = 1; i <= s.fleetPushes(); i++) {
+          fleetPush(pusher, cluster, ids, b, series, series2, i + "/" + s.fleetPushes());
+          quiet(procs, 0.3, Duration.ofSeconds(5));
+        }
       }
-      // The compile time one gateway needs when it has the machine to itself, on the same processes.
-      for (String id : ids) {
-        String scope = PolicyBundle.gatewayScope(id);
-        Map<String, Long> before = cpuMillis(cluster, List.of(id));
-        Push p = pusher.push(scope, v -> List.of(PushBundles.firstFile(v)), Set.of(id), ONE_OUTCOME);
-        long used = cpuMillis(cluster, List.of(id)).get(id) - before.get(id);
-        uncontendedCompile.add(p.outcome(id).compileMillis());
-        uncontendedLatency.add(p.latencyMs(id));
-        uncontendedCpu.add(used);
+      if (gatewayBuild) {
+        // The compile time one gateway needs when it has the machine to itself, on the same processes.
+        for (String id : ids) {
+          String scope = PolicyBundle.gatewayScope(id);
+          Map<String, Long> before = cpuMillis(cluster, List.of(id));
+          Push p = pusher.push(scope, v -> List.of(PushBundles.firstFile(v)), Set.of(id), ONE_OUTCOME, Build.GATEWAY);
+          long used = cpuMillis(cluster, List.of(id)).get(id) - before.get(id);
+          uncontendedCompile.add(p.outcome(id).compileMillis());
+          uncontendedLatency.add(p.latencyMs(id));
+          uncontendedCpu.add(used);
+        }
+        timeline.log("fleet: one gateway at a time: compile p50 %d ms, publish -> APPLIED p50 %d ms, CPU p50 %d ms",
+            Stats.median(uncontendedCompile), Stats.median(uncontendedLatency), Stats.median(uncontendedCpu));
+        if (cloudBuild) {
+          // Every gateway now runs its own scope on top of global: a global push is 1 + n effective rule sets.
+          quiet(procs, 0.3, Duration.ofSeconds(10));
+          for (int i = 1; i <= SCOPED_FLEET_PUSHES; i++) {
+            fleetPush(pusher, cluster, ids, Build.CLOUD, scoped, scopedCpu, "scoped " + i + "/" + SCOPED_FLEET_PUSHES);
+            quiet(procs, 0.3, Duration.ofSeconds(5));
+          }
+        }
       }
-      timeline.log("fleet: one gateway at a time: compile p50 %d ms, publish -> APPLIED p50 %d ms, CPU p50 %d ms",
-          Stats.median(uncontendedCompile), Stats.median(uncontendedLatency), Stats.median(uncontendedCpu));
     }
+    ObjectNode r = MessageCodec.mapper().createObjectNode();
+    r.put("gateways", n);
+    r.put("cores", cores);
+    r.put("allUpMs", upMs);
+    boolean met = true;
+    if (gatewayBuild) {
+      ObjectNode g = fleetFigures(pushes.get(Build.GATEWAY), cpu.get(Build.GATEWAY));
+      long compileP50 = Stats.median(uncontendedCompile);
+      double floor = floorMs(compileP50, n, cores);
+      List<Long> all = pushes.get(Build.GATEWAY).stream().map(Push::allMs).toList();
+      g.put("uncontendedCompileP50Ms", compileP50);
+      g.put("uncontendedCompileP99Ms", Stats.percentile(uncontendedCompile, 99));
+      g.put("uncontendedPublishToAppliedP50Ms", Stats.median(uncontendedLatency));
+      g.put("uncontendedCpuP50Ms", Stats.median(uncontendedCpu));
+      g.put("floorMs", Math.round(floor));
+      g.put("ratioP50", round2(ratio(Stats.median(all), floor)));
+      g.put("ratioP99", round2(ratio(Stats.percentile(all, 99), floor)));
+      g.put("ratioTarget", FLEET_RATIO_TARGET);
+      boolean gm = ratio(Stats.median(all), floor) <= FLEET_RATIO_TARGET;
+      g.put("targetsMet", gm);
+      g.set("uncontendedCompileMs", MessageCodec.mapper().valueToTree(uncontendedCompile));
+      r.set("gateway", g);
+      timeline.log("fleet (gateway build): all applied p50 %d ms, max %d ms; compile alone p50 %d ms -> floor %d x %d"
+              + " / %d cores = %d ms; ratio %.2f (target <= %.1f); measured CPU floor p50 %d ms, ratio %.2f",
+          Stats.median(all), Stats.max(all), compileP50, compileP50, n, cores, Math.round(floor),
+          ratio(Stats.median(all), floor), FLEET_RATIO_TARGET, g.get("measuredCpuFloorP50Ms").asLong(),
+          g.get("measuredCpuRatioP50").asDouble());
+      if (!cloudBuild) {
+        met = gm;
+      }
+    }
+    if (cloudBuild) {
+      ObjectNode c = fleetFigures(pushes.get(Build.CLOUD), cpu.get(Build.CLOUD));
+      List<Long> all = pushes.get(Build.CLOUD).stream().map(Push::allMs).toList();
+      c.put("targetMs", FLEET_CLOUD_TARGET_MS);
+      boolean cm = Stats.median(all) <= FLEET_CLOUD_TARGET_MS;
+      c.put("targetsMet", cm);
+      if (!scoped.isEmpty()) {
+        c.set("withGatewayScopes", fleetFigures(scoped, scopedCpu));
+      }
+      r.set("cloud", c);
+      timeline.log("fleet (cloud build): publish -> all applied p50 %d ms, max %d ms (target <= %d ms); pusher compile"
+              + " p50 %d ms; command -> all applied p50 %d ms", Stats.median(all), Stats.max(all),
+          FLEET_CLOUD_TARGET_MS, c.get("precompileP50Ms").asLong(), c.get("commandToAllAppliedP50Ms").asLong());
+      met = cm;
+    }
+    r.put("targetsMet", met);
+    return r;
+  }
+
+  /** One global push to the whole fleet, with the CPU each gateway used for it. */
+  private void fleetPush(Pusher pusher, LocalCluster cluster, List<String> ids, Build b, List<Push> series,
+      List<Map<String, Long>> cpuSeries, String which) throws InterruptedException {
+    Map<String, Long> before = cpuMillis(cluster, ids);
+    Push p = pusher.push("global", PushBundles::bundle, Set.copyOf(ids), FLEET_OUTCOMES, b);
+    Map<String, Long> after = cpuMillis(cluster, ids);
+    Map<String, Long> used = new LinkedHashMap<>();
+    ids.forEach(id -> used.put(id, after.get(id) - before.get(id)));
+    series.add(p);
+    cpuSeries.add(used);
+    long sumCpu = used.values().stream().mapToLong(Long::longValue).sum();
+    timeline.log("fleet push %s (%s build): global v%d all %d applied after %5d ms (pusher compile %d ms);"
+            + " gateway compile/load p50 %d ms max %d ms; gateway CPU %d ms in total (%.0f ms per core)", which, b,
+        p.version(), ids.size(), p.allMs(), p.precompileMs(), Stats.median(compiles(List.of(p))),
+        Stats.max(compiles(List.of(p))), sumCpu, (double) sumCpu / cores);
+  }
+
+  private ObjectNode fleetFigures(List<Push> pushes, List<Map<String, Long>> cpu) {
     List<Long> all = pushes.stream().map(Push::allMs).toList();
+    List<Long> command = pushes.stream().map(p -> p.allMs() + p.precompileMs()).toList();
+    List<Long> pre = pushes.stream().map(Push::precompileMs).toList();
     List<Long> fleetCompile = compiles(pushes);
     List<Long> cpuPerGateway = new ArrayList<>();
     List<Long> cpuFloors = new ArrayList<>();
@@ -255,38 +358,30 @@ public final class PolicyPushBenchmark {
       cpuFloors.add(floor);
       cpuRatios.add(ratio(pushes.get(i).allMs(), floor));
     }
-    long compileP50 = Stats.median(uncontendedCompile);
-    double floor = floorMs(compileP50, n, cores);
     ObjectNode r = MessageCodec.mapper().createObjectNode();
-    r.put("gateways", n);
     r.put("pushes", pushes.size());
-    r.put("cores", cores);
-    r.put("allUpMs", upMs);
     r.put("allAppliedFirstMs", all.get(0));
     r.put("allAppliedP50Ms", Stats.median(all));
     r.put("allAppliedP99Ms", Stats.percentile(all, 99));
     r.put("allAppliedMaxMs", Stats.max(all));
     r.put("allAppliedMinMs", Stats.min(all));
+    r.put("precompileP50Ms", Stats.median(pre));
+    r.put("precompileMaxMs", Stats.max(pre));
+    r.put("commandToAllAppliedP50Ms", Stats.median(command));
+    r.put("commandToAllAppliedMaxMs", Stats.max(command));
     r.put("fleetCompileP50Ms", Stats.median(fleetCompile));
     r.put("fleetCompileP99Ms", Stats.percentile(fleetCompile, 99));
     r.put("fleetCompileMaxMs", Stats.max(fleetCompile));
-    r.put("uncontendedCompileP50Ms", compileP50);
-    r.put("uncontendedCompileP99Ms", Stats.percentile(uncontendedCompile, 99));
-    r.put("uncontendedPublishToAppliedP50Ms", Stats.median(uncontendedLatency));
-    r.put("uncontendedCpuP50Ms", Stats.median(uncontendedCpu));
-    r.put("floorMs", Math.round(floor));
-    r.put("ratioP50", round2(ratio(Stats.median(all), floor)));
-    r.put("ratioP99", round2(ratio(Stats.percentile(all, 99), floor)));
     r.put("measuredCpuPerGatewayP50Ms", Stats.median(cpuPerGateway));
     r.put("measuredCpuFloorP50Ms", Stats.median(cpuFloors));
     r.put("measuredCpuRatioP50", round2(medianOf(cpuRatios)));
-    r.put("ratioTarget", FLEET_RATIO_TARGET);
-    r.put("targetsMet", ratio(Stats.median(all), floor) <= FLEET_RATIO_TARGET);
     ArrayNode list = r.putArray("perPush");
     for (int i = 0; i < pushes.size(); i++) {
       Push p = pushes.get(i);
       ObjectNode o = list.addObject();
       o.put("version", p.version());
+      o.put("precompileMs", p.precompileMs());
+      o.put("precompiledRuleSets", p.precompiled());
       o.put("allAppliedMs", p.allMs());
       o.put("firstAppliedMs", p.received().keySet().stream().mapToLong(p::latencyMs).min().orElse(0));
       o.put("compileP50Ms", Stats.median(compiles(List.of(p))));
@@ -302,20 +397,17 @@ public final class PolicyPushBenchmark {
         g.put("cpuMs", cpu.get(i).get(id));
       }
     }
-    r.set("uncontendedCompileMs", MessageCodec.mapper().valueToTree(uncontendedCompile));
-    timeline.log("fleet: all applied p50 %d ms, max %d ms; compile alone p50 %d ms -> floor %d x %d / %d cores = %d ms;"
-            + " ratio %.2f (target <= %.1f); measured CPU floor p50 %d ms, ratio %.2f",
-        Stats.median(all), Stats.max(all), compileP50, compileP50, n, cores, Math.round(floor),
-        ratio(Stats.median(all), floor), FLEET_RATIO_TARGET, Stats.median(cpuFloors), medianOf(cpuRatios));
     return r;
   }
 
   // ---------------------------------------------------------------- leak
 
-  private ObjectNode leak(Settings s, PolicyBundles.SigningKey key, List<String> trust, Path dir) throws Exception {
-    timeline.log("leak: one gateway, %d pushes; heap and metaspace after a full GC every %d pushes", s.leakPushes(),
-        LEAK_BASELINE_PUSH);
+  private ObjectNode leak(Settings s, Build build, PolicyBundles.SigningKey key, List<String> trust, Path dir)
+      throws Exception {
+    timeline.log("leak (%s build): one gateway, %d pushes; heap and metaspace after a full GC every %d pushes", build,
+        s.leakPushes(), LEAK_BASELINE_PUSH);
     ObjectNode r = MessageCodec.mapper().createObjectNode();
+    r.put("build", build.name());
     ArrayNode checkpoints = r.putArray("checkpoints");
     Map<Integer, JvmMemory> mem = new LinkedHashMap<>();
     List<Push> pushes = new ArrayList<>();
@@ -326,7 +418,7 @@ public final class PolicyPushBenchmark {
       pusher.awaitStatus(List.of(SINGLE_GW), cluster, since, UP);
       mem.put(0, JvmMemory.afterFullGc(gw.pid()));
       for (int i = 1; i <= s.leakPushes(); i++) {
-        pushes.add(pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME));
+        pushes.add(pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build));
         if (i % LEAK_BASELINE_PUSH == 0 || i == s.leakPushes()) {
           JvmMemory m = JvmMemory.afterFullGc(gw.pid());
           mem.put(i, m);
@@ -356,7 +448,7 @@ public final class PolicyPushBenchmark {
     r.put("targetsMet", heapGrowth <= LEAK_TARGET_MB && metaGrowth <= LEAK_TARGET_MB);
     ObjectNode lat = r.putObject("publishToApplied");
     figures(lat, pushes, SINGLE_GW);
-    timeline.log("leak: push %d -> %d: heap %+.2f MB, metaspace %+.2f MB (target <= %.0f MB each)",
+    timeline.log("leak (%s build): push %d -> %d: heap %+.2f MB, metaspace %+.2f MB (target <= %.0f MB each)", build,
         LEAK_BASELINE_PUSH, s.leakPushes(), heapGrowth, metaGrowth, LEAK_TARGET_MB);
     return r;
   }
@@ -409,6 +501,12 @@ public final class PolicyPushBenchmark {
     o.put("compileP99Ms", Stats.percentile(comp, 99));
     o.put("applyP50Ms", Stats.median(apply));
     o.put("applyP99Ms", Stats.percentile(apply, 99));
+    List<Long> pre = pushes.stream().map(Push::precompileMs).toList();
+    List<Long> command = pushes.stream().map(p -> p.precompileMs() + p.latencyMs(gw)).toList();
+    o.put("precompileP50Ms", Stats.median(pre));
+    o.put("precompileP99Ms", Stats.percentile(pre, 99));
+    o.put("commandToAppliedP50Ms", Stats.median(command));
+    o.put("commandToAppliedP99Ms", Stats.percentile(command, 99));
   }
 
   private static ArrayNode pushes(List<Push> pushes, String gw) {
@@ -419,6 +517,7 @@ public final class PolicyPushBenchmark {
       o.put("ms", p.latencyMs(gw));
       o.put("compileMs", p.outcome(gw).compileMillis());
       o.put("applyMs", p.outcome(gw).applyMillis());
+      o.put("precompileMs", p.precompileMs());
     }
     return a;
   }
@@ -482,7 +581,8 @@ public final class PolicyPushBenchmark {
   private record Received(PolicyOutcome outcome, long nanos) {}
 
   /** One publish and the outcomes it produced. */
-  private record Push(long version, long publishNanos, Map<String, Received> received) {
+  private record Push(long version, long publishNanos, Map<String, Received> received, long precompileMs,
+      int precompiled) {
     long latencyMs(String gw) {
       return (received.get(gw).nanos() - publishNanos) / 1_000_000L;
     }
@@ -575,11 +675,22 @@ public final class PolicyPushBenchmark {
      * Signs {@code files.apply(version)} as the next version of {@code scope}, publishes it and
      * waits for APPLIED from each of {@code gws}; any other outcome fails the benchmark.
      */
-    Push push(String scope, LongFunction<List<PolicyBundle.RuleFile>> files, Set<String> gws, Duration timeout)
-        throws InterruptedException {
+    Push push(String scope, LongFunction<List<PolicyBundle.RuleFile>> files, Set<String> gws, Duration timeout,
+        Build build) throws InterruptedException {
       long version = next(scope);
       PolicyBundle b = PolicyBundles.sign(scope, version, "bench", System.currentTimeMillis(), files.apply(version),
           Map.of(), key);
+      long precompileMs = 0;
+      int precompiled = 0;
+      if (build == Build.CLOUD) {
+        long c0 = System.nanoTime();
+        try {
+          precompiled = PolicyArtifacts.precompile(store, b, "bench", System.currentTimeMillis(), key).size();
+        } catch (PolicyArtifacts.CompileFailed e) {
+          throw new IllegalStateException(b.label() + " does not compile: " + e.errors(), e);
+        }
+        precompileMs = (System.nanoTime() - c0) / 1_000_000L;
+      }
       long t0 = System.nanoTime();
       store.publish(b);
       Map<String, Received> got = new LinkedHashMap<>();
@@ -600,9 +711,14 @@ public final class PolicyPushBenchmark {
           throw new IllegalStateException(b.label() + " was " + o.state() + " by " + o.gatewayId() + ": " + o.reason()
               + (o.errors().isEmpty() ? "" : " " + o.errors()));
         }
+        PolicyOutcome.Build expected = build == Build.CLOUD ? PolicyOutcome.Build.ARTIFACT : PolicyOutcome.Build.COMPILED;
+        if (o.build() != expected) {
+          throw new IllegalStateException(b.label() + " was built as " + o.build() + " by " + o.gatewayId() + ", not "
+              + expected + (o.buildNote() == null ? "" : ": " + o.buildNote()));
+        }
         got.put(o.gatewayId(), r);
       }
-      return new Push(version, t0, got);
+      return new Push(version, t0, got, precompileMs, precompiled);
     }
 
     @Override
