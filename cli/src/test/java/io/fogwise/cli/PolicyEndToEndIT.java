@@ -53,7 +53,8 @@ class PolicyEndToEndIT {
             "--param", "battery.minPct=15", "--key", dir.resolve("ops.key").toString(), "--nats", hub.url(),
             "--timeout", "20s");
         assertEquals(0, push.exit(), push.out() + push.err());
-        assertTrue(push.out().matches("(?s).*gw-a\\s+1\\s+APPLIED.*"), push.out());
+        assertTrue(push.out().matches("(?s).*gw-a\\s+1\\s+APPLIED\\s+\\d+\\s+artifact\\s+-.*"), push.out());
+        assertTrue(push.out().contains("compiled 1 effective rule set (global v0 + gw.gw-a v1)"), push.out());
         assertEquals("global v0 + gw.gw-a v1", a.query(e -> e.policyLabel()));
         boolean hasRule = a.query(e -> e.ruleSet().ruleNames().contains("Device low on battery is drained"));
         assertTrue(hasRule);
@@ -63,7 +64,9 @@ class PolicyEndToEndIT {
         Run global = fogwise("rules", "push", "../rules/src/main/resources/packs", "--scope", "global",
             "--key", dir.resolve("ops.key").toString(), "--nats", hub.url(), "--timeout", "20s");
         assertTrue(global.exit() == 0 || global.exit() == 3, "gw-b is offline or did not answer: " + global.out() + global.err());
-        assertTrue(global.out().matches("(?s).*gw-a\\s+1\\s+APPLIED.*"), global.out() + global.err());
+        assertTrue(global.out().matches("(?s).*gw-a\\s+1\\s+APPLIED\\s+\\d+\\s+artifact.*"), global.out() + global.err());
+        assertTrue(global.out().contains("compiled 2 effective rule sets (global v1, global v1 + gw.gw-a v1)"),
+            global.out());
         assertEquals("global v1 + gw.gw-a v1", a.query(e -> e.policyLabel()));
         assertEquals("global v0", b.query(e -> e.policyLabel()), "gw-b has not heard of it yet");
 

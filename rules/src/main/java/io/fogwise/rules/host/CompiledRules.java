@@ -160,6 +160,11 @@ final class CompiledRules {
       throw new RuleArtifactException("package " + p.getName() + " has unexpected Java dialect data "
           + data.getClass().getName());
     }
+    // The classes the package itself defines (consequences, invokers, declared types) may name each other.
+    Set<String> own = new TreeSet<>();
+    for (String name : java.getStore().keySet()) {
+      own.add(internalName(name));
+    }
     for (Map.Entry<String, byte[]> e : java.getStore().entrySet()) {
       Set<String> refs;
       try {
@@ -167,21 +172,25 @@ final class CompiledRules {
       } catch (IOException ex) {
         throw new RuleArtifactException("compiled class " + e.getKey() + " is malformed: " + ex.getMessage());
       }
-      String self = e.getKey().endsWith(".class") ? e.getKey().substring(0, e.getKey().length() - 6) : e.getKey();
-      String ownPackage = p.getName().replace('.', '/') + "/";
       for (String ref : refs) {
-        if (!allowed(ref, ownPackage)) {
-          throw new RuleArtifactException("compiled class " + self + " refers to " + ref.replace('/', '.')
-              + ", which rules may not use");
+        if (!allowed(ref, own)) {
+          throw new RuleArtifactException("compiled class " + internalName(e.getKey()).replace('/', '.')
+              + " refers to " + ref.replace('/', '.') + ", which rules may not use");
         }
       }
     }
   }
 
-  /** Whether compiled rule code of package {@code ownPackage} (internal form, with slash) may name {@code ref}. */
-  static boolean allowed(String ref, String ownPackage) {
-    if (ref.startsWith(ownPackage) && ref.indexOf('/', ownPackage.length()) < 0) {
-      return true; // the package's own generated classes
+  /** {@code a/b/C.class} or {@code a.b.C} as {@code a/b/C}. */
+  private static String internalName(String storeKey) {
+    String n = storeKey.endsWith(".class") ? storeKey.substring(0, storeKey.length() - 6) : storeKey;
+    return n.replace('.', '/');
+  }
+
+  /** Whether compiled rule code defining the classes {@code own} (internal names) may name {@code ref}. */
+  static boolean allowed(String ref, Set<String> own) {
+    if (own.contains(ref)) {
+      return true;
     }
     if (ALLOWED_CLASSES.contains(ref)) {
       return true;

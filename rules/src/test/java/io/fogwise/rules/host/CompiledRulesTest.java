@@ -90,8 +90,9 @@ class CompiledRulesTest {
 
   @Test
   void allowList() {
-    String own = "io/fogwise/packs/failover/";
+    Set<String> own = Set.of("io/fogwise/packs/failover/Rule_x_Consequence");
     assertTrue(CompiledRules.allowed("io/fogwise/packs/failover/Rule_x_Consequence", own));
+    assertFalse(CompiledRules.allowed("io/fogwise/packs/failover/NotDefinedHere", own));
     assertFalse(CompiledRules.allowed("io/fogwise/packs/other/Rule_x", own));
     assertTrue(CompiledRules.allowed("io/fogwise/rules/model/Device", own));
     assertTrue(CompiledRules.allowed("java/util/Map", own));

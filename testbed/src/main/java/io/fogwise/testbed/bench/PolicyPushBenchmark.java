@@ -256,10 +256,14 @@ public final class PolicyPushBenchmark {
       }
       if (gatewayBuild) {
         // The compile time one gateway needs when it has the machine to itself, on the same processes.
-        for (String id : ids) {
+        for (int g = 0; g < n; g++) {
+          String id = ids.get(g);
           String scope = PolicyBundle.gatewayScope(id);
           Map<String, Long> before = cpuMillis(cluster, List.of(id));
-          Push p = pusher.push(scope, v -> List.of(PushBundles.firstFile(v)), Set.of(id), ONE_OUTCOME, Build.GATEWAY);
+          // Thresholds differ per gateway too, so each gateway's effective rule set is its own.
+          long salt = 1000L * (g + 1);
+          Push p = pusher.push(scope, v -> List.of(PushBundles.firstFile(salt + v)), Set.of(id), ONE_OUTCOME,
+              Build.GATEWAY);
           long used = cpuMillis(cluster, List.of(id)).get(id) - before.get(id);
           uncontendedCompile.add(p.outcome(id).compileMillis());
           uncontendedLatency.add(p.latencyMs(id));
