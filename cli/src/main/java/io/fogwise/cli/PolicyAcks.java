@@ -246,10 +246,14 @@ final class PolicyAcks implements AutoCloseable {
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     int bytes = done.stream().mapToInt(PolicyArtifacts.Precompiled::bytes).sum();
     long reused = done.stream().filter(PolicyArtifacts.Precompiled::reused).count();
-    out.println("compiled " + count(done.size(), "effective rule set") + " (" + done.stream()
-        .map(PolicyArtifacts.Precompiled::label).collect(java.util.stream.Collectors.joining(", ")) + ") in " + ms
-        + " ms; signed artifacts stored (" + bytes / 1024 + " KiB" + (reused > 0 ? ", " + reused + " reused" : "")
-        + ")");
+    String labels = done.stream().map(PolicyArtifacts.Precompiled::label)
+        .collect(java.util.stream.Collectors.joining(", "));
+    String kib = bytes / 1024 + " KiB";
+    out.println(reused == 0
+        ? "compiled " + count(done.size(), "effective rule set") + " (" + labels + ") in " + ms
+            + " ms; signed artifacts stored (" + kib + ")"
+        : "compiled " + (done.size() - reused) + " of " + count(done.size(), "effective rule set") + " (" + labels
+            + ") in " + ms + " ms; " + reused + " already stored as signed artifacts, " + kib + " added");
   }
 
   /** The first error as {@code file:line:col: message}, else the reason, else "-". */

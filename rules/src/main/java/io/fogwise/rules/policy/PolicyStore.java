@@ -458,7 +458,7 @@ public final class PolicyStore {
           .storageType(StorageType.File)
           .maximumValueSize(MAX_VALUE_BYTES)
           .build());
-      LOG.info("created the artifact bucket {}", ARTIFACT_BUCKET);
+      LOG.debug("created the artifact bucket {}", ARTIFACT_BUCKET);
     }
     b = nats.keyValue(ARTIFACT_BUCKET);
     artifacts = b;
