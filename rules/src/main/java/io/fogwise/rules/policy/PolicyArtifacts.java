@@ -1,23 +1,15 @@
 package io.fogwise.rules.policy;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.fogwise.rules.host.RuleArtifactException;
 import io.fogwise.rules.host.RuleCompilationException;
 import io.fogwise.rules.host.RuleSet;
 import io.fogwise.rules.host.RuleSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,14 +20,8 @@ public final class PolicyArtifacts {
   /** The payload format: gzipped, serialized Drools packages of the classic (mvel) compiler. */
   public static final String FORMAT = "fogwise-drools-packages/1";
 
-  private static final ObjectMapper CANONICAL = JsonMapper.builder()
-      .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-      .build();
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .build();
+  private static final ObjectMapper CANONICAL = PolicyBundles.CANONICAL;
+  private static final ObjectMapper JSON = PolicyBundles.JSON;
 
   private PolicyArtifacts() {}
 
@@ -52,11 +38,9 @@ public final class PolicyArtifacts {
       files.add(f);
     }
     try {
-      return hex(MessageDigest.getInstance("SHA-256").digest(CANONICAL.writeValueAsBytes(files)));
+      return sha256(CANONICAL.writeValueAsBytes(files));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
     }
   }
 
@@ -75,17 +59,10 @@ public final class PolicyArtifacts {
     PolicyArtifact unsigned = new PolicyArtifact(FORMAT, RuleSet.runtimeFingerprint(),
         sourcesSha256(policy.sources()), policy.label(), compiledBy, nowMillis, rules.compileMillis(),
         sha256(payload), Base64.getEncoder().encodeToString(payload), key.keyId(), null);
-    try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initSign(key.privateKey());
-      s.update(canonical(unsigned));
-      PolicyArtifact signed = new PolicyArtifact(unsigned.format(), unsigned.runtime(), unsigned.sourcesSha256(),
-          unsigned.label(), compiledBy, nowMillis, unsigned.compileMillis(), unsigned.payloadSha256(),
-          unsigned.payload(), key.keyId(), Base64.getEncoder().encodeToString(s.sign()));
-      return new Built(rules, signed);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot sign with key " + key.keyId() + ": " + e.getMessage(), e);
-    }
+    PolicyArtifact signed = new PolicyArtifact(unsigned.format(), unsigned.runtime(), unsigned.sourcesSha256(),
+        unsigned.label(), compiledBy, nowMillis, unsigned.compileMillis(), unsigned.payloadSha256(),
+        unsigned.payload(), key.keyId(), PolicyBundles.sign(canonical(unsigned), key));
+    return new Built(rules, signed);
   }
 
   /**
@@ -270,13 +247,10 @@ public final class PolicyArtifacts {
       throw new RuleArtifactException(a.describe() + " is signed with key " + a.keyId() + ", which is not trusted");
     }
     try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initVerify(key);
-      s.update(canonical(a));
-      if (!s.verify(Base64.getDecoder().decode(a.signature()))) {
+      if (!PolicyBundles.verifies(canonical(a), a.signature(), key)) {
         throw new RuleArtifactException(a.describe() + ": the signature does not verify with key " + a.keyId());
       }
-    } catch (IllegalArgumentException | GeneralSecurityException e) {
+    } catch (IllegalArgumentException e) {
       throw new RuleArtifactException(a.describe() + ": unreadable signature: " + e.getMessage());
     }
     String expected = sourcesSha256(policy.sources());
@@ -300,14 +274,6 @@ public final class PolicyArtifacts {
   }
 
   private static String sha256(byte[] data) {
-    try {
-      return hex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
-  }
-
-  private static String hex(byte[] b) {
-    return HexFormat.of().formatHex(b);
+    return PolicyBundles.sha256(data);
   }
 }

@@ -35,11 +35,13 @@ public final class PolicyBundles {
   /** Bundles larger than this (encoded) are refused. */
   public static final int MAX_BUNDLE_BYTES = 512 * 1024;
 
-  private static final ObjectMapper CANONICAL = JsonMapper.builder()
+  /** Sorted keys, no whitespace: the form that is hashed and signed. */
+  static final ObjectMapper CANONICAL = JsonMapper.builder()
       .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
       .build();
-  private static final ObjectMapper JSON = JsonMapper.builder()
+  /** Strict decoding: unknown fields and missing primitives are errors. */
+  static final ObjectMapper JSON = JsonMapper.builder()
       .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .build();
@@ -66,10 +68,43 @@ public final class PolicyBundles {
 
   /** Hex SHA-256 of the canonical content. */
   public static String sha256(PolicyBundle b) {
+    return sha256(canonical(b));
+  }
+
+  /** Hex SHA-256 of {@code data}. */
+  static String sha256(byte[] data) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical(b)));
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("SHA-256 unavailable", e);
+    }
+  }
+
+  /** Base64 Ed25519 signature of {@code content} with {@code key}. */
+  static String sign(byte[] content, SigningKey key) {
+    try {
+      Signature s = Signature.getInstance("Ed25519");
+      s.initSign(key.privateKey());
+      s.update(content);
+      return Base64.getEncoder().encodeToString(s.sign());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot sign with key " + key.keyId() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether {@code signature} (base64) is {@code key}'s Ed25519 signature of {@code content}.
+   *
+   * @throws IllegalArgumentException if the signature is not readable (not base64, wrong length)
+   */
+  static boolean verifies(byte[] content, String signature, PublicKey key) {
+    try {
+      Signature s = Signature.getInstance("Ed25519");
+      s.initVerify(key);
+      s.update(content);
+      return s.verify(Base64.getDecoder().decode(signature));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
 
@@ -77,17 +112,9 @@ public final class PolicyBundles {
   public static PolicyBundle sign(String scope, long version, String author, long createdAtMillis,
       List<PolicyBundle.RuleFile> sources, Map<String, PolicyBundle.Param> parameters, SigningKey key) {
     PolicyBundle unsigned = new PolicyBundle(scope, version, author, createdAtMillis, sources, parameters, null, null, null);
-    byte[] content = canonical(unsigned);
-    try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initSign(key.privateKey());
-      s.update(content);
-      String sig = Base64.getEncoder().encodeToString(s.sign());
-      return new PolicyBundle(scope, version, author, createdAtMillis, sources, parameters, sha256(unsigned), key.keyId(),
-          sig);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot sign with key " + key.keyId() + ": " + e.getMessage(), e);
-    }
+    String sig = sign(canonical(unsigned), key);
+    return new PolicyBundle(scope, version, author, createdAtMillis, sources, parameters, sha256(unsigned), key.keyId(),
+        sig);
   }
 
   /** Encodes a bundle for the KV store. */
@@ -140,14 +167,11 @@ public final class PolicyBundles {
           b.label() + ": content does not match its SHA-256 (tampered or corrupted)");
     }
     try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initVerify(key);
-      s.update(content);
-      if (!s.verify(Base64.getDecoder().decode(b.signature()))) {
+      if (!verifies(content, b.signature(), key)) {
         throw new PolicyRejected(PolicyRejected.Reason.BAD_SIGNATURE,
             b.label() + ": the signature does not verify with key " + b.keyId());
       }
-    } catch (IllegalArgumentException | GeneralSecurityException e) {
+    } catch (IllegalArgumentException e) {
       throw new PolicyRejected(PolicyRejected.Reason.BAD_SIGNATURE, b.label() + ": unreadable signature: " + e.getMessage());
     }
     if (!b.scope().equals(expectedScope)) {

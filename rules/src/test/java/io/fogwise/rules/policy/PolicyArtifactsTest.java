@@ -86,7 +86,7 @@ class PolicyArtifactsTest {
   }
 
   @Test
-  void refusesAnotherRuntimeEvenWhenSigned() throws Exception {
+  void refusesAnotherRuntimeEvenWhenSigned() {
     PolicyArtifact a = built.artifact();
     PolicyArtifact resigned = resign(copy(a, "drools-9.44.0/0123456789abcdef", a.label(), a.payload(),
         a.payloadSha256()));
@@ -123,12 +123,9 @@ class PolicyArtifactsTest {
         a.compileMillis(), payloadSha256, payload, a.keyId(), a.signature());
   }
 
-  private static PolicyArtifact resign(PolicyArtifact a) throws Exception {
-    java.security.Signature s = java.security.Signature.getInstance("Ed25519");
-    s.initSign(KEY.privateKey());
-    s.update(PolicyArtifacts.canonical(a));
+  private static PolicyArtifact resign(PolicyArtifact a) {
     return new PolicyArtifact(a.format(), a.runtime(), a.sourcesSha256(), a.label(), a.compiledBy(),
         a.compiledAtMillis(), a.compileMillis(), a.payloadSha256(), a.payload(), a.keyId(),
-        java.util.Base64.getEncoder().encodeToString(s.sign()));
+        PolicyBundles.sign(PolicyArtifacts.canonical(a), KEY));
   }
 }
