@@ -33,6 +33,12 @@ final class GatewayCommand implements Callable<Integer> {
           "(by default a gateway loads one when it is signed by a trusted key and built from exactly its sources)."})
   boolean noArtifacts;
 
+  @Option(names = "--start-timeout", paramLabel = "DURATION", defaultValue = "60s",
+      converter = PolicyCommands.DurationConverter.class,
+      description = {"How long to wait for NATS, durable state and the first rule compile before giving up",
+          "(raise it when many gateways start at once on a small machine). Default: ${DEFAULT-VALUE}."})
+  java.time.Duration startTimeout;
+
   @Override
   public Integer call() throws Exception {
     java.util.List<java.nio.file.Path> keys = new java.util.ArrayList<>(trustKeys);
@@ -44,7 +50,7 @@ final class GatewayCommand implements Callable<Integer> {
     }
     io.fogwise.rules.policy.TrustedKeys trusted = io.fogwise.rules.policy.TrustedKeys.load(keys);
     Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
-        .trustedKeys(trusted)
+        .trustedKeys(trusted).startTimeout(startTimeout)
         .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
     Waiting.untilShutdown(gw, "gateway " + id);
     return 0;

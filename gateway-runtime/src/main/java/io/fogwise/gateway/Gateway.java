@@ -37,11 +37,12 @@ public final class Gateway implements AutoCloseable {
     GatewayVerticle verticle = new GatewayVerticle(config, meters, rejections);
     try {
       vertx.deployVerticle(verticle, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+          .toCompletionStage().toCompletableFuture().get(config.startTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       vertx.close();
-      throw new IllegalStateException("gateway " + config.gatewayId + " did not finish starting within 60 s"
-          + " (NATS at " + config.natsUrl + " unreachable, or the machine overloaded?)", e);
+      throw new IllegalStateException("gateway " + config.gatewayId + " did not finish starting within "
+          + config.startTimeout.toSeconds() + " s (NATS at " + config.natsUrl + " unreachable, or the machine"
+          + " overloaded? --start-timeout sets the limit)", e);
     } catch (Exception e) {
       vertx.close();
       Throwable cause = e.getCause() != null ? e.getCause() : e;

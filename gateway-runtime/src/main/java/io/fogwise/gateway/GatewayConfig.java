@@ -36,6 +36,7 @@ public final class GatewayConfig {
   final int httpPort;
   final io.fogwise.rules.policy.TrustedKeys trustedKeys;
   final io.fogwise.gateway.policy.PolicyManager.Settings policy;
+  final Duration startTimeout;
 
   private GatewayConfig(Builder b) {
     this.gatewayId = b.gatewayId;
@@ -52,6 +53,7 @@ public final class GatewayConfig {
     this.httpPort = b.httpPort;
     this.trustedKeys = b.trustedKeys;
     this.policy = b.policy;
+    this.startTimeout = b.startTimeout;
   }
 
   public static Builder builder(String gatewayId, String natsUrl) {
@@ -82,6 +84,7 @@ public final class GatewayConfig {
     private int httpPort = -1;
     private io.fogwise.rules.policy.TrustedKeys trustedKeys = io.fogwise.rules.policy.TrustedKeys.none();
     private io.fogwise.gateway.policy.PolicyManager.Settings policy = io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT;
+    private Duration startTimeout = Duration.ofSeconds(60);
 
     private Builder(String gatewayId, String natsUrl) {
       Objects.requireNonNull(gatewayId, "gatewayId");
@@ -104,6 +107,8 @@ public final class GatewayConfig {
     public Builder trustedKeys(io.fogwise.rules.policy.TrustedKeys v) { this.trustedKeys = Objects.requireNonNull(v); return this; }
     /** The health gate of newly applied policy. */
     public Builder policy(io.fogwise.gateway.policy.PolicyManager.Settings v) { this.policy = Objects.requireNonNull(v); return this; }
+    /** How long {@code Gateway.start} waits for NATS, durable state and the first compile (default 60 s). */
+    public Builder startTimeout(Duration v) { this.startTimeout = positive(v, "startTimeout"); return this; }
     /** Whether desired state is kept in the JetStream KV bucket fw-desired-&lt;id&gt; (default true). */
     public Builder durable(boolean v) { this.durable = v; return this; }
     /** The HTTP API port: 0 for a free one, -1 (default) for no HTTP server. */
