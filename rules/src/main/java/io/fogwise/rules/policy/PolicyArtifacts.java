@@ -108,6 +108,55 @@ public final class PolicyArtifacts {
     }
   }
 
+  /**
+   * Builds every policy, in parallel on this machine's cores (each compile is single-threaded),
+   * in the given order.
+   */
+  private static List<Built> compileAll(List<EffectivePolicy> policies, String compiledBy, long nowMillis,
+      PolicyBundles.SigningKey key) throws CompileFailed {
+    int threads = Math.min(policies.size(), Runtime.getRuntime().availableProcessors());
+    if (threads <= 1) {
+      List<Built> out = new ArrayList<>();
+      for (EffectivePolicy p : policies) {
+        try {
+          out.add(build(p, compiledBy, nowMillis, key));
+        } catch (RuleCompilationException e) {
+          throw new CompileFailed(p, e.errors());
+        }
+      }
+      return out;
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "fogwise-precompile");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<java.util.concurrent.Future<Built>> futures = new ArrayList<>();
+      for (EffectivePolicy p : policies) {
+        futures.add(pool.submit(() -> build(p, compiledBy, nowMillis, key)));
+      }
+      List<Built> out = new ArrayList<>();
+      for (int i = 0; i < futures.size(); i++) {
+        try {
+          out.add(futures.get(i).get());
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof RuleCompilationException rce) {
+            throw new CompileFailed(policies.get(i), rce.errors());
+          }
+          throw e.getCause() instanceof RuntimeException re ? re
+              : new IllegalStateException("compiling " + policies.get(i).label() + " failed", e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while compiling " + policies.get(i).label(), e);
+        }
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /** The stored artifact of {@code sha} if this runtime compiled it with {@code key} (checked by the gateways anyway). */
   private static PolicyArtifact reusable(PolicyStore store, String sha, PolicyBundles.SigningKey key) {
     try {
@@ -159,21 +208,17 @@ public final class PolicyArtifacts {
    */
   public static List<Precompiled> precompile(PolicyStore store, PolicyBundle bundle, String compiledBy, long nowMillis,
       PolicyBundles.SigningKey key) throws CompileFailed {
-    List<Built> built = new ArrayList<>();
     List<Precompiled> out = new ArrayList<>();
+    List<EffectivePolicy> toCompile = new ArrayList<>();
     for (EffectivePolicy p : affected(store, bundle)) {
       String sha = sourcesSha256(p.sources());
-      PolicyArtifact existing = reusable(store, sha, key);
-      if (existing != null) {
+      if (reusable(store, sha, key) != null) {
         out.add(new Precompiled(p.label(), sha, 0, 0, true));
-        continue;
-      }
-      try {
-        built.add(build(p, compiledBy, nowMillis, key));
-      } catch (RuleCompilationException e) {
-        throw new CompileFailed(p, e.errors());
+      } else {
+        toCompile.add(p);
       }
     }
+    List<Built> built = compileAll(toCompile, compiledBy, nowMillis, key);
     for (Built b : built) {
       byte[] encoded = encode(b.artifact());
       store.putArtifact(b.artifact());
