@@ -30,9 +30,6 @@ import org.drools.base.common.DroolsObjectOutputStream;
 import org.drools.base.definitions.InternalKnowledgePackage;
 import org.drools.base.rule.DialectRuntimeData;
 import org.drools.core.rule.JavaDialectRuntimeData;
-import org.drools.drl.ast.descr.PackageDescr;
-import org.drools.drl.parser.DrlParser;
-import org.drools.drl.parser.DroolsParserException;
 import org.kie.api.definition.KiePackage;
 
 /**
@@ -43,8 +40,9 @@ import org.kie.api.definition.KiePackage;
  * <p>Loading checks, before any of it runs: the bytes inflate to at most {@link #MAX_INFLATED}
  * bytes; only Drools, MVEL, Fogwise and core JDK value classes are deserialized (an {@link
  * ObjectInputFilter}); every class the consequences' bytecode names is on an allow-list (no
- * I/O, reflection, threads, processes or class loading); and the packages hold exactly the rules
- * of the sources they claim to be compiled from. Compiled code is only as trustworthy as whoever
+ * I/O, reflection, threads, processes or class loading); every MVEL expression they evaluate is a
+ * condition of the sources that the sandbox checked (and the sources pass it); and the packages
+ * hold exactly the rules of the sources they claim to be compiled from. Compiled code is only as trustworthy as whoever
  * compiled it: callers verify a signature first (see {@code PolicyArtifacts}).
  */
 final class CompiledRules {
@@ -110,7 +108,8 @@ final class CompiledRules {
     byte[] raw = inflate(compiled);
     Object read;
     String[] refused = new String[1];
-    try (ObjectInputStream in = new DroolsObjectInputStream(new ByteArrayInputStream(raw), loader)) {
+    Set<String> expressions = new TreeSet<>();
+    try (ObjectInputStream in = new ExpressionCollectingStream(new ByteArrayInputStream(raw), loader, expressions)) {
       in.setObjectInputFilter(info -> {
         ObjectInputFilter.Status st = FILTER.checkInput(info);
         if (st == ObjectInputFilter.Status.REJECTED && refused[0] == null) {
@@ -136,9 +135,11 @@ final class CompiledRules {
       checkBytecode(p);
       packages.add(p);
     }
+    RuleSandbox.Prepared checked = RuleSandbox.checkConditions(sources);
+    checkExpressions(expressions, checked);
     Set<String> compiledRules = new TreeSet<>();
     packages.forEach(p -> p.getRules().forEach(r -> compiledRules.add(p.getName() + "." + r.getName())));
-    Set<String> sourceRules = ruleNames(sources);
+    Set<String> sourceRules = new TreeSet<>(checked.ruleNames());
     if (!compiledRules.equals(sourceRules)) {
       Set<String> extra = new TreeSet<>(compiledRules);
       extra.removeAll(sourceRules);
@@ -148,6 +149,53 @@ final class CompiledRules {
           + ", sources only: " + missing + ")");
     }
     return packages;
+  }
+
+  /**
+   * Every MVEL expression the packages evaluate (constraints, {@code from} sources, accumulate
+   * arguments, MVEL consequences) must be, word for word, a condition or right-hand side of the
+   * sources that the sandbox checked; and the sources must pass the sandbox. MVEL is data in the
+   * packages, not bytecode, so this is what keeps it inside the sandbox.
+   */
+  private static void checkExpressions(Set<String> expressions, RuleSandbox.Prepared prepared)
+      throws RuleArtifactException {
+    if (!prepared.errors().isEmpty()) {
+      throw new RuleArtifactException("the sources break the sandbox: " + prepared.errors().get(0));
+    }
+    for (String e : expressions) {
+      if (!prepared.checked().contains(RuleSandbox.normalize(e))) {
+        String shown = RuleSandbox.normalize(e);
+        throw new RuleArtifactException("the compiled rules evaluate '" + (shown.length() > 120
+            ? shown.substring(0, 120) + "..." : shown) + "', which is not a condition the sandbox checked");
+      }
+    }
+  }
+
+  /** Deserializes with the Drools stream and notes the text of every MVEL expression read. */
+  private static final class ExpressionCollectingStream extends DroolsObjectInputStream {
+    private final Set<String> expressions;
+
+    ExpressionCollectingStream(InputStream in, ClassLoader loader, Set<String> expressions) throws IOException {
+      super(in, loader);
+      this.expressions = expressions;
+      enableResolveObject(true);
+    }
+
+    @Override
+    protected Object resolveObject(Object obj) throws IOException {
+      if (obj instanceof org.drools.mvel.expr.MVELCompilationUnit unit) {
+        note(unit.getExpression());
+      } else if (obj instanceof org.drools.mvel.MVELConstraint c) {
+        note(c.getExpression());
+      }
+      return obj;
+    }
+
+    private void note(String expression) {
+      if (expression != null && !expression.isBlank()) {
+        expressions.add(expression);
+      }
+    }
   }
 
   private static void checkBytecode(InternalKnowledgePackage p) throws RuleArtifactException {
@@ -226,25 +274,6 @@ final class CompiledRules {
     } catch (IOException e) {
       throw new RuleArtifactException("the compiled rules are not gzip data: " + e.getMessage());
     }
-  }
-
-  /** Package-qualified names of the rules in {@code sources}. */
-  static Set<String> ruleNames(List<RuleSource> sources) throws RuleArtifactException {
-    Set<String> names = new TreeSet<>();
-    for (RuleSource s : sources) {
-      DrlParser parser = new DrlParser();
-      PackageDescr pkg;
-      try {
-        pkg = parser.parse(false, s.drl());
-      } catch (DroolsParserException e) {
-        throw new RuleArtifactException(s.fileName() + " does not parse: " + e.getMessage());
-      }
-      if (pkg == null || parser.hasErrors()) {
-        throw new RuleArtifactException(s.fileName() + " does not parse");
-      }
-      pkg.getRules().forEach(r -> names.add(pkg.getName() + "." + r.getName()));
-    }
-    return names;
   }
 
   /**

@@ -67,26 +67,65 @@ public final class RuleSandbox {
    *     rule set may be compiled
    * @param instrumented the sources to compile (loop bodies check the budget), same names and
    *     order as the input; meaningful only when {@code errors} is empty
+   * @param checked every condition expression the sandbox checked, {@linkplain #normalize
+   *     normalized}: what compiled rules may evaluate as expressions
+   * @param ruleNames package-qualified names of the rules ({@code my.pkg.Rule name})
    */
-  public record Prepared(List<RuleError> errors, List<RuleSource> instrumented) {
+  public record Prepared(List<RuleError> errors, List<RuleSource> instrumented, Set<String> checked,
+      Set<String> ruleNames) {
     public Prepared {
       errors = List.copyOf(errors);
       instrumented = List.copyOf(instrumented);
+      checked = Set.copyOf(checked);
+      ruleNames = Set.copyOf(ruleNames);
     }
   }
 
-  /** Every forbidden construct in {@code sources}, with file, line and column; empty if all are allowed. */
+  private static final java.util.regex.Pattern NUMBER =
+      java.util.regex.Pattern.compile("\\b(\\d+(?:\\.\\d+)?)[lLdDfF]?\\b");
+
+  /**
+   * How checked expressions are compared with the ones compiled rules evaluate: every run of
+   * whitespace as one space, and every decimal literal in its shortest form without a type
+   * suffix ({@code 7.0079400} and {@code 7.00794}, {@code 70} and {@code 70.0} are the same),
+   * because the compiler writes literals back that way.
+   */
+  public static String normalize(String text) {
+    java.util.regex.Matcher m = NUMBER.matcher(text.replaceAll("\\s+", " ").strip());
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String n = new java.math.BigDecimal(m.group(1)).stripTrailingZeros().toPlainString();
+      m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(n));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
   /** The public classes of the fact model, as the sandbox sees them. */
   public static java.util.Set<Class<?>> factModel() {
     return AllowList.modelClasses();
   }
 
+  /** Every forbidden construct in {@code sources}, with file, line and column; empty if all are allowed. */
   public static List<RuleError> check(List<RuleSource> sources) {
     return prepare(sources).errors();
   }
 
   /** Checks {@code sources} as one rule set and instruments them for the wall-time budget. */
   public static Prepared prepare(List<RuleSource> sources) {
+    return prepare(sources, true);
+  }
+
+  /**
+   * Checks everything but the right-hand sides, which are Java and reach a gateway compiled
+   * (their bytecode is checked instead); {@code instrumented} is then the sources unchanged.
+   * What a gateway runs before it loads compiled rules.
+   */
+  public static Prepared checkConditions(List<RuleSource> sources) {
+    return prepare(sources, false);
+  }
+
+  private static Prepared prepare(List<RuleSource> sources, boolean consequences) {
     Objects.requireNonNull(sources, "sources");
     List<RuleError> errors = new ArrayList<>();
     List<PackageDescr> packages = new ArrayList<>();
@@ -104,6 +143,8 @@ public final class RuleSandbox {
       }
     }
     List<RuleSource> instrumented = new ArrayList<>();
+    Set<String> checked = new HashSet<>();
+    Set<String> ruleNames = new HashSet<>();
     for (int i = 0; i < sources.size(); i++) {
       RuleSource s = sources.get(i);
       PackageDescr pkg = packages.get(i);
@@ -111,10 +152,11 @@ public final class RuleSandbox {
         instrumented.add(s);
         continue;
       }
-      String drl = new FileCheck(s, pkg, declared, errors).run();
+      String drl = new FileCheck(s, pkg, declared, errors, checked, consequences).run();
       instrumented.add(new RuleSource(s.fileName(), drl));
+      pkg.getRules().forEach(r -> ruleNames.add(pkg.getName() + "." + r.getName()));
     }
-    return new Prepared(errors, instrumented);
+    return new Prepared(errors, instrumented, checked, ruleNames);
   }
 
   private static PackageDescr parse(RuleSource s, List<RuleError> errors) {
@@ -200,9 +242,14 @@ public final class RuleSandbox {
     private final Set<String> globals = new HashSet<>();
     private final List<int[]> insertAt = new ArrayList<>(); // {offset, sequence}
     private final List<String> insertText = new ArrayList<>();
+    private final Set<String> checked;
+    private final boolean consequences;
     private String rule = "";
 
-    FileCheck(RuleSource source, PackageDescr pkg, Set<String> declared, List<RuleError> errors) {
+    FileCheck(RuleSource source, PackageDescr pkg, Set<String> declared, List<RuleError> errors, Set<String> checked,
+        boolean consequences) {
+      this.checked = checked;
+      this.consequences = consequences;
       this.source = source;
       this.drl = source.drl();
       this.text = new Text(drl);
@@ -248,7 +295,7 @@ public final class RuleSandbox {
           collectBindings(r.getLhs(), bindings);
           lhs(r.getLhs(), bindings);
         }
-        if (!r.isQuery()) {
+        if (!r.isQuery() && consequences) {
           consequence(r, bindings);
         }
       }
@@ -336,6 +383,7 @@ public final class RuleSandbox {
       if (expression == null || expression.isBlank()) {
         return;
       }
+      checked.add(normalize(expression));
       int from = at.getLine() > 0 ? text.offset(at.getLine(), at.getColumn() + 1) : 0;
       int base = drl.indexOf(expression, from);
       if (base < 0) {

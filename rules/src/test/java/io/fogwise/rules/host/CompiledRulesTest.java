@@ -61,12 +61,45 @@ class CompiledRulesTest {
 
   @Test
   void refusesCompiledRulesThatAreNotThoseOfTheSources() {
+    List<RuleSource> renamed = new ArrayList<>();
+    for (RuleSource s : RuleSet.builtInPacks()) {
+      renamed.add(s.fileName().equals("failover.drl")
+          ? new RuleSource(s.fileName(), s.drl().replaceFirst("rule \"", "rule \"Renamed: ")) : s);
+    }
+    RuleArtifactException e = assertThrows(RuleArtifactException.class, () -> RuleSet.load("x", renamed, compiled));
+    assertTrue(e.getMessage().contains("compiled only") && e.getMessage().contains("Renamed: "), e.getMessage());
+  }
+
+  @Test
+  void refusesConditionsTheSourcesDoNotHave() {
     List<RuleSource> fewer = new ArrayList<>(RuleSet.builtInPacks());
-    RuleSource dropped = fewer.remove(0);
+    fewer.remove(0);
+    RuleArtifactException e = assertThrows(RuleArtifactException.class, () -> RuleSet.load("x", fewer, compiled));
+    assertTrue(e.getMessage().contains("which is not a condition the sandbox checked"), e.getMessage());
+  }
+
+  @Test
+  void refusesAConstraintOutsideTheSandboxBehindBenignSources() {
+    // Forged: compiled without the sandbox, claiming sources whose rule has the same name.
+    String evil = """
+        package forged
+        import io.fogwise.rules.model.Device
+        rule "Looks harmless"
+        when
+            Device( id == System.getProperty("user.home") )
+        then
+        end
+        """;
+    String benign = evil.replace("System.getProperty(\"user.home\")", "\"gw-1\"");
+    byte[] forged = CompiledRules.export(compileUnchecked(evil).getKiePackages());
     RuleArtifactException e = assertThrows(RuleArtifactException.class,
-        () -> RuleSet.load("x", fewer, compiled));
-    assertTrue(e.getMessage().contains("compiled only"), e.getMessage());
-    assertFalse(dropped.fileName().isEmpty());
+        () -> RuleSet.load("x", List.of(new RuleSource("forged.drl", benign)), forged));
+    assertTrue(e.getMessage().contains("System.getProperty") && e.getMessage().contains("not a condition"),
+        e.getMessage());
+    // and with the evil text as the claimed source, the sandbox refuses the source itself
+    RuleArtifactException e2 = assertThrows(RuleArtifactException.class,
+        () -> RuleSet.load("x", List.of(new RuleSource("forged.drl", evil)), forged));
+    assertTrue(e2.getMessage().contains("break the sandbox"), e2.getMessage());
   }
 
   @Test
@@ -113,7 +146,7 @@ class CompiledRulesTest {
   private static KieBase compileUnchecked(String drl) {
     KieServices ks = KieServices.Factory.get();
     KieFileSystem kfs = ks.newKieFileSystem();
-    kfs.write("src/main/resources/evil.drl", drl);
+    kfs.write("src/main/resources/" + (drl.contains("package forged") ? "forged" : "evil") + ".drl", drl);
     KieBuilder b = ks.newKieBuilder(kfs).buildAll();
     assertFalse(b.getResults().hasMessages(Message.Level.ERROR), b.getResults().toString());
     return ks.newKieContainer(ks.getRepository().getDefaultReleaseId()).getKieBase();
