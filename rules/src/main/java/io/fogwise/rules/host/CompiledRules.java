@@ -187,6 +187,8 @@ final class CompiledRules {
         note(unit.getExpression());
       } else if (obj instanceof org.drools.mvel.MVELConstraint c) {
         note(c.getExpression());
+      } else if (obj instanceof org.drools.mvel.extractors.MVELClassFieldReader r) {
+        note(r.getExpression()); // bindings and accessors written as expressions
       }
       return obj;
     }

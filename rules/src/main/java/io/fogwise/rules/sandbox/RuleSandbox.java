@@ -83,22 +83,65 @@ public final class RuleSandbox {
 
   private static final java.util.regex.Pattern NUMBER =
       java.util.regex.Pattern.compile("\\b(\\d+(?:\\.\\d+)?)[lLdDfF]?\\b");
+  private static final java.util.regex.Pattern BINDING_PREFIX =
+      java.util.regex.Pattern.compile("\\$[A-Za-z_][A-Za-z0-9_]*\\.");
 
   /**
-   * How checked expressions are compared with the ones compiled rules evaluate: every run of
-   * whitespace as one space, and every decimal literal in its shortest form without a type
-   * suffix ({@code 7.0079400} and {@code 7.00794}, {@code 70} and {@code 70.0} are the same),
-   * because the compiler writes literals back that way.
+   * How checked expressions are compared with the ones compiled rules evaluate: whitespace only
+   * where it separates two words ({@code a*b} and {@code a * b} are the same), and every decimal
+   * literal in its shortest form without a type suffix ({@code 7.0079400} and {@code 7.00794},
+   * {@code 70} and {@code 70.0} are the same), because the compiler writes literals back that way.
    */
   public static String normalize(String text) {
-    java.util.regex.Matcher m = NUMBER.matcher(text.replaceAll("\\s+", " ").strip());
-    StringBuilder out = new StringBuilder();
+    java.util.regex.Matcher m = NUMBER.matcher(text.strip());
+    StringBuilder numbers = new StringBuilder();
     while (m.find()) {
       String n = new java.math.BigDecimal(m.group(1)).stripTrailingZeros().toPlainString();
-      m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(n));
+      m.appendReplacement(numbers, java.util.regex.Matcher.quoteReplacement(n));
     }
-    m.appendTail(out);
+    m.appendTail(numbers);
+    StringBuilder out = new StringBuilder(numbers.length());
+    boolean pendingSpace = false;
+    for (int i = 0; i < numbers.length(); i++) {
+      char c = numbers.charAt(i);
+      if (Character.isWhitespace(c)) {
+        pendingSpace = true;
+        continue;
+      }
+      if (pendingSpace && out.length() > 0 && word(out.charAt(out.length() - 1)) && word(c)) {
+        out.append(' ');
+      }
+      pendingSpace = false;
+      out.append(c);
+    }
     return out.toString();
+  }
+
+  private static boolean word(char c) {
+    return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+  }
+
+  /**
+   * Adds {@code condition} and every sub-expression of it, each also without its {@code $binding.}
+   * prefixes (the compiler evaluates {@code $s.limit * 1000} as {@code limit * 1000} on
+   * {@code $s}): all of it passed the sandbox, node by node.
+   */
+  private static void addChecked(String condition, Expression parsed, Set<String> checked) {
+    checked.add(normalize(condition));
+    Text source = new Text(condition);
+    for (Expression e : parsed.findAll(Expression.class)) {
+      // The node's own text, where the parser kept its position (nodes without one are not
+      // added: a compiled expression that needs them is then compiled by the gateway instead).
+      String text = e.getRange().map(r -> {
+        int from = source.offset(r.begin.line, r.begin.column);
+        int to = source.offset(r.end.line, r.end.column) + 1;
+        return from < to && to <= condition.length() ? condition.substring(from, to) : null;
+      }).orElse(null);
+      if (text != null) {
+        checked.add(normalize(text));
+        checked.add(normalize(BINDING_PREFIX.matcher(text).replaceAll("")));
+      }
+    }
   }
 
   /** The public classes of the fact model, as the sandbox sees them. */
@@ -383,7 +426,6 @@ public final class RuleSandbox {
       if (expression == null || expression.isBlank()) {
         return;
       }
-      checked.add(normalize(expression));
       int from = at.getLine() > 0 ? text.offset(at.getLine(), at.getColumn() + 1) : 0;
       int base = drl.indexOf(expression, from);
       if (base < 0) {
@@ -404,6 +446,7 @@ public final class RuleSandbox {
           return;
         }
       }
+      addChecked(expression, parsed, checked);
       Text exprText = new Text(expression);
       int b = base;
       new RhsChecker(types, exprText, vars, true, (p, message) -> errorAt(b + exprText.offset(p.line, p.column), message))
