@@ -153,9 +153,10 @@ final class CompiledRules {
 
   /**
    * Every MVEL expression the packages evaluate (constraints, {@code from} sources, accumulate
-   * arguments, MVEL consequences) must be, word for word, a condition or right-hand side of the
-   * sources that the sandbox checked; and the sources must pass the sandbox. MVEL is data in the
-   * packages, not bytecode, so this is what keeps it inside the sandbox.
+   * arguments, binding readers) must be a condition of the sources, or a sub-expression of one,
+   * that the sandbox checked (compared {@linkplain RuleSandbox#normalize normalized}); and the
+   * sources' conditions must pass the sandbox. MVEL is data in the packages, not bytecode, so
+   * this is what keeps it inside the sandbox.
    */
   private static void checkExpressions(Set<String> expressions, RuleSandbox.Prepared prepared)
       throws RuleArtifactException {
