@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import static io.fogwise.cli.CliRun.fogwise;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,14 +10,11 @@ import io.fogwise.gateway.GatewayConfig;
 import io.fogwise.protocol.hub.NatsServer;
 import io.fogwise.rules.policy.TrustedKeys;
 import io.fogwise.testbed.link.LinkEmulator;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The whole policy path with real parts: `fogwise rules keygen`, real gateways trusting the key,
@@ -26,22 +24,10 @@ import picocli.CommandLine;
 class PolicyEndToEndIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run fogwise(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Fogwise.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   @Test
   void pushedPolicyReachesEveryGatewayAndLateOrCutOffOnesCatchUp(@TempDir Path dir) throws Exception {
     try (NatsServer hub = NatsServer.start()) {
-      Run keygen = fogwise("rules", "keygen", "--out", dir.toString(), "--name", "ops");
+      CliRun keygen = fogwise("rules", "keygen", "--out", dir.toString(), "--name", "ops");
       assertEquals(0, keygen.exit(), keygen.err());
       TrustedKeys trusted = TrustedKeys.load(List.of(dir.resolve("ops.pub")));
       try (LinkEmulator link = LinkEmulator.start("127.0.0.1", hub.port());
@@ -49,7 +35,7 @@ class PolicyEndToEndIT {
           Gateway b = Gateway.start(GatewayConfig.builder("gw-b", link.url()).trustedKeys(trusted).build())) {
 
         // the tutorial's push: a gateway-scope rule with its parameter, acknowledged by that gateway
-        Run push = fogwise("rules", "push", "../docs/tutorial/battery.drl", "--scope", "gw.gw-a",
+        CliRun push = fogwise("rules", "push", "../docs/tutorial/battery.drl", "--scope", "gw.gw-a",
             "--param", "battery.minPct=15", "--key", dir.resolve("ops.key").toString(), "--nats", hub.url(),
             "--timeout", "20s");
         assertEquals(0, push.exit(), push.out() + push.err());
@@ -61,7 +47,7 @@ class PolicyEndToEndIT {
 
         // gw-b is cut off; a global push is acknowledged by the gateways still online
         link.cut();
-        Run global = fogwise("rules", "push", "../rules/src/main/resources/packs", "--scope", "global",
+        CliRun global = fogwise("rules", "push", "../rules/src/main/resources/packs", "--scope", "global",
             "--key", dir.resolve("ops.key").toString(), "--nats", hub.url(), "--timeout", "20s");
         assertTrue(global.exit() == 0 || global.exit() == 3, "gw-b is offline or did not answer: " + global.out() + global.err());
         assertTrue(global.out().matches("(?s).*gw-a\\s+1\\s+APPLIED\\s+\\d+\\s+artifact.*"), global.out() + global.err());
@@ -78,7 +64,7 @@ class PolicyEndToEndIT {
           assertEquals("global v1", c.query(e -> e.policyLabel()));
         }
 
-        Run history = fogwise("rules", "history", "--scope", "global", "--nats", hub.url());
+        CliRun history = fogwise("rules", "history", "--scope", "global", "--nats", hub.url());
         assertEquals(0, history.exit(), history.err());
         assertTrue(history.out().contains("1"), history.out());
       }

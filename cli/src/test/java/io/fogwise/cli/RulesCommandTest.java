@@ -1,35 +1,21 @@
 package io.fogwise.cli;
 
+import static io.fogwise.cli.CliRun.fogwise;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.rules.host.RuleSet;
 import io.fogwise.rules.host.RuleSource;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class RulesCommandTest {
   @TempDir Path dir;
-
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Fogwise.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
 
   private List<String> writePacks() throws IOException {
     List<String> paths = new ArrayList<>();
@@ -43,7 +29,7 @@ class RulesCommandTest {
   void theBuiltInPacksCheckOk() throws IOException {
     List<String> args = new ArrayList<>(List.of("rules", "check"));
     args.addAll(writePacks());
-    Run r = run(args.toArray(String[]::new));
+    CliRun r = fogwise(args.toArray(String[]::new));
     assertEquals(0, r.exit(), r.err());
     int files = RuleSet.builtInPacks().size();
     assertTrue(r.out().matches("ok: \\d+ rules in " + files + " files?\\R"), r.out());
@@ -52,7 +38,7 @@ class RulesCommandTest {
   @Test
   void thePacksDirectoryOfTheSourceTreeChecksOk() {
     Path packs = Path.of("..", "rules", "src", "main", "resources", "packs");
-    Run r = run("rules", "check", packs.toString());
+    CliRun r = fogwise("rules", "check", packs.toString());
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().startsWith("ok: "), r.out());
   }
@@ -73,7 +59,7 @@ class RulesCommandTest {
                   java.lang.Runtime.getRuntime().exec("id").toString();
         end
         """);
-    Run r = run("rules", "check", broken.toString());
+    CliRun r = fogwise("rules", "check", broken.toString());
     assertEquals(1, r.exit(), r.out() + r.err());
     assertTrue(r.err().startsWith(broken + ":11:11: rule \"Shells out\": calls java.lang.Runtime.getRuntime()"), r.err());
     assertEquals("", r.out());
@@ -82,14 +68,14 @@ class RulesCommandTest {
   @Test
   void aDrlSyntaxErrorIsPositionedToo() throws IOException {
     Path broken = Files.writeString(dir.resolve("syntax.drl"), "package t\nrule \"R\"\nwhen\n  Foo(\nthen\nend\n");
-    Run r = run("rules", "check", broken.toString());
+    CliRun r = fogwise("rules", "check", broken.toString());
     assertEquals(1, r.exit());
     assertTrue(r.err().startsWith(broken + ":6:1: "), r.err());
   }
 
   @Test
   void unreadableInputExits2() {
-    Run r = run("rules", "check", dir.resolve("missing.drl").toString());
+    CliRun r = fogwise("rules", "check", dir.resolve("missing.drl").toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("missing.drl"), r.err());
   }

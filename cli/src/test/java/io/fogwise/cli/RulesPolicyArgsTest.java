@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import static io.fogwise.cli.CliRun.fogwise;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.rules.policy.PolicyBundle;
 import io.fogwise.rules.policy.PolicyBundles;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,38 +28,21 @@ class RulesPolicyArgsTest {
   @TempDir Path dir;
   private Path drl;
 
-  private record Run(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- out:\n" + out + "--- err:\n" + err;
-    }
-  }
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Fogwise.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   @BeforeEach
   void files() throws Exception {
     drl = Files.writeString(dir.resolve("a.drl"), "package p;\n");
   }
 
   private Path keygen(String name) {
-    Run r = run("rules", "keygen", "--out", dir.resolve("keys").toString(), "--name", name);
+    CliRun r = fogwise("rules", "keygen", "--out", dir.resolve("keys").toString(), "--name", name);
     assertEquals(0, r.exit(), r.toString());
     return dir.resolve("keys").resolve(name + ".key");
   }
 
-  private Run push(String... extra) {
+  private CliRun push(String... extra) {
     List<String> args = new ArrayList<>(List.of("rules", "push", "--nats", NO_NATS));
     args.addAll(List.of(extra));
-    return run(args.toArray(String[]::new));
+    return fogwise(args.toArray(String[]::new));
   }
 
   @Test
@@ -71,32 +53,32 @@ class RulesPolicyArgsTest {
     String id = PolicyBundles.keyId(PolicyBundles.decodePublic(Files.readString(pub)));
     PolicyBundles.SigningKey sk = PolicyCommands.signingKey(key);
     assertEquals(id, sk.keyId());
-    Run again = run("rules", "keygen", "--out", key.getParent().toString(), "--name", "other");
+    CliRun again = fogwise("rules", "keygen", "--out", key.getParent().toString(), "--name", "other");
     assertTrue(again.out().startsWith("key id "), again.toString());
   }
 
   @Test
   void keygenPrintsTheKeyIdAndRefusesToOverwrite() throws Exception {
-    Run r = run("rules", "keygen", "--out", dir.toString(), "--name", "ops");
+    CliRun r = fogwise("rules", "keygen", "--out", dir.toString(), "--name", "ops");
     assertEquals(0, r.exit(), r.toString());
     String id = PolicyBundles.keyId(PolicyBundles.decodePublic(Files.readString(dir.resolve("ops.pub"))));
     assertTrue(r.out().contains("key id " + id), r.toString());
     String before = Files.readString(dir.resolve("ops.key"));
 
-    Run again = run("rules", "keygen", "--out", dir.toString(), "--name", "ops");
+    CliRun again = fogwise("rules", "keygen", "--out", dir.toString(), "--name", "ops");
     assertEquals(2, again.exit(), again.toString());
     assertTrue(again.err().contains("exists; not overwriting"), again.toString());
     assertEquals(before, Files.readString(dir.resolve("ops.key")));
 
     Files.delete(dir.resolve("ops.key"));
-    Run pubOnly = run("rules", "keygen", "--out", dir.toString(), "--name", "ops");
+    CliRun pubOnly = fogwise("rules", "keygen", "--out", dir.toString(), "--name", "ops");
     assertEquals(2, pubOnly.exit(), "an existing .pub alone also blocks: " + pubOnly);
     assertFalse(Files.exists(dir.resolve("ops.key")));
   }
 
   @Test
   void keygenRejectsABadName() {
-    Run r = run("rules", "keygen", "--out", dir.toString(), "--name", "../evil");
+    CliRun r = fogwise("rules", "keygen", "--out", dir.toString(), "--name", "../evil");
     assertEquals(2, r.exit(), r.toString());
     assertTrue(r.err().contains("--name"), r.toString());
   }
@@ -105,7 +87,7 @@ class RulesPolicyArgsTest {
   void pushRejectsABadScope() {
     Path key = keygen("k");
     for (String scope : List.of("gw", "gw.", "gw.a.b", "local", "gw.*", "GLOBAL")) {
-      Run r = push(drl.toString(), "--scope", scope, "--key", key.toString());
+      CliRun r = push(drl.toString(), "--scope", scope, "--key", key.toString());
       assertEquals(2, r.exit(), scope + ": " + r);
       assertTrue(r.err().contains("--scope"), r.toString());
     }
@@ -115,11 +97,11 @@ class RulesPolicyArgsTest {
   void pushRejectsBadParameters() {
     Path key = keygen("k");
     for (String p : List.of("novalue", "=3", "1x=3", "a b=3")) {
-      Run r = push(drl.toString(), "--scope", "global", "--key", key.toString(), "--param", p);
+      CliRun r = push(drl.toString(), "--scope", "global", "--key", key.toString(), "--param", p);
       assertEquals(2, r.exit(), p + ": " + r);
       assertTrue(r.err().contains("--param"), r.toString());
     }
-    Run twice = push(drl.toString(), "--scope", "global", "--key", key.toString(), "--param", "a=1", "--param", "a=2");
+    CliRun twice = push(drl.toString(), "--scope", "global", "--key", key.toString(), "--param", "a=1", "--param", "a=2");
     assertEquals(2, twice.exit(), twice.toString());
     assertTrue(twice.err().contains("given twice"), twice.toString());
   }
@@ -137,44 +119,44 @@ class RulesPolicyArgsTest {
   @Test
   void pushRejectsUnreadableRuleFiles() throws Exception {
     Path key = keygen("k");
-    Run missing = push(dir.resolve("nope.drl").toString(), "--scope", "global", "--key", key.toString());
+    CliRun missing = push(dir.resolve("nope.drl").toString(), "--scope", "global", "--key", key.toString());
     assertEquals(2, missing.exit(), missing.toString());
     assertTrue(missing.err().contains("nope.drl"), missing.toString());
 
     Path empty = Files.createDirectory(dir.resolve("empty"));
-    Run none = push(empty.toString(), "--scope", "global", "--key", key.toString());
+    CliRun none = push(empty.toString(), "--scope", "global", "--key", key.toString());
     assertEquals(2, none.exit(), none.toString());
     assertTrue(none.err().contains("holds no .drl files"), none.toString());
 
     Path txt = Files.writeString(dir.resolve("notes.txt"), "x");
-    Run notDrl = push(txt.toString(), "--scope", "global", "--key", key.toString());
+    CliRun notDrl = push(txt.toString(), "--scope", "global", "--key", key.toString());
     assertEquals(2, notDrl.exit(), notDrl.toString());
 
     Path sub = Files.createDirectory(dir.resolve("sub"));
     Files.writeString(sub.resolve("a.drl"), "package q;\n");
-    Run dup = push(drl.toString(), sub.toString(), "--scope", "global", "--key", key.toString());
+    CliRun dup = push(drl.toString(), sub.toString(), "--scope", "global", "--key", key.toString());
     assertEquals(2, dup.exit(), dup.toString());
     assertTrue(dup.err().contains("same name"), dup.toString());
   }
 
   @Test
   void pushRejectsUnreadableKeys() throws Exception {
-    Run missing = push(drl.toString(), "--scope", "global", "--key", dir.resolve("none.key").toString());
+    CliRun missing = push(drl.toString(), "--scope", "global", "--key", dir.resolve("none.key").toString());
     assertEquals(2, missing.exit(), missing.toString());
 
-    Run notKey = push(drl.toString(), "--scope", "global", "--key", drl.toString());
+    CliRun notKey = push(drl.toString(), "--scope", "global", "--key", drl.toString());
     assertEquals(2, notKey.exit(), notKey.toString());
     assertTrue(notKey.err().contains("NAME.key"), notKey.toString());
 
     Path a = keygen("a");
     Path b = keygen("b");
     Files.copy(b.resolveSibling("b.pub"), a.resolveSibling("a.pub"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    Run mismatch = push(drl.toString(), "--scope", "global", "--key", a.toString());
+    CliRun mismatch = push(drl.toString(), "--scope", "global", "--key", a.toString());
     assertEquals(2, mismatch.exit(), mismatch.toString());
     assertTrue(mismatch.err().contains("not a key pair"), mismatch.toString());
 
     Files.writeString(b, "garbage");
-    Run garbage = push(drl.toString(), "--scope", "global", "--key", b.toString());
+    CliRun garbage = push(drl.toString(), "--scope", "global", "--key", b.toString());
     assertEquals(2, garbage.exit(), garbage.toString());
     assertTrue(garbage.err().contains("not an Ed25519 private key"), garbage.toString());
   }
@@ -182,7 +164,7 @@ class RulesPolicyArgsTest {
   @Test
   void validInputGetsAsFarAsNats() {
     Path key = keygen("k");
-    Run r = push(drl.toString(), "--scope", "gw.gw-1", "--key", key.toString(), "--param", "x=1");
+    CliRun r = push(drl.toString(), "--scope", "gw.gw-1", "--key", key.toString(), "--param", "x=1");
     assertEquals(3, r.exit(), r.toString());
     assertTrue(r.err().contains("cannot reach NATS at " + NO_NATS), r.toString());
   }
@@ -197,18 +179,18 @@ class RulesPolicyArgsTest {
     assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("soon"));
     assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("0s"));
     Path key = keygen("k");
-    Run r = push(drl.toString(), "--scope", "global", "--key", key.toString(), "--timeout", "-1s");
+    CliRun r = push(drl.toString(), "--scope", "global", "--key", key.toString(), "--timeout", "-1s");
     assertEquals(2, r.exit(), r.toString());
   }
 
   @Test
   void rollbackAndHistoryCheckTheirArguments() {
     Path key = keygen("k");
-    Run badTo = run("rules", "rollback", "--nats", NO_NATS, "--scope", "global", "--to", "0", "--key", key.toString());
+    CliRun badTo = fogwise("rules", "rollback", "--nats", NO_NATS, "--scope", "global", "--to", "0", "--key", key.toString());
     assertEquals(2, badTo.exit(), badTo.toString());
-    Run badScope = run("rules", "history", "--nats", NO_NATS, "--scope", "gw.a.b");
+    CliRun badScope = fogwise("rules", "history", "--nats", NO_NATS, "--scope", "gw.a.b");
     assertEquals(2, badScope.exit(), badScope.toString());
-    Run noScope = run("rules", "history", "--nats", NO_NATS);
+    CliRun noScope = fogwise("rules", "history", "--nats", NO_NATS);
     assertEquals(2, noScope.exit(), noScope.toString());
   }
 }

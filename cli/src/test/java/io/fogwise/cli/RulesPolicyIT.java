@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import static io.fogwise.cli.CliRun.fogwise;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,8 +18,6 @@ import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code fogwise rules keygen|push|status|history|rollback} against a real nats-server and a fake
@@ -48,17 +46,10 @@ class RulesPolicyIT {
   private Path key;
   private Path rules;
 
-  record Run(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- out:\n" + out + "--- err:\n" + err;
-    }
-  }
-
   @BeforeEach
   void start() throws Exception {
     hub = NatsServer.start();
-    Run keygen = fogwise("rules", "keygen", "--out", dir.resolve("keys").toString(), "--name", "ops");
+    CliRun keygen = fogwise("rules", "keygen", "--out", dir.resolve("keys").toString(), "--name", "ops");
     assertEquals(0, keygen.exit(), keygen.toString());
     key = dir.resolve("keys").resolve("ops.key");
     rules = Files.createDirectory(dir.resolve("rules"));
@@ -76,17 +67,7 @@ class RulesPolicyIT {
     }
   }
 
-  private static Run fogwise(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Fogwise.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
-  private Run rules(String... args) {
+  private CliRun rules(String... args) {
     List<String> all = new ArrayList<>(List.of("rules"));
     all.addAll(List.of(args));
     all.addAll(List.of("--nats", hub.url()));
@@ -165,7 +146,7 @@ class RulesPolicyIT {
   private static final Pattern ROW = Pattern.compile("(?m)^(\\S+)\\s+(\\d+)\\s+(APPLIED|REJECTED|ROLLED_BACK|NO ANSWER)"
       + "\\s+(\\d+|-)\\s+(artifact|compiled|-)\\s+(.*)$");
 
-  private static Matcher row(Run r, String gateway) {
+  private static Matcher row(CliRun r, String gateway) {
     Matcher m = ROW.matcher(r.out());
     while (m.find()) {
       if (m.group(1).equals(gateway)) {
@@ -178,7 +159,7 @@ class RulesPolicyIT {
   @Test
   void pushIsSignedPublishedAndAcknowledged() throws Exception {
     fake("fake-1", Mode.APPLY);
-    Run push = rules("push", rules.toString(), "--scope", "global", "--param", "threshold=3", "--param", "site=north",
+    CliRun push = rules("push", rules.toString(), "--scope", "global", "--param", "threshold=3", "--param", "site=north",
         "--key", key.toString(), "--author", "alice", "--timeout", "10s");
     assertEquals(0, push.exit(), push.toString());
     assertTrue(push.out().contains("GATEWAY  VERSION  STATE    MS  BUILD     FIRST ERROR"), push.toString());
@@ -196,11 +177,11 @@ class RulesPolicyIT {
     assertEquals(new PolicyBundle.Param("string", "north"), b.parameters().get("site"));
     PolicyBundles.verify(b, io.fogwise.rules.policy.TrustedKeys.load(List.of(dir.resolve("keys"))), "global", 1);
 
-    Run second = rules("push", rules.resolve("a.drl").toString(), "--scope", "global", "--key", key.toString());
+    CliRun second = rules("push", rules.resolve("a.drl").toString(), "--scope", "global", "--key", key.toString());
     assertEquals(0, second.exit(), second.toString());
     assertEquals("2", row(second, "fake-1").group(2));
 
-    Run status = rules("status");
+    CliRun status = rules("status");
     assertEquals(0, status.exit(), status.toString());
     assertTrue(status.out().contains("global live v2 (2 versions stored)"), status.toString());
     assertTrue(status.out().matches("(?s).*fake-1\\s+global v2\\s+global v2\\s+gw.fake-1 none.*"), status.toString());
@@ -212,7 +193,7 @@ class RulesPolicyIT {
     Path bad = dir.resolve("bad");
     Files.createDirectories(bad);
     Files.writeString(bad.resolve("broken.drl"), "package broken\nrule \"Broken\"\nwhen\n    NoSuchFact()\nthen\nend\n");
-    Run push = rules("push", bad.toString(), "--scope", "global", "--key", key.toString());
+    CliRun push = rules("push", bad.toString(), "--scope", "global", "--key", key.toString());
     assertEquals(2, push.exit(), push.toString());
     assertTrue(push.err().contains("global v1 not published: global v1 does not compile"), push.toString());
     assertTrue(push.err().contains("broken.drl:4:"), push.toString());
@@ -220,7 +201,7 @@ class RulesPolicyIT {
       assertEquals(0, PolicyStore.open(c).latestVersion("global"), "nothing published");
     }
     // Without precompiling the bundle goes out, and the gateways judge it.
-    Run raw = rules("push", bad.toString(), "--scope", "global", "--key", key.toString(), "--no-precompile");
+    CliRun raw = rules("push", bad.toString(), "--scope", "global", "--key", key.toString(), "--no-precompile");
     assertEquals(0, raw.exit(), raw.toString());
     assertFalse(raw.out().contains("effective rule set"), raw.toString());
   }
@@ -228,7 +209,7 @@ class RulesPolicyIT {
   @Test
   void aRejectingGatewayFailsThePushWithItsFirstError() throws Exception {
     fake("fake-1", Mode.REJECT);
-    Run push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
+    CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
     assertEquals(1, push.exit(), push.toString());
     Matcher m = row(push, "fake-1");
     assertEquals("REJECTED", m.group(3));
@@ -242,7 +223,7 @@ class RulesPolicyIT {
     fake("fake-1", Mode.SILENT);
     fake("fake-2", Mode.APPLY);
     long t0 = System.nanoTime();
-    Run push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString(), "--timeout", "2s");
+    CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString(), "--timeout", "2s");
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     assertEquals(3, push.exit(), push.toString());
     assertEquals("NO ANSWER", row(push, "fake-1").group(3));
@@ -253,12 +234,12 @@ class RulesPolicyIT {
 
   @Test
   void withNoGatewayOnlineThePushOnlyPublishes() throws Exception {
-    Run push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
+    CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
     assertEquals(0, push.exit(), push.toString());
     assertTrue(push.out().contains("published; no gateway online to acknowledge"), push.toString());
     assertEquals(1, stored("global", 1).version());
 
-    Run status = rules("status");
+    CliRun status = rules("status");
     assertEquals(0, status.exit(), status.toString());
     assertTrue(status.out().contains("no gateway online"), status.toString());
   }
@@ -266,7 +247,7 @@ class RulesPolicyIT {
   @Test
   void aGatewayScopeWaitsOnlyForThatGateway() throws Exception {
     fake("fake-1", Mode.SILENT);
-    Run push = rules("push", rules.toString(), "--scope", "gw.elsewhere", "--key", key.toString(), "--timeout", "2s");
+    CliRun push = rules("push", rules.toString(), "--scope", "gw.elsewhere", "--key", key.toString(), "--timeout", "2s");
     assertEquals(0, push.exit(), push.toString());
     assertTrue(push.out().contains("gateway elsewhere is not online"), push.toString());
     assertEquals("gw.elsewhere", stored("gw.elsewhere", 1).scope());
@@ -280,7 +261,7 @@ class RulesPolicyIT {
     assertEquals(0, rules("push", rules.resolve("b.drl").toString(), "--scope", "global", "--key", key.toString(),
         "--param", "t=2", "--author", "bob").exit());
 
-    Run history = rules("history", "--scope", "global");
+    CliRun history = rules("history", "--scope", "global");
     assertEquals(0, history.exit(), history.toString());
     String keyId = stored("global", 1).keyId();
     assertTrue(history.out().contains("VERSION  LIVE  AUTHOR  CREATED"), history.toString());
@@ -288,7 +269,7 @@ class RulesPolicyIT {
         + "\\s+a.drl,b.drl\\n.*"), history.toString());
     assertTrue(history.out().matches("(?s).*\\n2\\s+\\*\\s+bob\\s+.*\\s+b.drl\\n.*"), history.toString());
 
-    Run rollback = rules("rollback", "--scope", "global", "--to", "1", "--key", key.toString(), "--timeout", "10s");
+    CliRun rollback = rules("rollback", "--scope", "global", "--to", "1", "--key", key.toString(), "--timeout", "10s");
     assertEquals(0, rollback.exit(), rollback.toString());
     Matcher m = row(rollback, "fake-1");
     assertEquals("3", m.group(2));
@@ -299,14 +280,14 @@ class RulesPolicyIT {
     assertEquals(v1.parameters(), v3.parameters());
     assertEquals("rollback to v1 by " + System.getProperty("user.name"), v3.author());
 
-    Run after = rules("history", "--scope", "global");
+    CliRun after = rules("history", "--scope", "global");
     assertTrue(after.out().matches("(?s).*\\n3\\s+\\*\\s+rollback to v1 by .*"), after.toString());
 
-    Run missing = rules("rollback", "--scope", "global", "--to", "9", "--key", key.toString());
+    CliRun missing = rules("rollback", "--scope", "global", "--to", "9", "--key", key.toString());
     assertEquals(2, missing.exit(), missing.toString());
     assertTrue(missing.err().contains("scope global has no version 9 (stored: 1, 2, 3)"), missing.toString());
 
-    Run empty = rules("history", "--scope", "gw.none");
+    CliRun empty = rules("history", "--scope", "gw.none");
     assertEquals(0, empty.exit(), empty.toString());
     assertTrue(empty.out().contains("no versions stored for gw.none"), empty.toString());
   }
@@ -314,7 +295,7 @@ class RulesPolicyIT {
   @Test
   void anUnreachableHubIsExitCode3() {
     int port = NatsServer.freePort();
-    Run r = fogwise("rules", "status", "--nats", "nats://127.0.0.1:" + port);
+    CliRun r = fogwise("rules", "status", "--nats", "nats://127.0.0.1:" + port);
     assertEquals(3, r.exit(), r.toString());
     assertTrue(r.err().contains("cannot reach NATS"), r.toString());
   }

@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import static io.fogwise.cli.CliRun.fogwise;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,8 +10,6 @@ import io.fogwise.gateway.Gateway;
 import io.fogwise.gateway.GatewayConfig;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.hub.NatsServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +20,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code fogwise service ...} against a real nats-server and a real in-process gateway. */
 class ServiceCommandIT {
@@ -47,25 +45,8 @@ class ServiceCommandIT {
     }
   }
 
-  record Run(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- out:\n" + out + "--- err:\n" + err;
-    }
-  }
-
-  private static Run fogwise(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Fogwise.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   /** A service command aimed at the test's gateway. */
-  private static Run service(String... args) {
+  private static CliRun service(String... args) {
     List<String> all = new ArrayList<>(List.of("service"));
     all.addAll(List.of(args));
     all.addAll(List.of("--gateway", GW, "--nats", hub.url()));
@@ -73,7 +54,7 @@ class ServiceCommandIT {
   }
 
   private static List<String> listedNames() throws Exception {
-    Run list = service("list", "--json");
+    CliRun list = service("list", "--json");
     assertEquals(0, list.exit(), list.toString());
     JsonNode reply = MessageCodec.mapper().readTree(list.out());
     assertTrue(reply.get("ok").asBoolean(), list.toString());
@@ -82,14 +63,14 @@ class ServiceCommandIT {
 
   @Test
   void applyListDeleteList() throws Exception {
-    Run apply = service("apply", EXAMPLES.resolve("publisher.yaml").toString(), EXAMPLES.resolve("subscribers.yaml").toString());
+    CliRun apply = service("apply", EXAMPLES.resolve("publisher.yaml").toString(), EXAMPLES.resolve("subscribers.yaml").toString());
     assertEquals(0, apply.exit(), apply.toString());
     assertEquals(List.of(
         "applied publisher (publisher, 1 replica, EDGE {pub=true})",
         "applied sub-cloud (subscriber, 1 replica, CLOUD)",
         "applied sub-edge (subscriber, 1 replica, EDGE {sub=true})"), apply.out().lines().toList(), apply.toString());
 
-    Run list = service("list");
+    CliRun list = service("list");
     assertEquals(0, list.exit(), list.toString());
     List<String> rows = list.out().lines().toList();
     assertEquals(4, rows.size(), list.toString());
@@ -98,13 +79,13 @@ class ServiceCommandIT {
     assertTrue(rows.get(2).matches("sub-cloud +subscriber +1 +1 +CLOUD +no +-"), list.toString());
     assertTrue(rows.get(3).matches("sub-edge +subscriber +1 +1 +EDGE \\{sub=true} +no +-"), list.toString());
 
-    Run delete = service("delete", "sub-edge");
+    CliRun delete = service("delete", "sub-edge");
     assertEquals(0, delete.exit(), delete.toString());
     assertEquals("deleted sub-edge", delete.out().strip());
     assertEquals(List.of("publisher", "sub-cloud"), listedNames());
     assertFalse(service("list").out().contains("sub-edge"));
 
-    Run again = service("delete", "sub-edge");
+    CliRun again = service("delete", "sub-edge");
     assertEquals(1, again.exit(), again.toString());
     assertEquals("fogwise service delete: gateway gw-cli refused: field 'name': no service named 'sub-edge'",
         again.err().strip());
@@ -118,7 +99,7 @@ class ServiceCommandIT {
     Path bad = dir.resolve("bad.yaml");
     Files.writeString(bad, "name: also-never\nkind: subscriber\n---\nname: x\nkind: publisher\nreplicas: -1\n");
 
-    Run apply = service("apply", good.toString(), bad.toString());
+    CliRun apply = service("apply", good.toString(), bad.toString());
     assertEquals(2, apply.exit(), apply.toString());
     assertEquals("", apply.out(), apply.toString());
     List<String> lines = apply.err().lines().toList();
@@ -129,7 +110,7 @@ class ServiceCommandIT {
 
   @Test
   void anUnknownGatewayIdIsReportedAtOnce() {
-    Run list = fogwise("service", "list", "--gateway", "gw-nobody", "--nats", hub.url(), "--timeout", "1");
+    CliRun list = fogwise("service", "list", "--gateway", "gw-nobody", "--nats", hub.url(), "--timeout", "1");
     assertEquals(3, list.exit(), list.toString());
     assertTrue(list.err().startsWith("fogwise service list: no answer from gateway gw-nobody on fw.gw.gw-nobody.svc within 1 s"),
         list.toString());
@@ -142,7 +123,7 @@ class ServiceCommandIT {
     try (io.nats.client.Connection silent = io.nats.client.Nats.connect(hub.url())) {
       silent.createDispatcher(msg -> { }).subscribe("fw.gw.gw-silent.svc");
       silent.flush(java.time.Duration.ofSeconds(5));
-      Run list = fogwise("service", "list", "--gateway", "gw-silent", "--nats", hub.url(), "--timeout", "0.5");
+      CliRun list = fogwise("service", "list", "--gateway", "gw-silent", "--nats", hub.url(), "--timeout", "0.5");
       assertEquals(3, list.exit(), list.toString());
       assertEquals("fogwise service list: no answer from gateway gw-silent on fw.gw.gw-silent.svc within 0.5 s"
           + " (is it running? --nats " + hub.url() + ", --gateway gw-silent)", list.err().strip());
@@ -156,7 +137,7 @@ class ServiceCommandIT {
       port = s.getLocalPort();
     }
     String url = "nats://127.0.0.1:" + port;
-    Run list = fogwise("service", "list", "--gateway", GW, "--nats", url, "--timeout", "1");
+    CliRun list = fogwise("service", "list", "--gateway", GW, "--nats", url, "--timeout", "1");
     assertEquals(3, list.exit(), list.toString());
     assertTrue(list.err().startsWith("fogwise service list: cannot reach NATS at " + url), list.toString());
     assertEquals(1, list.err().lines().count(), list.toString());
@@ -164,13 +145,13 @@ class ServiceCommandIT {
 
   @Test
   void moveNeedsExactlyOneTargetAndAValidName() {
-    Run neither = service("move", "publisher");
+    CliRun neither = service("move", "publisher");
     assertEquals(2, neither.exit(), neither.toString());
     assertTrue(neither.err().contains("--to-layer") && neither.err().contains("--to-device"), neither.toString());
-    Run both = service("move", "publisher", "--to-layer", "FOG", "--to-device", "fog-1");
+    CliRun both = service("move", "publisher", "--to-layer", "FOG", "--to-device", "fog-1");
     assertEquals(2, both.exit(), both.toString());
     assertTrue(both.err().contains("mutually exclusive"), both.toString());
-    Run badName = service("move", "no.dots", "--to-layer", "FOG");
+    CliRun badName = service("move", "no.dots", "--to-layer", "FOG");
     assertEquals(2, badName.exit(), badName.toString());
     assertTrue(badName.err().contains("field 'name' must be 1-64 of"), badName.toString());
   }
