@@ -5,6 +5,7 @@ import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceResponse;
 import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.NatsOptions;
 import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStreamStatusException;
@@ -47,15 +48,8 @@ final class GatewayClient implements AutoCloseable {
     }
     Options options;
     try {
-      options = new Options.Builder()
-          .server(natsUrl)
-          .connectionName("fogwise-cli")
-          .connectionTimeout(timeout)
-          .noReconnect()
+      options = NatsOptions.oneShot(natsUrl, timeout)
           .reportNoResponders()
-          // One-shot command: a failure surfaces as the exception below, not as log noise.
-          .connectionListener((conn, type) -> { })
-          .errorListener(new ErrorListener() { })
           .build();
     } catch (IllegalArgumentException e) {
       throw new CliFailure(2, "not a valid NATS URL: '" + natsUrl + "' (" + e.getMessage() + ")");

@@ -48,7 +48,7 @@ final class GatewayCommand implements Callable<Integer> {
         keys.add(java.nio.file.Path.of(k.strip()));
       }
     }
-    io.fogwise.rules.policy.TrustedKeys trusted = io.fogwise.rules.policy.TrustedKeys.load(keys);
+    io.fogwise.policy.TrustedKeys trusted = io.fogwise.policy.TrustedKeys.load(keys);
     Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
         .trustedKeys(trusted).startTimeout(startTimeout)
         .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());

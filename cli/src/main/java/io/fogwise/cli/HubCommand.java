@@ -1,6 +1,6 @@
 package io.fogwise.cli;
 
-import io.fogwise.protocol.hub.NatsServer;
+import io.fogwise.testsupport.NatsServer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,10 +1,11 @@
 package io.fogwise.cli;
 
 import io.fogwise.cli.GatewayClient.CliFailure;
-import io.fogwise.rules.policy.PolicyBundle;
-import io.fogwise.rules.policy.PolicyBundles;
-import io.fogwise.rules.policy.PolicyRejected;
-import io.fogwise.rules.policy.TrustedKeys;
+import io.fogwise.policy.PolicyBundle;
+import io.fogwise.policy.PolicyBundles;
+import io.fogwise.policy.PolicyRejected;
+import io.fogwise.policy.TrustedKeys;
+import io.fogwise.protocol.NatsOptions;
 import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
@@ -47,14 +48,7 @@ final class PolicyCommands {
     Connection connect() throws CliFailure {
       Options options;
       try {
-        options = new Options.Builder()
-            .server(nats)
-            .connectionName("fogwise-cli")
-            .connectionTimeout(Duration.ofSeconds(5))
-            .noReconnect()
-            // One-shot command: a failure surfaces as the exception below, not as log noise.
-            .connectionListener((conn, type) -> { })
-            .errorListener(new ErrorListener() { })
+        options = NatsOptions.oneShot(nats, Duration.ofSeconds(5))
             .build();
       } catch (IllegalArgumentException e) {
         throw new CliFailure(2, "not a valid NATS URL: '" + nats + "' (" + e.getMessage() + ")");

@@ -188,12 +188,12 @@ final class RulesCommand implements Runnable {
         err.println("fogwise rules test: the rules do not compile; no scenario was run");
         return 2;
       }
-      List<io.fogwise.rules.scenario.Scenario> loaded = new ArrayList<>();
+      List<io.fogwise.gateway.core.scenario.Scenario> loaded = new ArrayList<>();
       List<String> problems = new ArrayList<>();
       for (Path dir : scenarios) {
         List<Path> found;
         try {
-          found = io.fogwise.rules.scenario.ScenarioFiles.find(dir);
+          found = io.fogwise.gateway.core.scenario.ScenarioFiles.find(dir);
         } catch (IOException e) {
           problems.add(dir + ": cannot read: " + e.getMessage());
           continue;
@@ -203,8 +203,8 @@ final class RulesCommand implements Runnable {
         }
         for (Path f : found) {
           try {
-            loaded.add(io.fogwise.rules.scenario.ScenarioFiles.load(f));
-          } catch (io.fogwise.rules.scenario.ScenarioFileException e) {
+            loaded.add(io.fogwise.gateway.core.scenario.ScenarioFiles.load(f));
+          } catch (io.fogwise.gateway.core.scenario.ScenarioFileException e) {
             problems.add(e.getMessage());
           }
         }
@@ -214,17 +214,17 @@ final class RulesCommand implements Runnable {
         err.println("fogwise rules test: " + problems.size() + " unreadable scenario file(s); no scenario was run");
         return 2;
       }
-      io.fogwise.rules.scenario.ScenarioRunner runner = new io.fogwise.rules.scenario.ScenarioRunner(set);
-      List<io.fogwise.rules.scenario.ScenarioResult> results = new ArrayList<>();
+      io.fogwise.gateway.core.scenario.ScenarioRunner runner = new io.fogwise.gateway.core.scenario.ScenarioRunner(set);
+      List<io.fogwise.gateway.core.scenario.ScenarioResult> results = new ArrayList<>();
       out.printf("%-6s %-70s %8s  %s%n", "RESULT", "SCENARIO", "TIME", "FILE");
-      for (io.fogwise.rules.scenario.Scenario s : loaded) {
-        io.fogwise.rules.scenario.ScenarioResult r = runner.run(s);
+      for (io.fogwise.gateway.core.scenario.Scenario s : loaded) {
+        io.fogwise.gateway.core.scenario.ScenarioResult r = runner.run(s);
         results.add(r);
         out.printf("%-6s %-70s %6d ms  %s%n", r.passed() ? "pass" : "FAIL", abbreviate(s.name(), 70), r.wallMillis(),
             s.source());
       }
       long failed = results.stream().filter(r -> !r.passed()).count();
-      for (io.fogwise.rules.scenario.ScenarioResult r : results) {
+      for (io.fogwise.gateway.core.scenario.ScenarioResult r : results) {
         if (!r.passed()) {
           out.println();
           out.print(r.report());
@@ -244,13 +244,13 @@ final class RulesCommand implements Runnable {
       return s.length() <= n ? s : s.substring(0, n - 3) + "...";
     }
 
-    private static void writeJunit(Path file, List<io.fogwise.rules.scenario.ScenarioResult> results) throws IOException {
+    private static void writeJunit(Path file, List<io.fogwise.gateway.core.scenario.ScenarioResult> results) throws IOException {
       StringBuilder sb = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
       long failures = results.stream().filter(r -> !r.passed()).count();
-      double total = results.stream().mapToLong(io.fogwise.rules.scenario.ScenarioResult::wallMillis).sum() / 1000.0;
+      double total = results.stream().mapToLong(io.fogwise.gateway.core.scenario.ScenarioResult::wallMillis).sum() / 1000.0;
       sb.append(String.format(java.util.Locale.ROOT, "<testsuite name=\"fogwise rules test\" tests=\"%d\" failures=\"%d\""
           + " errors=\"0\" skipped=\"0\" time=\"%.3f\">%n", results.size(), failures, total));
-      for (io.fogwise.rules.scenario.ScenarioResult r : results) {
+      for (io.fogwise.gateway.core.scenario.ScenarioResult r : results) {
         String source = r.scenario().source() == null ? "" : r.scenario().source();
         sb.append(String.format(java.util.Locale.ROOT, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\"",
             xml(source), xml(r.scenario().name()), r.wallMillis() / 1000.0));

@@ -1,6 +1,6 @@
 package io.fogwise.cli;
 
-import io.fogwise.rules.policy.PolicyBundles;
+import io.fogwise.policy.PolicyBundles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package io.fogwise.cli;
 
 import io.fogwise.cli.GatewayClient.CliFailure;
-import io.fogwise.rules.policy.PolicyBundle;
-import io.fogwise.rules.policy.PolicyBundles;
+import io.fogwise.policy.PolicyBundle;
+import io.fogwise.policy.PolicyBundles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,10 +1,10 @@
 package io.fogwise.cli;
 
 import io.fogwise.cli.GatewayClient.CliFailure;
-import io.fogwise.rules.policy.PolicyBundle;
-import io.fogwise.rules.policy.PolicyBundles;
-import io.fogwise.rules.policy.PolicyRejected;
-import io.fogwise.rules.policy.PolicyStore;
+import io.fogwise.policy.PolicyBundle;
+import io.fogwise.policy.PolicyBundles;
+import io.fogwise.policy.PolicyRejected;
+import io.fogwise.policy.PolicyStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

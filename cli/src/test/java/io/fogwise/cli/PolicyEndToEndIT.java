@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.gateway.Gateway;
 import io.fogwise.gateway.GatewayConfig;
-import io.fogwise.protocol.hub.NatsServer;
-import io.fogwise.rules.policy.TrustedKeys;
+import io.fogwise.testsupport.NatsServer;
+import io.fogwise.policy.TrustedKeys;
 import io.fogwise.testbed.link.LinkEmulator;
 import java.nio.file.Path;
 import java.time.Duration;

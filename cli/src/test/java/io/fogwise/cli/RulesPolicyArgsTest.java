@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fogwise.rules.policy.PolicyBundle;
-import io.fogwise.rules.policy.PolicyBundles;
+import io.fogwise.policy.PolicyBundle;
+import io.fogwise.policy.PolicyBundles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -10,10 +10,10 @@ import io.fogwise.protocol.GatewayStatus;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
 import io.fogwise.protocol.Subjects;
-import io.fogwise.protocol.hub.NatsServer;
-import io.fogwise.rules.policy.PolicyBundle;
-import io.fogwise.rules.policy.PolicyBundles;
-import io.fogwise.rules.policy.PolicyStore;
+import io.fogwise.testsupport.NatsServer;
+import io.fogwise.policy.PolicyBundle;
+import io.fogwise.policy.PolicyBundles;
+import io.fogwise.policy.PolicyStore;
 import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
@@ -175,7 +175,7 @@ class RulesPolicyIT {
     assertEquals(List.of("a.drl", "b.drl"), b.sources().stream().map(PolicyBundle.RuleFile::fileName).toList());
     assertEquals(new PolicyBundle.Param("number", "3"), b.parameters().get("threshold"));
     assertEquals(new PolicyBundle.Param("string", "north"), b.parameters().get("site"));
-    PolicyBundles.verify(b, io.fogwise.rules.policy.TrustedKeys.load(List.of(dir.resolve("keys"))), "global", 1);
+    PolicyBundles.verify(b, io.fogwise.policy.TrustedKeys.load(List.of(dir.resolve("keys"))), "global", 1);
 
     CliRun second = rules("push", rules.resolve("a.drl").toString(), "--scope", "global", "--key", key.toString());
     assertEquals(0, second.exit(), second.toString());

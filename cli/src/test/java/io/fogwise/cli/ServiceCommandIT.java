@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fogwise.gateway.Gateway;
 import io.fogwise.gateway.GatewayConfig;
 import io.fogwise.protocol.MessageCodec;
-import io.fogwise.protocol.hub.NatsServer;
+import io.fogwise.testsupport.NatsServer;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,6 +7,7 @@ import io.fogwise.protocol.InstanceReport;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.MessageRejections;
 import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.Telemetry;
 import io.fogwise.protocol.time.Clock;
@@ -41,8 +42,6 @@ import org.slf4j.LoggerFactory;
 final class DefaultEdgeAgent implements EdgeAgent {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultEdgeAgent.class);
 
-  static final Duration RECONNECT_WAIT = Duration.ofMillis(250);
-  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   /** How long a HANDOVER waits for the server to confirm the instance's last messages. */
   static final Duration HANDOVER_FLUSH_TIMEOUT = Duration.ofSeconds(1);
   /** A failing periodic publish is logged at most this often. */
@@ -84,12 +83,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     java.util.Objects.requireNonNull(config, "config");
     NatsListeners listeners = new NatsListeners(config.deviceId());
     Options options =
-        new Options.Builder()
-            .server(config.natsUrl())
-            .connectionName(config.deviceId())
-            .connectionTimeout(CONNECT_TIMEOUT)
-            .reconnectWait(RECONNECT_WAIT)
-            .maxReconnects(-1)
+        NatsOptions.component(config.natsUrl(), config.deviceId())
             .errorListener(listeners)
             .connectionListener(listeners)
             .build();
@@ -116,7 +110,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     try {
       // the subscription is asynchronous: once flushed, the server routes commands to us, so
       // a command sent after start() returns cannot meet "no responders"
-      nc.flush(CONNECT_TIMEOUT);
+      nc.flush(NatsOptions.CONNECT_TIMEOUT);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {

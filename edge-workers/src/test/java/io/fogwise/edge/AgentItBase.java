@@ -12,7 +12,7 @@ import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.SubscriberStats.PublisherStats;
-import io.fogwise.protocol.hub.NatsServer;
+import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Message;

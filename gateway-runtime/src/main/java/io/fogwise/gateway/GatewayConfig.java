@@ -1,8 +1,8 @@
 package io.fogwise.gateway;
 
-import io.fogwise.gateway.reconcile.Reconciler;
+import io.fogwise.gateway.core.reconcile.Reconciler;
 import io.fogwise.protocol.time.Clock;
-import io.fogwise.rules.detect.PhiAccrualDetector;
+import io.fogwise.gateway.core.devices.PhiAccrualDetector;
 import io.fogwise.rules.host.RuleSet;
 import io.fogwise.rules.host.RuleSource;
 import io.fogwise.rules.model.Parameters;
@@ -34,7 +34,7 @@ public final class GatewayConfig {
   final List<RuleSource> rules;
   final boolean durable;
   final int httpPort;
-  final io.fogwise.rules.policy.TrustedKeys trustedKeys;
+  final io.fogwise.policy.TrustedKeys trustedKeys;
   final io.fogwise.gateway.policy.PolicyManager.Settings policy;
   final Duration startTimeout;
 
@@ -82,7 +82,7 @@ public final class GatewayConfig {
     private List<RuleSource> rules = RuleSet.builtInPacks();
     private boolean durable = true;
     private int httpPort = -1;
-    private io.fogwise.rules.policy.TrustedKeys trustedKeys = io.fogwise.rules.policy.TrustedKeys.none();
+    private io.fogwise.policy.TrustedKeys trustedKeys = io.fogwise.policy.TrustedKeys.none();
     private io.fogwise.gateway.policy.PolicyManager.Settings policy = io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT;
     private Duration startTimeout = Duration.ofSeconds(60);
 
@@ -104,7 +104,7 @@ public final class GatewayConfig {
     public Builder parameters(Parameters v) { this.parameters = Objects.requireNonNull(v); return this; }
     public Builder rules(List<RuleSource> v) { this.rules = List.copyOf(v); return this; }
     /** The keys policy bundles must be signed with (default: none, so only the built-in packs run). */
-    public Builder trustedKeys(io.fogwise.rules.policy.TrustedKeys v) { this.trustedKeys = Objects.requireNonNull(v); return this; }
+    public Builder trustedKeys(io.fogwise.policy.TrustedKeys v) { this.trustedKeys = Objects.requireNonNull(v); return this; }
     /** The health gate of newly applied policy. */
     public Builder policy(io.fogwise.gateway.policy.PolicyManager.Settings v) { this.policy = Objects.requireNonNull(v); return this; }
     /** How long {@code Gateway.start} waits for NATS, durable state and the first compile (default 60 s). */

@@ -1,12 +1,12 @@
 package io.fogwise.gateway;
 
 import io.fogwise.gateway.core.GatewayEngine;
-import io.fogwise.gateway.metrics.GatewayMetrics;
+import io.fogwise.gateway.core.metrics.GatewayMetrics;
 import io.fogwise.gateway.orchestrator.ProcessOrchestrator;
 import io.fogwise.gateway.policy.PolicyManager;
-import io.fogwise.gateway.store.DesiredSnapshot;
-import io.fogwise.rules.policy.PolicyStore;
-import io.fogwise.gateway.store.DesiredStore;
+import io.fogwise.gateway.core.store.DesiredSnapshot;
+import io.fogwise.policy.PolicyStore;
+import io.fogwise.gateway.core.store.DesiredStore;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.MessageRejections;
@@ -61,7 +61,7 @@ final class GatewayVerticle extends VerticleBase {
             .compose(conn -> {
               nats = conn;
               return vertx.executeBlocking(() -> {
-                DesiredStore store = config.durable ? DesiredStore.jetStream(conn, gw) : DesiredStore.none();
+                DesiredStore store = config.durable ? io.fogwise.gateway.store.KvDesiredStore.open(conn, gw) : DesiredStore.none();
                 java.util.Optional<DesiredSnapshot> snapshot = store.load();
                 java.util.Map<String, java.util.List<Long>> rejected =
                     snapshot.map(DesiredSnapshot::rejectedPolicies).orElse(java.util.Map.of());
@@ -81,7 +81,7 @@ final class GatewayVerticle extends VerticleBase {
               java.util.Map<String, String> params = new java.util.TreeMap<>(config.parameters.values());
               params.putAll(initial.policy().parameters());
               Connection conn = nats;
-              GatewayMetrics metrics = GatewayMetrics.micrometer(meters, gw);
+              GatewayMetrics metrics = new io.fogwise.gateway.metrics.MicrometerGatewayMetrics(meters, gw);
               rejections.onRejection(metrics::rejected);
               engine = GatewayEngine.builder()
                   .gatewayId(gw)

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.edge.AgentConfig;
 import io.fogwise.edge.EdgeAgent;
-import io.fogwise.gateway.reconcile.Placement;
+import io.fogwise.gateway.core.reconcile.Placement;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.AppMessage;
 import io.fogwise.protocol.CommandReply;
@@ -19,7 +19,7 @@ import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceResponse;
 import io.fogwise.protocol.ServiceSpec;
 import io.fogwise.protocol.Subjects;
-import io.fogwise.protocol.hub.NatsServer;
+import io.fogwise.testsupport.NatsServer;
 import io.fogwise.rules.model.DeviceState;
 import io.nats.client.Connection;
 import io.nats.client.Message;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fogwise.gateway.reconcile.Placement;
+import io.fogwise.gateway.core.reconcile.Placement;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.AppMessage;
 import io.fogwise.protocol.Layer;

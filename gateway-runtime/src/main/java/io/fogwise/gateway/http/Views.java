@@ -1,7 +1,7 @@
 package io.fogwise.gateway.http;
 
 import io.fogwise.gateway.core.GatewayEngine;
-import io.fogwise.gateway.reconcile.Placement;
+import io.fogwise.gateway.core.reconcile.Placement;
 import io.fogwise.protocol.Layer;
 import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceSpec;

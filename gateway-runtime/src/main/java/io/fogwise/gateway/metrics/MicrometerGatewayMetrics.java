@@ -1,5 +1,6 @@
 package io.fogwise.gateway.metrics;
 
+import io.fogwise.gateway.core.metrics.GatewayMetrics;
 import io.fogwise.protocol.RejectReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -9,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-final class MicrometerGatewayMetrics implements GatewayMetrics {
+public final class MicrometerGatewayMetrics implements GatewayMetrics {
   private final MeterRegistry registry;
   private final String gatewayId;
   private final Counter detections;
@@ -18,7 +19,7 @@ final class MicrometerGatewayMetrics implements GatewayMetrics {
   private final Timer migrationTime;
   private final Timer cycle;
 
-  MicrometerGatewayMetrics(MeterRegistry registry, String gatewayId) {
+  public MicrometerGatewayMetrics(MeterRegistry registry, String gatewayId) {
     this.registry = registry;
     this.gatewayId = gatewayId;
     this.detections = Counter.builder("fogwise_detections").description("devices declared lost")

@@ -1,5 +1,6 @@
 package io.fogwise.gateway.orchestrator;
 
+import io.fogwise.gateway.core.orchestrator.Orchestrator;
 import io.fogwise.protocol.Command;
 import io.fogwise.protocol.CommandReply;
 import io.fogwise.protocol.MessageCodec;

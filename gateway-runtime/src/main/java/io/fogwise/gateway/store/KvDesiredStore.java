@@ -1,5 +1,7 @@
 package io.fogwise.gateway.store;
 
+import io.fogwise.gateway.core.store.DesiredSnapshot;
+import io.fogwise.gateway.core.store.DesiredStore;
 import io.fogwise.protocol.MessageCodec;
 import io.nats.client.Connection;
 import io.nats.client.KeyValue;
@@ -11,7 +13,8 @@ import java.io.IOException;
 import java.util.Optional;
 
 /** {@link DesiredStore} in a JetStream KV bucket, one key holding the whole snapshot. */
-final class KvDesiredStore implements DesiredStore {
+/** The gateway's durable state in the JetStream KV bucket {@code fw-desired-<gatewayId>}. */
+public final class KvDesiredStore implements DesiredStore {
   static final String KEY = "state";
 
   private final KeyValue kv;
@@ -22,7 +25,7 @@ final class KvDesiredStore implements DesiredStore {
     this.bucket = bucket;
   }
 
-  static KvDesiredStore open(Connection nats, String gatewayId) throws Exception {
+  public static KvDesiredStore open(Connection nats, String gatewayId) throws Exception {
     String bucket = "fw-desired-" + gatewayId;
     KeyValueManagement kvm = nats.keyValueManagement();
     if (!kvm.getBucketNames().contains(bucket)) {

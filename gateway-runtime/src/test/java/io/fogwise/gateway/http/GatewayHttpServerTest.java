@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fogwise.gateway.core.GatewayEngine;
-import io.fogwise.gateway.metrics.GatewayMetrics;
-import io.fogwise.gateway.orchestrator.Orchestrator;
+import io.fogwise.gateway.core.metrics.GatewayMetrics;
+import io.fogwise.gateway.core.orchestrator.Orchestrator;
 import io.fogwise.protocol.Command;
 import io.fogwise.protocol.CommandReply;
 import io.fogwise.protocol.Heartbeat;
@@ -60,7 +60,7 @@ class GatewayHttpServerTest {
 
   private final ManualClock clock = new ManualClock();
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final GatewayMetrics metrics = GatewayMetrics.micrometer(registry, "gw");
+  private final GatewayMetrics metrics = new io.fogwise.gateway.metrics.MicrometerGatewayMetrics(registry, "gw");
   private final AtomicInteger engineCalls = new AtomicInteger();
   private final AtomicInteger engineCallsOffTheDecisionThread = new AtomicInteger();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

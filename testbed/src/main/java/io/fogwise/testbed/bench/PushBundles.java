@@ -1,6 +1,6 @@
 package io.fogwise.testbed.bench;
 
-import io.fogwise.rules.policy.PolicyBundle;
+import io.fogwise.policy.PolicyBundle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

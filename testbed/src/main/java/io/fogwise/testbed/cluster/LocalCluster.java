@@ -6,7 +6,7 @@ import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceResponse;
 import io.fogwise.protocol.ServiceSpec;
 import io.fogwise.protocol.Subjects;
-import io.fogwise.protocol.hub.NatsServer;
+import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Message;
 import io.nats.client.Nats;

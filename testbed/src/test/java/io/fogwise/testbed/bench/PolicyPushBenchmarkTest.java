@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.fogwise.rules.host.RuleSet;
 import io.fogwise.rules.host.RuleSource;
-import io.fogwise.rules.policy.PolicyBundle;
+import io.fogwise.policy.PolicyBundle;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

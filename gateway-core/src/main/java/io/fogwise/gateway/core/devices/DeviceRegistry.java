@@ -1,0 +1,244 @@
+package io.fogwise.gateway.core.devices;
+
+import io.fogwise.protocol.Heartbeat;
+import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.Telemetry;
+import io.fogwise.protocol.time.Clock;
+import io.fogwise.gateway.core.devices.PhiAccrualDetector;
+import io.fogwise.rules.model.Device;
+import io.fogwise.rules.model.DeviceState;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The gateway's live view of its devices, fed by heartbeats and telemetry and read by rules.
+ * Each device has its own failure detector; {@link #refreshSuspicion()} turns time since the
+ * last heartbeat into the device's suspicion. Time comes only from the injected clock. Not
+ * thread-safe: it belongs to the gateway's decision thread.
+ */
+public final class DeviceRegistry {
+  /** Suspicion is published to rules in steps of this size, so idle devices cause no updates. */
+  static final double PHI_STEP = 0.1;
+
+  private final Clock clock;
+  private final PhiAccrualDetector.Settings settings;
+  private final Map<String, Entry> devices = new TreeMap<>();
+  private final Set<Device> changed = new LinkedHashSet<>();
+
+  public DeviceRegistry(Clock clock, PhiAccrualDetector.Settings settings) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /** What a heartbeat meant for the registry. */
+  public enum Observation {
+    /** A device seen for the first time. */
+    JOINED,
+    /** A device that was lost is heard from again. */
+    RETURNED,
+    /** An ordinary heartbeat. */
+    ALIVE
+  }
+
+  /**
+   * Records a heartbeat that arrived at monotonic {@code arrivalNanos} (taken on receipt, before
+   * any queueing, so queueing delay does not look like device silence).
+   */
+  public Observation onHeartbeat(Heartbeat hb, long arrivalNanos) {
+    Entry e = devices.get(hb.deviceId());
+    Observation obs;
+    if (e == null) {
+      e = new Entry(new Device(hb.deviceId(), hb.layer(), hb.deviceClass(), hb.labels()),
+          new PhiAccrualDetector(settings, Duration.ofMillis(hb.intervalMs())));
+      devices.put(hb.deviceId(), e);
+      obs = Observation.JOINED;
+    } else if (e.device.getState() == DeviceState.LOST) {
+      e.detector = new PhiAccrualDetector(settings, Duration.ofMillis(hb.intervalMs()));
+      e.device.setState(DeviceState.ALIVE);
+      obs = Observation.RETURNED;
+    } else {
+      obs = Observation.ALIVE;
+    }
+    if (e.device.getLayer() != hb.layer()
+        || !e.device.getDeviceClass().equals(hb.deviceClass())
+        || !e.device.getLabels().equals(hb.labels())) {
+      e.device.setPlacement(hb.layer(), hb.deviceClass(), hb.labels());
+      changed.add(e.device);
+    }
+    e.detector.heartbeat(arrivalNanos);
+    e.lastHeartbeat = hb;
+    if (obs != Observation.ALIVE) {
+      changed.add(e.device);
+    }
+    updateSuspicion(e, arrivalNanos);
+    return obs;
+  }
+
+  /** Records a telemetry reading of a known device; readings of unknown devices are ignored. */
+  public boolean onTelemetry(Telemetry t) {
+    Entry e = devices.get(t.deviceId());
+    if (e == null) {
+      return false;
+    }
+    e.device.setTelemetry(t.cpuLoad(), t.temperatureC(), t.batteryPct());
+    e.lastTelemetry = t;
+    changed.add(e.device);
+    return true;
+  }
+
+  /** Recomputes every device's suspicion at the clock's now; changed devices become dirty. */
+  public void refreshSuspicion() {
+    long now = clock.nanos();
+    for (Entry e : devices.values()) {
+      updateSuspicion(e, now);
+    }
+  }
+
+  private void updateSuspicion(Entry e, long nowNanos) {
+    double phi = e.detector.phi(nowNanos);
+    double stepped = Math.floor(Math.min(phi, 1000) / PHI_STEP) * PHI_STEP;
+    stepped = Math.round(stepped * 10) / 10.0;
+    if (stepped != e.device.getPhi()) {
+      e.device.setSuspicion(stepped, e.detector.silenceMillis(nowNanos));
+      changed.add(e.device);
+    }
+  }
+
+  /** Marks a device lost (a rule decided so). Returns false if unknown or already lost. */
+  public boolean markLost(String deviceId) {
+    Entry e = devices.get(deviceId);
+    if (e == null || e.device.getState() == DeviceState.LOST) {
+      return false;
+    }
+    e.device.setState(DeviceState.LOST);
+    changed.add(e.device);
+    return true;
+  }
+
+  /** Sets the number of instances placed on a device (for rules and least-loaded placement). */
+  public void setInstanceCount(String deviceId, int n) {
+    Entry e = devices.get(deviceId);
+    if (e != null && e.device.getInstances() != n) {
+      e.device.setInstances(n);
+      changed.add(e.device);
+    }
+  }
+
+  /** Quarantines or releases a device; returns whether anything changed. */
+  public boolean setQuarantined(String deviceId, boolean quarantined) {
+    Entry e = devices.get(deviceId);
+    if (e == null || e.device.isQuarantined() == quarantined) {
+      return false;
+    }
+    e.device.setQuarantined(quarantined);
+    changed.add(e.device);
+    return true;
+  }
+
+  /** A command to the device got no reply in time. */
+  public void commandFailed(String deviceId) {
+    Entry e = devices.get(deviceId);
+    if (e != null) {
+      e.device.setCommandFailures(e.device.getCommandFailures() + 1);
+      changed.add(e.device);
+    }
+  }
+
+  /** The device answered a command (successfully or not): it is responsive. */
+  public void commandAnswered(String deviceId) {
+    Entry e = devices.get(deviceId);
+    if (e != null && e.device.getCommandFailures() != 0) {
+      e.device.setCommandFailures(0);
+      changed.add(e.device);
+    }
+  }
+
+  /**
+   * Registers a device known from durable state before it has been heard from, as if it had
+   * just sent a heartbeat: if it stays silent, it is suspected like any other device.
+   */
+  public void expect(String deviceId, io.fogwise.protocol.Layer layer, String deviceClass, Map<String, String> labels,
+      long nowNanos) {
+    if (devices.containsKey(deviceId)) {
+      return;
+    }
+    Entry e = new Entry(new Device(deviceId, layer, deviceClass, labels),
+        new PhiAccrualDetector(settings, Duration.ofMillis(200)));
+    e.detector.heartbeat(nowNanos);
+    devices.put(deviceId, e);
+    changed.add(e.device);
+  }
+
+  /** Devices changed since the last call, in id order of first change; clears the set. */
+  public List<Device> drainChanged() {
+    List<Device> out = new ArrayList<>(changed);
+    changed.clear();
+    return out;
+  }
+
+  /** The device, or null. */
+  public Device get(String deviceId) {
+    Entry e = devices.get(deviceId);
+    return e == null ? null : e.device;
+  }
+
+  /** All devices, in id order. */
+  public Collection<Device> all() {
+    List<Device> out = new ArrayList<>(devices.size());
+    devices.values().forEach(e -> out.add(e.device));
+    return out;
+  }
+
+  /** The instances a device reported in its latest heartbeat. */
+  public List<InstanceReport> reportedInstances(String deviceId) {
+    Entry e = devices.get(deviceId);
+    return e == null || e.lastHeartbeat == null ? List.of() : e.lastHeartbeat.instances();
+  }
+
+  /** Latest telemetry of a device, or null. */
+  public Telemetry lastTelemetry(String deviceId) {
+    Entry e = devices.get(deviceId);
+    return e == null ? null : e.lastTelemetry;
+  }
+
+  /** Learned mean heartbeat interval of a device in ms, or NaN if unknown. */
+  public double meanIntervalMillis(String deviceId) {
+    Entry e = devices.get(deviceId);
+    return e == null ? Double.NaN : e.detector.mean();
+  }
+
+  /** Device counts by state, every state present. */
+  public Map<DeviceState, Integer> countsByState() {
+    Map<DeviceState, Integer> m = new EnumMap<>(DeviceState.class);
+    for (DeviceState s : DeviceState.values()) {
+      m.put(s, 0);
+    }
+    devices.values().forEach(e -> m.merge(e.device.getState(), 1, Integer::sum));
+    return Collections.unmodifiableMap(m);
+  }
+
+  public int size() {
+    return devices.size();
+  }
+
+  private static final class Entry {
+    final Device device;
+    PhiAccrualDetector detector;
+    Heartbeat lastHeartbeat;
+    Telemetry lastTelemetry;
+
+    Entry(Device device, PhiAccrualDetector detector) {
+      this.device = device;
+      this.detector = detector;
+    }
+  }
+}

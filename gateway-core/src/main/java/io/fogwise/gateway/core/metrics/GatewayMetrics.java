@@ -1,0 +1,66 @@
+package io.fogwise.gateway.core.metrics;
+
+import io.fogwise.protocol.RejectReason;
+import java.util.function.Supplier;
+
+/** What a gateway measures, as a domain interface; implementations decide where it goes. */
+public interface GatewayMetrics {
+
+  /** An inbound message was rejected. */
+  void rejected(String kind, RejectReason reason);
+
+  /** A device was declared lost after {@code silenceMillis} without heartbeats. */
+  void deviceLost(long silenceMillis);
+
+  /** The reconciler issued a step of {@code type} (start, stop, abandon, ...). */
+  void reconcileAction(String type);
+
+  /** A failover: a service was placed again because its device was lost or excluded. */
+  void failover(String service);
+
+  /** A failed-over service runs again, {@code millis} after the failover was decided. */
+  void recovered(long millis);
+
+  /** A planned migration completed (taking {@code millis}) or failed. */
+  void migration(boolean completed, long millis);
+
+  /** One decision cycle took {@code nanos}. */
+  void cycle(long nanos, int firings);
+
+  /** Registers gauges of device counts by state. */
+  void deviceGauges(Supplier<java.util.Map<String, Integer>> counts);
+
+  /** Metrics that go nowhere, for tests. */
+  static GatewayMetrics noop() {
+    return NoopGatewayMetrics.INSTANCE;
+  }
+
+}
+
+final class NoopGatewayMetrics implements GatewayMetrics {
+  static final NoopGatewayMetrics INSTANCE = new NoopGatewayMetrics();
+
+  @Override
+  public void rejected(String kind, RejectReason reason) {}
+
+  @Override
+  public void deviceLost(long silenceMillis) {}
+
+  @Override
+  public void reconcileAction(String type) {}
+
+  @Override
+  public void failover(String service) {}
+
+  @Override
+  public void recovered(long millis) {}
+
+  @Override
+  public void migration(boolean completed, long millis) {}
+
+  @Override
+  public void cycle(long nanos, int firings) {}
+
+  @Override
+  public void deviceGauges(Supplier<java.util.Map<String, Integer>> counts) {}
+}

@@ -1,0 +1,367 @@
+package io.fogwise.gateway.core.reconcile;
+
+import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.rules.model.Device;
+import io.fogwise.rules.model.DeviceState;
+import io.fogwise.gateway.core.devices.DeviceRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Moves actual instances toward desired state. Each pass compares the declared specs with the
+ * placements it made and with what devices report, and returns the {@link Step}s that close
+ * the gap: start missing replicas on the least-loaded eligible device, stop instances on
+ * excluded devices, fence instances nobody placed (a returning device's stale epoch), give up
+ * on starts that were never confirmed. A lost command is repaired by a later pass. Time comes
+ * from the caller (monotonic milliseconds of the injected clock). Not thread-safe.
+ */
+public final class Reconciler {
+  private final Settings settings;
+  private final Map<String, Placement> placements = new LinkedHashMap<>();
+  private final Map<String, Long> stopsInFlight = new HashMap<>();
+  private final Map<String, Long> avoidUntil = new HashMap<>();
+  private final Map<String, Migration> migrations = new HashMap<>();
+  private long version;
+
+  /** A planned migration in progress: the old placement keeps running until the new one took over. */
+  public record Migration(Placement from, Placement to) {}
+
+  public Reconciler(Settings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /**
+   * Reconciler settings.
+   *
+   * @param startTimeout how long a start may go unconfirmed by the device's heartbeat
+   * @param missingGrace how long a running instance may be absent from an alive device's
+   *     heartbeats before it is placed again
+   * @param stopRetry how long before an unacknowledged stop is sent again
+   * @param avoidAfterFailure how long a device is avoided for a service after a failed start
+   */
+  public record Settings(Duration startTimeout, Duration missingGrace, Duration stopRetry, Duration avoidAfterFailure) {
+    /** 5 s, 1 s, 1 s, 10 s. */
+    public static final Settings DEFAULT =
+        new Settings(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(10));
+  }
+
+  /**
+   * Takes in the instances a device reported. Returns the placements this confirmed (they
+   * went from STARTING to RUNNING).
+   */
+  public List<Placement> observe(String deviceId, List<InstanceReport> reports, long nowMillis) {
+    List<Placement> confirmed = new ArrayList<>();
+    for (InstanceReport r : reports) {
+      String key = key(r.service(), deviceId, r.epoch());
+      Placement p = placements.get(key);
+      if (p == null) {
+        continue;
+      }
+      Placement updated = p.reported(r, nowMillis);
+      placements.put(key, updated);
+      if (p.state() == Placement.State.STARTING) {
+        confirmed.add(updated);
+        version++;
+      }
+    }
+    return confirmed;
+  }
+
+  /** One reconcile pass at monotonic {@code nowMillis}. */
+  public List<Step> reconcile(DesiredState desired, DeviceRegistry devices, long nowMillis) {
+    List<Step> steps = new ArrayList<>();
+    stopsInFlight.values().removeIf(until -> until <= nowMillis);
+    avoidUntil.values().removeIf(until -> until <= nowMillis);
+    retire(desired, devices, nowMillis, steps);
+    fence(devices, desired, nowMillis, steps);
+    for (ServiceSpec spec : desired.specs()) {
+      scale(spec, desired, devices, nowMillis, steps);
+    }
+    return steps;
+  }
+
+  private void retire(DesiredState desired, DeviceRegistry devices, long now, List<Step> steps) {
+    List<Step.Migrate> moves = new ArrayList<>();
+    for (Iterator<Placement> it = placements.values().iterator(); it.hasNext(); ) {
+      Placement p = it.next();
+      if (migrations.containsKey(p.service())) {
+        continue; // the migration coordinator owns both placements until it completes or aborts
+      }
+      Device d = devices.get(p.deviceId());
+      boolean alive = d != null && d.getState() == DeviceState.ALIVE;
+      ServiceSpec spec = desired.spec(p.service());
+      if (spec == null) {
+        it.remove();
+        version++;
+        if (alive) {
+          steps.add(stop(p, Step.StopReason.DELETED, now));
+        }
+      } else if (desired.isExcluded(p.service(), p.deviceId(), now) || (d != null && d.isQuarantined())) {
+        it.remove();
+        version++;
+        steps.add(alive ? stop(p, Step.StopReason.EXCLUDED, now) : new Step.Abandon(p, "device " + p.deviceId() + " excluded"));
+      } else if (p.state() == Placement.State.STARTING && now >= p.deadlineMillis()) {
+        it.remove();
+        version++;
+        avoidUntil.put(p.service() + "@" + p.deviceId(), now + settings.avoidAfterFailure().toMillis());
+        steps.add(new Step.StartFailed(p, "not reported running within " + settings.startTimeout().toMillis() + " ms"));
+        if (alive) {
+          steps.add(stop(p, Step.StopReason.START_TIMEOUT, now));
+        }
+      } else if (p.state() == Placement.State.RUNNING
+          && alive
+          && now - p.lastSeenMillis() > settings.missingGrace().toMillis()) {
+        it.remove();
+        version++;
+        steps.add(new Step.Abandon(p, "device " + p.deviceId() + " no longer reports it"));
+      } else if (p.state() == Placement.State.RUNNING && alive && moves.stream().noneMatch(m -> m.from().service().equals(p.service()))) {
+        boolean misplaced = !spec.placement().admits(d.getLayer(), d.getLabels());
+        String preferred = desired.preferred(p.service());
+        if (misplaced || (preferred != null && !preferred.equals(p.deviceId()))) {
+          Device target = moveTarget(spec, desired, devices, now, preferred, misplaced);
+          if (target != null) {
+            long epoch = desired.nextEpoch(spec.name());
+            Placement to = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(),
+                now, spec.version());
+            moves.add(new Step.Migrate(spec, p, to));
+          }
+        }
+      }
+    }
+    for (Step.Migrate m : moves) {
+      placements.put(m.to().key(), m.to());
+      migrations.put(m.spec().name(), new Migration(m.from(), m.to()));
+      version++;
+      steps.add(m);
+    }
+  }
+
+  /**
+   * Where to move a running instance: the preferred device if eligible; otherwise, only when
+   * the instance is misplaced (its device no longer admitted), the least-loaded eligible one.
+   */
+  private Device moveTarget(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now, String preferred,
+      boolean misplaced) {
+    List<Device> eligible = eligible(spec, desired, devices, now);
+    for (Device d : eligible) {
+      if (d.getId().equals(preferred)) {
+        return d;
+      }
+    }
+    if (!misplaced || eligible.isEmpty()) {
+      return null;
+    }
+    eligible.sort(leastLoaded());
+    return eligible.get(0);
+  }
+
+  private List<Device> eligible(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now) {
+    List<Device> eligible = new ArrayList<>();
+    for (Device d : devices.all()) {
+      if (d.getState() == DeviceState.ALIVE
+          && !d.isQuarantined()
+          && spec.placement().admits(d.getLayer(), d.getLabels())
+          && !desired.isExcluded(spec.name(), d.getId(), now)
+          && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
+          && !hosts(spec.name(), d.getId())) {
+        eligible.add(d);
+      }
+    }
+    return eligible;
+  }
+
+  private boolean hosts(String service, String deviceId) {
+    for (Placement p : placements.values()) {
+      if (p.service().equals(service) && p.deviceId().equals(deviceId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Records a stop sent outside a reconcile pass (by a migration), so the instance is not also
+   * fenced while its device still reports it.
+   */
+  public void stopping(String service, String deviceId, long epoch, long nowMillis) {
+    stopsInFlight.put(key(service, deviceId, epoch), nowMillis + settings.stopRetry().toMillis());
+  }
+
+  /** The migration of {@code service} took over: the old placement is gone. */
+  public Placement completeMigration(String service) {
+    Migration m = migrations.remove(service);
+    if (m == null) {
+      return null;
+    }
+    placements.remove(m.from().key());
+    version++;
+    return m.from();
+  }
+
+  /**
+   * The migration of {@code service} failed: the new placement is gone, the old one stays, and
+   * the target is avoided for the service for a while (no retry storm).
+   */
+  public Placement abortMigration(String service, long nowMillis) {
+    Migration m = migrations.remove(service);
+    if (m == null) {
+      return null;
+    }
+    placements.remove(m.to().key());
+    avoidUntil.put(service + "@" + m.to().deviceId(), nowMillis + settings.avoidAfterFailure().toMillis());
+    version++;
+    return m.to();
+  }
+
+  /** The migration in progress for {@code service}, or null. */
+  public Migration migration(String service) {
+    return migrations.get(service);
+  }
+
+  private void fence(DeviceRegistry devices, DesiredState desired, long now, List<Step> steps) {
+    for (Device d : devices.all()) {
+      steps.addAll(fence(d.getId(), devices, desired, now));
+    }
+  }
+
+  /**
+   * Stops what an alive device reports but nobody placed (a stale epoch from a returning
+   * device, an instance of a deleted service). Called by every pass, and at once when a
+   * heartbeat reports such an instance, so a stale primary lives no longer than a round trip.
+   */
+  public List<Step> fence(String deviceId, DeviceRegistry devices, DesiredState desired, long now) {
+    Device d = devices.get(deviceId);
+    if (d == null || d.getState() != DeviceState.ALIVE) {
+      return List.of();
+    }
+    List<Step> steps = new ArrayList<>();
+    for (InstanceReport r : devices.reportedInstances(deviceId)) {
+      String key = key(r.service(), deviceId, r.epoch());
+      desired.observeEpoch(r.service(), r.epoch());
+      if (!placements.containsKey(key) && !stopsInFlight.containsKey(key)) {
+        Placement ghost = Placement.restored(r.service(), deviceId, r.epoch(), now, "?");
+        steps.add(stop(ghost, Step.StopReason.FENCED, now));
+      }
+    }
+    return steps;
+  }
+
+  private void scale(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now, List<Step> steps) {
+    if (migrations.containsKey(spec.name())) {
+      return;
+    }
+    List<Placement> current = new ArrayList<>();
+    for (Placement p : placements.values()) {
+      if (p.service().equals(spec.name())) {
+        current.add(p);
+      }
+    }
+    int missing = spec.replicas() - current.size();
+    if (missing > 0) {
+      List<Device> eligible = eligible(spec, desired, devices, now);
+      String preferred = desired.preferred(spec.name());
+      for (int i = 0; i < missing && !eligible.isEmpty(); i++) {
+        eligible.sort(Comparator.comparing((Device d) -> !d.getId().equals(preferred)).thenComparing(leastLoaded()));
+        Device target = eligible.remove(0);
+        long epoch = desired.nextEpoch(spec.name());
+        Placement p = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(), now,
+            spec.version());
+        placements.put(p.key(), p);
+        version++;
+        steps.add(new Step.Start(spec, target.getId(), epoch));
+      }
+    } else if (missing < 0) {
+      current.sort(Comparator.comparing((Placement p) -> {
+        Device d = devices.get(p.deviceId());
+        return d != null && d.getState() == DeviceState.ALIVE;
+      }).thenComparing(Placement::epoch, Comparator.reverseOrder()));
+      for (int i = 0; i < -missing; i++) {
+        Placement p = current.get(i);
+        placements.remove(p.key());
+        version++;
+        Device d = devices.get(p.deviceId());
+        if (d != null && d.getState() == DeviceState.ALIVE) {
+          steps.add(stop(p, Step.StopReason.SCALE_DOWN, now));
+        } else {
+          steps.add(new Step.Abandon(p, "more instances than replicas"));
+        }
+      }
+    }
+  }
+
+  private Comparator<Device> leastLoaded() {
+    return Comparator.comparingInt((Device d) -> placementsOn(d.getId()))
+        .thenComparingDouble(d -> d.getCpuLoad() == null ? 0.0 : d.getCpuLoad())
+        .thenComparing(Device::getId);
+  }
+
+  private Step.Stop stop(Placement p, Step.StopReason reason, long now) {
+    stopsInFlight.put(p.key(), now + settings.stopRetry().toMillis());
+    return new Step.Stop(p.service(), p.deviceId(), p.epoch(), reason);
+  }
+
+  /**
+   * Replaces an instance: its placement is dropped now and the next pass places the service
+   * again (new epoch, the spec's current version). Returns the stop to send, or null if unknown.
+   */
+  public Step.Stop restart(String service, String deviceId, long epoch, long nowMillis) {
+    Placement p = placements.get(key(service, deviceId, epoch));
+    if (p == null || migrations.containsKey(service)) {
+      return null;
+    }
+    placements.remove(p.key());
+    version++;
+    return stop(p, Step.StopReason.RESTART, nowMillis);
+  }
+
+  /** The device refused a start: forget the placement and avoid the device for a while. */
+  public boolean startRefused(String service, String deviceId, long epoch, long nowMillis) {
+    Placement p = placements.remove(key(service, deviceId, epoch));
+    if (p == null) {
+      return false;
+    }
+    version++;
+    avoidUntil.put(service + "@" + deviceId, nowMillis + settings.avoidAfterFailure().toMillis());
+    return true;
+  }
+
+  /** Number of placements on a device. */
+  public int placementsOn(String deviceId) {
+    int n = 0;
+    for (Placement p : placements.values()) {
+      if (p.deviceId().equals(deviceId)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Current placements, in the order they were made. */
+  public Collection<Placement> placements() {
+    return List.copyOf(placements.values());
+  }
+
+  /** Restores a placement (e.g. from durable state) without a command. */
+  public void adopt(Placement p) {
+    placements.put(p.key(), p);
+    version++;
+  }
+
+  /** Increases whenever the placement table changes; lets callers skip unchanged syncs. */
+  public long version() {
+    return version;
+  }
+
+  static String key(String service, String deviceId, long epoch) {
+    return service + "@" + deviceId + "#" + epoch;
+  }
+}

@@ -1,0 +1,89 @@
+package io.fogwise.gateway.core.devices;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.protocol.Heartbeat;
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.Telemetry;
+import io.fogwise.protocol.time.ManualClock;
+import io.fogwise.gateway.core.devices.PhiAccrualDetector;
+import io.fogwise.rules.model.Device;
+import io.fogwise.rules.model.DeviceState;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DeviceRegistryTest {
+  private final ManualClock clock = new ManualClock();
+  private final DeviceRegistry registry = new DeviceRegistry(clock, PhiAccrualDetector.Settings.DEFAULT);
+  private long seq;
+
+  private DeviceRegistry.Observation beat(String id) {
+    return registry.onHeartbeat(
+        new Heartbeat(id, "gw", seq++, clock.wallMillis(), 200, Layer.EDGE, null, Map.of("a", "b"), List.of()),
+        clock.nanos());
+  }
+
+  @Test
+  void aDeviceJoinsWithItsFirstHeartbeat() {
+    assertEquals(DeviceRegistry.Observation.JOINED, beat("e1"));
+    Device d = registry.get("e1");
+    assertEquals(Layer.EDGE, d.getLayer());
+    assertEquals("default", d.getDeviceClass());
+    assertEquals(Map.of("a", "b"), d.getLabels());
+    assertEquals(List.of(d), registry.drainChanged());
+    assertEquals(List.of(), registry.drainChanged());
+  }
+
+  @Test
+  void suspicionRisesWhileHeartbeatsAreMissingAndOnlyChangesMarkDevicesDirty() {
+    for (int i = 0; i < 20; i++) {
+      beat("e1");
+      clock.advanceMillis(200);
+    }
+    registry.drainChanged();
+    registry.refreshSuspicion();
+    double before = registry.get("e1").getPhi();
+    clock.advanceMillis(700);
+    registry.refreshSuspicion();
+    Device d = registry.get("e1");
+    assertTrue(d.getPhi() > before, d.getPhi() + " > " + before);
+    assertEquals(900, d.getSilenceMs());
+    assertEquals(List.of(d), registry.drainChanged());
+    registry.refreshSuspicion();
+    assertEquals(List.of(), registry.drainChanged(), "no time passed, no change");
+  }
+
+  @Test
+  void aLostDeviceThatHeartbeatsAgainReturnsWithAFreshHistory() {
+    beat("e1");
+    clock.advanceMillis(5000);
+    registry.refreshSuspicion();
+    assertTrue(registry.markLost("e1"));
+    assertFalse(registry.markLost("e1"), "already lost");
+    assertEquals(DeviceState.LOST, registry.get("e1").getState());
+    assertEquals(DeviceRegistry.Observation.RETURNED, beat("e1"));
+    assertEquals(DeviceState.ALIVE, registry.get("e1").getState());
+    assertEquals(0.0, registry.get("e1").getPhi());
+    assertEquals(200.0, registry.meanIntervalMillis("e1"), 0.001);
+  }
+
+  @Test
+  void telemetryOfKnownDevicesIsKeptAndUnknownIgnored() {
+    beat("e1");
+    assertTrue(registry.onTelemetry(new Telemetry("e1", "gw", 1, 0.5, 1, 2, 80.0, 41.5, Map.of())));
+    assertFalse(registry.onTelemetry(new Telemetry("zz", "gw", 1, 0.5, 1, 2, null, null, Map.of())));
+    assertEquals(41.5, registry.get("e1").getTemperatureC());
+    assertEquals(0.5, registry.get("e1").getCpuLoad());
+  }
+
+  @Test
+  void countsByState() {
+    beat("e1");
+    beat("e2");
+    registry.markLost("e2");
+    assertEquals(Map.of(DeviceState.ALIVE, 1, DeviceState.LOST, 1), registry.countsByState());
+  }
+}

@@ -1,0 +1,121 @@
+package io.fogwise.gateway.core.reconcile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.protocol.Heartbeat;
+import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.protocol.Telemetry;
+import io.fogwise.protocol.time.ManualClock;
+import io.fogwise.gateway.core.devices.PhiAccrualDetector;
+import io.fogwise.gateway.core.devices.DeviceRegistry;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The reconciler alone, on a manual clock: what each pass decides. */
+class ReconcilerTest {
+  private final ManualClock clock = new ManualClock();
+  private final DeviceRegistry devices = new DeviceRegistry(clock, PhiAccrualDetector.Settings.DEFAULT);
+  private final DesiredState desired = new DesiredState();
+  private final Reconciler reconciler = new Reconciler(Reconciler.Settings.DEFAULT);
+
+  private void beat(String id, Layer layer, InstanceReport... running) {
+    devices.onHeartbeat(new Heartbeat(id, "gw", 0, clock.wallMillis(), 200, layer, null, Map.of(), List.of(running)),
+        clock.nanos());
+    reconciler.observe(id, List.of(running), clock.millis());
+  }
+
+  private static InstanceReport running(String service, long epoch) {
+    return new InstanceReport(service, "publisher", epoch, InstanceReport.InstanceState.RUNNING, 0);
+  }
+
+  private List<Step> pass() {
+    return reconciler.reconcile(desired, devices, clock.millis());
+  }
+
+  @Test
+  void placesOnTheLeastLoadedEligibleDeviceByCpuWhenCountsTie() {
+    beat("e1", Layer.EDGE);
+    beat("e2", Layer.EDGE);
+    beat("c1", Layer.CLOUD);
+    devices.onTelemetry(new Telemetry("e1", "gw", 1, 0.9, 1, 2, null, null, Map.of()));
+    devices.onTelemetry(new Telemetry("e2", "gw", 1, 0.1, 1, 2, null, null, Map.of()));
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    List<Step> steps = pass();
+    assertEquals(1, steps.size());
+    Step.Start start = assertInstanceOf(Step.Start.class, steps.get(0));
+    assertEquals("e2", start.deviceId());
+    assertEquals(1, start.epoch());
+    assertEquals(List.of(), pass(), "nothing more to do while the start is pending");
+  }
+
+  @Test
+  void fencesAnInstanceNobodyPlacedOncePerRetryPeriod() {
+    beat("e1", Layer.EDGE, running("svc", 7));
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.CLOUD), Map.of()));
+    List<Step> first = pass();
+    Step.Stop stop = assertInstanceOf(Step.Stop.class, first.get(0));
+    assertEquals(Step.StopReason.FENCED, stop.reason());
+    assertEquals(7, stop.epoch());
+    assertEquals(List.of(), pass(), "not repeated within the retry period");
+    clock.advanceMillis(1001);
+    beat("e1", Layer.EDGE, running("svc", 7));
+    assertEquals(1, pass().size(), "repeated after it: a lost stop is repaired");
+    assertTrue(desired.nextEpoch("svc") > 7, "epochs handed out later are above every epoch seen");
+  }
+
+  @Test
+  void anUnconfirmedStartTimesOutAndTheDeviceIsAvoided() {
+    beat("e1", Layer.EDGE);
+    beat("e2", Layer.EDGE);
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    Step.Start s1 = assertInstanceOf(Step.Start.class, pass().get(0));
+    clock.advanceMillis(4999);
+    beat("e1", Layer.EDGE);
+    beat("e2", Layer.EDGE);
+    assertEquals(List.of(), pass());
+    clock.advanceMillis(1);
+    List<Step> steps = pass();
+    assertInstanceOf(Step.StartFailed.class, steps.get(0));
+    Step.Stop cleanup = assertInstanceOf(Step.Stop.class, steps.get(1));
+    assertEquals(Step.StopReason.START_TIMEOUT, cleanup.reason());
+    Step.Start s2 = assertInstanceOf(Step.Start.class, steps.get(2));
+    assertTrue(!s2.deviceId().equals(s1.deviceId()), "the silent device is avoided");
+    assertEquals(2, s2.epoch());
+  }
+
+  @Test
+  void aRunningInstanceThatDisappearsFromItsDevicesHeartbeatsIsPlacedAgain() {
+    beat("e1", Layer.EDGE);
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    pass();
+    beat("e1", Layer.EDGE, running("svc", 1));
+    assertEquals(Placement.State.RUNNING, reconciler.placements().iterator().next().state());
+    clock.advanceMillis(1001);
+    beat("e1", Layer.EDGE);
+    List<Step> steps = pass();
+    assertInstanceOf(Step.Abandon.class, steps.get(0));
+    Step.Start again = assertInstanceOf(Step.Start.class, steps.get(1));
+    assertEquals(2, again.epoch());
+  }
+
+  @Test
+  void excludedDevicesAreStoppedAndNotChosenUntilTheExclusionExpires() {
+    beat("e1", Layer.EDGE);
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    pass();
+    beat("e1", Layer.EDGE, running("svc", 1));
+    desired.exclude("svc", "e1", clock.millis() + 10_000);
+    Step.Stop stop = assertInstanceOf(Step.Stop.class, pass().get(0));
+    assertEquals(Step.StopReason.EXCLUDED, stop.reason());
+    assertEquals(0, reconciler.placements().size());
+    clock.advanceMillis(10_000);
+    beat("e1", Layer.EDGE);
+    desired.expireExclusions(clock.millis());
+    assertInstanceOf(Step.Start.class, pass().get(0));
+  }
+}
