@@ -90,7 +90,7 @@ final class GatewayVerticle extends VerticleBase {
                   .parameters(new io.fogwise.rules.model.Parameters(params))
                   .detector(config.detector)
                   .reconciler(config.reconciler)
-                  .orchestrator(new ProcessOrchestrator(conn, config.commandTimeout))
+                  .orchestrator(new ProcessOrchestrator(conn, config.commandTimeout, gw))
                   .decisionThread(task -> ctx.runOnContext(v -> task.run()))
                   .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
                   .metrics(metrics)

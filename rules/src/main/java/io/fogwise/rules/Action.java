@@ -5,6 +5,33 @@ import java.util.Objects;
 
 /** One decision a rule took through {@link Actions}, with the rule that took it. */
 public sealed interface Action {
+  /**
+   * Calls {@code h}'s method for this action's type. Handlers implement one method per type, so
+   * a new action type is a compile error in every handler until it is handled (an exhaustive
+   * switch, in Java 17 terms).
+   */
+  void accept(Handler h);
+
+  /** One method per action type. */
+  interface Handler {
+    void declareLost(DeclareLost a);
+
+    void exclude(Exclude a);
+
+    void quarantine(Quarantine a);
+
+    void release(Release a);
+
+    void migrate(Migrate a);
+
+    void setReplicas(SetReplicas a);
+
+    void restart(Restart a);
+
+    void setParameter(SetParameter a);
+
+    void alert(Alert a);
+  }
 
   /** The name of the rule whose right-hand side called the action. */
   String rule();
@@ -17,6 +44,11 @@ public sealed interface Action {
 
   /** A device was declared lost. */
   record DeclareLost(String deviceId, double phi, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.declareLost(this);
+    }
+
     public DeclareLost {
       Objects.requireNonNull(deviceId, "deviceId");
     }
@@ -29,6 +61,11 @@ public sealed interface Action {
 
   /** A service was excluded from a device. */
   record Exclude(String service, String deviceId, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.exclude(this);
+    }
+
     public Exclude {
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(deviceId, "deviceId");
@@ -42,6 +79,11 @@ public sealed interface Action {
 
   /** A device was quarantined. */
   record Quarantine(String deviceId, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.quarantine(this);
+    }
+
     public Quarantine {
       Objects.requireNonNull(deviceId, "deviceId");
     }
@@ -54,6 +96,11 @@ public sealed interface Action {
 
   /** A quarantine was ended. */
   record Release(String deviceId, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.release(this);
+    }
+
     public Release {
       Objects.requireNonNull(deviceId, "deviceId");
     }
@@ -66,6 +113,11 @@ public sealed interface Action {
 
   /** A service is to move to a layer or a device (exactly one of them is set). */
   record Migrate(String service, Layer layer, String deviceId, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.migrate(this);
+    }
+
     public Migrate {
       Objects.requireNonNull(service, "service");
       if ((layer == null) == (deviceId == null)) {
@@ -81,6 +133,11 @@ public sealed interface Action {
 
   /** A service's replica count was set. */
   record SetReplicas(String service, int replicas, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.setReplicas(this);
+    }
+
     public SetReplicas {
       Objects.requireNonNull(service, "service");
       if (replicas < 0 || replicas > 100) {
@@ -96,6 +153,11 @@ public sealed interface Action {
 
   /** An instance is to be replaced. */
   record Restart(String service, String deviceId, long epoch, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.restart(this);
+    }
+
     public Restart {
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(deviceId, "deviceId");
@@ -109,6 +171,11 @@ public sealed interface Action {
 
   /** A parameter was set. */
   record SetParameter(String key, String value, String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.setParameter(this);
+    }
+
     public SetParameter {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
@@ -122,6 +189,11 @@ public sealed interface Action {
 
   /** An alert was raised. */
   record Alert(String reason, String rule) implements Action {
+    @Override
+    public void accept(Handler h) {
+      h.alert(this);
+    }
+
     @Override
     public String subject() {
       return "";

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.gateway.core.orchestrator.CommandOrchestrator;
 import io.fogwise.gateway.core.orchestrator.Orchestrator;
 import io.fogwise.gateway.core.reconcile.Placement;
 import io.fogwise.protocol.AdaptationEvent;
@@ -414,7 +415,7 @@ class GatewayEngineTest {
   }
 
   /** Devices that do what they are told, synchronously, and heartbeat when asked. */
-  private final class FakeFleet implements Orchestrator {
+  private final class FakeFleet extends CommandOrchestrator {
     final Map<String, FakeDevice> devices = new HashMap<>();
     final List<String> commands = new ArrayList<>();
 
@@ -423,7 +424,7 @@ class GatewayEngineTest {
     }
 
     @Override
-    public CompletionStage<CommandReply> send(String deviceId, Command c) {
+    protected CompletionStage<CommandReply> send(String deviceId, Command c) {
       FakeDevice d = devices.get(deviceId);
       if (d == null || !d.alive) {
         return CompletableFuture.failedFuture(new IllegalStateException("no reply from " + deviceId));

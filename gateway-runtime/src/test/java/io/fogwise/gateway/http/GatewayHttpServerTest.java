@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fogwise.gateway.core.GatewayEngine;
 import io.fogwise.gateway.core.metrics.GatewayMetrics;
+import io.fogwise.gateway.core.orchestrator.CommandOrchestrator;
 import io.fogwise.gateway.core.orchestrator.Orchestrator;
 import io.fogwise.protocol.Command;
 import io.fogwise.protocol.CommandReply;
@@ -371,11 +372,11 @@ class GatewayHttpServerTest {
   }
 
   /** Accepts every command and remembers where starts went. */
-  private static final class RecordingOrchestrator implements Orchestrator {
+  private static final class RecordingOrchestrator extends CommandOrchestrator {
     final List<String> startedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
-    public CompletionStage<CommandReply> send(String deviceId, Command command) {
+    protected CompletionStage<CommandReply> send(String deviceId, Command command) {
       if (command.action() == Command.Action.START) {
         startedOn.add(deviceId);
       }

@@ -1,24 +1,83 @@
 package io.fogwise.gateway.core.orchestrator;
 
-import io.fogwise.protocol.Command;
-import io.fogwise.protocol.CommandReply;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Carries out start and stop commands on devices. The {@code process} adapter sends them to
- * edge agents over NATS; container adapters (docker, swarm) implement the same port.
+ * Runs service instances on devices, as intents: start this instance (service, version, epoch)
+ * on that device, stop it. How is the adapter's business: the {@code process} adapter asks an
+ * edge agent over NATS, container adapters ask a Docker engine or a Swarm. What runs is
+ * learnt from devices' reports (heartbeats), not from these replies, so a lost reply is
+ * repaired by the reconciler's next pass.
+ *
+ * <p>Every stage completes normally when the intent was carried out and exceptionally with an
+ * {@link IntentFailedException} saying why when it was not. Make-before-break hand-over with
+ * continuous numbering is an optional {@link Capability}; without it the reconciler moves a
+ * service by starting the new instance, waiting until it is reported running, then stopping
+ * the old one.
  */
 public interface Orchestrator extends AutoCloseable {
 
-  /**
-   * Sends {@code command} to {@code deviceId}. The stage completes with the device's reply, or
-   * exceptionally when no reply came in time.
-   */
-  CompletionStage<CommandReply> send(String deviceId, Command command);
+  /** Optional things an adapter can do. */
+  enum Capability {
+    /**
+     * Start an instance idle ({@link StartMode#STANDBY}), make a running one stop producing and
+     * say where its numbering stopped ({@link #handover}), and make an idle one produce from a
+     * number ({@link #activate}): a move without a gap or a duplicate.
+     */
+    HANDOVER
+  }
 
-  /** The adapter's name, e.g. {@code process}. */
+  /** How an instance starts. */
+  enum StartMode {
+    /** Producing at once. */
+    ACTIVE,
+    /** Running but idle until {@link #activate}; needs {@link Capability#HANDOVER}. */
+    STANDBY
+  }
+
+  /** The adapter's name, e.g. {@code process}, {@code docker}, {@code swarm}, {@code memory}. */
   String name();
+
+  /** What this adapter can do beyond start and stop. */
+  Set<Capability> capabilities();
+
+  /**
+   * Starts {@code intent}. Starting an instance that already runs with the same epoch on the
+   * same device succeeds without starting a second one.
+   */
+  CompletionStage<Void> start(InstanceIntent intent, StartMode mode);
+
+  /**
+   * Stops the instance of {@code service} with {@code epoch} on {@code deviceId}. Only that
+   * epoch: an instance of another epoch keeps running. Stopping what does not run succeeds.
+   */
+  CompletionStage<Void> stop(String service, long epoch, String deviceId);
+
+  /**
+   * Makes the running instance stop producing, keeping it alive, and returns the number its
+   * successor continues from. Only with {@link Capability#HANDOVER}.
+   */
+  default CompletionStage<Long> handover(String service, long epoch, String deviceId) {
+    return unsupported("handover");
+  }
+
+  /** Makes an idle instance produce, continuing from {@code number}. Only with {@link Capability#HANDOVER}. */
+  default CompletionStage<Void> activate(String service, long epoch, String deviceId, long number) {
+    return unsupported("activate");
+  }
+
+  /** Whether this adapter has {@code c}. */
+  default boolean can(Capability c) {
+    return capabilities().contains(c);
+  }
 
   @Override
   default void close() {}
+
+  private <T> CompletionStage<T> unsupported(String what) {
+    return CompletableFuture.failedFuture(IntentFailedException.refused(
+        "the " + name() + " orchestrator cannot " + what + " (no HANDOVER capability)"));
+  }
 }

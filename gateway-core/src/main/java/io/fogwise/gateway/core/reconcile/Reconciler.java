@@ -26,6 +26,7 @@ import java.util.Objects;
  */
 public final class Reconciler {
   private final Settings settings;
+  private final Step.Strategy moveStrategy;
   private final Map<String, Placement> placements = new LinkedHashMap<>();
   private final Map<String, Long> stopsInFlight = new HashMap<>();
   private final Map<String, Long> avoidUntil = new HashMap<>();
@@ -35,8 +36,18 @@ public final class Reconciler {
   /** A planned migration in progress: the old placement keeps running until the new one took over. */
   public record Migration(Placement from, Placement to) {}
 
+  /** A reconciler for an orchestrator that can hand over (make-before-break without a gap). */
   public Reconciler(Settings settings) {
+    this(settings, Step.Strategy.HANDOVER);
+  }
+
+  /**
+   * A reconciler that plans moves with {@code moves}: {@link Step.Strategy#HANDOVER} when the
+   * orchestrator has that capability, else {@link Step.Strategy#START_THEN_STOP}.
+   */
+  public Reconciler(Settings settings, Step.Strategy moves) {
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.moveStrategy = Objects.requireNonNull(moves, "moves");
   }
 
   /**
@@ -132,7 +143,7 @@ public final class Reconciler {
             long epoch = desired.nextEpoch(spec.name());
             Placement to = Placement.starting(spec.name(), target.getId(), epoch, now + settings.startTimeout().toMillis(),
                 now, spec.version());
-            moves.add(new Step.Migrate(spec, p, to));
+            moves.add(new Step.Migrate(spec, p, to, moveStrategy));
           }
         }
       }

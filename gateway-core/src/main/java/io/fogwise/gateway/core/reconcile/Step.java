@@ -12,10 +12,20 @@ public sealed interface Step {
   record Stop(String service, String deviceId, long epoch, StopReason reason) implements Step {}
 
   /**
-   * Move {@code from} to {@code to}, make-before-break: start {@code to} idle, hand the output
-   * (and its numbering) over from {@code from}, activate {@code to}, then stop {@code from}.
+   * Move {@code from} to {@code to}, make-before-break, the way {@code strategy} says.
    */
-  record Migrate(ServiceSpec spec, Placement from, Placement to) implements Step {}
+  record Migrate(ServiceSpec spec, Placement from, Placement to, Strategy strategy) implements Step {}
+
+  /** How a planned move is made, chosen by what the orchestrator can do. */
+  enum Strategy {
+    /**
+     * Start {@code to} idle, hand the output (and its numbering) over from {@code from},
+     * activate {@code to}, then stop {@code from}: no gap, no duplicate.
+     */
+    HANDOVER,
+    /** Start {@code to}, wait until it is reported running, then stop {@code from} (both run for a moment). */
+    START_THEN_STOP
+  }
 
   /** A placement was given up without a command (its device is lost and was excluded). */
   record Abandon(Placement placement, String reason) implements Step {}

@@ -1,0 +1,114 @@
+package io.fogwise.gateway.core;
+
+import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.ServiceRequest;
+import io.fogwise.protocol.ServiceResponse;
+import io.fogwise.protocol.ServiceSpec;
+import io.fogwise.rules.model.Device;
+import io.fogwise.rules.model.DeviceState;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An operator's service requests (apply, delete, get, list, move) and rules' moves: each
+ * checked against live state and answered with what changed or why nothing did.
+ */
+final class ServiceRequests {
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceRequests.class);
+
+  private final EngineState s;
+
+  ServiceRequests(EngineState s) {
+    this.s = s;
+  }
+
+  ServiceResponse handle(ServiceRequest req) {
+    switch (req.op()) {
+      case APPLY -> {
+        ServiceSpec spec = req.spec();
+        s.desired.apply(spec);
+        s.dirtyServices.add(spec.name());
+        LOG.info("service {} applied: {} x{} placement {}", spec.name(), spec.kind(), spec.replicas(), spec.placement());
+        s.emit(AdaptationEvent.Type.SERVICE_APPLIED, null, spec.name(), 0, null,
+            "service " + spec.name() + " applied (" + spec.replicas() + " replicas)", Map.of());
+        return ServiceResponse.ok(List.of(spec));
+      }
+      case DELETE -> {
+        ServiceSpec spec = s.desired.spec(req.name());
+        if (spec == null || !s.desired.delete(req.name())) {
+          return unknown(req.name());
+        }
+        s.dirtyServices.add(req.name());
+        s.emit(AdaptationEvent.Type.SERVICE_DELETED, null, req.name(), 0, null, "service " + req.name() + " deleted",
+            Map.of());
+        return ServiceResponse.ok(List.of(spec));
+      }
+      case GET -> {
+        ServiceSpec spec = s.desired.spec(req.name());
+        return spec == null ? unknown(req.name()) : ServiceResponse.ok(List.of(spec));
+      }
+      case LIST -> {
+        return ServiceResponse.ok(List.copyOf(s.desired.specs()));
+      }
+      case MOVE -> {
+        return move(req.name(), req.toLayer(), req.toDevice());
+      }
+      default -> throw new IllegalStateException("unhandled op " + req.op());
+    }
+  }
+
+  private static ServiceResponse unknown(String name) {
+    return ServiceResponse.error("name", "no service named '" + name + "'");
+  }
+
+  /** Moves {@code name} to a layer or to a device, if some alive device can take it; the reconciler does the move. */
+  ServiceResponse move(String name, Layer toLayer, String toDevice) {
+    ServiceSpec spec = s.desired.spec(name);
+    long now = s.clock.millis();
+    if (spec == null) {
+      return unknown(name);
+    }
+    if (s.reconciler.migration(name) != null) {
+      return ServiceResponse.error("name", "service '" + name + "' is already being moved");
+    }
+    String target;
+    if (toLayer != null) {
+      ServiceSpec moved = spec.withPlacement(new ServiceSpec.Placement(toLayer, spec.placement().labels()));
+      boolean possible = s.registry.all().stream().anyMatch(d -> d.getState() == DeviceState.ALIVE
+          && moved.placement().admits(d.getLayer(), d.getLabels()) && !s.desired.isExcluded(name, d.getId(), now));
+      if (!possible) {
+        return ServiceResponse.error("toLayer", "no alive device in layer " + toLayer + " admits service '" + name
+            + "'" + (spec.placement().labels().isEmpty() ? "" : " (labels " + spec.placement().labels() + ")"));
+      }
+      s.desired.apply(moved);
+      s.desired.prefer(name, null);
+      target = "layer " + toLayer;
+    } else {
+      Device d = s.registry.get(toDevice);
+      if (d == null || d.getState() != DeviceState.ALIVE) {
+        return ServiceResponse.error("toDevice", "device '" + toDevice + "' is " + (d == null ? "unknown" : "lost"));
+      }
+      if (d.isQuarantined()) {
+        return ServiceResponse.error("toDevice", "device '" + toDevice + "' is quarantined");
+      }
+      if (!spec.placement().admits(d.getLayer(), d.getLabels())) {
+        return ServiceResponse.error("toDevice", "device '" + d.getId() + "' (" + d.getLayer() + " " + d.getLabels()
+            + ") does not satisfy the placement of '" + name + "' (" + (spec.placement().layer() == null ? "any layer"
+            : spec.placement().layer()) + " " + spec.placement().labels() + "); move it to that layer with toLayer first");
+      }
+      if (s.desired.isExcluded(name, d.getId(), now)) {
+        return ServiceResponse.error("toDevice", "service '" + name + "' is excluded from device '" + d.getId() + "'");
+      }
+      s.desired.prefer(name, d.getId());
+      target = "device " + d.getId();
+    }
+    s.dirtyServices.add(name);
+    LOG.info("service {} to be moved to {}", name, target);
+    s.emit(AdaptationEvent.Type.SERVICE_APPLIED, null, name, 0, null, "service " + name + " to be moved to " + target,
+        Map.of("move", target));
+    return ServiceResponse.ok(List.of(s.desired.spec(name)));
+  }
+}
