@@ -51,7 +51,9 @@ public interface Orchestrator extends AutoCloseable {
 
   /**
    * Stops the instance of {@code service} with {@code epoch} on {@code deviceId}. Only that
-   * epoch: an instance of another epoch keeps running. Stopping what does not run succeeds.
+   * epoch: an instance of another epoch keeps running. Stopping an epoch that does not run
+   * there may succeed or be refused (the process adapter refuses, naming the epoch); either way
+   * nothing else is stopped.
    */
   CompletionStage<Void> stop(String service, long epoch, String deviceId);
 

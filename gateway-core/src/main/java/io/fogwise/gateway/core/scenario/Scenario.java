@@ -73,14 +73,25 @@ public record Scenario(
    * @param temperatureC initial temperature, or null
    * @param batteryPct initial battery, or null
    * @param cpuLoad initial CPU load
+   * @param startMs how long a start takes on this device (the instance is STARTING meanwhile)
+   * @param refuseStarts why this device refuses every start, or null if it accepts them
    */
   public record DeviceDecl(String id, Layer layer, String deviceClass, Map<String, String> labels, long heartbeatMs,
-      long telemetryMs, Double temperatureC, Double batteryPct, double cpuLoad) {
+      long telemetryMs, Double temperatureC, Double batteryPct, double cpuLoad, long startMs, String refuseStarts) {
     public DeviceDecl {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(layer, "layer");
       deviceClass = deviceClass == null ? "default" : deviceClass;
       labels = Map.copyOf(labels);
+      if (startMs < 0) {
+        throw new IllegalArgumentException("startMs must not be negative: " + startMs);
+      }
+    }
+
+    /** A device whose starts take no time and succeed. */
+    public DeviceDecl(String id, Layer layer, String deviceClass, Map<String, String> labels, long heartbeatMs,
+        long telemetryMs, Double temperatureC, Double batteryPct, double cpuLoad) {
+      this(id, layer, deviceClass, labels, heartbeatMs, telemetryMs, temperatureC, batteryPct, cpuLoad, 0, null);
     }
   }
 

@@ -53,13 +53,13 @@ public final class ScenarioFiles {
   private static final Set<String> TOP = Set.of("name", "description", "duration", "tick", "parameters", "devices",
       "services", "instances", "timeline", "expect", "never");
   private static final Set<String> DEVICE = Set.of("id", "layer", "class", "labels", "heartbeatMs", "telemetryMs",
-      "temperature", "battery", "cpu");
+      "temperature", "battery", "cpu", "startMs", "refuseStarts");
   private static final Set<String> INSTANCE = Set.of("service", "device", "version");
   private static final Set<String> EVENT = Set.of("at", "device", "heartbeats", "temperature", "battery", "cpu",
       "stall", "latency", "apply", "parameter");
   private static final Set<String> LATENCY = Set.of("service", "subscriber", "p99Ms", "p50Ms", "every", "until");
   private static final Set<String> EXPECT = Set.of("action", "at", "within", "after", "before", "device", "service",
-      "layer", "replicas", "key", "value", "rule", "reason");
+      "layer", "replicas", "key", "value", "rule", "reason", "epoch");
 
   private ScenarioFiles() {}
 
@@ -239,9 +239,14 @@ public final class ScenarioFiles {
         Double hb = number(d, ptr, "heartbeatMs");
         Double tm = number(d, ptr, "telemetryMs");
         Double cpu = number(d, ptr, "cpu");
+        Double startMs = number(d, ptr, "startMs");
+        if (startMs != null && startMs < 0) {
+          throw error(ptr + "/startMs", "must not be negative");
+        }
         devices.add(new Scenario.DeviceDecl(text(d, ptr, "id", true), layer, text(d, ptr, "class", false),
             strings(d, ptr, "labels"), hb == null ? 200 : hb.longValue(), tm == null ? 1000 : tm.longValue(),
-            number(d, ptr, "temperature"), number(d, ptr, "battery"), cpu == null ? 0.1 : cpu));
+            number(d, ptr, "temperature"), number(d, ptr, "battery"), cpu == null ? 0.1 : cpu,
+            startMs == null ? 0 : startMs.longValue(), text(d, ptr, "refuseStarts", false)));
       }
       Set<String> ids = new java.util.HashSet<>();
       for (Scenario.DeviceDecl d : devices) {
@@ -401,7 +406,7 @@ public final class ScenarioFiles {
         throw error(ptr + "/action", "unknown action '" + type + "'; known: " + String.join(", ", Occurred.TYPES));
       }
       Map<String, String> fields = new LinkedHashMap<>();
-      for (String k : List.of("device", "service", "layer", "replicas", "key", "value", "rule", "reason")) {
+      for (String k : List.of("device", "service", "layer", "replicas", "key", "value", "rule", "reason", "epoch")) {
         String v = text(n, ptr, k, false);
         if (v != null) {
           fields.put(k, k.equals("layer") ? layer(v, ptr + "/layer").name() : v);

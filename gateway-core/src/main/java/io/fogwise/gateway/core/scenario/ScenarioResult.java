@@ -1,5 +1,6 @@
 package io.fogwise.gateway.core.scenario;
 
+import io.fogwise.protocol.AdaptationEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -13,9 +14,10 @@ import java.util.Locale;
  * @param forbidden actions that happened although a {@code never} entry forbids them
  * @param failures other failures (a rule set that hit its budget), empty if none
  * @param wallMillis how long the run took
+ * @param events every adaptation event the gateway's engine published, in order
  */
 public record ScenarioResult(Scenario scenario, List<Occurred> actual, List<Expectation> missing,
-    List<Occurred> forbidden, List<String> failures, long wallMillis) {
+    List<Occurred> forbidden, List<String> failures, long wallMillis, List<AdaptationEvent> events) {
 
   public boolean passed() {
     return missing.isEmpty() && forbidden.isEmpty() && failures.isEmpty();

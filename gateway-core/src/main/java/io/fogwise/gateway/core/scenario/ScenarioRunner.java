@@ -1,38 +1,43 @@
 package io.fogwise.gateway.core.scenario;
 
+import io.fogwise.gateway.core.EngineObserver;
+import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.gateway.core.orchestrator.InMemoryOrchestrator;
+import io.fogwise.gateway.core.orchestrator.InstanceIntent;
+import io.fogwise.gateway.core.orchestrator.Orchestrator;
+import io.fogwise.gateway.core.store.DesiredSnapshot;
+import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.Heartbeat;
-import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceSpec;
 import io.fogwise.protocol.Telemetry;
 import io.fogwise.protocol.time.ManualClock;
+import io.fogwise.protocol.time.ManualScheduler;
 import io.fogwise.rules.Action;
-import io.fogwise.gateway.core.devices.PhiAccrualDetector;
 import io.fogwise.rules.host.RuleCompilationException;
-import io.fogwise.rules.host.RuleHost;
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.model.Device;
-import io.fogwise.rules.model.Instance;
-import io.fogwise.rules.model.LatencyReading;
-import io.fogwise.rules.model.Movement;
 import io.fogwise.rules.model.Parameters;
-import io.fogwise.rules.model.Reading;
-import io.fogwise.rules.model.Service;
-import io.fogwise.gateway.core.devices.DeviceRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Runs scenarios against a rule set on one pseudo clock, with the gateway's real device
- * registry, failure detector and rule host, and a recording reconciler in place of devices and
- * commands. Nothing a scenario sets by hand is something the gateway would compute: suspicion
- * comes from the heartbeat timeline, readings from the telemetry timeline. Minutes of scenario
- * time run in a fraction of a second.
+ * Runs scenarios against a rule set with the gateway's own engine ({@link GatewayEngine}) on
+ * one manual clock, and an {@link InMemoryOrchestrator} in place of devices: simulated devices
+ * heartbeat and report telemetry on their schedules, starts take each device's start latency
+ * and can be refused, a device that stops heartbeating stops answering too. Nothing a scenario
+ * sets by hand is something the gateway would compute: suspicion comes from the heartbeat
+ * timeline, readings from the telemetry timeline, placements from the gateway's reconciler.
+ * Minutes of scenario time run in a fraction of a second.
  */
 public final class ScenarioRunner {
-  private static final int MAX_ROUNDS = 5;
+  /** The gateway id scenarios run under. */
+  public static final String GATEWAY_ID = "scenario";
+
   private final RuleSet rules;
 
   public ScenarioRunner(RuleSet rules) {
@@ -51,7 +56,7 @@ public final class ScenarioRunner {
     try {
       run.execute();
     } finally {
-      run.host.close();
+      run.engine.close();
     }
     List<Expectation> missing = new ArrayList<>();
     List<Occurred> unmatched = new ArrayList<>(run.actual);
@@ -70,47 +75,67 @@ public final class ScenarioRunner {
       }
     }
     return new ScenarioResult(s, List.copyOf(run.actual), missing, forbidden, run.failures,
-        (System.nanoTime() - wallStart) / 1_000_000L);
+        (System.nanoTime() - wallStart) / 1_000_000L, List.copyOf(run.events));
   }
 
   /** One run's state. */
-  private final class Run {
+  private final class Run implements EngineObserver {
     final Scenario s;
     final ManualClock clock = new ManualClock();
-    final DeviceRegistry registry = new DeviceRegistry(clock, PhiAccrualDetector.Settings.DEFAULT);
-    final SimulatedFleet fleet = new SimulatedFleet(registry);
-    final RuleHost host;
+    final ManualScheduler scheduler = new ManualScheduler(clock);
+    final InMemoryOrchestrator fleet = InMemoryOrchestrator.create(scheduler);
+    final GatewayEngine engine;
     final List<Occurred> actual = new ArrayList<>();
+    final List<AdaptationEvent> events = new ArrayList<>();
     final List<String> failures = new ArrayList<>();
-    final Map<String, DeviceSim> devices = new HashMap<>();
-    final Map<String, Instance> instanceFacts = new HashMap<>();
+    final Map<String, DeviceSim> devices = new LinkedHashMap<>();
     final List<Scenario.LatencyReport> latency = new ArrayList<>();
     final Map<Scenario.LatencyReport, Long> nextLatency = new HashMap<>();
-    Parameters parameters;
-    long syncedFleet = -1;
     int nextEvent;
 
     Run(Scenario s) {
       this.s = s;
-      this.host = new RuleHost(rules, clock);
-      this.parameters = new Parameters(s.parameters());
-      host.put("params", parameters);
+      this.engine = GatewayEngine.builder()
+          .gatewayId(GATEWAY_ID)
+          .clock(clock)
+          .rules(rules)
+          .parameters(new Parameters(s.parameters()))
+          .orchestrator(fleet)
+          .events(this::onEvent)
+          .observer(this)
+          .build();
       for (Scenario.DeviceDecl d : s.devices()) {
         devices.put(d.id(), new DeviceSim(d));
+        fleet.device(d.id()).startLatency(Duration.ofMillis(d.startMs())).refuseStarts(d.refuseStarts());
       }
-      s.services().forEach(fleet::apply);
+    }
+
+    @Override
+    public void actionDecided(Action a) {
+      actual.add(Occurred.of(clock.millis(), a));
+    }
+
+    @Override
+    public void ruleFailed(String why) {
+      failures.add(why + " at " + Durations.format(clock.millis()));
+    }
+
+    void onEvent(AdaptationEvent e) {
+      events.add(e);
+      Occurred o = Occurred.of(clock.millis(), e);
+      if (o != null) {
+        actual.add(o);
+      }
     }
 
     void execute() {
-      // every device reports once, then declared instances run and the rest is placed
+      // every device reports once; declared instances run as if the gateway had placed them
+      // before it restarted, so it adopts them; the rest is placed by the reconciler
       for (DeviceSim d : devices.values()) {
-        d.beat(0);
+        d.beat();
         d.nextBeat = d.decl.heartbeatMs();
       }
-      for (Scenario.InstanceDecl i : s.instances()) {
-        fleet.start(i.service(), i.device(), i.version());
-      }
-      fleet.reconcile(0);
+      begin();
       for (long t = 0; t <= s.duration(); t += s.tick()) {
         fireEvents(t);
         for (DeviceSim d : devices.values()) {
@@ -119,45 +144,54 @@ public final class ScenarioRunner {
         for (Scenario.LatencyReport l : latency) {
           Long next = nextLatency.get(l);
           if (next != null && next <= t) {
-            host.insertEvent(new LatencyReading(l.service(), l.subscriber(), t, l.p50Micros(), l.p99Micros()));
+            engine.onLatency(l.service(), l.subscriber(), l.p50Micros(), l.p99Micros());
             nextLatency.put(l, l.everyMs() > 0 && next + l.everyMs() <= l.untilMillis() ? next + l.everyMs() : null);
           }
         }
-        registry.refreshSuspicion();
-        for (int round = 0; round < MAX_ROUNDS; round++) {
-          sync(t);
-          RuleHost.Evaluation eval = host.evaluate();
-          if (eval.budgetExceeded()) {
-            failures.add("the rule set hit its firing budget at " + Durations.format(t) + " (a rule loops)");
-          }
-          if (eval.wallTimeExceeded()) {
-            failures.add(eval.failure() + " at " + Durations.format(t));
-          }
-          if (eval.actions().isEmpty()) {
-            break;
-          }
-          for (Action a : eval.actions()) {
-            actual.add(Occurred.of(t, a));
-            apply(a, t);
-          }
-          reconcile(t);
-        }
-        reconcile(t);
+        engine.tick();
+        scheduler.runDue(); // starts without latency answer within the tick, as a fast device would
         if (t + s.tick() <= s.duration()) {
-          clock.advanceMillis(s.tick());
+          scheduler.advanceMillis(s.tick());
         }
       }
+    }
+
+    /** Declared services, and declared instances adopted as a restarted gateway adopts its placements. */
+    void begin() {
+      if (s.instances().isEmpty()) {
+        s.services().forEach(spec -> engine.handle(ServiceRequest.apply(spec)));
+        return;
+      }
+      Map<String, Long> epochs = new HashMap<>();
+      List<DesiredSnapshot.PlacementRecord> placed = new ArrayList<>();
+      Map<String, ServiceSpec> specs = new HashMap<>();
+      s.services().forEach(spec -> specs.put(spec.name(), spec));
+      for (Scenario.InstanceDecl i : s.instances()) {
+        ServiceSpec spec = specs.get(i.service());
+        long epoch = epochs.merge(i.service(), 1L, Long::sum);
+        String version = i.version() != null ? i.version() : spec.version();
+        placed.add(new DesiredSnapshot.PlacementRecord(i.service(), i.device(), epoch, version));
+        fleet.start(new InstanceIntent(spec.name(), spec.kind(), version, epoch, i.device(), spec.config()),
+            Orchestrator.StartMode.ACTIVE);
+      }
+      scheduler.runDue();
+      engine.restore(new DesiredSnapshot(DesiredSnapshot.FORMAT, clock.wallMillis(), s.services(), epochs, Map.of(),
+          List.of(), placed, List.of(), Map.of()));
+      devices.values().forEach(DeviceSim::beat);
     }
 
     void fireEvents(long t) {
       while (nextEvent < s.timeline().size() && s.timeline().get(nextEvent).atMillis() <= t) {
         Scenario.Event e = s.timeline().get(nextEvent++);
         if (e instanceof Scenario.HeartbeatsStop x) {
+          // a device that stops heartbeating is gone: it answers no command either
           device(x.device()).heartbeating = false;
+          fleet.device(x.device()).reachable(false);
         } else if (e instanceof Scenario.HeartbeatsResume x) {
           DeviceSim d = device(x.device());
           d.heartbeating = true;
           d.nextBeat = t;
+          fleet.device(x.device()).reachable(true);
         } else if (e instanceof Scenario.TelemetryChange x) {
           DeviceSim d = device(x.device());
           if (x.temperatureC() != null) {
@@ -170,26 +204,16 @@ public final class ScenarioRunner {
             d.cpu = x.cpuLoad();
           }
         } else if (e instanceof Scenario.Stall x) {
-          fleet.stall(x.service(), x.device(), t);
+          fleet.device(x.device()).stall(x.service());
         } else if (e instanceof Scenario.LatencyReport x) {
           latency.add(x);
           nextLatency.put(x, t);
         } else if (e instanceof Scenario.ApplyService x) {
-          fleet.apply(x.spec());
+          engine.handle(ServiceRequest.apply(x.spec()));
         } else if (e instanceof Scenario.SetParameter x) {
-          parameters = parameters.with(x.key(), x.value());
-          host.put("params", parameters);
+          engine.setParameter(x.key(), x.value(), "set by the scenario");
         }
       }
-    }
-
-    /** Lets the fleet follow desired state; what moved becomes a Movement event at once. */
-    void reconcile(long t) {
-      fleet.reconcile(t);
-      for (Movement m : fleet.movements) {
-        host.insertEvent(m);
-      }
-      fleet.movements.clear();
     }
 
     DeviceSim device(String id) {
@@ -200,60 +224,7 @@ public final class ScenarioRunner {
       return d;
     }
 
-    void sync(long t) {
-      for (Device d : registry.drainChanged()) {
-        host.putDevice(d);
-      }
-      if (fleet.version() != syncedFleet) {
-        syncedFleet = fleet.version();
-        for (Map.Entry<String, ServiceSpec> e : fleet.specs().entrySet()) {
-          host.put("service:" + e.getKey(), new Service(e.getValue(), fleet.excluded(e.getKey())));
-        }
-      }
-      Map<String, Instance> now = fleet.facts(t);
-      for (String key : List.copyOf(instanceFacts.keySet())) {
-        if (!now.containsKey(key)) {
-          host.remove("instance:" + key);
-          instanceFacts.remove(key);
-        }
-      }
-      now.forEach((key, inst) -> {
-        if (!inst.equals(instanceFacts.get(key))) {
-          host.put("instance:" + key, inst);
-          instanceFacts.put(key, inst);
-        }
-      });
-    }
-
-    void apply(Action a, long t) {
-      if (a instanceof Action.DeclareLost x) {
-        registry.markLost(x.deviceId());
-      } else if (a instanceof Action.Exclude x) {
-        fleet.exclude(x.service(), x.deviceId());
-      } else if (a instanceof Action.Quarantine x) {
-        registry.setQuarantined(x.deviceId(), true);
-      } else if (a instanceof Action.Release x) {
-        registry.setQuarantined(x.deviceId(), false);
-      } else if (a instanceof Action.Migrate x) {
-        if (x.layer() != null) {
-          fleet.migrate(x.service(), x.layer(), t);
-        } else {
-          fleet.prefer(x.service(), x.deviceId());
-        }
-      } else if (a instanceof Action.SetReplicas x) {
-        ServiceSpec spec = fleet.spec(x.service());
-        if (spec != null) {
-          fleet.apply(spec.withReplicas(x.replicas()));
-        }
-      } else if (a instanceof Action.Restart x) {
-        fleet.restart(x.service(), x.deviceId(), x.epoch());
-      } else if (a instanceof Action.SetParameter x) {
-        parameters = parameters.with(x.key(), x.value());
-        host.put("params", parameters);
-      }
-    }
-
-    /** A simulated device: heartbeats and telemetry on its own schedule. */
+    /** A simulated device: heartbeats (with what the orchestrator runs on it) and telemetry on its own schedule. */
     final class DeviceSim {
       final Scenario.DeviceDecl decl;
       boolean heartbeating = true;
@@ -273,26 +244,19 @@ public final class ScenarioRunner {
 
       void step(long t) {
         if (heartbeating && t >= nextBeat) {
-          beat(t);
+          beat();
           nextBeat = t + decl.heartbeatMs();
         }
         if (heartbeating && t >= nextTelemetry) {
-          Telemetry tm = new Telemetry(decl.id(), "scenario", clock.wallMillis(), cpu, 1, 2, battery, temperature,
-              Map.of());
-          if (registry.onTelemetry(tm)) {
-            host.insertEvent(new Reading(decl.id(), t, temperature, battery, cpu));
-          }
+          engine.onTelemetry(new Telemetry(decl.id(), GATEWAY_ID, clock.wallMillis(), cpu, 1, 2, battery, temperature,
+              Map.of()));
           nextTelemetry = t + decl.telemetryMs();
         }
       }
 
-      void beat(long t) {
-        List<InstanceReport> reports = new ArrayList<>();
-        for (SimulatedFleet.Inst i : fleet.on(decl.id())) {
-          reports.add(new InstanceReport(i.service, "scenario", i.epoch, InstanceReport.InstanceState.RUNNING, 0));
-        }
-        registry.onHeartbeat(new Heartbeat(decl.id(), "scenario", seq++, clock.wallMillis(), (int) decl.heartbeatMs(),
-            decl.layer(), decl.deviceClass(), decl.labels(), reports), clock.nanos());
+      void beat() {
+        engine.onHeartbeat(new Heartbeat(decl.id(), GATEWAY_ID, seq++, clock.wallMillis(), (int) decl.heartbeatMs(),
+            decl.layer(), decl.deviceClass(), decl.labels(), fleet.reports(decl.id())), clock.nanos());
       }
     }
   }
