@@ -34,6 +34,7 @@ import org.junit.jupiter.api.BeforeAll;
 class ProcessOrchestratorContractIT extends OrchestratorContract {
   private static final String GW = "contract-gw";
   private static final String DEVICE = "contract-dev";
+  private static final String SECOND = "contract-dev-2";
   private static NatsServer server;
 
   /** Instances (service#epoch) told to crash, as the OOM killer or an operator would kill them. */
@@ -55,17 +56,27 @@ class ProcessOrchestratorContractIT extends OrchestratorContract {
   }
 
   private static final class ProcessFixture implements Fixture {
-    final Connection nats = Nats.connect(NatsOptions.component(server.url(), "contract-observer").build());
-    final ProcessOrchestrator orchestrator = new ProcessOrchestrator(nats, Duration.ofSeconds(3), "contract");
+    final Connection nats;
+    final ProcessOrchestrator orchestrator;
     final EdgeAgent agent;
+    final EdgeAgent second;
     volatile List<InstanceReport> last = List.of();
+    volatile List<InstanceReport> lastSecond = List.of();
 
-    ProcessFixture() {
+    ProcessFixture() throws Exception {
+      nats = Nats.connect(NatsOptions.component(server.url(), "contract-observer").build());
+      orchestrator = new ProcessOrchestrator(nats, Duration.ofSeconds(3), "contract");
       Dispatcher d = nats.createDispatcher();
       d.subscribe(Subjects.heartbeat(GW, DEVICE), m -> last = decode(m.getData()).instances());
-      agent = EdgeAgent.start(AgentConfig.builder()
+      d.subscribe(Subjects.heartbeat(GW, SECOND), m -> lastSecond = decode(m.getData()).instances());
+      agent = agent(DEVICE);
+      second = agent(SECOND);
+    }
+
+    private static EdgeAgent agent(String id) {
+      return EdgeAgent.start(AgentConfig.builder()
           .natsUrl(server.url())
-          .deviceId(DEVICE)
+          .deviceId(id)
           .gatewayId(GW)
           .layer(Layer.EDGE)
           .heartbeatInterval(Duration.ofMillis(50))
@@ -100,6 +111,16 @@ class ProcessOrchestratorContractIT extends OrchestratorContract {
     }
 
     @Override
+    public InstanceIntent runnableOnSecondDevice(String service, long epoch) {
+      return new InstanceIntent(service, "killable", "v1", epoch, SECOND, Map.of());
+    }
+
+    @Override
+    public List<InstanceReport> secondDeviceReports() {
+      return lastSecond;
+    }
+
+    @Override
     public InstanceIntent unstartable(String service, long epoch) {
       return new InstanceIntent(service, "no-such-kind", "v1", epoch, DEVICE, Map.of());
     }
@@ -128,6 +149,7 @@ class ProcessOrchestratorContractIT extends OrchestratorContract {
     @Override
     public void close() throws Exception {
       agent.close();
+      second.close();
       nats.close();
     }
   }

@@ -18,6 +18,7 @@ class InMemoryOrchestratorContractTest {
     final ManualScheduler scheduler = new ManualScheduler(new ManualClock());
     final InMemoryOrchestrator orchestrator;
     List<InstanceReport> last = List.of();
+    List<InstanceReport> lastSecond = List.of();
 
     MemoryFixture(boolean handover) {
       orchestrator = handover ? InMemoryOrchestrator.create(scheduler) : InMemoryOrchestrator.withoutHandover(scheduler);
@@ -33,6 +34,16 @@ class InMemoryOrchestratorContractTest {
     @Override
     public InstanceIntent runnable(String service, long epoch) {
       return new InstanceIntent(service, "publisher", "v1", epoch, "d1", Map.of());
+    }
+
+    @Override
+    public InstanceIntent runnableOnSecondDevice(String service, long epoch) {
+      return new InstanceIntent(service, "publisher", "v1", epoch, "d2", Map.of());
+    }
+
+    @Override
+    public List<InstanceReport> secondDeviceReports() {
+      return lastSecond;
     }
 
     @Override
@@ -55,6 +66,7 @@ class InMemoryOrchestratorContractTest {
       // heartbeats every 200 ms of simulated time, for at most a simulated minute
       for (int i = 0; i < 300; i++) {
         last = orchestrator.reports("d1");
+        lastSecond = orchestrator.reports("d2");
         if (condition.getAsBoolean()) {
           return;
         }

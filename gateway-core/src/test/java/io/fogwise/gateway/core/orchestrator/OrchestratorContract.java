@@ -32,14 +32,20 @@ public abstract class OrchestratorContract {
     /** An instance of {@code service} with {@code epoch} that can run on the fixture's device. */
     InstanceIntent runnable(String service, long epoch);
 
+    /** The same, on a second device (a planned move goes from one device to another). */
+    InstanceIntent runnableOnSecondDevice(String service, long epoch);
+
     /** An instance that the device must refuse to start (an unknown kind or image). */
     InstanceIntent unstartable(String service, long epoch);
 
     /** Kills the instance from outside the orchestrator (a crash, the OOM killer, an operator). */
     void killFromOutside(String service, long epoch) throws Exception;
 
-    /** The device's latest report of its instances. */
+    /** The latest report of the instances on the fixture's device. */
     List<InstanceReport> reports();
+
+    /** The latest report of the instances on the second device. */
+    List<InstanceReport> secondDeviceReports();
 
     /** Waits (or drives simulated time) until {@code condition} holds, failing after a generous bound. */
     void await(String what, java.util.function.BooleanSupplier condition);
@@ -151,14 +157,18 @@ public abstract class OrchestratorContract {
       assertTrue(e.refused(), "without HANDOVER a hand-over is refused, not attempted: " + e.getMessage());
       return;
     }
-    f.complete(o.start(f.runnable("svc-g", 1), Orchestrator.StartMode.ACTIVE));
-    f.complete(o.start(f.runnable("svc-g", 2), Orchestrator.StartMode.STANDBY));
-    f.await("the standby instance is reported", () -> reported("svc-g", 2)
-        .filter(r -> r.state() == InstanceReport.InstanceState.STANDBY).isPresent());
-    long next = f.complete(o.handover("svc-g", 1, f.runnable("svc-g", 1).deviceId()));
+    InstanceIntent old = f.runnable("svc-g", 1);
+    InstanceIntent successor = f.runnableOnSecondDevice("svc-g", 2);
+    f.complete(o.start(old, Orchestrator.StartMode.ACTIVE));
+    f.complete(o.start(successor, Orchestrator.StartMode.STANDBY));
+    Predicate<InstanceReport> svcG2 = r -> r.service().equals("svc-g") && r.epoch() == 2;
+    f.await("the standby instance is reported", () -> f.secondDeviceReports().stream()
+        .anyMatch(r -> svcG2.test(r) && r.state() == InstanceReport.InstanceState.STANDBY));
+    long next = f.complete(o.handover("svc-g", 1, old.deviceId()));
     assertTrue(next >= 0, "next number " + next);
-    f.complete(o.activate("svc-g", 2, f.runnable("svc-g", 2).deviceId(), next));
-    f.await("the new instance runs, the old one is idle", () -> running("svc-g", 2)
+    f.complete(o.activate("svc-g", 2, successor.deviceId(), next));
+    f.await("the new instance runs, the old one is idle", () -> f.secondDeviceReports().stream()
+        .anyMatch(r -> svcG2.test(r) && r.state() == InstanceReport.InstanceState.RUNNING)
         && reported("svc-g", 1).filter(r -> r.state() == InstanceReport.InstanceState.STANDBY).isPresent());
   }
 
