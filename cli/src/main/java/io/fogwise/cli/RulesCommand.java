@@ -1,9 +1,9 @@
 package io.fogwise.cli;
 
 import io.fogwise.rules.host.RuleCompilationException;
-import io.fogwise.rules.host.RuleError;
+import io.fogwise.rules.source.RuleError;
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.source.RuleSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

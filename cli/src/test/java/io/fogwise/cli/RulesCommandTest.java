@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.source.RuleSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

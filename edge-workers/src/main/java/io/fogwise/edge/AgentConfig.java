@@ -1,6 +1,5 @@
 package io.fogwise.edge;
 
-import io.fogwise.edge.services.BuiltInServices;
 import io.fogwise.protocol.Layer;
 import io.fogwise.protocol.time.Clock;
 import java.time.Duration;
@@ -271,7 +270,7 @@ public final class AgentConfig {
     private Duration telemetryInterval = DEFAULT_TELEMETRY_INTERVAL;
     private SensorSource sensors;
     private Clock clock = Clock.system();
-    private final Map<String, ServiceFactory> services = new TreeMap<>(BuiltInServices.all());
+    private final Map<String, ServiceFactory> services = new TreeMap<>(ServiceKinds.discover(AgentConfig.class.getClassLoader()));
     private Duration restartBackoffBase = DEFAULT_RESTART_BACKOFF_BASE;
     private Duration restartBackoffMax = DEFAULT_RESTART_BACKOFF_MAX;
 

@@ -4,7 +4,7 @@ import io.fogwise.gateway.core.reconcile.Reconciler;
 import io.fogwise.protocol.time.Clock;
 import io.fogwise.gateway.core.devices.PhiAccrualDetector;
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.source.RuleSource;
 import io.fogwise.rules.model.Parameters;
 import java.time.Duration;
 import java.util.List;

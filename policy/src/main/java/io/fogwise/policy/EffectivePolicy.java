@@ -1,7 +1,7 @@
 package io.fogwise.policy;
 
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.source.RuleSource;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fogwise.rules.host.RuleArtifactException;
 import io.fogwise.rules.host.RuleCompilationException;
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.source.RuleSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.PublicKey;
@@ -175,9 +175,9 @@ public final class PolicyArtifacts {
   /** An effective policy that does not compile, with its errors. */
   public static final class CompileFailed extends Exception {
     private final transient EffectivePolicy policy;
-    private final transient List<io.fogwise.rules.host.RuleError> errors;
+    private final transient List<io.fogwise.rules.source.RuleError> errors;
 
-    CompileFailed(EffectivePolicy policy, List<io.fogwise.rules.host.RuleError> errors) {
+    CompileFailed(EffectivePolicy policy, List<io.fogwise.rules.source.RuleError> errors) {
       super(policy.label() + " does not compile or breaks the sandbox (" + errors.size() + " errors)");
       this.policy = policy;
       this.errors = List.copyOf(errors);
@@ -187,7 +187,7 @@ public final class PolicyArtifacts {
       return policy;
     }
 
-    public List<io.fogwise.rules.host.RuleError> errors() {
+    public List<io.fogwise.rules.source.RuleError> errors() {
       return errors;
     }
   }

@@ -364,8 +364,8 @@ class GatewayEngineTest {
       """;
 
   private static RuleSet packsPlusAlert() throws Exception {
-    List<io.fogwise.rules.host.RuleSource> sources = new ArrayList<>(RuleSet.builtInPacks());
-    sources.add(new io.fogwise.rules.host.RuleSource("alerts.drl", HOT_ALERT));
+    List<io.fogwise.rules.source.RuleSource> sources = new ArrayList<>(RuleSet.builtInPacks());
+    sources.add(new io.fogwise.rules.source.RuleSource("alerts.drl", HOT_ALERT));
     return RuleSet.compile("global v1", sources);
   }
 

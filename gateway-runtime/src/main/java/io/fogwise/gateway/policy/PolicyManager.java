@@ -8,7 +8,7 @@ import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.time.Clock;
 import io.fogwise.rules.host.RuleArtifactException;
 import io.fogwise.rules.host.RuleCompilationException;
-import io.fogwise.rules.host.RuleError;
+import io.fogwise.rules.source.RuleError;
 import io.fogwise.rules.host.RuleSet;
 import io.fogwise.rules.model.Parameters;
 import io.fogwise.policy.EffectivePolicy;
@@ -101,7 +101,7 @@ public final class PolicyManager implements AutoCloseable {
 
   /** The effective policy to start with (blocking: call off the event loop before the engine exists). */
   public static Initial initial(String gatewayId, PolicyStore store, TrustedKeys trusted,
-      java.util.function.BiPredicate<String, Long> rejected, List<io.fogwise.rules.host.RuleSource> builtIn,
+      java.util.function.BiPredicate<String, Long> rejected, List<io.fogwise.rules.source.RuleSource> builtIn,
       boolean useArtifacts) {
     String gwScope = PolicyBundle.gatewayScope(gatewayId);
     PolicyBundle global = fetchQuietly(store, trusted, "global", rejected);

@@ -1,5 +1,6 @@
 package io.fogwise.rules.host;
 
+import io.fogwise.rules.source.RuleSource;
 import io.fogwise.rules.Action;
 import io.fogwise.rules.Actions;
 import io.fogwise.rules.sandbox.Budget;

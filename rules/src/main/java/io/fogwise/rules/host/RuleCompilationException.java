@@ -1,5 +1,6 @@
 package io.fogwise.rules.host;
 
+import io.fogwise.rules.source.RuleError;
 import java.util.List;
 import java.util.stream.Collectors;
 

@@ -1,5 +1,7 @@
 package io.fogwise.rules.host;
 
+import io.fogwise.rules.source.RuleSource;
+import io.fogwise.rules.source.RuleError;
 import io.fogwise.rules.sandbox.RuleSandbox;
 import java.io.IOException;
 import java.io.InputStream;

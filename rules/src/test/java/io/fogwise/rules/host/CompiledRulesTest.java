@@ -1,5 +1,6 @@
 package io.fogwise.rules.host;
 
+import io.fogwise.rules.source.RuleSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -20,7 +20,7 @@ class RuleSandboxNormalizeTest {
 
   @Test
   void subExpressionsOfCheckedConditionsCountAsChecked() {
-    RuleSandbox.Prepared p = RuleSandbox.checkConditions(java.util.List.of(new io.fogwise.rules.host.RuleSource("a.drl", """
+    RuleSandbox.Prepared p = RuleSandbox.checkConditions(java.util.List.of(new io.fogwise.rules.source.RuleSource("a.drl", """
         package a
         import io.fogwise.rules.model.LatencyReading
         import io.fogwise.rules.model.Service

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.source.RuleSource;
 import io.fogwise.policy.PolicyBundle;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fogwise.protocol.Layer;
 import io.fogwise.protocol.ServiceSpec;
 import io.fogwise.rules.host.RuleSet;
-import io.fogwise.rules.host.RuleSource;
+import io.fogwise.rules.source.RuleSource;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;

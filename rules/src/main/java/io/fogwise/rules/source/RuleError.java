@@ -1,4 +1,4 @@
-package io.fogwise.rules.host;
+package io.fogwise.rules.source;
 
 /**
  * A problem in a rule file, positioned like a compiler error.

@@ -1,4 +1,4 @@
-package io.fogwise.rules.host;
+package io.fogwise.rules.source;
 
 import java.util.Objects;
 
