@@ -1,5 +1,6 @@
 package io.fogwise.gateway.core;
 
+import io.fogwise.gateway.health.Problems;
 import io.fogwise.gateway.metrics.GatewayMetrics;
 import io.fogwise.gateway.orchestrator.Orchestrator;
 import io.fogwise.gateway.reconcile.DesiredState;
@@ -8,6 +9,7 @@ import io.fogwise.gateway.reconcile.Reconciler;
 import io.fogwise.gateway.reconcile.Step;
 import io.fogwise.gateway.store.DesiredSnapshot;
 import io.fogwise.gateway.store.DesiredStore;
+import io.fogwise.gateway.store.PolicyHistory;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.Command;
 import io.fogwise.protocol.CommandReply;
@@ -89,8 +91,8 @@ public final class GatewayEngine implements AutoCloseable {
   private long ruleFailures;
   private long lastRuleFailureNanos;
   private long actionsApplied;
-  private final Map<String, java.util.TreeSet<Long>> rejectedPolicies = new TreeMap<>();
-  private long policyStateVersion;
+  private final PolicyHistory policyHistory = new PolicyHistory();
+  private final Problems problems;
   private long savedPolicyStateVersion;
   private final Deque<TimedEvent> replay = new ArrayDeque<>();
   private final Map<String, Long> alertsSeen = new HashMap<>();
@@ -111,6 +113,7 @@ public final class GatewayEngine implements AutoCloseable {
     this.metrics = b.metrics;
     this.parameters = b.parameters;
     this.store = b.store;
+    this.problems = b.problems;
     this.startedAtWallMillis = b.clock.wallMillis();
     this.firingBudget = b.firingBudget;
     this.rules = new RuleHost(b.rules, b.clock, b.firingBudget);
@@ -642,14 +645,14 @@ public final class GatewayEngine implements AutoCloseable {
   /** Saves the desired state and placements if they changed since the last save. */
   private void persist() {
     if (desired.version() == savedDesiredVersion && reconciler.version() == savedPlacementVersion
-        && policyStateVersion == savedPolicyStateVersion) {
+        && policyHistory.changes() == savedPolicyStateVersion) {
       return;
     }
     try {
       store.save(snapshot());
       savedDesiredVersion = desired.version();
       savedPlacementVersion = reconciler.version();
-      savedPolicyStateVersion = policyStateVersion;
+      savedPolicyStateVersion = policyHistory.changes();
     } catch (Exception e) {
       long now = System.nanoTime();
       if (now - lastStoreWarnNanos > 10_000_000_000L) {
@@ -678,10 +681,9 @@ public final class GatewayEngine implements AutoCloseable {
         hosts.put(d.getId(), new DesiredSnapshot.DeviceRecord(d.getId(), d.getLayer(), d.getDeviceClass(), d.getLabels()));
       }
     }
-    Map<String, List<Long>> rejected = new TreeMap<>();
-    rejectedPolicies.forEach((scope, versions) -> rejected.put(scope, List.copyOf(versions)));
     return new DesiredSnapshot(DesiredSnapshot.FORMAT, wall, List.copyOf(desired.specs()), desired.epochs(),
-        desired.preferences(), exclusions, placed, List.copyOf(hosts.values()), rejected);
+        desired.preferences(), exclusions, placed, List.copyOf(hosts.values()), policyHistory.rejected(),
+        policyHistory.applied());
   }
 
   /**
@@ -710,8 +712,7 @@ public final class GatewayEngine implements AutoCloseable {
         reconciler.adopt(Placement.restored(p.service(), p.deviceId(), p.epoch(), now, version));
       }
     }
-    s.rejectedPolicies().forEach((scope, versions) ->
-        rejectedPolicies.computeIfAbsent(scope, k -> new java.util.TreeSet<>()).addAll(versions));
+    policyHistory.restore(s.policyVersions(), s.rejectedPolicies());
     desired.specs().forEach(spec -> dirtyServices.add(spec.name()));
     savedDesiredVersion = desired.version();
     savedPlacementVersion = reconciler.version();
@@ -788,16 +789,31 @@ public final class GatewayEngine implements AutoCloseable {
 
   /** Records a policy version as rejected: it is never applied again, also after a restart. */
   public void markPolicyRejected(String scope, long version) {
-    if (rejectedPolicies.computeIfAbsent(scope, k -> new java.util.TreeSet<>()).add(version)) {
-      policyStateVersion++;
+    if (policyHistory.markRejected(scope, version)) {
       persist();
     }
   }
 
   /** Whether a policy version was rejected before. */
   public boolean isPolicyRejected(String scope, long version) {
-    java.util.TreeSet<Long> s = rejectedPolicies.get(scope);
-    return s != null && s.contains(version);
+    return policyHistory.isRejected(scope, version);
+  }
+
+  /** Records that {@code scope} runs {@code version} now (0: none): nothing lower is applied again. */
+  public void markPolicyApplied(String scope, long version) {
+    if (policyHistory.setApplied(scope, version)) {
+      persist();
+    }
+  }
+
+  /** The policy version this gateway runs for {@code scope}, 0 for none. */
+  public long appliedPolicyVersion(String scope) {
+    return policyHistory.applied(scope);
+  }
+
+  /** Conditions shown in the status and {@code /health} that did not stop the gateway. */
+  public Problems problems() {
+    return problems;
   }
 
   /** Publishes an adaptation event for a policy outcome. */
@@ -808,7 +824,8 @@ public final class GatewayEngine implements AutoCloseable {
   /** The periodic status summary. */
   public GatewayStatus status() {
     return new GatewayStatus(gatewayId, clock.wallMillis(), startedAtWallMillis, deviceCounts(),
-        desired.specs().size(), reconciler.placements().size(), policyLabel());
+        desired.specs().size(), reconciler.placements().size(), policyLabel(), policyHistory.applied(),
+        problems.messages());
   }
 
   private Map<String, Integer> deviceCounts() {
@@ -889,6 +906,7 @@ public final class GatewayEngine implements AutoCloseable {
     private Reconciler.Settings reconcilerSettings = Reconciler.Settings.DEFAULT;
     private int firingBudget = RuleHost.DEFAULT_FIRING_BUDGET;
     private DesiredStore store = DesiredStore.none();
+    private Problems problems = new Problems();
 
     public Builder gatewayId(String v) { this.gatewayId = v; return this; }
     public Builder clock(Clock v) { this.clock = v; return this; }
@@ -904,6 +922,8 @@ public final class GatewayEngine implements AutoCloseable {
     public Builder firingBudget(int v) { this.firingBudget = v; return this; }
     /** Where desired state and placements are saved; defaults to nowhere. */
     public Builder store(DesiredStore v) { this.store = v; return this; }
+    /** Where problems that do not stop the gateway are kept (shown in its status); defaults to its own. */
+    public Builder problems(Problems v) { this.problems = v; return this; }
 
     public GatewayEngine build() {
       Objects.requireNonNull(gatewayId, "gatewayId");
