@@ -172,76 +172,88 @@ public final class PolicyManager implements AutoCloseable {
     try {
       pointer = store.pointerState(scope);
     } catch (RuntimeException e) {
-      return restoreOwn(store, trusted, scope, floor, saved, problems,
-          "cannot read the live pointer " + scope + " (" + e.getMessage() + ")");
+      PolicyBundle b = restoreOwn(store, trusted, scope, floor, saved, problems);
+      problems.report(pointerProblem(scope, "policy_pointer", "cannot read the live pointer " + scope + " ("
+          + e.getMessage() + "); " + keeps(scope, b, floor)));
+      return b;
     }
-    if (pointer.malformed()) {
-      return restoreOwn(store, trusted, scope, floor, saved, problems, malformedMessage(scope, pointer));
-    }
-    if (pointer.absent()) {
-      return floor == 0 ? null : restoreOwn(store, trusted, scope, floor, saved, problems,
-          "the live pointer " + scope + " is missing (deleted, or the bucket " + Subjects.POLICY_BUCKET
-              + " was purged or deleted)");
-    }
-    if (pointer.version() < floor) {
-      return restoreOwn(store, trusted, scope, floor, saved, problems, "the live pointer " + scope + " names v"
-          + pointer.version() + ", below v" + floor + " which this gateway applied before (history only moves"
-          + " forward; to go back on purpose, 'fogwise rules rollback' publishes the old content as a new version)");
-    }
-    PolicyBundle newest = fetchQuietly(store, trusted, scope, pointer.version(), floor, saved.rejected());
-    if (newest != null) {
-      return newest;
-    }
-    return floor == 0 ? null : restoreOwn(store, trusted, scope, floor, saved, problems, null);
-  }
-
-  /**
-   * The bundle this gateway ran as {@code scope} v{@code floor}: from its own state, else from
-   * the write-once version key. {@code why} (if not null) is reported as a problem.
-   */
-  private static PolicyBundle restoreOwn(PolicyStore store, TrustedKeys trusted, String scope, long floor,
-      Saved saved, Problems problems, String why) {
-    PolicyBundle b = null;
-    String failure = null;
-    if (floor > 0) {
-      try {
-        byte[] raw = saved.store().loadPolicy(scope).orElse(null);
-        if (raw == null || PolicyBundles.decode(raw).version() != floor) {
-          raw = store.raw(scope, floor).orElse(null);
-        }
-        if (raw == null) {
-          failure = "neither this gateway's state nor the bucket holds " + scope + " v" + floor;
-        } else {
-          b = PolicyBundles.decode(raw);
-          PolicyBundles.verify(b, trusted, scope, floor);
-        }
-      } catch (PolicyRejected | RuntimeException e) {
-        b = null;
-        failure = scope + " v" + floor + " cannot be restored: " + e.getMessage();
-      } catch (Exception e) {
-        b = null;
-        failure = scope + " v" + floor + " cannot be read from this gateway's state: " + e;
+    if (!pointer.malformed() && pointer.version() > floor) {
+      PolicyBundle newest = fetchQuietly(store, trusted, scope, pointer.version(), floor, saved.rejected());
+      if (newest != null) {
+        return newest;
       }
     }
+    if (floor == 0 && !pointer.malformed()) {
+      return null;
+    }
+    PolicyBundle b = restoreOwn(store, trusted, scope, floor, saved, problems);
+    String why = pointerMessage(scope, pointer, floor, keeps(scope, b, floor));
     if (why != null) {
-      String keeps = b != null ? "; running " + b.label() + " from this gateway's own state"
-          : floor == 0 ? "; this gateway ran no " + scope + " policy before" : "; " + failure
-              + ", so the built-in packs run for this scope until a newer version is pushed";
-      problems.report(pointerProblem(scope, "policy_pointer", why + keeps + repairHint(scope, why)));
-    } else if (b == null && floor > 0) {
-      problems.report(pointerProblem(scope, "policy_restore", failure
-          + "; the built-in packs run for this scope until a newer version is pushed"));
+      problems.report(pointerProblem(scope, "policy_pointer", why));
     }
     return b;
   }
 
-  private static String repairHint(String scope, String why) {
-    return why.contains("not a version number") || why.contains("is not stored")
-        ? "; repair the pointer with 'fogwise rules repair --scope " + scope + "'" : "";
+  /**
+   * The bundle this gateway ran as {@code scope} v{@code floor}: from its own state, else from
+   * the write-once version key; null (reported) if neither has it or it does not verify.
+   */
+  private static PolicyBundle restoreOwn(PolicyStore store, TrustedKeys trusted, String scope, long floor,
+      Saved saved, Problems problems) {
+    if (floor <= 0) {
+      return null;
+    }
+    String failure;
+    try {
+      byte[] raw = saved.store().loadPolicy(scope).orElse(null);
+      if (raw == null || PolicyBundles.decode(raw).version() != floor) {
+        raw = store.raw(scope, floor).orElse(null);
+      }
+      if (raw != null) {
+        PolicyBundle b = PolicyBundles.decode(raw);
+        PolicyBundles.verify(b, trusted, scope, floor);
+        return b;
+      }
+      failure = "neither this gateway's state nor the bucket holds " + scope + " v" + floor;
+    } catch (PolicyRejected | RuntimeException e) {
+      failure = scope + " v" + floor + " cannot be restored: " + e.getMessage();
+    } catch (Exception e) {
+      failure = scope + " v" + floor + " cannot be read from this gateway's state: " + e;
+    }
+    problems.report(new Problems.Problem("policy.restore." + scope, "policy_restore",
+        AdaptationEvent.Type.POLICY_STORE_PROBLEM, failure + "; the built-in packs run for " + scope
+            + " until a version above v" + floor + " is pushed", Map.of("scope", scope)));
+    return null;
   }
 
-  private static String malformedMessage(String scope, PolicyStore.PointerState p) {
-    return "the live pointer " + scope + " in bucket " + Subjects.POLICY_BUCKET + " holds " + p.describe();
+  /** What an operator is told the gateway does about {@code scope}. */
+  private static String keeps(String scope, PolicyBundle running, long floor) {
+    if (running != null) {
+      return "this gateway keeps running " + running.label();
+    }
+    return floor > 0 ? "this gateway runs the built-in packs for " + scope + " and applies nothing below v" + floor
+        : "this gateway runs no " + scope + " policy";
+  }
+
+  /**
+   * The problem with pointer {@code p} of {@code scope} for a gateway running v{@code running},
+   * or null if there is none: one text at start and later, so a problem is reported once.
+   */
+  private static String pointerMessage(String scope, PolicyStore.PointerState p, long running, String keeps) {
+    if (p.malformed()) {
+      return "the live pointer " + scope + " in bucket " + Subjects.POLICY_BUCKET + " holds " + p.describe() + "; "
+          + keeps + "; repair it with 'fogwise rules repair --scope " + scope + "'";
+    }
+    if (p.absent()) {
+      return running == 0 ? null : "the live pointer " + scope + " is missing (deleted, or the bucket "
+          + Subjects.POLICY_BUCKET + " was purged or deleted); " + keeps + "; the next push makes a new one";
+    }
+    if (p.version() < running) {
+      return "the live pointer " + scope + " names v" + p.version() + ", below v" + running + " which this gateway"
+          + " applied; " + keeps + " (history only moves forward; to go back on purpose, 'fogwise rules rollback'"
+          + " publishes the old content as a new version)";
+    }
+    return null;
   }
 
   private static Problems.Problem pointerProblem(String scope, String kind, String message) {
@@ -375,39 +387,24 @@ public final class PolicyManager implements AutoCloseable {
   /** A pointer value from the watch or the guard (decision thread). */
   private void pointerSeen(String scope, PolicyStore.PointerState p) {
     PolicyStore.PointerState before = lastPointer.put(scope, p);
-    long running = liveVersion(scope);
+    long running = Math.max(liveVersion(scope), engine.get().appliedPolicyVersion(scope));
     String key = "policy.pointer." + scope;
-    if (p.malformed()) {
-      problems.report(pointerProblem(scope, "policy_pointer", malformedMessage(scope, p) + "; " + keeps(scope)
-          + "; repair it with 'fogwise rules repair --scope " + scope + "'"));
-      return;
-    }
-    if (p.absent()) {
-      if (running > 0) {
-        problems.report(pointerProblem(scope, "policy_pointer", "the live pointer " + scope + " is missing (deleted, or"
-            + " the bucket " + Subjects.POLICY_BUCKET + " was purged); " + keeps(scope)));
-      } else {
-        problems.clear(key, "the live pointer " + scope + " is gone; this gateway runs no " + scope + " policy");
-      }
-      return;
-    }
-    if (p.version() < running) {
-      problems.report(pointerProblem(scope, "policy_pointer", "the live pointer " + scope + " names v" + p.version()
-          + ", below v" + running + " which this gateway runs; " + keeps(scope) + " (history only moves forward; to"
-          + " go back on purpose, 'fogwise rules rollback' publishes the old content as a new version)"));
-    } else if (p.version() == running || !p.equals(before)) {
+    String problem = pointerMessage(scope, p, running, keeps(scope, live.get(scope), running));
+    if (problem != null) {
+      problems.report(pointerProblem(scope, "policy_pointer", problem));
+    } else if (p.absent() || p.version() == running || !p.equals(before)) {
       // a newer version that turns out not to be stored is reported again by apply()
-      problems.clear(key, "the live pointer " + scope + " names v" + p.version());
+      problems.clear(key, p.absent() ? "the live pointer " + scope + " is gone; this gateway runs no " + scope
+          + " policy" : "the live pointer " + scope + " names v" + p.version());
     }
-    if (before == null || before.version() != p.version() || before.malformed() || before.absent()) {
+    if (!p.malformed() && !p.absent() && (before == null || before.version() != p.version() || before.malformed()
+        || before.absent())) {
       offer(scope, p.version());
     }
   }
 
   private String keeps(String scope) {
-    PolicyBundle b = live.get(scope);
-    return b == null ? "this gateway runs no " + scope + " policy and keeps it that way"
-        : "this gateway keeps running " + b.label();
+    return keeps(scope, live.get(scope), Math.max(liveVersion(scope), engine.get().appliedPolicyVersion(scope)));
   }
 
   /**
@@ -583,6 +580,7 @@ public final class PolicyManager implements AutoCloseable {
     live.put(scope, c.bundle());
     keep(scope, c.bundle());
     problems.clear("policy.pointer." + scope, c.bundle().label() + " applied");
+    problems.clear("policy.restore." + scope, c.bundle().label() + " applied");
     long now = clock.millis();
     probation = new Probation(scope, c.bundle(), previous, previousRules, previousParameters, previousLabel,
         now + settings.probation().toMillis(), now, e.ruleFailures(), e.actionsApplied());
