@@ -811,11 +811,6 @@ public final class GatewayEngine implements AutoCloseable {
     return policyHistory.applied(scope);
   }
 
-  /** Conditions shown in the status and {@code /health} that did not stop the gateway. */
-  public Problems problems() {
-    return problems;
-  }
-
   /** Publishes an adaptation event for a policy outcome. */
   public void policyEvent(AdaptationEvent.Type type, String reason, Map<String, String> details) {
     emit(type, null, null, 0, null, reason, details);

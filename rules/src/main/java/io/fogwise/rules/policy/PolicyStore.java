@@ -355,10 +355,12 @@ public final class PolicyStore {
    */
   public AutoCloseable watchLive(String scope, LongConsumer onLiveVersion) {
     Objects.requireNonNull(onLiveVersion, "onLiveVersion");
+    long[] last = {-1};
     return watchPointer(scope, p -> {
       if (p.malformed()) {
         LOG.warn("ignoring the live pointer {} = {} in bucket {}", scope, p.describe(), bucket);
-      } else {
+      } else if (p.version() != last[0]) {
+        last[0] = p.version();
         onLiveVersion.accept(p.version());
       }
     });
