@@ -205,8 +205,7 @@ final class PolicyAcks implements AutoCloseable {
       if (gateway != null) {
         expected.retainAll(Set.of(gateway));
       }
-      // Above every stored version, not just the live one: a version key is never reused.
-      long version = Math.max(store.liveVersion(scope), store.latestVersion(scope)) + 1;
+      long version = nextVersion(store, scope, online, out);
       PolicyBundle bundle = PolicyBundles.sign(scope, version, author, System.currentTimeMillis(), sources, parameters,
           key);
       int size = PolicyBundles.encode(bundle).length;
@@ -223,6 +222,48 @@ final class PolicyAcks implements AutoCloseable {
       }
       return acks.publishAndWait(store, bundle, expected, timeout, out, err);
     }
+  }
+
+  /**
+   * The version a push of {@code scope} gets: above every stored version, not just the live one
+   * (a version key is never reused), and above what any online gateway reports it runs (after
+   * the bucket was purged or deleted, the gateways remember more than the bucket: they refuse
+   * anything lower). A pointer that is malformed or names a version that is not stored is
+   * refused with the way to repair it: building on it would publish a version nobody applies.
+   */
+  static long nextVersion(PolicyStore store, String scope, Map<String, GatewayStatus> online, PrintWriter out)
+      throws CliFailure {
+    PolicyStore.PointerState pointer = store.pointerState(scope);
+    String repair = "; nothing published. Repair it with 'fogwise rules repair --scope " + scope + "' (points it at"
+        + " the highest stored version), then push again";
+    if (pointer.malformed()) {
+      throw new CliFailure(2, "the live pointer " + scope + " in bucket " + Subjects.POLICY_BUCKET + " holds "
+          + pointer.describe() + repair);
+    }
+    if (!pointer.absent() && pointer.version() > 0 && store.raw(scope, pointer.version()).isEmpty()) {
+      throw new CliFailure(2, "the live pointer " + scope + " in bucket " + Subjects.POLICY_BUCKET + " names v"
+          + pointer.version() + ", which is not stored" + repair);
+    }
+    long stored = Math.max(pointer.version(), store.latestVersion(scope));
+    long reported = 0;
+    String by = null;
+    for (GatewayStatus s : online.values()) {
+      long v = s.policyVersions().getOrDefault(scope, 0L);
+      if (v > reported && v < PolicyStore.MAX_VERSION) {
+        reported = v;
+        by = s.gatewayId();
+      }
+    }
+    if (reported > stored) {
+      out.println("note: " + Subjects.POLICY_BUCKET + " holds no " + scope + " version above v" + stored + ", but gateway "
+          + by + " runs v" + reported + " (the bucket was purged or deleted?); publishing above it");
+    }
+    long version = Math.max(stored, reported) + 1;
+    if (version > PolicyStore.MAX_VERSION) {
+      throw new CliFailure(2, scope + " would get version " + version + ", above the largest allowed ("
+          + PolicyStore.MAX_VERSION + "); repair the pointer with 'fogwise rules repair --scope " + scope + " --to N'");
+    }
+    return version;
   }
 
   /**

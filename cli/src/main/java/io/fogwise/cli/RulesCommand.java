@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "rules", mixinStandardHelpOptions = true,
     description = "Work with rule files (DRL).",
     subcommands = {RulesCommand.Check.class, RulesCommand.Test.class, RulesKeygenCommand.class,
-        RulesPushCommand.class, RulesStatusCommand.class, RulesHistoryCommand.class, RulesRollbackCommand.class})
+        RulesPushCommand.class, RulesStatusCommand.class, RulesHistoryCommand.class, RulesRollbackCommand.class,
+        RulesRepairCommand.class})
 final class RulesCommand implements Runnable {
   @Spec CommandSpec spec;
 

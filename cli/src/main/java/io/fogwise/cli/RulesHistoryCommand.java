@@ -27,7 +27,12 @@ final class RulesHistoryCommand extends PolicyCommands.Base {
     return withNats(nats -> {
       PolicyStore store = PolicyStore.open(nats);
       List<Long> versions = store.versions(s);
-      long live = store.liveVersion(s);
+      PolicyStore.PointerState pointer = store.pointerState(s);
+      long live = pointer.version();
+      if (pointer.malformed()) {
+        err.println("fogwise rules history: the live pointer of " + s + " holds " + pointer.describe()
+            + "; repair it with 'fogwise rules repair --scope " + s + "'");
+      }
       if (versions.isEmpty()) {
         out.println("no versions stored for " + s + (s.equals("global") ? " (gateways run the built-in packs)" : ""));
         return 0;
@@ -57,7 +62,7 @@ final class RulesHistoryCommand extends PolicyCommands.Base {
             String.join(",", b.sources().stream().map(PolicyBundle.RuleFile::fileName).toList())});
       }
       out.print(PolicyCommands.table(rows));
-      if (live != 0 && !versions.contains(live)) {
+      if (live > 0 && !versions.contains(live)) {
         err.println("fogwise rules history: the live pointer of " + s + " is v" + live + ", which is not stored");
       }
       return 0;

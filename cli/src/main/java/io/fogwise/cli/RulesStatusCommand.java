@@ -24,7 +24,7 @@ final class RulesStatusCommand extends PolicyCommands.Base {
       try (PolicyAcks acks = PolicyAcks.listen(nats)) {
         online = acks.discover();
       }
-      long global = store.liveVersion("global");
+      PolicyStore.PointerState global = store.pointerState("global");
       out.println("policy bucket " + Subjects.POLICY_BUCKET + ": global live " + pointer(global) + " ("
           + PolicyAcks.count(store.versions("global").size(), "version") + " stored)");
       if (online.isEmpty()) {
@@ -36,16 +36,22 @@ final class RulesStatusCommand extends PolicyCommands.Base {
       rows.add(new String[] {"GATEWAY", "RUNNING", "GLOBAL POINTER", "GATEWAY POINTER"});
       for (GatewayStatus s : online.values()) {
         String scope = PolicyBundle.gatewayScope(s.gatewayId());
-        String gwPointer = PolicyBundle.isScope(scope) ? scope + " " + pointer(store.liveVersion(scope)) : "-";
+        String gwPointer = PolicyBundle.isScope(scope) ? scope + " " + pointer(store.pointerState(scope)) : "-";
         rows.add(new String[] {s.gatewayId(), s.rules() == null ? "-" : s.rules(), "global " + pointer(global),
             gwPointer});
       }
       out.print(PolicyCommands.table(rows));
+      for (GatewayStatus s : online.values()) {
+        s.problems().forEach(p -> out.println(s.gatewayId() + ": problem: " + p));
+      }
       return 0;
     });
   }
 
-  private static String pointer(long version) {
-    return version == 0 ? "none (built-in packs)" : "v" + version;
+  private static String pointer(PolicyStore.PointerState p) {
+    if (p.malformed()) {
+      return p.describe() + " - repair with 'fogwise rules repair'";
+    }
+    return p.version() == 0 ? "none (built-in packs)" : "v" + p.version();
   }
 }

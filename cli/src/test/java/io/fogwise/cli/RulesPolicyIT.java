@@ -106,8 +106,10 @@ class RulesPolicyIT {
       this.nats = connect(url);
       long started = System.currentTimeMillis();
       timer.scheduleAtFixedRate(() -> {
+        long running = live;
         nats.publish(Subjects.status(id), MessageCodec.encode(new GatewayStatus(id, System.currentTimeMillis(), started,
-            Map.of("ALIVE", 2), 0, 0, "global v" + live)));
+            Map.of("ALIVE", 2), 0, 0, "global v" + running, running == 0 ? Map.of() : Map.of("global", running),
+            List.of())));
         statuses++;
       }, 0, 200, TimeUnit.MILLISECONDS);
       watch = PolicyStore.open(nats).watchLive("global", v -> {
@@ -290,6 +292,49 @@ class RulesPolicyIT {
     CliRun empty = rules("history", "--scope", "gw.none");
     assertEquals(0, empty.exit(), empty.toString());
     assertTrue(empty.out().contains("no versions stored for gw.none"), empty.toString());
+  }
+
+  @Test
+  void aMalformedPointerIsRefusedByPushWithTheRepairAndPushesWorkAfterIt() throws Exception {
+    fake("fake-1", Mode.APPLY);
+    assertEquals(0, rules("push", rules.toString(), "--scope", "global", "--key", key.toString()).exit());
+    for (String junk : List.of("v1-please", "999999999999999999")) {
+      try (Connection c = connect(hub.url())) {
+        c.keyValue(Subjects.POLICY_BUCKET).put("global", junk);
+      }
+      CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
+      assertEquals(2, push.exit(), push.toString());
+      assertTrue(push.err().contains("the live pointer global in bucket fw-rules "), push.toString());
+      assertTrue(push.err().contains("Repair it with 'fogwise rules repair --scope global'"), push.toString());
+      CliRun status = rules("status");
+      assertEquals(0, status.exit(), status.toString());
+      CliRun history = rules("history", "--scope", "global");
+      assertEquals(0, history.exit(), history.toString());
+
+      CliRun repair = rules("repair", "--scope", "global");
+      assertEquals(0, repair.exit(), repair.toString());
+      assertTrue(repair.out().contains("-> v1 in bucket fw-rules"), repair.toString());
+      CliRun nothing = rules("repair", "--scope", "global");
+      assertTrue(nothing.out().contains("nothing to repair"), nothing.toString());
+    }
+    CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
+    assertEquals(0, push.exit(), push.toString());
+    assertEquals("2", row(push, "fake-1").group(2));
+    assertEquals("APPLIED", row(push, "fake-1").group(3));
+  }
+
+  @Test
+  void afterAPurgeAPushGoesAboveWhatTheGatewaysRun() throws Exception {
+    fake("fake-1", Mode.APPLY);
+    assertEquals(0, rules("push", rules.toString(), "--scope", "global", "--key", key.toString()).exit());
+    assertEquals(0, rules("push", rules.toString(), "--scope", "global", "--key", key.toString()).exit());
+    try (Connection c = connect(hub.url())) {
+      c.jetStreamManagement().purgeStream("KV_" + Subjects.POLICY_BUCKET);
+    }
+    CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
+    assertEquals(0, push.exit(), push.toString());
+    assertTrue(push.out().contains("but gateway fake-1 runs v2 (the bucket was purged or deleted?)"), push.toString());
+    assertEquals("3", row(push, "fake-1").group(2));
   }
 
   @Test

@@ -238,7 +238,8 @@ final class DefaultEdgeAgent implements EdgeAgent {
           "service '" + c.service() + "' epoch " + c.epoch() + " already runs on device " + deviceId + " as kind '"
               + existing.kind() + "', not '" + c.kind() + "'");
     }
-    InstanceContext ctx = new InstanceContext(c.service(), c.kind(), c.epoch(), c.config(), deviceId, nc, clock);
+    InstanceContext ctx = new InstanceContext(c.service(), c.kind(), c.epoch(), c.config(), deviceId, config.gatewayId(), nc,
+        clock);
     HostedService service;
     try {
       service = java.util.Objects.requireNonNull(factory.create(ctx), "factory of kind '" + c.kind() + "' returned null");

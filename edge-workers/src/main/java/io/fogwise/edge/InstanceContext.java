@@ -18,6 +18,7 @@ final class InstanceContext implements ServiceContext {
   private final long epoch;
   private final Map<String, String> config;
   private final String deviceId;
+  private final String gatewayId;
   private final Connection connection;
   private final Clock clock;
   private final ReentrantLock lock = new ReentrantLock();
@@ -31,6 +32,7 @@ final class InstanceContext implements ServiceContext {
       long epoch,
       Map<String, String> config,
       String deviceId,
+      String gatewayId,
       Connection connection,
       Clock clock) {
     this.serviceName = serviceName;
@@ -38,6 +40,7 @@ final class InstanceContext implements ServiceContext {
     this.epoch = epoch;
     this.config = Map.copyOf(config);
     this.deviceId = deviceId;
+    this.gatewayId = gatewayId;
     this.connection = connection;
     this.clock = clock;
   }
@@ -65,6 +68,11 @@ final class InstanceContext implements ServiceContext {
   @Override
   public String deviceId() {
     return deviceId;
+  }
+
+  @Override
+  public String gatewayId() {
+    return gatewayId;
   }
 
   @Override

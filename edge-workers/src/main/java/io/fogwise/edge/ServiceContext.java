@@ -23,6 +23,9 @@ public interface ServiceContext {
   /** The hosting device. */
   String deviceId();
 
+  /** The gateway the hosting device belongs to (whose announcements the service trusts). */
+  String gatewayId();
+
   /** The agent's NATS connection; shared, so do not close it or drain it. */
   Connection connection();
 

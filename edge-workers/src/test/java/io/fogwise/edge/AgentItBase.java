@@ -40,6 +40,8 @@ abstract class AgentItBase {
 
   static NatsServer server;
   static Connection test;
+  /** The gateways the agents of this class belong to: a test announces epochs for them, as a gateway would. */
+  static final java.util.Set<String> gateways = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private final List<EdgeAgent> agents = new ArrayList<>();
   private final List<Dispatcher> dispatchers = new ArrayList<>();
@@ -72,7 +74,9 @@ abstract class AgentItBase {
 
   /** Starts an agent on this class's server; it is closed after the test. */
   EdgeAgent agent(AgentConfig.Builder b) {
-    EdgeAgent agent = EdgeAgent.start(b.natsUrl(server.url()).build());
+    AgentConfig config = b.natsUrl(server.url()).build();
+    gateways.add(config.gatewayId());
+    EdgeAgent agent = EdgeAgent.start(config);
     agents.add(agent);
     return agent;
   }
@@ -122,8 +126,34 @@ abstract class AgentItBase {
     return copy;
   }
 
+  /**
+   * Sends {@code c} to {@code device}; a START first announces its epoch in
+   * {@value Subjects#EPOCH_BUCKET} for every gateway of this class, as the gateway does before
+   * it sends one (subscribers accept only announced epochs).
+   */
   static CommandReply command(String device, Command c) {
+    if (c.action() == Command.Action.START) {
+      gateways.forEach(gw -> announce(gw, c.service(), c.epoch()));
+    }
     return request(device, MessageCodec.encode(c));
+  }
+
+  /** Announces that {@code gw} issued epochs up to {@code epoch} for {@code service} (never lowers it). */
+  static void announce(String gw, String service, long epoch) {
+    try {
+      io.nats.client.KeyValueManagement kvm = test.keyValueManagement();
+      if (!kvm.getBucketNames().contains(Subjects.EPOCH_BUCKET)) {
+        kvm.create(io.nats.client.api.KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET).build());
+      }
+      io.nats.client.KeyValue kv = test.keyValue(Subjects.EPOCH_BUCKET);
+      io.nats.client.api.KeyValueEntry e = kv.get(Subjects.epochKey(gw, service));
+      long known = e == null || e.getValue() == null ? -1 : Long.parseLong(e.getValueAsString());
+      if (epoch > known) {
+        kv.put(Subjects.epochKey(gw, service), Long.toString(epoch));
+      }
+    } catch (Exception e) {
+      throw new AssertionError("cannot announce epoch " + epoch + " of " + service, e);
+    }
   }
 
   static CommandReply request(String device, String raw) {

@@ -7,6 +7,10 @@ import io.fogwise.gateway.policy.PolicyManager;
 import io.fogwise.gateway.core.store.DesiredSnapshot;
 import io.fogwise.policy.PolicyStore;
 import io.fogwise.gateway.core.store.DesiredStore;
+import io.fogwise.gateway.store.EpochAnnouncements;
+import io.fogwise.gateway.store.KvDesiredStore;
+import io.fogwise.gateway.core.health.Problems;
+import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.MessageRejections;
@@ -46,6 +50,7 @@ final class GatewayVerticle extends VerticleBase {
   private PolicyStore policyStore;
   private PolicyManager policy;
   private Context ctx;
+  private final Problems problems = new Problems();
 
   GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry meters, MessageRejections rejections) {
     this.config = config;
@@ -61,14 +66,27 @@ final class GatewayVerticle extends VerticleBase {
             .compose(conn -> {
               nats = conn;
               return vertx.executeBlocking(() -> {
-                DesiredStore store = config.durable ? io.fogwise.gateway.store.KvDesiredStore.open(conn, gw) : DesiredStore.none();
-                java.util.Optional<DesiredSnapshot> snapshot = store.load();
+                EpochAnnouncements epochs = EpochAnnouncements.of(conn, gw);
+                DesiredStore durable = config.durable ? KvDesiredStore.open(conn, gw) : DesiredStore.none();
+                DesiredStore store = epochs.announcingBefore(durable);
+                DesiredStore.Loaded loaded = durable.load();
+                java.util.Optional<DesiredSnapshot> snapshot = loaded.snapshot();
+                if (loaded.setAside().isPresent()) {
+                  problems.report(new Problems.Problem("state.set-aside", "state_set_aside",
+                      AdaptationEvent.Type.STATE_SET_ASIDE, loaded.setAside().get(), java.util.Map.of()));
+                  // Epoch counters live on in the announcements: resume them, so stale instances stay fenced.
+                  snapshot = issuedEpochs(epochs).map(m -> DesiredSnapshot.epochsOnly(config.clock.wallMillis(), m));
+                }
                 java.util.Map<String, java.util.List<Long>> rejected =
                     snapshot.map(DesiredSnapshot::rejectedPolicies).orElse(java.util.Map.of());
+                java.util.Map<String, Long> applied =
+                    snapshot.map(DesiredSnapshot::policyVersions).orElse(java.util.Map.of());
                 policyStore = PolicyStore.open(conn);
                 PolicyManager.Initial initial = PolicyManager.initial(gw, policyStore, config.trustedKeys,
-                    (scope, v) -> rejected.getOrDefault(scope, java.util.List.of()).contains(v), config.rules,
-                    config.policy.useArtifacts());
+                    new PolicyManager.Saved(applied,
+                        (scope, v) -> rejected.getOrDefault(scope, java.util.List.of()).contains(v), durable),
+                    config.rules, config.policy.useArtifacts(), problems);
+                snapshot.ifPresent(s -> announceQuietly(epochs, s));
                 return new Object[] {store, snapshot, initial};
               });
             })
@@ -83,6 +101,21 @@ final class GatewayVerticle extends VerticleBase {
               Connection conn = nats;
               GatewayMetrics metrics = new io.fogwise.gateway.metrics.MicrometerGatewayMetrics(meters, gw);
               rejections.onRejection(metrics::rejected);
+              problems.listen(new Problems.Listener() {
+                @Override
+                public void reported(Problems.Problem p) {
+                  metrics.problem(p.kind());
+                  ctx.runOnContext(v -> engine.policyEvent(p.type(), p.message(), p.details()));
+                }
+
+                @Override
+                public void cleared(Problems.Problem p, String how) {
+                  if (p.type() == AdaptationEvent.Type.POLICY_STORE_PROBLEM) {
+                    ctx.runOnContext(v -> engine.policyEvent(AdaptationEvent.Type.POLICY_STORE_RECOVERED, how,
+                        p.details()));
+                  }
+                }
+              });
               engine = GatewayEngine.builder()
                   .gatewayId(gw)
                   .clock(config.clock)
@@ -95,11 +128,20 @@ final class GatewayVerticle extends VerticleBase {
                   .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
                   .metrics(metrics)
                   .store(store)
+                  .problems(problems)
                   .build();
-              saved.ifPresent(engine::restore);
+              saved.ifPresent(s -> {
+                try {
+                  engine.restore(s);
+                } catch (RuntimeException e) {
+                  problems.report(new Problems.Problem("state.restore", "state_set_aside",
+                      AdaptationEvent.Type.STATE_SET_ASIDE, "the durable state parsed but could not be restored ("
+                          + e + "); the gateway runs with what was restored", java.util.Map.of()));
+                }
+              });
               subscribe();
               policy = new PolicyManager(gw, vertx, ctx, () -> engine, policyStore, config.trustedKeys, conn,
-                  config.clock, config.policy);
+                  config.clock, config.policy, store, problems);
               policy.start(initial);
               vertx.setPeriodic(config.tick.toMillis(), id -> engine.tick());
               vertx.setPeriodic(config.statusInterval.toMillis(), id -> publishStatus());
@@ -118,6 +160,26 @@ final class GatewayVerticle extends VerticleBase {
             })
             .recover(err -> Future.failedFuture(new IllegalStateException(
                 "cannot serve the HTTP API on port " + config.httpPort + ": " + err.getMessage(), err))));
+  }
+
+  /** The epochs announced before, or empty if there are none or they cannot be read. */
+  private static java.util.Optional<java.util.Map<String, Long>> issuedEpochs(EpochAnnouncements epochs) {
+    try {
+      java.util.Map<String, Long> m = epochs.issued();
+      return m.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(m);
+    } catch (Exception e) {
+      LOG.warn("cannot read the announced epochs to resume epoch counters: {}", e.toString());
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Announces the resumed epochs (again), so a deleted announcement bucket is filled at once. */
+  private static void announceQuietly(EpochAnnouncements epochs, DesiredSnapshot s) {
+    try {
+      epochs.announce(s.epochs());
+    } catch (Exception e) {
+      LOG.warn("cannot announce epochs in KV {} (retried with the next save): {}", Subjects.EPOCH_BUCKET, e.toString());
+    }
   }
 
   int httpPort() {

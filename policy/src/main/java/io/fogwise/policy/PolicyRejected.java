@@ -25,6 +25,8 @@ public final class PolicyRejected extends Exception {
     WRONG_VERSION,
     STALE,
     PREVIOUSLY_REJECTED,
+    /** The live pointer names a version that is not stored (a broken pointer, not a bad bundle). */
+    NOT_STORED,
     INVALID_RULES
   }
 }

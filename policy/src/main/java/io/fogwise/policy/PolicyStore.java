@@ -51,6 +51,8 @@ public final class PolicyStore {
   /** JetStream's "stream not found": no bucket yet. */
   private static final int STREAM_NOT_FOUND = 10059;
   private static final Pattern VERSION_KEY = Pattern.compile("v([1-9][0-9]{0,17})");
+  /** The highest version a pointer or a push may name (18 decimal digits). */
+  public static final long MAX_VERSION = 999_999_999_999_999_999L;
 
   /** The bucket of compiled artifacts (a cache: one key per effective rule set, kept 30 days). */
   public static final String ARTIFACT_BUCKET = "fw-rules-compiled";
@@ -114,6 +116,124 @@ public final class PolicyStore {
     checkScope(scope);
     Pointer p = pointer(scope);
     return p == null ? 0 : p.version();
+  }
+
+  /**
+   * What the live pointer of a scope holds: nothing ({@code version} 0, {@code text} null), a
+   * version number, or text that is not one ({@code version} -1). Unlike {@link #liveVersion},
+   * reading a malformed pointer is not an error: it is what a gateway reports and
+   * {@link #repair} fixes.
+   *
+   * @param version the version, 0 when there is no pointer, -1 when it is malformed
+   * @param text what the pointer holds (null when there is none)
+   * @param revision the pointer key's revision (0 when there is none)
+   */
+  public record PointerState(long version, String text, long revision) {
+    /** No pointer: never set, deleted, or the bucket was purged. */
+    public static final PointerState ABSENT = new PointerState(0, null, 0);
+
+    /** Whether the pointer holds text that is not a version number. */
+    public boolean malformed() {
+      return version < 0;
+    }
+
+    /** Whether there is no pointer. */
+    public boolean absent() {
+      return text == null;
+    }
+
+    /** One line: {@code v3}, {@code 'v1-please' (not a version number)} or {@code (none)}. */
+    public String describe() {
+      if (absent()) {
+        return "(none)";
+      }
+      return malformed() ? "'" + abbreviate(text) + "' (not a version number)" : "v" + version;
+    }
+  }
+
+  /** The live pointer of {@code scope} as it is, malformed or not. */
+  public PointerState pointerState(String scope) {
+    checkScope(scope);
+    KeyValueEntry e;
+    try {
+      e = kv.get(scope);
+    } catch (IOException | JetStreamApiException ex) {
+      throw failure("read the live pointer " + scope, ex);
+    }
+    return state(e);
+  }
+
+  private static PointerState state(KeyValueEntry e) {
+    if (e == null || e.getOperation() != KeyValueOperation.PUT) {
+      return PointerState.ABSENT;
+    }
+    String text = e.getValueAsString() == null ? "" : e.getValueAsString();
+    Long v = parse(e);
+    return new PointerState(v == null ? -1 : v, text, e.getRevision());
+  }
+
+  private static String abbreviate(String s) {
+    String oneLine = s.replaceAll("\\p{Cntrl}", "?");
+    return oneLine.length() <= 40 ? oneLine : oneLine.substring(0, 40) + "...";
+  }
+
+  /**
+   * When the bucket was created, or empty if it does not exist (deleted): a different time
+   * than before means it was deleted and created again, and watches must be made anew.
+   *
+   * @throws UncheckedIOException if NATS or JetStream does not answer
+   */
+  public Optional<java.time.ZonedDateTime> bucketCreated() {
+    try {
+      return Optional.of(nats.keyValueManagement().getBucketInfo(bucket).getBackingStreamInfo().getCreateTime());
+    } catch (JetStreamApiException e) {
+      if (e.getApiErrorCode() == STREAM_NOT_FOUND || e.getErrorCode() == 404) {
+        return Optional.empty();
+      }
+      throw failure("read the bucket's information", e);
+    } catch (IOException e) {
+      throw failure("read the bucket's information", e);
+    }
+  }
+
+  /**
+   * Points {@code scope}'s live pointer at the stored version {@code version} whatever it holds
+   * now (also a malformed value), by compare-and-set on the value read; with {@code version} 0
+   * deletes the pointer (a scope with no stored version). Gateways never go below the version
+   * they run, so pointing back is not a rollback: that is a new version (see
+   * {@code fogwise rules rollback}).
+   *
+   * @return what the pointer held before
+   * @throws IllegalArgumentException if {@code version} is not stored
+   * @throws IllegalStateException if the pointer moved meanwhile
+   */
+  public PointerState repair(String scope, long version) {
+    checkScope(scope);
+    if (version != 0 && raw(scope, version).isEmpty()) {
+      throw new IllegalArgumentException("scope " + scope + " has no version " + version);
+    }
+    PointerState before = pointerState(scope);
+    try {
+      if (version == 0) {
+        if (!before.absent()) {
+          kv.delete(scope, before.revision());
+        }
+      } else if (before.absent()) {
+        kv.create(scope, Long.toString(version).getBytes(StandardCharsets.US_ASCII));
+      } else {
+        kv.update(scope, Long.toString(version).getBytes(StandardCharsets.US_ASCII), before.revision());
+      }
+    } catch (JetStreamApiException e) {
+      if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
+        throw new IllegalStateException("the live pointer of " + scope + " moved while repairing it; run the command"
+            + " again");
+      }
+      throw failure("repair the live pointer " + scope, e);
+    } catch (IOException e) {
+      throw failure("repair the live pointer " + scope, e);
+    }
+    LOG.info("live pointer {} repaired: {} -> {}", scope, before.describe(), version == 0 ? "(none)" : "v" + version);
+    return before;
   }
 
   /** The encoded bundle stored as {@code scope} version {@code version}, if any. */
@@ -234,27 +354,61 @@ public final class PolicyStore {
    * @return closing it stops the watch
    */
   public AutoCloseable watchLive(String scope, LongConsumer onLiveVersion) {
-    checkScope(scope);
     Objects.requireNonNull(onLiveVersion, "onLiveVersion");
-    LiveWatch w = new LiveWatch(scope, onLiveVersion);
+    long[] last = {-1};
+    return watchPointer(scope, p -> {
+      if (p.malformed()) {
+        LOG.warn("ignoring the live pointer {} = {} in bucket {}", scope, p.describe(), bucket);
+      } else if (p.version() != last[0]) {
+        last[0] = p.version();
+        onLiveVersion.accept(p.version());
+      }
+    });
+  }
+
+  /** A pointer watch that can be made anew (after the bucket was deleted and created again). */
+  public interface Watch extends AutoCloseable {
+    /** Subscribes again; the current pointer is delivered again (even if it did not change). */
+    void renew();
+
+    @Override
+    void close();
+  }
+
+  /**
+   * Like {@link #watchLive}, but every value is delivered as a {@link PointerState}, malformed
+   * ones included (once per change), and the watch can be {@linkplain Watch#renew() renewed}.
+   */
+  public Watch watchPointer(String scope, java.util.function.Consumer<PointerState> onPointer) {
+    checkScope(scope);
+    Objects.requireNonNull(onPointer, "onPointer");
+    LiveWatch w = new LiveWatch(scope, onPointer);
     w.subscribe();
     nats.addConnectionListener(w);
     return w;
   }
 
   /** One scope's pointer watch, recreated after every reconnect. */
-  private final class LiveWatch implements KeyValueWatcher, ConnectionListener, AutoCloseable {
+  private final class LiveWatch implements KeyValueWatcher, ConnectionListener, Watch {
     private static final int RESUBSCRIBE_ATTEMPTS = 20;
 
     private final String scope;
-    private final LongConsumer onLiveVersion;
-    private long last = -1;
+    private final java.util.function.Consumer<PointerState> onPointer;
+    private PointerState last;
     private NatsKeyValueWatchSubscription sub;
     private boolean closed;
 
-    LiveWatch(String scope, LongConsumer onLiveVersion) {
+    LiveWatch(String scope, java.util.function.Consumer<PointerState> onPointer) {
       this.scope = scope;
-      this.onLiveVersion = onLiveVersion;
+      this.onPointer = onPointer;
+    }
+
+    @Override
+    public void renew() {
+      synchronized (this) {
+        last = null;
+      }
+      subscribe();
     }
 
     void subscribe() {
@@ -324,24 +478,14 @@ public final class PolicyStore {
       if (closed) {
         return;
       }
-      long version;
-      if (e.getOperation() == KeyValueOperation.PUT) {
-        Long parsed = parse(e);
-        if (parsed == null) {
-          LOG.warn("ignoring the live pointer {} = '{}' in bucket {}: not a version number", scope,
-              e.getValueAsString(), bucket);
-          return;
-        }
-        version = parsed;
-      } else {
-        version = 0;
-      }
-      if (version != last) {
-        last = version;
+      PointerState p = state(e);
+      if (last == null || p.version() != last.version() || !Objects.equals(p.text(), last.text())
+          && p.malformed()) {
+        last = p;
         try {
-          onLiveVersion.accept(version);
+          onPointer.accept(p);
         } catch (RuntimeException ex) {
-          LOG.warn("the live pointer watcher of {} failed on v{}: {}", scope, version, ex.toString(), ex);
+          LOG.warn("the live pointer watcher of {} failed on {}: {}", scope, p.describe(), ex.toString(), ex);
         }
       }
     }

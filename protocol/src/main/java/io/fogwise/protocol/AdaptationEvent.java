@@ -70,6 +70,12 @@ public record AdaptationEvent(
     POLICY_APPLIED,
     POLICY_REJECTED,
     POLICY_ROLLED_BACK,
+    /** The policy bucket or a live pointer is missing, unreadable or behind what the gateway applied. */
+    POLICY_STORE_PROBLEM,
+    /** A policy store problem reported before is gone. */
+    POLICY_STORE_RECOVERED,
+    /** Durable state that did not parse was copied aside; the gateway started without it. */
+    STATE_SET_ASIDE,
     ALERT
   }
 }

@@ -14,7 +14,9 @@ import java.util.Map;
  * @param version the desired version of the service ("1" if unset)
  * @param replicas how many instances, each on a distinct device (1 if unset)
  * @param placement where instances may run
- * @param config service configuration handed to each instance
+ * @param config service configuration handed to each instance; a value naming a subject (key
+ *     {@code subject} or {@code ...Subject}) must lie in the service's own subject space
+ *     ({@link ServiceSubjects})
  * @param env environment variables for container instances
  * @param critical whether losing it matters more than losing other services (false if unset)
  * @param latencyObjectiveMs the end-to-end latency objective, or null
@@ -49,6 +51,7 @@ public record ServiceSpec(
     }
     placement = placement == null ? Placement.ANYWHERE : placement;
     config = map(config);
+    ServiceSubjects.checkConfig(name, config);
     env = map(env);
     if (latencyObjectiveMs != null && latencyObjectiveMs <= 0) {
       throw ProtocolViolation.invalid("latencyObjectiveMs", "must be > 0, got " + latencyObjectiveMs);

@@ -60,6 +60,19 @@ public final class Subjects {
   /** The JetStream KV bucket holding every signed policy bundle and the live pointer per scope. */
   public static final String POLICY_BUCKET = "fw-rules";
 
+  /**
+   * The JetStream KV bucket in which gateways announce the epochs they issued: key
+   * {@code <gatewayId>.<service>} ({@link #epochKey}) holds the highest epoch the gateway handed
+   * out for that service, as decimal text, written before the command that starts it. A
+   * subscriber accepts a data message only if its epoch is at most that value.
+   */
+  public static final String EPOCH_BUCKET = "fw-epochs";
+
+  /** The key of a service's issued epochs in {@link #EPOCH_BUCKET}: {@code <gatewayId>.<service>}. */
+  public static String epochKey(String gatewayId, String service) {
+    return token(gatewayId) + "." + token(service);
+  }
+
   /** Application data: {@code fw.data.<app>.<channel>}. */
   public static String data(String app, String channel) {
     return "fw.data." + token(app) + "." + token(channel);

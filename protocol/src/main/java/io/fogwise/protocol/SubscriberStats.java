@@ -33,6 +33,8 @@ public record SubscriberStats(
    * @param missing message numbers skipped within an epoch
    * @param duplicates messages whose (epoch, number) was already seen
    * @param staleEpoch messages from an epoch older than the highest seen
+   * @param unissuedEpoch messages whose epoch the gateway never issued for that service (forged or
+   *     misrouted), rejected: they neither count as received nor move the epoch forward
    * @param latencyP50Micros median end-to-end latency
    * @param latencyP99Micros 99th percentile
    * @param latencyMaxMicros maximum
@@ -46,6 +48,7 @@ public record SubscriberStats(
       long missing,
       long duplicates,
       long staleEpoch,
+      long unissuedEpoch,
       long latencyP50Micros,
       long latencyP99Micros,
       long latencyMaxMicros,

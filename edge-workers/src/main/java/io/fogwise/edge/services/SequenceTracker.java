@@ -14,6 +14,9 @@ import java.util.Arrays;
  *       in an epoch are not counted missing).
  *   <li>A message from an epoch lower than the highest seen is {@linkplain
  *       Outcome#STALE_EPOCH stale}: counted and dropped.
+ *   <li>A message from an epoch above the highest the gateway issued (given by the caller) is
+ *       {@linkplain Outcome#UNISSUED_EPOCH unissued}: counted and dropped, and it does not move
+ *       the epoch forward, so a forged epoch cannot make every real message look stale.
  *   <li>Within an epoch, a jump forward by more than one counts one gap and the skipped
  *       numbers as missing. A skipped number that arrives late (within the window) is
  *       accepted, counted as reordered, and no longer missing; the gap stays counted.
@@ -36,7 +39,9 @@ public final class SequenceTracker {
     /** Its (epoch, number) was seen before; dropped. */
     DUPLICATE,
     /** Its epoch is older than the highest seen; dropped. */
-    STALE_EPOCH
+    STALE_EPOCH,
+    /** Its epoch was never issued by the gateway; dropped. */
+    UNISSUED_EPOCH
   }
 
   private final long[] seen = new long[WINDOW / 64];
@@ -48,12 +53,25 @@ public final class SequenceTracker {
   private long missing;
   private long duplicates;
   private long staleEpoch;
+  private long unissuedEpoch;
   private long reordered;
 
-  /** Accounts for message {@code number} of {@code epoch}. */
+  /** Accounts for message {@code number} of {@code epoch}, trusting the epoch. */
   public Outcome record(long epoch, long number) {
+    return record(epoch, number, Long.MAX_VALUE);
+  }
+
+  /**
+   * Accounts for message {@code number} of {@code epoch}, where {@code issued} is the highest
+   * epoch the gateway issued for the service (-1 if none).
+   */
+  public Outcome record(long epoch, long number, long issued) {
     if (epoch < 0 || number < 0) {
       throw new IllegalArgumentException("epoch and number must be >= 0, got " + epoch + "/" + number);
+    }
+    if (epoch > issued) {
+      unissuedEpoch++;
+      return Outcome.UNISSUED_EPOCH;
     }
     if (epoch < this.epoch) {
       staleEpoch++;
@@ -130,6 +148,11 @@ public final class SequenceTracker {
     return staleEpoch;
   }
 
+  /** Messages whose epoch the gateway never issued. */
+  public long unissuedEpoch() {
+    return unissuedEpoch;
+  }
+
   /** Messages that arrived after a higher number of the same epoch. */
   public long reordered() {
     return reordered;
@@ -160,6 +183,6 @@ public final class SequenceTracker {
   @Override
   public String toString() {
     return "SequenceTracker[epoch=" + epoch + ", received=" + received + ", gaps=" + gaps + ", missing=" + missing
-        + ", duplicates=" + duplicates + ", staleEpoch=" + staleEpoch + ", reordered=" + reordered + "]";
+        + ", duplicates=" + duplicates + ", staleEpoch=" + staleEpoch + ", unissuedEpoch=" + unissuedEpoch + ", reordered=" + reordered + "]";
   }
 }

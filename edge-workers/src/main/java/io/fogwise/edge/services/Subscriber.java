@@ -6,7 +6,9 @@ import io.fogwise.edge.ServiceFactory;
 import io.fogwise.protocol.AppMessage;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.MessageRejections;
+import io.fogwise.protocol.RejectReason;
 import io.fogwise.protocol.RejectedMessageException;
+import io.fogwise.protocol.ServiceSubjects;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.SubscriberStats.PublisherStats;
@@ -30,7 +32,12 @@ import org.slf4j.LoggerFactory;
  * publishing service with a {@link SequenceTracker} and an end-to-end latency histogram, and
  * publishes {@link SubscriberStats} every {@code statsIntervalMs} and when stopped.
  * Configuration: {@code app}, {@code channel} (as the publisher's), {@code statsSubject}
- * (default {@code fw.stats.<service>}) and {@code statsIntervalMs} (default 1000).
+ * (default {@code fw.stats.<service>}; it must lie in the service's own subject space, see
+ * {@link ServiceSubjects}) and {@code statsIntervalMs} (default 1000).
+ *
+ * <p>It does not trust senders with epochs: a message is counted only if its epoch is one the
+ * gateway issued for its service ({@link IssuedEpochs}); a message with an epoch nobody issued
+ * is counted as {@code unissuedEpoch} and dropped, and never becomes the newest epoch.
  *
  * <p>Counts and latencies are cumulative since the instance was started and survive a
  * crash-restart of the instance.
@@ -56,6 +63,7 @@ public final class Subscriber implements HostedService {
   private final Map<String, Track> tracks = new ConcurrentHashMap<>();
   private final LongAdder rejected = new LongAdder();
   private final MessageRejections rejections;
+  private final IssuedEpochs issued;
 
   private Subscriber(ServiceContext ctx) {
     this.ctx = ctx;
@@ -63,12 +71,16 @@ public final class Subscriber implements HostedService {
     String channel = ctx.configString("channel", Publisher.DEFAULT_CHANNEL);
     try {
       this.dataSubject = Subjects.data(app, channel);
-      this.statsSubject = ctx.configString("statsSubject", Subjects.subscriberStats(ctx.serviceName()));
+      // Checked again here (the gateway checked the spec): a value from anywhere else must not make
+      // this agent write the gateway's durable state or speak on its subjects.
+      this.statsSubject = ServiceSubjects.require(ctx.serviceName(), "statsSubject",
+          ctx.configString("statsSubject", Subjects.subscriberStats(ctx.serviceName())), app);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("service '" + ctx.serviceName() + "': " + e.getMessage(), e);
     }
     this.statsInterval = Duration.ofMillis(ctx.configLong("statsIntervalMs", DEFAULT_STATS_INTERVAL_MS, 10, 3_600_000));
     this.rejections = new MessageRejections("subscriber " + ctx.serviceName() + " on " + ctx.deviceId());
+    this.issued = new IssuedEpochs(ctx.connection(), ctx.gatewayId(), ctx.clock());
   }
 
   /** The factory of kind {@value #KIND}. */
@@ -109,7 +121,19 @@ public final class Subscriber implements HostedService {
       rejections.reject("data", msg.getSubject(), e);
       return;
     }
-    tracks.computeIfAbsent(m.service(), s -> new Track()).record(m, receivedNanos);
+    long issuedEpoch = issued.issued(m.service(), m.epoch());
+    Track track = tracks.get(m.service());
+    if (track == null && issuedEpoch < 0) {
+      // No epoch was ever issued for this service: no track (a forger could make unbounded many).
+      rejected.increment();
+      rejections.reject("data", msg.getSubject(), new RejectedMessageException(RejectReason.INVALID_FIELD, "epoch",
+          "service '" + m.service() + "' has no epoch issued by gateway " + ctx.gatewayId()));
+      return;
+    }
+    if (track == null) {
+      track = tracks.computeIfAbsent(m.service(), s -> new Track());
+    }
+    track.record(m, receivedNanos, issuedEpoch);
   }
 
   /** The statistics as they would be published now. */
@@ -139,8 +163,8 @@ public final class Subscriber implements HostedService {
     private final SequenceTracker sequence = new SequenceTracker();
     private final Histogram latency = new Histogram(MAX_LATENCY_MICROS, 3);
 
-    synchronized void record(AppMessage m, long receivedNanos) {
-      if (sequence.record(m.epoch(), m.number()) == SequenceTracker.Outcome.ACCEPTED) {
+    synchronized void record(AppMessage m, long receivedNanos, long issuedEpoch) {
+      if (sequence.record(m.epoch(), m.number(), issuedEpoch) == SequenceTracker.Outcome.ACCEPTED) {
         // clocks of different devices may disagree: a negative latency is recorded as 0
         long micros = Math.max(0, (receivedNanos - m.epochNanos()) / 1_000);
         latency.recordValue(Math.min(MAX_LATENCY_MICROS, micros));
@@ -157,6 +181,7 @@ public final class Subscriber implements HostedService {
           sequence.missing(),
           sequence.duplicates(),
           sequence.staleEpoch(),
+          sequence.unissuedEpoch(),
           any ? latency.getValueAtPercentile(50) : 0,
           any ? latency.getValueAtPercentile(99) : 0,
           any ? latency.getMaxValue() : 0,

@@ -136,4 +136,16 @@ class SequenceTrackerTest {
     assertThrows(IllegalArgumentException.class, () -> t.record(-1, 0));
     assertThrows(IllegalArgumentException.class, () -> t.record(0, -1));
   }
+
+  @Test
+  void anEpochAboveTheIssuedOneIsRejectedAndDoesNotBecomeTheNewest() {
+    assertEquals(Outcome.ACCEPTED, t.record(1, 0, 1));
+    assertEquals(Outcome.UNISSUED_EPOCH, t.record(9_000_000_000_000_000_000L, 0, 1));
+    assertEquals(Outcome.ACCEPTED, t.record(1, 1, 1));
+    assertEquals(Outcome.ACCEPTED, t.record(2, 2, 2), "a newly issued epoch is taken");
+    assertEquals(1, t.unissuedEpoch());
+    assertEquals(0, t.staleEpoch());
+    assertEquals(2, t.epoch());
+    assertEquals(Outcome.UNISSUED_EPOCH, t.record(0, 0, -1), "nothing issued: nothing accepted");
+  }
 }

@@ -3,6 +3,7 @@ package io.fogwise.gateway.core;
 import io.fogwise.gateway.core.reconcile.Placement;
 import io.fogwise.gateway.core.store.DesiredSnapshot;
 import io.fogwise.gateway.core.store.DesiredStore;
+import io.fogwise.gateway.core.store.PolicyHistory;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.rules.model.Device;
 import java.util.ArrayList;
@@ -10,13 +11,12 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the gateway keeps across restarts — specs, epochs, preferences, exclusions, placements
- * and their devices, rejected policy versions — saved as one snapshot only when something
+ * and their devices, the policy version run and those rejected per scope — saved as one snapshot only when something
  * changed, and written ahead of the commands of a decision.
  */
 final class DurableState {
@@ -26,10 +26,9 @@ final class DurableState {
 
   private final EngineState s;
   private final DesiredStore store;
-  private final Map<String, TreeSet<Long>> rejectedPolicies = new TreeMap<>();
+  private final PolicyHistory policyHistory = new PolicyHistory();
   private long savedDesiredVersion = -1;
   private long savedPlacementVersion = -1;
-  private long policyStateVersion;
   private long savedPolicyStateVersion;
   private long lastWarnNanos;
 
@@ -41,14 +40,14 @@ final class DurableState {
   /** Saves the snapshot if desired state, placements or policy state changed since the last save. */
   void persist() {
     if (s.desired.version() == savedDesiredVersion && s.reconciler.version() == savedPlacementVersion
-        && policyStateVersion == savedPolicyStateVersion) {
+        && policyHistory.changes() == savedPolicyStateVersion) {
       return;
     }
     try {
       store.save(snapshot());
       savedDesiredVersion = s.desired.version();
       savedPlacementVersion = s.reconciler.version();
-      savedPolicyStateVersion = policyStateVersion;
+      savedPolicyStateVersion = policyHistory.changes();
     } catch (Exception e) {
       long now = System.nanoTime();
       if (now - lastWarnNanos > WARN_EVERY_NANOS) {
@@ -76,10 +75,9 @@ final class DurableState {
         hosts.put(d.getId(), new DesiredSnapshot.DeviceRecord(d.getId(), d.getLayer(), d.getDeviceClass(), d.getLabels()));
       }
     }
-    Map<String, List<Long>> rejected = new TreeMap<>();
-    rejectedPolicies.forEach((scope, versions) -> rejected.put(scope, List.copyOf(versions)));
     return new DesiredSnapshot(DesiredSnapshot.FORMAT, wall, List.copyOf(s.desired.specs()), s.desired.epochs(),
-        s.desired.preferences(), exclusions, placed, List.copyOf(hosts.values()), rejected);
+        s.desired.preferences(), exclusions, placed, List.copyOf(hosts.values()), policyHistory.rejected(),
+        policyHistory.applied());
   }
 
   /**
@@ -108,8 +106,7 @@ final class DurableState {
         s.reconciler.adopt(Placement.restored(p.service(), p.deviceId(), p.epoch(), now, version));
       }
     }
-    snap.rejectedPolicies().forEach((scope, versions) ->
-        rejectedPolicies.computeIfAbsent(scope, k -> new TreeSet<>()).addAll(versions));
+    policyHistory.restore(snap.policyVersions(), snap.rejectedPolicies());
     s.desired.specs().forEach(spec -> s.dirtyServices.add(spec.name()));
     savedDesiredVersion = s.desired.version();
     savedPlacementVersion = s.reconciler.version();
@@ -121,14 +118,28 @@ final class DurableState {
 
   /** Records a policy version as rejected: it is never applied again, also after a restart. */
   void markPolicyRejected(String scope, long version) {
-    if (rejectedPolicies.computeIfAbsent(scope, k -> new TreeSet<>()).add(version)) {
-      policyStateVersion++;
+    if (policyHistory.markRejected(scope, version)) {
       persist();
     }
   }
 
   boolean isPolicyRejected(String scope, long version) {
-    TreeSet<Long> v = rejectedPolicies.get(scope);
-    return v != null && v.contains(version);
+    return policyHistory.isRejected(scope, version);
+  }
+
+  /** Records that {@code scope} runs {@code version} now (0: none): nothing lower is applied again. */
+  void markPolicyApplied(String scope, long version) {
+    if (policyHistory.setApplied(scope, version)) {
+      persist();
+    }
+  }
+
+  /** The policy version run per scope. */
+  Map<String, Long> appliedPolicies() {
+    return policyHistory.applied();
+  }
+
+  long appliedPolicyVersion(String scope) {
+    return policyHistory.applied(scope);
   }
 }

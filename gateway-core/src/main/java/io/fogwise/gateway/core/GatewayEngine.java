@@ -2,6 +2,7 @@ package io.fogwise.gateway.core;
 
 import io.fogwise.gateway.core.devices.DeviceRegistry;
 import io.fogwise.gateway.core.devices.PhiAccrualDetector;
+import io.fogwise.gateway.core.health.Problems;
 import io.fogwise.gateway.core.metrics.GatewayMetrics;
 import io.fogwise.gateway.core.orchestrator.Orchestrator;
 import io.fogwise.gateway.core.reconcile.Placement;
@@ -63,6 +64,7 @@ public final class GatewayEngine implements AutoCloseable {
   private final ActionApplier actions;
   private final DurableState durable;
   private final long startedAtWallMillis;
+  private final Problems problems;
   private long ruleFailures;
   private long lastRuleFailureNanos;
   private String policyLabel;
@@ -82,6 +84,7 @@ public final class GatewayEngine implements AutoCloseable {
     this.actions = new ActionApplier(s, requests, intents);
     this.durable = new DurableState(s, b.store);
     this.startedAtWallMillis = b.clock.wallMillis();
+    this.problems = b.problems;
     s.metrics.deviceGauges(this::deviceCounts);
   }
 
@@ -315,6 +318,16 @@ public final class GatewayEngine implements AutoCloseable {
     return durable.isPolicyRejected(scope, version);
   }
 
+  /** Records that {@code scope} runs {@code version} now (0: none): nothing lower is applied again. */
+  public void markPolicyApplied(String scope, long version) {
+    durable.markPolicyApplied(scope, version);
+  }
+
+  /** The policy version this gateway runs for {@code scope}, 0 for none. */
+  public long appliedPolicyVersion(String scope) {
+    return durable.appliedPolicyVersion(scope);
+  }
+
   /** Publishes an adaptation event for a policy outcome. */
   public void policyEvent(AdaptationEvent.Type type, String reason, Map<String, String> details) {
     s.emit(type, null, null, 0, null, reason, details);
@@ -323,7 +336,8 @@ public final class GatewayEngine implements AutoCloseable {
   /** The periodic status summary. */
   public GatewayStatus status() {
     return new GatewayStatus(s.gatewayId, s.clock.wallMillis(), startedAtWallMillis, deviceCounts(),
-        s.desired.specs().size(), s.reconciler.placements().size(), policyLabel());
+        s.desired.specs().size(), s.reconciler.placements().size(), policyLabel(), durable.appliedPolicies(),
+        problems.messages());
   }
 
   private Map<String, Integer> deviceCounts() {
@@ -384,6 +398,7 @@ public final class GatewayEngine implements AutoCloseable {
     private int firingBudget = RuleHost.DEFAULT_FIRING_BUDGET;
     private DesiredStore store = DesiredStore.none();
     private EngineObserver observer = EngineObserver.none();
+    private Problems problems = new Problems();
 
     public Builder gatewayId(String v) { this.gatewayId = v; return this; }
     public Builder clock(Clock v) { this.clock = v; return this; }
@@ -401,6 +416,8 @@ public final class GatewayEngine implements AutoCloseable {
     public Builder store(DesiredStore v) { this.store = v; return this; }
     /** Who sees rule actions and rule failures as they happen (the scenario kit); defaults to nobody. */
     public Builder observer(EngineObserver v) { this.observer = v; return this; }
+    /** Where problems that do not stop the gateway are kept (shown in its status); defaults to its own. */
+    public Builder problems(Problems v) { this.problems = v; return this; }
 
     public GatewayEngine build() {
       Objects.requireNonNull(gatewayId, "gatewayId");

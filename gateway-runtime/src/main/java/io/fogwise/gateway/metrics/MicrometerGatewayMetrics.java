@@ -77,6 +77,12 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
   }
 
   @Override
+  public void problem(String kind) {
+    Counter.builder("fogwise_problems").description("problems found that did not stop the gateway, by kind")
+        .tag("gateway", gatewayId).tag("kind", kind).register(registry).increment();
+  }
+
+  @Override
   public void deviceGauges(Supplier<Map<String, Integer>> counts) {
     for (String state : counts.get().keySet()) {
       Gauge.builder("fogwise_devices", () -> counts.get().getOrDefault(state, 0))

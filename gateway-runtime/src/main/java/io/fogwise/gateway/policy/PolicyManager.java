@@ -1,6 +1,8 @@
 package io.fogwise.gateway.policy;
 
 import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.gateway.core.health.Problems;
+import io.fogwise.gateway.core.store.DesiredStore;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
@@ -39,9 +41,24 @@ import org.slf4j.LoggerFactory;
  * after each swap it watches the rule set's health; a rule set that fails, exceeds a budget or
  * storms is replaced by the previous good one and its version is never applied again. Every
  * outcome is published on {@code fw.gw.<id>.rules}.
+ *
+ * <p>History only moves forward: the version each scope runs is kept in the gateway's durable
+ * state ({@link io.fogwise.gateway.core.store.PolicyHistory}) with the bundle itself
+ * ({@link DesiredStore#savePolicy}), and nothing lower is applied — at start or later —
+ * whatever the live pointer says. A pointer that is missing, malformed, behind, or names a
+ * version that is not stored, and a deleted bucket, are reported ({@link Problems}) while the
+ * gateway keeps running its last good policy; every {@link #GUARD_INTERVAL_MS} it checks the
+ * bucket and the pointers itself, and renews its watches when the bucket was created again.
  */
 public final class PolicyManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyManager.class);
+  /**
+   * How often the bucket and the pointers are checked besides the watch. One second: a deleted
+   * bucket, a purge (which a watch does not see) or a dead watch is noticed within about as
+   * long as a push takes, for two KV reads per second.
+   */
+  static final long GUARD_INTERVAL_MS = 1000;
+  private static final String BUCKET_PROBLEM = "policy.bucket";
 
   private final String gatewayId;
   private final String gatewayScope;
@@ -55,10 +72,17 @@ public final class PolicyManager implements AutoCloseable {
   private final Settings settings;
   private final Map<String, PolicyBundle> live = new HashMap<>();
   private final Map<String, Long> pending = new HashMap<>();
-  private final List<AutoCloseable> watchers = new ArrayList<>();
+  private final Map<String, PolicyStore.Watch> watchers = new HashMap<>();
+  private final Map<String, PolicyStore.PointerState> lastPointer = new HashMap<>();
+  private final DesiredStore own;
+  private final Problems problems;
   private boolean applying;
   private Probation probation;
   private long timer = -1;
+  private long guardTimer = -1;
+  private boolean guarding;
+  private java.time.ZonedDateTime bucketCreated;
+  private boolean watchesLost;
 
   /**
    * Health gate settings.
@@ -86,7 +110,7 @@ public final class PolicyManager implements AutoCloseable {
       long actionsAtStart) {}
 
   public PolicyManager(String gatewayId, Vertx vertx, Context ctx, Supplier<GatewayEngine> engine, PolicyStore store,
-      TrustedKeys trusted, Connection nats, Clock clock, Settings settings) {
+      TrustedKeys trusted, Connection nats, Clock clock, Settings settings, DesiredStore own, Problems problems) {
     this.gatewayId = gatewayId;
     this.gatewayScope = PolicyBundle.gatewayScope(gatewayId);
     this.vertx = vertx;
@@ -97,15 +121,34 @@ public final class PolicyManager implements AutoCloseable {
     this.nats = nats;
     this.clock = clock;
     this.settings = settings;
+    this.own = Objects.requireNonNull(own, "own");
+    this.problems = Objects.requireNonNull(problems, "problems");
   }
 
-  /** The effective policy to start with (blocking: call off the event loop before the engine exists). */
-  public static Initial initial(String gatewayId, PolicyStore store, TrustedKeys trusted,
-      java.util.function.BiPredicate<String, Long> rejected, List<io.fogwise.rules.source.RuleSource> builtIn,
-      boolean useArtifacts) {
+  /**
+   * What a gateway knows of its own policy history at start: the version it ran per scope, the
+   * versions it rejected, and where it kept the bundles.
+   */
+  public record Saved(Map<String, Long> applied, java.util.function.BiPredicate<String, Long> rejected,
+      DesiredStore store) {
+    /** Nothing saved: a fresh or ephemeral gateway. */
+    public static Saved none() {
+      return new Saved(Map.of(), (scope, v) -> false, DesiredStore.none());
+    }
+  }
+
+  /**
+   * The effective policy to start with (blocking: call off the event loop before the engine
+   * exists): per scope the newest verifiable, not rejected version the pointer leads to, but
+   * never one below the version this gateway ran before ({@code saved}); when the pointer is
+   * missing, malformed, behind, or the bucket cannot be read, the version it ran before, from
+   * its own state. Every such condition is reported to {@code problems}.
+   */
+  public static Initial initial(String gatewayId, PolicyStore store, TrustedKeys trusted, Saved saved,
+      List<io.fogwise.rules.source.RuleSource> builtIn, boolean useArtifacts, Problems problems) {
     String gwScope = PolicyBundle.gatewayScope(gatewayId);
-    PolicyBundle global = fetchQuietly(store, trusted, "global", rejected);
-    PolicyBundle mine = fetchQuietly(store, trusted, gwScope, rejected);
+    PolicyBundle global = startBundle(store, trusted, "global", saved, problems);
+    PolicyBundle mine = startBundle(store, trusted, gwScope, saved, problems);
     EffectivePolicy p = EffectivePolicy.compose(builtIn, global, gwScope, mine);
     try {
       return new Initial(global, mine, p, build(p, store, trusted, useArtifacts).rules());
@@ -119,6 +162,103 @@ public final class PolicyManager implements AutoCloseable {
         throw new IllegalStateException("the built-in packs do not compile: " + impossible.getMessage(), impossible);
       }
     }
+  }
+
+  /** The bundle {@code scope} starts with, or null for none. */
+  private static PolicyBundle startBundle(PolicyStore store, TrustedKeys trusted, String scope, Saved saved,
+      Problems problems) {
+    long floor = saved.applied().getOrDefault(scope, 0L);
+    PolicyStore.PointerState pointer;
+    try {
+      pointer = store.pointerState(scope);
+    } catch (RuntimeException e) {
+      PolicyBundle b = restoreOwn(store, trusted, scope, floor, saved, problems);
+      problems.report(pointerProblem(scope, "policy_pointer", "cannot read the live pointer " + scope + " ("
+          + e.getMessage() + "); " + keeps(scope, b, floor)));
+      return b;
+    }
+    if (!pointer.malformed() && pointer.version() > floor) {
+      PolicyBundle newest = fetchQuietly(store, trusted, scope, pointer.version(), floor, saved.rejected());
+      if (newest != null) {
+        return newest;
+      }
+    }
+    if (floor == 0 && !pointer.malformed()) {
+      return null;
+    }
+    PolicyBundle b = restoreOwn(store, trusted, scope, floor, saved, problems);
+    String why = pointerMessage(scope, pointer, floor, keeps(scope, b, floor));
+    if (why != null) {
+      problems.report(pointerProblem(scope, "policy_pointer", why));
+    }
+    return b;
+  }
+
+  /**
+   * The bundle this gateway ran as {@code scope} v{@code floor}: from its own state, else from
+   * the write-once version key; null (reported) if neither has it or it does not verify.
+   */
+  private static PolicyBundle restoreOwn(PolicyStore store, TrustedKeys trusted, String scope, long floor,
+      Saved saved, Problems problems) {
+    if (floor <= 0) {
+      return null;
+    }
+    String failure;
+    try {
+      byte[] raw = saved.store().loadPolicy(scope).orElse(null);
+      if (raw == null || PolicyBundles.decode(raw).version() != floor) {
+        raw = store.raw(scope, floor).orElse(null);
+      }
+      if (raw != null) {
+        PolicyBundle b = PolicyBundles.decode(raw);
+        PolicyBundles.verify(b, trusted, scope, floor);
+        return b;
+      }
+      failure = "neither this gateway's state nor the bucket holds " + scope + " v" + floor;
+    } catch (PolicyRejected | RuntimeException e) {
+      failure = scope + " v" + floor + " cannot be restored: " + e.getMessage();
+    } catch (Exception e) {
+      failure = scope + " v" + floor + " cannot be read from this gateway's state: " + e;
+    }
+    problems.report(new Problems.Problem("policy.restore." + scope, "policy_restore",
+        AdaptationEvent.Type.POLICY_STORE_PROBLEM, failure + "; the built-in packs run for " + scope
+            + " until a version above v" + floor + " is pushed", Map.of("scope", scope)));
+    return null;
+  }
+
+  /** What an operator is told the gateway does about {@code scope}. */
+  private static String keeps(String scope, PolicyBundle running, long floor) {
+    if (running != null) {
+      return "this gateway keeps running " + running.label();
+    }
+    return floor > 0 ? "this gateway runs the built-in packs for " + scope + " and applies nothing below v" + floor
+        : "this gateway runs no " + scope + " policy";
+  }
+
+  /**
+   * The problem with pointer {@code p} of {@code scope} for a gateway running v{@code running},
+   * or null if there is none: one text at start and later, so a problem is reported once.
+   */
+  private static String pointerMessage(String scope, PolicyStore.PointerState p, long running, String keeps) {
+    if (p.malformed()) {
+      return "the live pointer " + scope + " in bucket " + Subjects.POLICY_BUCKET + " holds " + p.describe() + "; "
+          + keeps + "; repair it with 'fogwise rules repair --scope " + scope + "'";
+    }
+    if (p.absent()) {
+      return running == 0 ? null : "the live pointer " + scope + " is missing (deleted, or the bucket "
+          + Subjects.POLICY_BUCKET + " was purged or deleted); " + keeps + "; the next push makes a new one";
+    }
+    if (p.version() < running) {
+      return "the live pointer " + scope + " names v" + p.version() + ", below v" + running + " which this gateway"
+          + " applied; " + keeps + " (history only moves forward; to go back on purpose, 'fogwise rules rollback'"
+          + " publishes the old content as a new version)";
+    }
+    return null;
+  }
+
+  private static Problems.Problem pointerProblem(String scope, String kind, String message) {
+    return new Problems.Problem("policy.pointer." + scope, kind, AdaptationEvent.Type.POLICY_STORE_PROBLEM, message,
+        Map.of("scope", scope));
   }
 
   /** A rule set and how it was built. */
@@ -154,17 +294,10 @@ public final class PolicyManager implements AutoCloseable {
   /** What a gateway starts with. */
   public record Initial(PolicyBundle global, PolicyBundle gateway, EffectivePolicy policy, RuleSet rules) {}
 
-  /** The newest verifiable, not rejected version at or below the live pointer, or null. */
-  private static PolicyBundle fetchQuietly(PolicyStore store, TrustedKeys trusted, String scope,
-      java.util.function.BiPredicate<String, Long> rejected) {
-    long pointer;
-    try {
-      pointer = store.liveVersion(scope);
-    } catch (RuntimeException e) {
-      LOG.warn("cannot read the live {} policy pointer: {}", scope, e.getMessage());
-      return null;
-    }
-    for (long v = pointer; v >= 1 && v > pointer - 64; v--) {
+  /** The newest verifiable, not rejected version at or below the pointer and above {@code floor}, or null. */
+  private static PolicyBundle fetchQuietly(PolicyStore store, TrustedKeys trusted, String scope, long pointer,
+      long floor, java.util.function.BiPredicate<String, Long> rejected) {
+    for (long v = pointer; v >= 1 && v > floor && v > pointer - 64; v--) {
       if (rejected.test(scope, v)) {
         continue;
       }
@@ -183,18 +316,27 @@ public final class PolicyManager implements AutoCloseable {
     return null;
   }
 
-  /** Starts watching, knowing what is live already. */
+  /** Starts watching, knowing what is live already (decision thread). */
   public void start(Initial initial) {
-    if (initial.global() != null) {
-      live.put("global", initial.global());
-    }
-    if (initial.gateway() != null) {
-      live.put(gatewayScope, initial.gateway());
+    GatewayEngine e = engine.get();
+    for (PolicyBundle b : new PolicyBundle[] {initial.global(), initial.gateway()}) {
+      if (b != null) {
+        live.put(b.scope(), b);
+        if (e.appliedPolicyVersion(b.scope()) != b.version()) {
+          keep(b.scope(), b);
+        }
+      }
     }
     for (String scope : List.of("global", gatewayScope)) {
-      watchers.add(store.watchLive(scope, v -> ctx.runOnContext(x -> offer(scope, v))));
+      try {
+        watchers.put(scope, watch(scope));
+      } catch (RuntimeException ex) {
+        watchesLost = true;
+        LOG.warn("cannot watch the live pointer {} (retried every {} ms): {}", scope, GUARD_INTERVAL_MS, ex.getMessage());
+      }
     }
     timer = vertx.setPeriodic(250, id -> checkHealth());
+    guardTimer = vertx.setPeriodic(GUARD_INTERVAL_MS, id -> guard());
     if (settings.useArtifacts()) {
       warmUpArtifactLoading(initial.rules());
     }
@@ -224,9 +366,131 @@ public final class PolicyManager implements AutoCloseable {
     return b == null ? 0 : b.version();
   }
 
+  private PolicyStore.Watch watch(String scope) {
+    return store.watchPointer(scope, p -> ctx.runOnContext(x -> pointerSeen(scope, p)));
+  }
+
+  /**
+   * Records {@code b} as what {@code scope} runs, in the durable state with the bundle itself
+   * (null: none), so a restart restores it whatever the bucket then says (decision thread).
+   */
+  private void keep(String scope, PolicyBundle b) {
+    try {
+      own.savePolicy(scope, b == null ? null : PolicyBundles.encode(b));
+    } catch (Exception ex) {
+      LOG.warn("could not keep {} in the durable state (a restart reads it from the bucket instead): {}",
+          b == null ? scope + " (none)" : b.label(), ex.toString());
+    }
+    engine.get().markPolicyApplied(scope, b == null ? 0 : b.version());
+  }
+
+  /** A pointer value from the watch or the guard (decision thread). */
+  private void pointerSeen(String scope, PolicyStore.PointerState p) {
+    PolicyStore.PointerState before = lastPointer.put(scope, p);
+    long running = Math.max(liveVersion(scope), engine.get().appliedPolicyVersion(scope));
+    String key = "policy.pointer." + scope;
+    String problem = pointerMessage(scope, p, running, keeps(scope, live.get(scope), running));
+    if (problem != null) {
+      problems.report(pointerProblem(scope, "policy_pointer", problem));
+    } else if (p.absent() || p.version() == running || !p.equals(before)) {
+      // a newer version that turns out not to be stored is reported again by apply()
+      problems.clear(key, p.absent() ? "the live pointer " + scope + " is gone; this gateway runs no " + scope
+          + " policy" : "the live pointer " + scope + " names v" + p.version());
+    }
+    if (!p.malformed() && !p.absent() && (before == null || before.version() != p.version() || before.malformed()
+        || before.absent())) {
+      offer(scope, p.version());
+    }
+  }
+
+  private String keeps(String scope) {
+    return keeps(scope, live.get(scope), Math.max(liveVersion(scope), engine.get().appliedPolicyVersion(scope)));
+  }
+
+  /**
+   * Checks the bucket and the pointers besides the watch: a deleted bucket is reported and its
+   * watches renewed once it exists again (the next push creates it); a purge, which a watch
+   * does not see, shows as a missing pointer (decision thread; the reads run off it).
+   */
+  private void guard() {
+    if (guarding) {
+      return;
+    }
+    guarding = true;
+    List<String> scopes = List.of("global", gatewayScope);
+    vertx.executeBlocking(() -> {
+      java.util.Optional<java.time.ZonedDateTime> created = store.bucketCreated();
+      Map<String, PolicyStore.PointerState> pointers = new HashMap<>();
+      if (created.isPresent()) {
+        for (String scope : scopes) {
+          pointers.put(scope, store.pointerState(scope));
+        }
+      }
+      return new Object[] {created, pointers};
+    }, false).onComplete(ar -> {
+      guarding = false;
+      if (ar.failed()) {
+        LOG.debug("policy bucket check failed (NATS unavailable?): {}", ar.cause().toString());
+        return;
+      }
+      @SuppressWarnings("unchecked")
+      java.util.Optional<java.time.ZonedDateTime> created = (java.util.Optional<java.time.ZonedDateTime>) ar.result()[0];
+      @SuppressWarnings("unchecked")
+      Map<String, PolicyStore.PointerState> pointers = (Map<String, PolicyStore.PointerState>) ar.result()[1];
+      if (created.isEmpty()) {
+        watchesLost = true;
+        problems.report(new Problems.Problem(BUCKET_PROBLEM, "policy_bucket", AdaptationEvent.Type.POLICY_STORE_PROBLEM,
+            "the policy bucket " + Subjects.POLICY_BUCKET + " does not exist (deleted?); this gateway keeps running "
+                + engine.get().policyLabel() + " from its own state; the next 'fogwise rules push' creates the bucket"
+                + " again and this gateway applies it", Map.of("bucket", Subjects.POLICY_BUCKET)));
+        return;
+      }
+      problems.clear(BUCKET_PROBLEM, "the policy bucket " + Subjects.POLICY_BUCKET + " exists again");
+      if (watchesLost || !created.get().equals(bucketCreated) && bucketCreated != null) {
+        renewWatches();
+      }
+      bucketCreated = created.get();
+      pointers.forEach(this::pointerSeen);
+    });
+  }
+
+  /** Makes every pointer watch anew (after the bucket was deleted and created again). */
+  private void renewWatches() {
+    watchesLost = false;
+    lastPointer.clear();
+    Map<String, PolicyStore.Watch> current = new HashMap<>(watchers);
+    vertx.executeBlocking(() -> {
+      Map<String, PolicyStore.Watch> created = new HashMap<>();
+      for (String scope : List.of("global", gatewayScope)) {
+        PolicyStore.Watch w = current.get(scope);
+        if (w == null) {
+          created.put(scope, watch(scope));
+        } else {
+          w.renew();
+        }
+      }
+      return created;
+    }, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        watchers.putAll(ar.result());
+      }
+      if (ar.failed()) {
+        watchesLost = true;
+        LOG.warn("cannot watch the policy pointers again (retried in {} ms): {}", GUARD_INTERVAL_MS,
+            ar.cause().getMessage());
+      } else {
+        LOG.info("policy pointer watches renewed (the bucket {} was created again)", Subjects.POLICY_BUCKET);
+      }
+    });
+  }
+
   /** A new live pointer value (decision thread). */
   private void offer(String scope, long version) {
     if (version == liveVersion(scope)) {
+      return;
+    }
+    if (version == 0) {
+      // a missing pointer is reported by pointerSeen; it never takes a scope's policy away
       return;
     }
     if (applying) {
@@ -239,9 +503,11 @@ public final class PolicyManager implements AutoCloseable {
   private void apply(String scope, long version) {
     GatewayEngine e = engine.get();
     long received = clock.nanos();
-    if (version < liveVersion(scope)) {
+    long floor = Math.max(liveVersion(scope), e.appliedPolicyVersion(scope));
+    if (version < floor) {
       reject(scope, version, received, new PolicyRejected(PolicyRejected.Reason.STALE,
-          scope + " v" + version + " is not newer than the live v" + liveVersion(scope)), List.of(), 0, false);
+          scope + " v" + version + " is not newer than v" + floor + " which this gateway applied (history only moves"
+              + " forward)"), List.of(), 0, false);
       return;
     }
     if (e.isPolicyRejected(scope, version)) {
@@ -252,8 +518,9 @@ public final class PolicyManager implements AutoCloseable {
     applying = true;
     PolicyBundle other = live.get(scope.equals("global") ? gatewayScope : "global");
     vertx.executeBlocking(() -> {
-      byte[] raw = store.raw(scope, version).orElseThrow(() -> new PolicyRejected(PolicyRejected.Reason.MALFORMED,
-          "no bundle stored under " + PolicyStore.versionKey(scope, version)));
+      byte[] raw = store.raw(scope, version).orElseThrow(() -> new PolicyRejected(PolicyRejected.Reason.NOT_STORED,
+          "the live pointer " + scope + " names v" + version + ", which is not stored (no key "
+              + PolicyStore.versionKey(scope, version) + ")"));
       PolicyBundle b = PolicyBundles.decode(raw);
       PolicyBundles.verify(b, trusted, scope, version);
       EffectivePolicy p = scope.equals("global")
@@ -272,7 +539,13 @@ public final class PolicyManager implements AutoCloseable {
         Throwable t = ar.cause();
         PolicyRejected pr = t instanceof PolicyRejected r ? r
             : new PolicyRejected(PolicyRejected.Reason.MALFORMED, "cannot read " + scope + " v" + version + ": " + t);
-        reject(scope, version, received, pr, List.of(), 0, true);
+        boolean brokenPointer = pr.reason() == PolicyRejected.Reason.NOT_STORED;
+        if (brokenPointer) {
+          problems.report(pointerProblem(scope, "policy_pointer", pr.getMessage() + "; " + keeps(scope)
+              + "; repair it with 'fogwise rules repair --scope " + scope + "'"));
+        }
+        // A broken pointer is not a bad bundle: the version may still be published properly later.
+        reject(scope, version, received, pr, List.of(), 0, !brokenPointer);
       } else if (ar.result().rules() == null) {
         Compiled c = ar.result();
         reject(scope, version, received, new PolicyRejected(PolicyRejected.Reason.INVALID_RULES,
@@ -305,6 +578,9 @@ public final class PolicyManager implements AutoCloseable {
     String previousLabel = e.policyLabel();
     e.swapRules(c.rules(), new Parameters(c.policy().parameters()), c.policy().label());
     live.put(scope, c.bundle());
+    keep(scope, c.bundle());
+    problems.clear("policy.pointer." + scope, c.bundle().label() + " applied");
+    problems.clear("policy.restore." + scope, c.bundle().label() + " applied");
     long now = clock.millis();
     probation = new Probation(scope, c.bundle(), previous, previousRules, previousParameters, previousLabel,
         now + settings.probation().toMillis(), now, e.ruleFailures(), e.actionsApplied());
@@ -366,6 +642,7 @@ public final class PolicyManager implements AutoCloseable {
       live.put(p.scope(), p.previous());
     }
     e.markPolicyRejected(p.scope(), p.bundle().version());
+    keep(p.scope(), p.previous());
     String reason = p.bundle().label() + " rolled back to " + p.previousLabel() + ": " + why;
     LOG.warn("policy {}", reason);
     report(p.scope(), p.bundle().version(), PolicyOutcome.State.ROLLED_BACK, reason, List.of(), 0, 0, null, null);
@@ -397,10 +674,13 @@ public final class PolicyManager implements AutoCloseable {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    for (AutoCloseable w : watchers) {
+    if (guardTimer >= 0) {
+      vertx.cancelTimer(guardTimer);
+    }
+    for (PolicyStore.Watch w : watchers.values()) {
       try {
         w.close();
-      } catch (Exception ignored) {
+      } catch (RuntimeException ignored) {
         // closing anyway
       }
     }

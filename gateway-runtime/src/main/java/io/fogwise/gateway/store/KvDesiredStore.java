@@ -8,14 +8,20 @@ import io.nats.client.KeyValue;
 import io.nats.client.KeyValueManagement;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
+import io.nats.client.api.KeyValueOperation;
 import io.nats.client.api.StorageType;
 import java.io.IOException;
 import java.util.Optional;
 
-/** {@link DesiredStore} in a JetStream KV bucket, one key holding the whole snapshot. */
-/** The gateway's durable state in the JetStream KV bucket {@code fw-desired-<gatewayId>}. */
+/**
+ * {@link DesiredStore} in a JetStream KV bucket: key {@value #KEY} holds the whole snapshot,
+ * {@code policy.<scope>} the bundle each scope runs, and {@code state.corrupt.<millis>} a
+ * snapshot that did not parse, set aside.
+ */
 public final class KvDesiredStore implements DesiredStore {
   static final String KEY = "state";
+  static final String CORRUPT_PREFIX = "state.corrupt.";
+  static final String POLICY_PREFIX = "policy.";
 
   private final KeyValue kv;
   private final String bucket;
@@ -36,21 +42,51 @@ public final class KvDesiredStore implements DesiredStore {
   }
 
   @Override
-  public Optional<DesiredSnapshot> load() throws Exception {
+  public Loaded load() throws Exception {
     KeyValueEntry e = kv.get(KEY);
-    if (e == null || e.getValue() == null || e.getValue().length == 0) {
-      return Optional.empty();
+    if (e == null || e.getOperation() != KeyValueOperation.PUT || e.getValue() == null || e.getValue().length == 0) {
+      return Loaded.NOTHING;
     }
     try {
-      return Optional.of(MessageCodec.mapper().readValue(e.getValue(), DesiredSnapshot.class));
-    } catch (IOException ex) {
-      throw new IOException("the snapshot in KV bucket " + bucket + " key " + KEY + " (revision " + e.getRevision()
-          + ") is unreadable: " + ex.getMessage(), ex);
+      return new Loaded(Optional.of(MessageCodec.mapper().readValue(e.getValue(), DesiredSnapshot.class)),
+          Optional.empty());
+    } catch (IOException | RuntimeException ex) {
+      String why = String.valueOf(ex.getMessage()).lines().findFirst().orElse("");
+      String aside = CORRUPT_PREFIX + System.currentTimeMillis();
+      String where;
+      try {
+        kv.put(aside, e.getValue());
+        // The junk stays readable under its own key; the snapshot key starts empty.
+        kv.delete(KEY);
+        where = "copied to key " + aside;
+      } catch (Exception copy) {
+        where = "could not be copied aside (" + copy.getMessage() + ") and stays under key " + KEY + " until the next"
+            + " save";
+      }
+      return new Loaded(Optional.empty(), Optional.of("the durable state in KV bucket " + bucket + " key " + KEY
+          + " (revision " + e.getRevision() + ", " + e.getValue().length + " bytes) does not parse (" + why
+          + "); it was " + where + " and the gateway started without it"));
     }
   }
 
   @Override
   public void save(DesiredSnapshot snapshot) throws Exception {
     kv.put(KEY, MessageCodec.mapper().writeValueAsBytes(snapshot));
+  }
+
+  @Override
+  public void savePolicy(String scope, byte[] bundle) throws Exception {
+    if (bundle == null) {
+      kv.delete(POLICY_PREFIX + scope);
+    } else {
+      kv.put(POLICY_PREFIX + scope, bundle);
+    }
+  }
+
+  @Override
+  public Optional<byte[]> loadPolicy(String scope) throws Exception {
+    KeyValueEntry e = kv.get(POLICY_PREFIX + scope);
+    return e == null || e.getOperation() != KeyValueOperation.PUT || e.getValue() == null
+        ? Optional.empty() : Optional.of(e.getValue());
   }
 }

@@ -27,6 +27,9 @@ public interface GatewayMetrics {
   /** One decision cycle took {@code nanos}. */
   void cycle(long nanos, int firings);
 
+  /** A problem that did not stop the gateway was found ({@code kind}: policy_pointer, state_set_aside, ...). */
+  void problem(String kind);
+
   /** Registers gauges of device counts by state. */
   void deviceGauges(Supplier<java.util.Map<String, Integer>> counts);
 
@@ -60,6 +63,9 @@ final class NoopGatewayMetrics implements GatewayMetrics {
 
   @Override
   public void cycle(long nanos, int firings) {}
+
+  @Override
+  public void problem(String kind) {}
 
   @Override
   public void deviceGauges(Supplier<java.util.Map<String, Integer>> counts) {}

@@ -176,7 +176,7 @@ public final class ScenarioRunner {
       }
       scheduler.runDue();
       engine.restore(new DesiredSnapshot(DesiredSnapshot.FORMAT, clock.wallMillis(), s.services(), epochs, Map.of(),
-          List.of(), placed, List.of(), Map.of()));
+          List.of(), placed, List.of(), Map.of(), Map.of()));
       devices.values().forEach(DeviceSim::beat);
     }
 

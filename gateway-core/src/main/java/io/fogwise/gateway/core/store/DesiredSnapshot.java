@@ -20,6 +20,9 @@ import java.util.Map;
  * @param devices the devices hosting placements
  * @param rejectedPolicies policy versions this gateway rejected or rolled back, per scope: never
  *     applied again, also after a restart
+ * @param policyVersions the policy version this gateway runs per scope (see {@link PolicyHistory}):
+ *     nothing lower is applied at start, whatever the live pointer says; the bundle itself is
+ *     kept beside the snapshot ({@link DesiredStore#savePolicy})
  */
 public record DesiredSnapshot(
     int format,
@@ -30,7 +33,8 @@ public record DesiredSnapshot(
     List<Exclusion> exclusions,
     List<PlacementRecord> placements,
     List<DeviceRecord> devices,
-    Map<String, List<Long>> rejectedPolicies) {
+    Map<String, List<Long>> rejectedPolicies,
+    Map<String, Long> policyVersions) {
   /** The current format. */
   public static final int FORMAT = 1;
 
@@ -42,6 +46,12 @@ public record DesiredSnapshot(
     placements = placements == null ? List.of() : List.copyOf(placements);
     devices = devices == null ? List.of() : List.copyOf(devices);
     rejectedPolicies = rejectedPolicies == null ? Map.of() : Map.copyOf(rejectedPolicies);
+    policyVersions = policyVersions == null ? Map.of() : Map.copyOf(policyVersions);
+  }
+
+  /** A snapshot that only carries epoch counters (what a gateway knows after setting its state aside). */
+  public static DesiredSnapshot epochsOnly(long savedAtMillis, Map<String, Long> epochs) {
+    return new DesiredSnapshot(FORMAT, savedAtMillis, null, epochs, null, null, null, null, null, null);
   }
 
   /** A service kept off a device until a wall-clock time. */
