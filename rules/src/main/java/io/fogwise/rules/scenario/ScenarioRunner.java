@@ -130,7 +130,7 @@ public final class ScenarioRunner {
           if (eval.budgetExceeded()) {
             failures.add("the rule set hit its firing budget at " + Durations.format(t) + " (a rule loops)");
           }
-          if (eval.wallTimeExceeded()) {
+          if (eval.wallTimeExceeded() || eval.allocationExceeded() || eval.errorThrown()) {
             failures.add(eval.failure() + " at " + Durations.format(t));
           }
           if (eval.actions().isEmpty()) {
