@@ -87,6 +87,7 @@ public final class GatewayEngine implements AutoCloseable {
   private long savedPlacementVersion = -1;
   private long lastStoreWarnNanos;
   private long ruleFailures;
+  private String lastRuleFailure;
   private long lastRuleFailureNanos;
   private long actionsApplied;
   private final Map<String, java.util.TreeSet<Long>> rejectedPolicies = new TreeMap<>();
@@ -201,7 +202,7 @@ public final class GatewayEngine implements AutoCloseable {
         if (eval.budgetExceeded()) {
           ruleFailure("rule set " + rules.rules().label() + " exceeded its firing budget in one cycle (a rule loops)");
         }
-        if (eval.wallTimeExceeded()) {
+        if (eval.wallTimeExceeded() || eval.allocationExceeded() || eval.errorThrown()) {
           ruleFailure("rule set " + rules.rules().label() + ": " + eval.failure());
         }
         if (eval.actions().isEmpty()) {
@@ -210,8 +211,8 @@ public final class GatewayEngine implements AutoCloseable {
         actionsApplied += eval.actions().size();
         eval.actions().forEach(a -> apply(a, now));
       }
-    } catch (RuntimeException e) {
-      // a rule that throws must not stop the mechanism: reconciling goes on, the failure is reported
+    } catch (Throwable e) {
+      // nothing a rule throws (an Error too) may stop the mechanism: reconciling goes on, the failure is reported
       ruleFailure("rule set " + rules.rules().label() + " failed: " + rootCause(e));
     }
     List<Step> steps = reconciler.reconcile(desired, registry, now);
@@ -223,6 +224,7 @@ public final class GatewayEngine implements AutoCloseable {
 
   private void ruleFailure(String why) {
     ruleFailures++;
+    lastRuleFailure = why;
     long nowNanos = System.nanoTime();
     if (nowNanos - lastRuleFailureNanos > 10_000_000_000L) {
       lastRuleFailureNanos = nowNanos;
@@ -242,6 +244,11 @@ public final class GatewayEngine implements AutoCloseable {
   /** Evaluation cycles that failed (a rule threw or exceeded a budget) since start. */
   public long ruleFailures() {
     return ruleFailures;
+  }
+
+  /** Why the last failed evaluation cycle failed, in one line, or null. */
+  public String lastRuleFailure() {
+    return lastRuleFailure;
   }
 
   private void apply(Action action, long now) {

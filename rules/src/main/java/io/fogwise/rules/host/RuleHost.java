@@ -45,6 +45,12 @@ public final class RuleHost implements AutoCloseable {
    */
   public static final long DEFAULT_ALLOCATION_BUDGET_BYTES = 64L * 1024 * 1024;
 
+  /**
+   * Failed firings after which a cycle gives up: each failure consumes its activation, so the
+   * others due get their turn; past this many the cycle's budgets are spent anyway.
+   */
+  private static final int MAX_FAILED_FIRINGS = 16;
+
   private final RuleSet rules;
   private final Clock clock;
   private final int firingBudget;
@@ -190,7 +196,7 @@ public final class RuleHost implements AutoCloseable {
     boolean allocation = false;
     boolean thrown = false;
     String failure = null;
-    int fired;
+    int failedFirings = 0;
     // Sandbox budgets (io.fogwise.rules.sandbox): real elapsed time, not the rule clock, because
     // they guard the decision thread against a rule burning CPU; allocation as this thread's bytes.
     long allocatedAtStart = Budget.allocatedBytes();
@@ -204,32 +210,37 @@ public final class RuleHost implements AutoCloseable {
       }
       tick.setNowMillis(now);
       session.update(tickHandle, tick);
-      fired = session.fireAllRules(firingBudget);
-    } catch (Throwable t) { // an Error from a rule must not end the decision loop: report, carry on
-      fired = firedThisCycle;
-      if (actions.currentRule != null) {
-        actions.recorded.subList(Math.min(firingStartIndex, actions.recorded.size()), actions.recorded.size()).clear();
+      while (firedThisCycle < firingBudget) {
+        try {
+          session.fireAllRules(firingBudget - firedThisCycle);
+          break;
+        } catch (Throwable t) { // an Error from a rule must not end the decision loop: report, carry on
+          Failed f = failedFiring(t);
+          wallTime |= f.kind() == Failed.Kind.WALL_TIME;
+          allocation |= f.kind() == Failed.Kind.ALLOCATION;
+          thrown |= f.kind() == Failed.Kind.THROWN;
+          failure = failure == null ? f.line() : failure;
+          // The failed firing is consumed; fire what else is due, so a rule that fails every cycle
+          // cannot starve the others (a failover must still happen). Bounded: budgets are spent.
+          if (++failedFirings >= MAX_FAILED_FIRINGS) {
+            break;
+          }
+        }
       }
-      String who = actions.currentRule == null ? "rule set " + rules.label() : "rule \"" + actions.currentRule + "\"";
-      BudgetExceeded stopped = BudgetExceeded.in(t);
-      if (stopped != null && stopped.allocation()) {
-        allocation = true;
-        failure = who + " allocated more than the allocation budget of " + mib(allocationBudgetBytes)
-            + " in one cycle and was stopped";
-      } else if (stopped != null) {
-        wallTime = true;
-        failure = who + " ran past the wall-time budget of " + wallTimeBudgetNanos / 1_000_000L + " ms and was stopped";
-      } else {
-        thrown = true;
-        failure = who + " threw " + rootCause(t);
-      }
+    } catch (Throwable t) { // the clock fact's update: nothing a rule does may escape either
+      thrown = true;
+      failure = failure == null ? "the rule set threw " + rootCause(t) : failure;
     } finally {
       Budget.exit();
     }
+    if (failedFirings > 1) {
+      failure += " (" + failedFirings + " failed firings this cycle)";
+    }
+    int fired = firedThisCycle;
     long allocated = allocatedAtStart < 0 ? -1 : Budget.allocatedBytes() - allocatedAtStart;
     if (!allocation && allocated > allocationBudgetBytes) {
       allocation = true;
-      String line = "rule set " + rules.label() + " allocated " + mib(allocated) + " in one cycle, above the"
+      String line = "the cycle allocated " + mib(allocated) + ", above the"
           + " allocation budget of " + mib(allocationBudgetBytes)
           + (heaviestRule == null ? "" : " (most in rule \"" + heaviestRule + "\": " + mib(heaviestRuleBytes) + ")");
       failure = failure == null ? line : failure + "; " + line;
@@ -238,6 +249,29 @@ public final class RuleHost implements AutoCloseable {
     actions.recorded.clear();
     actions.currentRule = null;
     return new Evaluation(fired, out, fired >= firingBudget, wallTime, allocation, thrown, allocated, failure);
+  }
+
+  /** Why a firing failed, in one line. */
+  private record Failed(Kind kind, String line) {
+    enum Kind { WALL_TIME, ALLOCATION, THROWN }
+  }
+
+  /** Drops the failed firing's actions and says why it failed. */
+  private Failed failedFiring(Throwable t) {
+    if (actions.currentRule != null) {
+      actions.recorded.subList(Math.min(firingStartIndex, actions.recorded.size()), actions.recorded.size()).clear();
+    }
+    String who = actions.currentRule == null ? "a condition" : "rule \"" + actions.currentRule + "\"";
+    actions.currentRule = null;
+    BudgetExceeded stopped = BudgetExceeded.in(t);
+    if (stopped != null && stopped.allocation()) {
+      return new Failed(Failed.Kind.ALLOCATION, who + " allocated more than the allocation budget of "
+          + mib(allocationBudgetBytes) + " in one cycle and was stopped");
+    } else if (stopped != null) {
+      return new Failed(Failed.Kind.WALL_TIME, who + " ran past the wall-time budget of "
+          + wallTimeBudgetNanos / 1_000_000L + " ms and was stopped");
+    }
+    return new Failed(Failed.Kind.THROWN, who + " threw " + rootCause(t));
   }
 
   private static String mib(long bytes) {

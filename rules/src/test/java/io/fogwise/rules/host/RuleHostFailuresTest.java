@@ -88,7 +88,7 @@ class RuleHostFailuresTest {
       RuleHost.Evaluation e = host.evaluate();
       assertTrue(e.allocationExceeded(), e.toString());
       assertTrue(e.failed());
-      assertTrue(e.failure().matches("rule set t allocated \\d+ KiB in one cycle, above the allocation budget of 2048 KiB"
+      assertTrue(e.failure().matches("the cycle allocated \\d+ KiB, above the allocation budget of 2048 KiB"
           + " \\(most in rule \"Misbehaves\": \\d+ KiB\\)"), e.failure());
       assertEquals(List.of("length 4194304"), e.actions().stream().map(Action::reason).toList());
       assertStillWorks(host);
