@@ -66,6 +66,49 @@ class RulesCommandTest {
   }
 
   @Test
+  void theSalienceSideDoorIsRefusedWithItsPositionAndExit1() throws IOException {
+    Path marker = dir.resolve("pwned");
+    Path evil = Files.writeString(dir.resolve("salience.drl"), """
+        package t
+        import io.fogwise.rules.model.Device;
+        global io.fogwise.rules.Actions actions;
+
+        rule "Looks harmless"
+            salience ( java.lang.Runtime.getRuntime().exec("touch %s") == null ? 1 : 2 )
+        when
+            $d : Device()
+        then
+            actions.alert("hello");
+        end
+        """.formatted(marker));
+    CliRun r = fogwise("rules", "check", evil.toString());
+    assertEquals(1, r.exit(), r.toString());
+    assertTrue(r.err().startsWith(evil + ":6:16: rule \"Looks harmless\": calls java.lang.Runtime.getRuntime(), not"
+        + " allowed in a rule's salience"), r.err());
+    assertEquals("", r.out());
+    assertTrue(Files.notExists(marker), "the check ran nothing of the rule");
+  }
+
+  @Test
+  void aHugeFormatWidthIsRefusedWithItsPosition() throws IOException {
+    Path evil = Files.writeString(dir.resolve("format.drl"), """
+        package t
+        import io.fogwise.rules.model.Device;
+        global io.fogwise.rules.Actions actions;
+        rule "Pads a lot"
+        when
+            $d : Device()
+        then
+            String s = String.format("%0900000000d", 1);
+        end
+        """);
+    CliRun r = fogwise("rules", "check", evil.toString());
+    assertEquals(1, r.exit(), r.toString());
+    assertTrue(r.err().startsWith(evil + ":8:30: rule \"Pads a lot\": calls String.format: format specifier"
+        + " %0900000000d asks for a width above the limit of 1000 characters"), r.err());
+  }
+
+  @Test
   void aDrlSyntaxErrorIsPositionedToo() throws IOException {
     Path broken = Files.writeString(dir.resolve("syntax.drl"), "package t\nrule \"R\"\nwhen\n  Foo(\nthen\nend\n");
     CliRun r = fogwise("rules", "check", broken.toString());

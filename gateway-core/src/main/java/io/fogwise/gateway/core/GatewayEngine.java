@@ -66,6 +66,7 @@ public final class GatewayEngine implements AutoCloseable {
   private final long startedAtWallMillis;
   private final Problems problems;
   private long ruleFailures;
+  private String lastRuleFailure;
   private long lastRuleFailureNanos;
   private String policyLabel;
   private long syncedPlacementVersion = -1;
@@ -181,7 +182,7 @@ public final class GatewayEngine implements AutoCloseable {
         if (eval.budgetExceeded()) {
           ruleFailure("rule set " + s.rules.rules().label() + " exceeded its firing budget in one cycle (a rule loops)");
         }
-        if (eval.wallTimeExceeded()) {
+        if (eval.wallTimeExceeded() || eval.allocationExceeded() || eval.errorThrown()) {
           ruleFailure("rule set " + s.rules.rules().label() + ": " + eval.failure());
         }
         if (eval.actions().isEmpty()) {
@@ -192,8 +193,8 @@ public final class GatewayEngine implements AutoCloseable {
           actions.apply(a);
         }
       }
-    } catch (RuntimeException e) {
-      // a rule that throws must not stop the mechanism: reconciling goes on, the failure is reported
+    } catch (Throwable e) {
+      // nothing a rule throws (an Error too) may stop the mechanism: reconciling goes on, the failure is reported
       ruleFailure("rule set " + s.rules.rules().label() + " failed: " + rootCause(e));
     }
     List<Step> planned = s.reconciler.reconcile(s.desired, s.registry, now);
@@ -205,6 +206,7 @@ public final class GatewayEngine implements AutoCloseable {
 
   private void ruleFailure(String why) {
     ruleFailures++;
+    lastRuleFailure = why;
     s.observer.ruleFailed(why);
     long nowNanos = System.nanoTime();
     if (nowNanos - lastRuleFailureNanos > RULE_FAILURE_REPORT_NANOS) {
@@ -225,6 +227,11 @@ public final class GatewayEngine implements AutoCloseable {
   /** Evaluation cycles that failed (a rule threw or exceeded a budget) since start. */
   public long ruleFailures() {
     return ruleFailures;
+  }
+
+  /** Why the last failed evaluation cycle failed, in one line, or null. */
+  public String lastRuleFailure() {
+    return lastRuleFailure;
   }
 
   /** Brings the rule facts up to date with the registry, placements and desired state. */

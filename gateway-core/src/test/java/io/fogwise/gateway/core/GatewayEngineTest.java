@@ -414,6 +414,68 @@ class GatewayEngineTest {
     assertEquals(1, eventsOf(AdaptationEvent.Type.ALERT).size(), "the alert is not repeated: " + events);
   }
 
+  /**
+   * A rule that throws a {@code StackOverflowError} on every cycle (a list containing itself is
+   * hashed), as a trusted but malicious artifact could carry it: the sandbox refuses the source,
+   * so it is compiled without the sandbox and loaded under benign-looking sources.
+   */
+  private static RuleSet packsPlusOverflowEveryCycle() throws Exception {
+    String claimed = """
+        package boom
+        import io.fogwise.rules.model.Tick;
+        global io.fogwise.rules.Actions actions;
+        rule "Overflows every cycle"
+        when
+            $t : Tick()
+        then
+            actions.alert("tick");
+        end
+        """;
+    String actual = claimed.replace("actions.alert(\"tick\");",
+        "java.util.List l = new java.util.ArrayList(); l.add(l); actions.alert(\"tick \" + l.hashCode());");
+    List<io.fogwise.rules.source.RuleSource> sources = new ArrayList<>(RuleSet.builtInPacks());
+    org.kie.api.KieServices ks = org.kie.api.KieServices.Factory.get();
+    org.kie.api.builder.KieFileSystem kfs = ks.newKieFileSystem();
+    sources.forEach(src -> kfs.write("src/main/resources/" + src.fileName(), src.drl()));
+    kfs.write("src/main/resources/boom.drl", actual);
+    org.kie.api.builder.KieBuilder b = ks.newKieBuilder(kfs).buildAll();
+    assertFalse(b.getResults().hasMessages(org.kie.api.builder.Message.Level.ERROR), b.getResults().toString());
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new org.drools.base.common.DroolsObjectOutputStream(
+        new java.util.zip.GZIPOutputStream(bytes))) {
+      out.writeObject(new ArrayList<>(ks.newKieContainer(ks.getRepository().getDefaultReleaseId()).getKieBase()
+          .getKiePackages()));
+    }
+    sources.add(new io.fogwise.rules.source.RuleSource("boom.drl", claimed));
+    return RuleSet.load("global v1", sources, bytes.toByteArray());
+  }
+
+  @Test
+  void aRuleThatThrowsAnErrorEveryCycleNeitherStopsTheLoopNorDelaysAFailover() throws Exception {
+    engine.swapRules(packsPlusOverflowEveryCycle(), engine.parameters(), "global v1");
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("e2", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(500);
+    String first = hostOf("publisher");
+    long killedAtWall = clock.wallMillis();
+    fleet.devices.get(first).alive = false;
+    run(1500);
+
+    List<AdaptationEvent> lost = eventsOf(AdaptationEvent.Type.DEVICE_LOST);
+    assertEquals(1, lost.size(), events.toString());
+    assertTrue(lost.get(0).atMillis() - killedAtWall <= 1000, "detected " + (lost.get(0).atMillis() - killedAtWall)
+        + " ms after the kill, while a rule failed every cycle");
+    assertFalse(hostOf("publisher").equals(first), "failed over");
+    assertTrue(engine.ruleFailures() >= 90, "every cycle counted: " + engine.ruleFailures());
+    assertTrue(engine.lastRuleFailure().contains("rule \"Overflows every cycle\" threw StackOverflowError"),
+        engine.lastRuleFailure());
+    List<AdaptationEvent> alerts = eventsOf(AdaptationEvent.Type.ALERT);
+    assertFalse(alerts.isEmpty());
+    assertTrue(alerts.get(0).reason().contains("StackOverflowError"), alerts.toString());
+  }
+
   /** Devices that do what they are told, synchronously, and heartbeat when asked. */
   private final class FakeFleet extends CommandOrchestrator {
     final Map<String, FakeDevice> devices = new HashMap<>();

@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * {@code global} and of this gateway's scope, verifies each new version (signature, hash, scope,
  * version newer than live, not rejected before), composes it with the other scope, compiles it
  * with the sandbox off the decision thread, and swaps it in atomically. For a probation window
- * after each swap it watches the rule set's health; a rule set that fails, exceeds a budget or
- * storms is replaced by the previous good one and its version is never applied again. Every
+ * after each swap it watches the rule set's health; a rule set that fails (a rule throws, even an
+ * {@code Error}), exceeds a budget (firings, wall time, allocation) or storms is replaced by the previous good one and its version is never applied again. Every
  * outcome is published on {@code fw.gw.<id>.rules}.
  *
  * <p>History only moves forward: the version each scope runs is kept in the gateway's durable
@@ -620,7 +620,8 @@ public final class PolicyManager implements AutoCloseable {
     double minutes = Math.max(1.0 / 60, (now - p.startedMillis()) / 60_000.0);
     String why = null;
     if (failures > 0) {
-      why = failures + " failed evaluation(s) (a rule threw, or exceeded the firing or wall-time budget)";
+      // an Error or an exhausted allocation budget is a failed evaluation like any other: rolled back at once
+      why = failures + " failed evaluation(s), the last: " + e.lastRuleFailure();
     } else if (actions > settings.stormActionsPerMinute() * Math.max(1.0, minutes)) {
       why = actions + " adaptation actions in " + (now - p.startedMillis()) / 1000 + " s, above the storm limit of "
           + settings.stormActionsPerMinute() + " per minute";

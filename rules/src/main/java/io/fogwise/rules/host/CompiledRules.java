@@ -154,7 +154,7 @@ final class CompiledRules {
 
   /**
    * Every MVEL expression the packages evaluate (constraints, {@code from} sources, accumulate
-   * arguments, binding readers) must be a condition of the sources, or a sub-expression of one,
+   * arguments, binding readers, {@code salience} and {@code enabled} attributes, timers) must be a condition of the sources, or a sub-expression of one,
    * that the sandbox checked (compared {@linkplain RuleSandbox#normalize normalized}); and the
    * sources' conditions must pass the sandbox. MVEL is data in the packages, not bytecode, so
    * this is what keeps it inside the sandbox.

@@ -15,12 +15,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.kie.api.KieServices;
+import org.kie.api.event.rule.AfterMatchFiredEvent;
 import org.kie.api.event.rule.BeforeMatchFiredEvent;
 import org.kie.api.event.rule.DefaultAgendaEventListener;
 import org.kie.api.runtime.KieSession;
 import org.kie.api.runtime.KieSessionConfiguration;
 import org.kie.api.runtime.conf.ClockTypeOption;
-import org.kie.api.runtime.rule.ConsequenceException;
 import org.kie.api.runtime.rule.FactHandle;
 import org.kie.api.time.SessionPseudoClock;
 
@@ -37,12 +37,30 @@ public final class RuleHost implements AutoCloseable {
   /** Default wall time one evaluation cycle may take before looping rules are stopped. */
   public static final Duration DEFAULT_WALL_TIME_BUDGET = Duration.ofMillis(200);
 
+  /**
+   * Default bytes one evaluation cycle may allocate. A normal cycle allocates kilobytes (all 10k
+   * devices timing out at once, a few megabytes); 64 MiB is far above that and far below a
+   * gateway's heap, so a rule building strings in a loop is stopped long before it starves the
+   * failure detector of memory.
+   */
+  public static final long DEFAULT_ALLOCATION_BUDGET_BYTES = 64L * 1024 * 1024;
+
+  /**
+   * Failed firings after which a cycle gives up: each failure consumes its activation, so the
+   * others due get their turn; past this many the cycle's budgets are spent anyway.
+   */
+  private static final int MAX_FAILED_FIRINGS = 16;
+
   private final RuleSet rules;
   private final Clock clock;
   private final int firingBudget;
   private final long wallTimeBudgetNanos;
+  private final long allocationBudgetBytes;
   private int firedThisCycle;
   private int firingStartIndex;
+  private long firingAllocatedAtStart;
+  private String heaviestRule;
+  private long heaviestRuleBytes;
   private final KieSession session;
   private final SessionPseudoClock sessionClock;
   private final RecordingActions actions = new RecordingActions();
@@ -54,8 +72,10 @@ public final class RuleHost implements AutoCloseable {
   /**
    * @param firingBudget maximum rule firings per evaluation cycle
    * @param wallTimeBudget how long loops in right-hand sides may run per cycle (sandbox budget)
+   * @param allocationBudgetBytes how many bytes one cycle may allocate: loops in right-hand sides
+   *     are stopped once it is spent, and a cycle that allocated more is reported
    */
-  public RuleHost(RuleSet rules, Clock clock, int firingBudget, Duration wallTimeBudget) {
+  public RuleHost(RuleSet rules, Clock clock, int firingBudget, Duration wallTimeBudget, long allocationBudgetBytes) {
     this.rules = Objects.requireNonNull(rules, "rules");
     this.clock = Objects.requireNonNull(clock, "clock");
     if (firingBudget < 1) {
@@ -65,8 +85,12 @@ public final class RuleHost implements AutoCloseable {
     if (wallTimeBudget.isNegative() || wallTimeBudget.isZero()) {
       throw new IllegalArgumentException("wallTimeBudget must be positive, got " + wallTimeBudget);
     }
+    if (allocationBudgetBytes < 1) {
+      throw new IllegalArgumentException("allocationBudgetBytes must be >= 1, got " + allocationBudgetBytes);
+    }
     this.firingBudget = firingBudget;
     this.wallTimeBudgetNanos = wallTimeBudget.toNanos();
+    this.allocationBudgetBytes = allocationBudgetBytes;
     KieSessionConfiguration conf = KieServices.Factory.get().newKieSessionConfiguration();
     conf.setOption(ClockTypeOption.PSEUDO);
     this.session = rules.kieBase().newKieSession(conf, null);
@@ -80,10 +104,25 @@ public final class RuleHost implements AutoCloseable {
             actions.currentRule = event.getMatch().getRule().getName();
             firedThisCycle++;
             firingStartIndex = actions.recorded.size();
+            firingAllocatedAtStart = Budget.allocatedBytes();
+          }
+
+          @Override
+          public void afterMatchFired(AfterMatchFiredEvent event) {
+            long bytes = Budget.allocatedBytes() - firingAllocatedAtStart;
+            if (bytes > heaviestRuleBytes) {
+              heaviestRuleBytes = bytes;
+              heaviestRule = actions.currentRule;
+            }
+            actions.currentRule = null; // what throws between firings is the network's, not this rule's
           }
         });
     this.tick = new Tick(clock.millis());
     this.tickHandle = session.insert(tick);
+  }
+
+  public RuleHost(RuleSet rules, Clock clock, int firingBudget, Duration wallTimeBudget) {
+    this(rules, clock, firingBudget, wallTimeBudget, DEFAULT_ALLOCATION_BUDGET_BYTES);
   }
 
   public RuleHost(RuleSet rules, Clock clock, int firingBudget) {
@@ -140,42 +179,112 @@ public final class RuleHost implements AutoCloseable {
 
   /**
    * Advances the rule clock to the injected clock's now and fires the rules, at most the
-   * firing budget times. A right-hand side still looping when the wall-time budget runs out is
-   * stopped: the evaluation reports it, the actions of that one firing are dropped, and the
-   * session stays usable.
+   * firing budget times. Nothing a rule does ends the evaluation abnormally: a right-hand side
+   * still looping when the wall-time or allocation budget runs out is stopped, and anything a
+   * rule throws — an exception, an {@code OutOfMemoryError}, a {@code StackOverflowError} — is
+   * caught; the evaluation reports it, the actions of that one firing are dropped, and the
+   * session stays usable. A cycle that allocated more than the allocation budget is reported too.
    */
   public Evaluation evaluate() {
-    long now = clock.millis();
-    long delta = now - (clockBaseMillis + sessionClock.getCurrentTime());
-    if (delta > 0) {
-      sessionClock.advanceTime(delta, TimeUnit.MILLISECONDS);
-    }
-    tick.setNowMillis(now);
-    session.update(tickHandle, tick);
     actions.recorded.clear();
-    // Sandbox wall-time budget (io.fogwise.rules.sandbox): real elapsed time, not the rule
-    // clock, because it guards the decision thread against a rule burning CPU.
+    actions.currentRule = null;
     firedThisCycle = 0;
+    firingStartIndex = 0;
+    heaviestRule = null;
+    heaviestRuleBytes = 0;
+    boolean wallTime = false;
+    boolean allocation = false;
+    boolean thrown = false;
     String failure = null;
-    int fired;
-    Budget.enter(System.nanoTime() + wallTimeBudgetNanos);
+    int failedFirings = 0;
+    // Sandbox budgets (io.fogwise.rules.sandbox): real elapsed time, not the rule clock, because
+    // they guard the decision thread against a rule burning CPU; allocation as this thread's bytes.
+    long allocatedAtStart = Budget.allocatedBytes();
+    Budget.enter(System.nanoTime() + wallTimeBudgetNanos,
+        allocatedAtStart < 0 ? Long.MAX_VALUE : allocatedAtStart + allocationBudgetBytes);
     try {
-      fired = session.fireAllRules(firingBudget);
-    } catch (ConsequenceException e) {
-      if (BudgetExceeded.in(e) == null) {
-        throw e;
+      long now = clock.millis();
+      long delta = now - (clockBaseMillis + sessionClock.getCurrentTime());
+      if (delta > 0) {
+        sessionClock.advanceTime(delta, TimeUnit.MILLISECONDS);
       }
-      fired = firedThisCycle;
-      actions.recorded.subList(Math.min(firingStartIndex, actions.recorded.size()), actions.recorded.size()).clear();
-      failure = "rule \"" + actions.currentRule + "\" ran past the wall-time budget of "
-          + wallTimeBudgetNanos / 1_000_000L + " ms and was stopped";
+      tick.setNowMillis(now);
+      session.update(tickHandle, tick);
+      while (firedThisCycle < firingBudget) {
+        try {
+          session.fireAllRules(firingBudget - firedThisCycle);
+          break;
+        } catch (Throwable t) { // an Error from a rule must not end the decision loop: report, carry on
+          Failed f = failedFiring(t);
+          wallTime |= f.kind() == Failed.Kind.WALL_TIME;
+          allocation |= f.kind() == Failed.Kind.ALLOCATION;
+          thrown |= f.kind() == Failed.Kind.THROWN;
+          failure = failure == null ? f.line() : failure;
+          // The failed firing is consumed; fire what else is due, so a rule that fails every cycle
+          // cannot starve the others (a failover must still happen). Bounded: budgets are spent.
+          if (++failedFirings >= MAX_FAILED_FIRINGS) {
+            break;
+          }
+        }
+      }
+    } catch (Throwable t) { // the clock fact's update: nothing a rule does may escape either
+      thrown = true;
+      failure = failure == null ? "the rule set threw " + rootCause(t) : failure;
     } finally {
       Budget.exit();
+    }
+    if (failedFirings > 1) {
+      failure += " (" + failedFirings + " failed firings this cycle)";
+    }
+    int fired = firedThisCycle;
+    long allocated = allocatedAtStart < 0 ? -1 : Budget.allocatedBytes() - allocatedAtStart;
+    if (!allocation && allocated > allocationBudgetBytes) {
+      allocation = true;
+      String line = "the cycle allocated " + mib(allocated) + ", above the"
+          + " allocation budget of " + mib(allocationBudgetBytes)
+          + (heaviestRule == null ? "" : " (most in rule \"" + heaviestRule + "\": " + mib(heaviestRuleBytes) + ")");
+      failure = failure == null ? line : failure + "; " + line;
     }
     List<Action> out = List.copyOf(actions.recorded);
     actions.recorded.clear();
     actions.currentRule = null;
-    return new Evaluation(fired, out, fired >= firingBudget, failure != null, failure);
+    return new Evaluation(fired, out, fired >= firingBudget, wallTime, allocation, thrown, allocated, failure);
+  }
+
+  /** Why a firing failed, in one line. */
+  private record Failed(Kind kind, String line) {
+    enum Kind { WALL_TIME, ALLOCATION, THROWN }
+  }
+
+  /** Drops the failed firing's actions and says why it failed. */
+  private Failed failedFiring(Throwable t) {
+    if (actions.currentRule != null) {
+      actions.recorded.subList(Math.min(firingStartIndex, actions.recorded.size()), actions.recorded.size()).clear();
+    }
+    String who = actions.currentRule == null ? "a condition" : "rule \"" + actions.currentRule + "\"";
+    actions.currentRule = null;
+    BudgetExceeded stopped = BudgetExceeded.in(t);
+    if (stopped != null && stopped.allocation()) {
+      return new Failed(Failed.Kind.ALLOCATION, who + " allocated more than the allocation budget of "
+          + mib(allocationBudgetBytes) + " in one cycle and was stopped");
+    } else if (stopped != null) {
+      return new Failed(Failed.Kind.WALL_TIME, who + " ran past the wall-time budget of "
+          + wallTimeBudgetNanos / 1_000_000L + " ms and was stopped");
+    }
+    return new Failed(Failed.Kind.THROWN, who + " threw " + rootCause(t));
+  }
+
+  private static String mib(long bytes) {
+    return bytes >= 10L * 1024 * 1024 ? bytes / (1024 * 1024) + " MiB" : bytes / 1024 + " KiB";
+  }
+
+  /** The innermost cause, as {@code OutOfMemoryError: Java heap space}. */
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
   /** The rule set this host runs. */
@@ -200,12 +309,23 @@ public final class RuleHost implements AutoCloseable {
    * @param actions what the rules decided, in firing order
    * @param budgetExceeded whether firing stopped at the budget (a rule loop, most likely)
    * @param wallTimeExceeded whether a right-hand side was stopped at the wall-time budget
-   * @param failure one line saying which rule was stopped and why, or null
+   * @param allocationExceeded whether the cycle allocated more than the allocation budget (a loop
+   *     was stopped at it, or the cycle was measured above it)
+   * @param errorThrown whether a rule threw (an exception or an {@code Error} such as
+   *     {@code OutOfMemoryError}); the session was kept and carries on
+   * @param allocatedBytes bytes the cycle allocated on the decision thread, or -1 if the JVM
+   *     cannot measure it
+   * @param failure one line saying which rule failed and why, or null
    */
-  public record Evaluation(
-      int fired, List<Action> actions, boolean budgetExceeded, boolean wallTimeExceeded, String failure) {
+  public record Evaluation(int fired, List<Action> actions, boolean budgetExceeded, boolean wallTimeExceeded,
+      boolean allocationExceeded, boolean errorThrown, long allocatedBytes, String failure) {
     public Evaluation(int fired, List<Action> actions, boolean budgetExceeded) {
-      this(fired, actions, budgetExceeded, false, null);
+      this(fired, actions, budgetExceeded, false, false, false, -1, null);
+    }
+
+    /** Whether the cycle exceeded a budget or a rule threw: what a health gate rolls back for. */
+    public boolean failed() {
+      return budgetExceeded || wallTimeExceeded || allocationExceeded || errorThrown;
     }
   }
 

@@ -15,6 +15,7 @@ import com.github.javaparser.ast.expr.EnclosedExpr;
 import com.github.javaparser.ast.expr.Expression;
 import com.github.javaparser.ast.expr.FieldAccessExpr;
 import com.github.javaparser.ast.expr.InstanceOfExpr;
+import com.github.javaparser.ast.expr.IntegerLiteralExpr;
 import com.github.javaparser.ast.expr.LambdaExpr;
 import com.github.javaparser.ast.expr.LiteralExpr;
 import com.github.javaparser.ast.expr.MethodCallExpr;
@@ -22,8 +23,10 @@ import com.github.javaparser.ast.expr.MethodReferenceExpr;
 import com.github.javaparser.ast.expr.NameExpr;
 import com.github.javaparser.ast.expr.ObjectCreationExpr;
 import com.github.javaparser.ast.expr.TypePatternExpr;
+import com.github.javaparser.ast.expr.StringLiteralExpr;
 import com.github.javaparser.ast.expr.SuperExpr;
 import com.github.javaparser.ast.expr.SwitchExpr;
+import com.github.javaparser.ast.expr.TextBlockLiteralExpr;
 import com.github.javaparser.ast.expr.ThisExpr;
 import com.github.javaparser.ast.expr.UnaryExpr;
 import com.github.javaparser.ast.expr.VariableDeclarationExpr;
@@ -74,14 +77,25 @@ final class RhsChecker {
   private final Set<String> variables;
   private final Set<String> locals = new HashSet<>();
   private final boolean lhs;
+  private final String where;
   private final Reporter reporter;
   private final List<Statement> loopBodies = new ArrayList<>();
 
   RhsChecker(Types types, RuleSandbox.Text source, Set<String> variables, boolean lhs, Reporter reporter) {
+    this(types, source, variables, lhs, null, reporter);
+  }
+
+  /**
+   * @param where where the checked code is, for messages ({@code "a rule's salience (only reading
+   *     facts)"}); null for a rule's conditions or right-hand side
+   */
+  RhsChecker(Types types, RuleSandbox.Text source, Set<String> variables, boolean lhs, String where,
+      Reporter reporter) {
     this.types = types;
     this.source = source;
     this.variables = new HashSet<>(variables);
     this.lhs = lhs;
+    this.where = where;
     this.reporter = reporter;
   }
 
@@ -102,7 +116,7 @@ final class RhsChecker {
   }
 
   private void reject(Node at, String what) {
-    reporter.report(at.getBegin().orElse(Position.HOME), what + (lhs
+    reporter.report(at.getBegin().orElse(Position.HOME), what + (where != null ? ", not allowed in " + where : lhs
         ? ", not allowed in a rule's conditions (only reading facts)"
         : ", not allowed in a rule's right-hand side (only actions.* and reading facts)"));
   }
@@ -279,6 +293,8 @@ final class RhsChecker {
         if (r != null && r.consumed() == chain.size()) {
           if (!r.declared() && !AllowList.staticMethod(r.type(), name)) {
             reject(node, "calls " + src(sc) + "." + name + argText);
+          } else if (r.type() == String.class && name.equals("format")) {
+            format(node, args);
           }
           args.forEach(this::expr);
           return;
@@ -328,6 +344,42 @@ final class RhsChecker {
     }
   }
 
+  /** {@code String.format}: a literal format whose widths and precisions stay under the limit. */
+  private void format(Expression node, List<Expression> args) {
+    Expression f = args.isEmpty() ? null : args.get(0);
+    String text = f instanceof StringLiteralExpr sl ? sl.asString() : f instanceof TextBlockLiteralExpr tb ? tb.asString()
+        : null;
+    if (text == null) {
+      reject(node, "calls String.format with a format that is not a string literal (a computed format could ask for"
+          + " any width)");
+    } else if (AllocationLimits.formatProblem(text) != null) {
+      reject(f, "calls String.format: " + AllocationLimits.formatProblem(text));
+    }
+  }
+
+  /**
+   * {@code new StringBuilder(x)}: a string literal, a concatenation with one, or a capacity literal
+   * up to the limit; an int expression could ask for gigabytes.
+   */
+  private void builderArgument(ObjectCreationExpr o) {
+    if (o.getArguments().size() != 1) {
+      return;
+    }
+    Expression a = o.getArguments().get(0);
+    while (a instanceof EnclosedExpr en) {
+      a = en.getInner();
+    }
+    boolean ok = a instanceof StringLiteralExpr || a instanceof TextBlockLiteralExpr
+        || (a instanceof IntegerLiteralExpr i && !AllocationLimits.tooLarge(i.getValue().replace("_", ""),
+            AllocationLimits.MAX_BUILDER_CAPACITY))
+        || (a instanceof BinaryExpr b && b.getOperator() == BinaryExpr.Operator.PLUS
+            && !b.findAll(StringLiteralExpr.class).isEmpty());
+    if (!ok) {
+      reject(o, "creates a StringBuilder with " + src(o.getArguments().get(0)) + " (only a string, or a capacity literal"
+          + " up to " + AllocationLimits.MAX_BUILDER_CAPACITY + "; use new StringBuilder().append(...))");
+    }
+  }
+
   private void create(ObjectCreationExpr o) {
     String typeName = o.getType().getNameWithScope();
     if (o.getAnonymousClassBody().isPresent()) {
@@ -340,6 +392,8 @@ final class RhsChecker {
         reject(o, "creates " + typeName + ", an unknown type");
       } else if (!r.declared() && !AllowList.creatable(r.type())) {
         reject(o, "creates " + r.type().getName() + " (new " + typeName + ")");
+      } else if (r.type() == StringBuilder.class) {
+        builderArgument(o);
       }
     }
     o.getArguments().forEach(this::expr);

@@ -18,12 +18,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.drools.drl.ast.descr.AbstractClassTypeDeclarationDescr;
 import org.drools.drl.ast.descr.AccumulateDescr;
+import org.drools.drl.ast.descr.AnnotationDescr;
 import org.drools.drl.ast.descr.AttributeDescr;
 import org.drools.drl.ast.descr.BaseDescr;
+import org.drools.drl.ast.descr.BehaviorDescr;
 import org.drools.drl.ast.descr.CollectDescr;
 import org.drools.drl.ast.descr.ConditionalBranchDescr;
 import org.drools.drl.ast.descr.ConditionalElementDescr;
+import org.drools.drl.ast.descr.EnumDeclarationDescr;
+import org.drools.drl.ast.descr.EnumLiteralDescr;
 import org.drools.drl.ast.descr.EvalDescr;
 import org.drools.drl.ast.descr.ExprConstraintDescr;
 import org.drools.drl.ast.descr.FromDescr;
@@ -35,7 +40,10 @@ import org.drools.drl.ast.descr.NamedConsequenceDescr;
 import org.drools.drl.ast.descr.PackageDescr;
 import org.drools.drl.ast.descr.PatternDescr;
 import org.drools.drl.ast.descr.RuleDescr;
+import org.drools.drl.ast.descr.QualifiedName;
 import org.drools.drl.ast.descr.TypeDeclarationDescr;
+import org.drools.drl.ast.descr.TypeFieldDescr;
+import org.drools.drl.ast.descr.WindowDeclarationDescr;
 import org.drools.drl.parser.DrlParser;
 import org.drools.drl.parser.DroolsError;
 import org.drools.drl.parser.DroolsParserException;
@@ -80,6 +88,21 @@ public final class RuleSandbox {
       ruleNames = Set.copyOf(ruleNames);
     }
   }
+
+  private static final java.util.regex.Pattern INTEGER = java.util.regex.Pattern.compile("-?\\d+");
+  /** Drools' duration syntax: {@code 500}, {@code 500ms}, {@code 2s}, {@code 1h30m}. */
+  private static final String DURATION_TEXT = "(?:\\d+|(?:\\d+(?:ms|[dhms]))+)";
+  private static final java.util.regex.Pattern DURATION = java.util.regex.Pattern.compile("(?i)" + DURATION_TEXT);
+  private static final java.util.regex.Pattern INTERVAL_TIMER =
+      java.util.regex.Pattern.compile("(?i)(?:int:)?\\s*" + DURATION_TEXT + "(?:\\s+" + DURATION_TEXT + ")?");
+  private static final java.util.regex.Pattern CRON_TIMER = java.util.regex.Pattern.compile("cron:[0-9A-Za-z*/?,#\\-\\s]+");
+  /** Drools' default date format, dd-MMM-yyyy, optionally with a time. */
+  private static final java.util.regex.Pattern DATE =
+      java.util.regex.Pattern.compile("\\d{1,2}-[A-Za-z]{3}-\\d{4}(?:\\s+\\d{1,2}:\\d{2}(?::\\d{2})?)?");
+  private static final java.util.regex.Pattern IDENTIFIER = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  /** A number, string, boolean or null literal. */
+  private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile(
+      "-?\\d+(?:\\.\\d+)?[lLdDfF]?|\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|true|false|null");
 
   private static final java.util.regex.Pattern NUMBER =
       java.util.regex.Pattern.compile("\\b(\\d+(?:\\.\\d+)?)[lLdDfF]?\\b");
@@ -286,12 +309,14 @@ public final class RuleSandbox {
     private final List<int[]> insertAt = new ArrayList<>(); // {offset, sequence}
     private final List<String> insertText = new ArrayList<>();
     private final Set<String> checked;
+    private final Set<String> declared;
     private final boolean consequences;
     private String rule = "";
 
     FileCheck(RuleSource source, PackageDescr pkg, Set<String> declared, List<RuleError> errors, Set<String> checked,
         boolean consequences) {
       this.checked = checked;
+      this.declared = declared;
       this.consequences = consequences;
       this.source = source;
       this.drl = source.drl();
@@ -324,12 +349,12 @@ public final class RuleSandbox {
       }
       pkg.getAccumulateImports().forEach(a -> error(a.getLine(), a.getColumn() + 1,
           "import accumulate " + a.getTarget() + ": custom accumulate functions are not allowed in policy"));
+      declarations();
       for (AttributeDescr a : pkg.getAttributes()) {
-        checkDialect(a);
+        attribute(a, globals);
       }
       for (RuleDescr r : pkg.getRules()) {
         rule = (r.isQuery() ? "query \"" : "rule \"") + r.getName() + "\": ";
-        r.getAttributes().values().forEach(this::checkDialect);
         if (!r.getNamedConsequences().isEmpty()) {
           error(r.getLine(), r.getColumn() + 1, "named consequences (then[...]) are not allowed in policy");
         }
@@ -338,6 +363,12 @@ public final class RuleSandbox {
           collectBindings(r.getLhs(), bindings);
           lhs(r.getLhs(), bindings);
         }
+        // after the conditions: salience and enabled expressions may read the rule's bindings
+        for (AttributeDescr a : r.getAttributes().values()) {
+          if (pkg.getAttributes().stream().noneMatch(p -> p == a)) { // the package's own are checked once, above
+            attribute(a, bindings);
+          }
+        }
         if (!r.isQuery() && consequences) {
           consequence(r, bindings);
         }
@@ -345,10 +376,140 @@ public final class RuleSandbox {
       return instrumented();
     }
 
-    private void checkDialect(AttributeDescr a) {
-      if (a.getName().equals("dialect") && !"java".equals(a.getValue())) {
-        error(a.getLine(), a.getColumn() + 1, "dialect \"" + a.getValue()
-            + "\" is not allowed in policy; right-hand sides are Java");
+    /**
+     * A rule (or package) attribute. Drools evaluates {@code salience} and {@code enabled} as
+     * expressions, so those are checked like conditions (and recorded as checked, for compiled
+     * artifacts); every other attribute must be a literal Drools only parses (names, dates,
+     * durations, cron text), and attributes the sandbox does not know are refused.
+     */
+    private void attribute(AttributeDescr a, Set<String> vars) {
+      String name = a.getName();
+      String value = a.getValue() == null ? "" : a.getValue().strip();
+      int line = a.getLine();
+      int column = a.getColumn() + 1;
+      switch (name) {
+        case "dialect" -> {
+          if (!"java".equals(value)) {
+            error(line, column, "dialect \"" + value + "\" is not allowed in policy; right-hand sides are Java");
+          }
+        }
+        case "salience" -> {
+          if (!INTEGER.matcher(value).matches()) {
+            attributeExpression(a, name, vars);
+          }
+        }
+        case "enabled" -> {
+          if (!value.equals("true") && !value.equals("false")) {
+            attributeExpression(a, name, vars);
+          }
+        }
+        case "no-loop", "lock-on-active", "auto-focus" -> {
+          if (!value.equals("true") && !value.equals("false")) {
+            error(line, column, name + " (" + value + "): only true or false is allowed in policy");
+          }
+        }
+        // names: text Drools never evaluates
+        case "agenda-group", "activation-group", "ruleflow-group", "calendars" -> { }
+        case "date-effective", "date-expires" -> {
+          if (!DATE.matcher(value).matches()) {
+            error(line, column, name + " \"" + value + "\": only a date such as 1-Jan-2027 or 1-Jan-2027 08:00 is"
+                + " allowed in policy");
+          }
+        }
+        case "duration" -> {
+          if (!DURATION.matcher(value).matches()) {
+            error(line, column, "duration (" + value + "): only a literal duration such as 500ms or 2s is allowed"
+                + " in policy, not an expression");
+          }
+        }
+        case "timer" -> {
+          if (!INTERVAL_TIMER.matcher(value).matches() && !CRON_TIMER.matcher(value).matches()) {
+            error(line, column, "timer (" + value + "): only timer (int: 30s [5s]) or timer (cron: ...) with literal"
+                + " values is allowed in policy, not an expression");
+          }
+        }
+        default -> error(line, column, "attribute " + name + " is not allowed in policy");
+      }
+    }
+
+    /** A {@code salience} or {@code enabled} expression: checked like a condition, with the rule's bindings. */
+    private void attributeExpression(AttributeDescr a, String name, Set<String> vars) {
+      condition(a, a.getValue(), vars, "a rule's " + name + " (only reading facts)");
+    }
+
+    /**
+     * What a package declares besides rules: only {@code global io.fogwise.rules.Actions actions}
+     * (the one global the host sets); declared types whose annotations and field defaults are
+     * literals (Drools evaluates {@code @timestamp}/{@code @duration} and field initializers as
+     * expressions); windows whose patterns are checked like conditions; no rule units.
+     */
+    private void declarations() {
+      if (pkg.getUnit() != null) {
+        error(pkg.getUnit().getLine(), pkg.getUnit().getColumn() + 1, "unit " + pkg.getUnit().getTarget()
+            + ": rule units are not allowed in policy");
+      }
+      for (GlobalDescr g : pkg.getGlobals()) {
+        Types.Resolved r = types.resolve(List.of(g.getType().strip().split("\\.")));
+        if (!g.getIdentifier().equals("actions") || r == null || r.type() != io.fogwise.rules.Actions.class) {
+          error(g.getLine(), g.getColumn() + 1, "global " + g.getType() + " " + g.getIdentifier()
+              + ": the only global in policy is io.fogwise.rules.Actions actions");
+        }
+      }
+      for (AbstractClassTypeDeclarationDescr t : pkg.getClassAndEnumDeclarationDescrs()) {
+        rule = "declare " + t.getTypeName() + ": ";
+        for (QualifiedName sup : t.getSuperTypes()) {
+          if (!declared.contains(sup.getName()) && !declared.contains(sup.getFullName())) {
+            error(t.getLine(), t.getColumn() + 1, "extends " + sup.getFullName()
+                + ": declared types may extend only types declared in policy");
+          }
+        }
+        annotations(t, t.getAnnotations());
+        for (TypeFieldDescr f : t.getFields().values()) {
+          annotations(f, f.getAnnotations());
+          if (f.getInitExpr() != null && !LITERAL.matcher(f.getInitExpr().strip()).matches()) {
+            error(f.getLine(), f.getColumn() + 1, "field " + f.getFieldName() + " = " + f.getInitExpr().strip()
+                + ": a field's default must be a literal in policy, not an expression");
+          }
+        }
+        if (t instanceof EnumDeclarationDescr e) {
+          for (EnumLiteralDescr l : e.getLiterals()) {
+            for (String arg : l.getConstructorArgs()) {
+              if (!LITERAL.matcher(arg.strip()).matches()) {
+                error(l.getLine() > 0 ? l.getLine() : t.getLine(), (l.getLine() > 0 ? l.getColumn() : t.getColumn()) + 1,
+                    "enum constant " + l.getName() + "(" + arg.strip() + "): arguments must be literals in policy");
+              }
+            }
+          }
+        }
+      }
+      for (WindowDeclarationDescr w : pkg.getWindowDeclarations()) {
+        rule = "window " + w.getName() + ": ";
+        Set<String> vars = new HashSet<>(globals);
+        collectBindings(w.getPattern(), vars);
+        lhs(w.getPattern(), vars);
+      }
+      rule = "";
+    }
+
+    /** Annotations on a declared type or field: known ones, with literal values. */
+    private void annotations(BaseDescr on, java.util.Collection<AnnotationDescr> annotations) {
+      for (AnnotationDescr a : annotations) {
+        String value = a.getValueMap().isEmpty() ? "" : String.valueOf(a.getSingleValueAsString()).strip();
+        boolean ok = switch (a.getName()) {
+          case "role" -> value.equals("event") || value.equals("fact");
+          case "timestamp", "duration" -> IDENTIFIER.matcher(value).matches(); // a field name, not an expression
+          case "expires" -> value.equals("-1") || DURATION.matcher(value).matches();
+          case "key", "propertyReactive", "classReactive" -> a.getValueMap().isEmpty();
+          case "position" -> INTEGER.matcher(value).matches();
+          default -> false;
+        };
+        if (!ok) {
+          int line = a.getLine() > 0 ? a.getLine() : on.getLine();
+          int column = (a.getLine() > 0 ? a.getColumn() : on.getColumn()) + 1;
+          error(line, column, "@" + a.getName() + (value.isEmpty() ? "" : "(" + value + ")") + " is not allowed in"
+              + " policy (allowed: @role(event|fact), @timestamp(field), @duration(field), @expires(10m), @key,"
+              + " @position(n), @propertyReactive, @classReactive)");
+        }
       }
     }
 
@@ -392,6 +553,7 @@ public final class RuleSandbox {
         if (p.getSource() != null) {
           lhs(p.getSource(), vars);
         }
+        p.getBehaviors().forEach(this::behavior);
       } else if (d instanceof ExprConstraintDescr c) {
         condition(c, c.getExpression(), vars);
       } else if (d instanceof EvalDescr e) {
@@ -421,8 +583,30 @@ public final class RuleSandbox {
       }
     }
 
+    /**
+     * {@code over window:time(2m)} or {@code over window:length(100)}, literal only: a length
+     * window keeps that many facts, so its size is an allocation.
+     */
+    private void behavior(BehaviorDescr b) {
+      String params = String.join(", ", b.getParameters()).strip();
+      boolean ok = "window".equals(b.getType()) && b.getParameters().size() == 1
+          && ("time".equals(b.getSubType()) ? DURATION.matcher(params).matches()
+              : "length".equals(b.getSubType()) && INTEGER.matcher(params).matches()
+                  && params.length() <= 9 && Integer.parseInt(params) <= AllocationLimits.MAX_WINDOW_LENGTH);
+      if (!ok) {
+        error(b.getLine(), b.getColumn() + 1, "over " + b.getType() + ":" + b.getSubType() + "(" + params + "): only"
+            + " window:time(<literal duration>) or window:length(<literal up to " + AllocationLimits.MAX_WINDOW_LENGTH
+            + ">) is allowed in policy");
+      }
+    }
+
     /** Checks one condition expression, positioned where its text starts in the file. */
     private void condition(BaseDescr at, String expression, Set<String> vars) {
+      condition(at, expression, vars, null);
+    }
+
+    /** Checks one expression like a condition; {@code where} names where it is for messages (null: conditions). */
+    private void condition(BaseDescr at, String expression, Set<String> vars, String where) {
       if (expression == null || expression.isBlank()) {
         return;
       }
@@ -449,8 +633,8 @@ public final class RuleSandbox {
       addChecked(expression, parsed, checked);
       Text exprText = new Text(expression);
       int b = base;
-      new RhsChecker(types, exprText, vars, true, (p, message) -> errorAt(b + exprText.offset(p.line, p.column), message))
-          .expression(parsed);
+      new RhsChecker(types, exprText, vars, true, where,
+          (p, message) -> errorAt(b + exprText.offset(p.line, p.column), message)).expression(parsed);
     }
 
     private void consequence(RuleDescr r, Set<String> bindings) {

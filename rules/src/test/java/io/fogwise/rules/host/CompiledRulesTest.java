@@ -103,6 +103,35 @@ class CompiledRulesTest {
     assertTrue(e2.getMessage().contains("break the sandbox"), e2.getMessage());
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {
+      "salience ( System.getProperty(\"user.home\") == null ? 1 : 2 )",
+      "enabled ( System.getProperty(\"user.home\") != null )"})
+  void refusesAnAttributeExpressionOutsideTheSandboxBehindBenignSources(String attribute) {
+    // Forged: an attribute expression Drools evaluates (MVEL), compiled without the sandbox,
+    // claiming sources whose attribute is a plain literal.
+    String evil = """
+        package forged
+        import io.fogwise.rules.model.Device
+        rule "Looks harmless" %s
+        when
+            Device( id == "gw-1" )
+        then
+        end
+        """.formatted(attribute);
+    String benign = evil.replace(attribute, attribute.startsWith("salience") ? "salience 1" : "enabled true");
+    byte[] forged = CompiledRules.export(compileUnchecked(evil).getKiePackages());
+    RuleArtifactException e = assertThrows(RuleArtifactException.class,
+        () -> RuleSet.load("x", List.of(new RuleSource("forged.drl", benign)), forged));
+    assertTrue(e.getMessage().contains("System.getProperty") && e.getMessage().contains("not a condition"),
+        e.getMessage());
+    // claiming the evil text instead, the sandbox refuses the source's attribute itself
+    RuleArtifactException e2 = assertThrows(RuleArtifactException.class,
+        () -> RuleSet.load("x", List.of(new RuleSource("forged.drl", evil)), forged));
+    assertTrue(e2.getMessage().contains("break the sandbox") && e2.getMessage().contains("not allowed in a rule's "
+        + attribute.substring(0, attribute.indexOf(' '))), e2.getMessage());
+  }
+
   @Test
   void refusesConsequencesThatReachOutsideTheAllowList() throws Exception {
     // Compiled without the sandbox (as a forged artifact would be): the bytecode check stops it.
@@ -133,7 +162,7 @@ class CompiledRulesTest {
     assertTrue(CompiledRules.allowed("java/lang/String", own));
     for (String denied : Set.of("java/lang/Runtime", "java/lang/System", "java/lang/Thread", "java/lang/ProcessBuilder",
         "java/lang/reflect/Method", "java/lang/ClassLoader", "java/io/File", "java/net/Socket", "java/nio/file/Files",
-        "java/util/concurrent/Executors", "sun/misc/Unsafe", "io/fogwise/rules/policy/PolicyStore")) {
+        "java/util/concurrent/Executors", "sun/misc/Unsafe", "io/fogwise/policy/PolicyStore")) {
       assertFalse(CompiledRules.allowed(denied, own), denied);
     }
   }

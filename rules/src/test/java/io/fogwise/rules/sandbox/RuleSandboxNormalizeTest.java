@@ -1,5 +1,6 @@
 package io.fogwise.rules.sandbox;
 
+import io.fogwise.rules.source.RuleSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
