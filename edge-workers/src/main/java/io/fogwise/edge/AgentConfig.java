@@ -56,6 +56,7 @@ public final class AgentConfig {
   private final Duration telemetryInterval;
   private final SensorSource sensors;
   private final Clock clock;
+  private final io.fogwise.protocol.time.Scheduler scheduler;
   private final Map<String, ServiceFactory> services;
   private final Duration restartBackoffBase;
   private final Duration restartBackoffMax;
@@ -71,6 +72,7 @@ public final class AgentConfig {
     this.telemetryInterval = b.telemetryInterval;
     this.sensors = b.sensors != null ? b.sensors : SensorSource.simulated(b.deviceId.hashCode());
     this.clock = b.clock;
+    this.scheduler = b.scheduler;
     this.services = Collections.unmodifiableMap(new TreeMap<>(b.services));
     this.restartBackoffBase = b.restartBackoffBase;
     this.restartBackoffMax = b.restartBackoffMax;
@@ -238,6 +240,14 @@ public final class AgentConfig {
     return clock;
   }
 
+  /**
+   * Runs heartbeats and telemetry, or null for the agent's own threads (the heartbeat thread at
+   * the highest priority, so a busy device still heartbeats on time).
+   */
+  public io.fogwise.protocol.time.Scheduler scheduler() {
+    return scheduler;
+  }
+
   /** Service factories by kind. */
   public Map<String, ServiceFactory> services() {
     return services;
@@ -270,6 +280,7 @@ public final class AgentConfig {
     private Duration telemetryInterval = DEFAULT_TELEMETRY_INTERVAL;
     private SensorSource sensors;
     private Clock clock = Clock.system();
+    private io.fogwise.protocol.time.Scheduler scheduler;
     private final Map<String, ServiceFactory> services = new TreeMap<>(ServiceKinds.discover(AgentConfig.class.getClassLoader()));
     private Duration restartBackoffBase = DEFAULT_RESTART_BACKOFF_BASE;
     private Duration restartBackoffMax = DEFAULT_RESTART_BACKOFF_MAX;
@@ -338,6 +349,12 @@ public final class AgentConfig {
     /** Sensor readings for telemetry; default {@link SensorSource#simulated(long)} seeded by device id. */
     public Builder sensors(SensorSource sensors) {
       this.sensors = Objects.requireNonNull(sensors, "sensors");
+      return this;
+    }
+
+    /** Runs heartbeats and telemetry (a test's manual scheduler); default: the agent's own threads. */
+    public Builder scheduler(io.fogwise.protocol.time.Scheduler scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
       return this;
     }
 

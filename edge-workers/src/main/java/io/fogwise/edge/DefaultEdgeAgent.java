@@ -9,6 +9,7 @@ import io.fogwise.protocol.MessageRejections;
 import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.time.Scheduler;
 import io.fogwise.protocol.Telemetry;
 import io.fogwise.protocol.time.Clock;
 import io.nats.client.Connection;
@@ -54,6 +55,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
   private final Backoff backoff;
   private final MessageRejections rejections;
   private final Map<String, HostedInstance> hosted = new ConcurrentHashMap<>();
+  private final List<Scheduler.Cancellable> periodic = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ScheduledExecutorService heartbeats;
   private final ScheduledExecutorService telemetry;
   private final ExecutorService control;
@@ -117,9 +119,12 @@ final class DefaultEdgeAgent implements EdgeAgent {
       LOG.warn("device {}: command subscription not confirmed by the server: {}", deviceId, e.toString());
     }
     long hbMillis = config.heartbeatInterval().toMillis();
-    heartbeats.scheduleAtFixedRate(this::sendHeartbeat, 0, hbMillis, TimeUnit.MILLISECONDS);
-    long tmMillis = config.telemetryInterval().toMillis();
-    telemetry.scheduleAtFixedRate(this::sendTelemetry, 0, tmMillis, TimeUnit.MILLISECONDS);
+    Scheduler hb = config.scheduler() != null ? config.scheduler() : Scheduler.executor(heartbeats);
+    Scheduler tm = config.scheduler() != null ? config.scheduler() : Scheduler.executor(telemetry);
+    hb.after(Duration.ZERO, this::sendHeartbeat);
+    periodic.add(hb.every(config.heartbeatInterval(), this::sendHeartbeat));
+    tm.after(Duration.ZERO, this::sendTelemetry);
+    periodic.add(tm.every(config.telemetryInterval(), this::sendTelemetry));
     LOG.info(
         "agent {} started: gateway {}, layer {}, class {}, labels {}, heartbeat every {} ms, kinds {}",
         deviceId,
@@ -405,6 +410,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    periodic.forEach(Scheduler.Cancellable::cancel);
     heartbeats.shutdownNow();
     telemetry.shutdownNow();
     Dispatcher d = dispatcher;

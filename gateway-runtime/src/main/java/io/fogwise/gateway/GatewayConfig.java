@@ -37,6 +37,7 @@ public final class GatewayConfig {
   final io.fogwise.policy.TrustedKeys trustedKeys;
   final io.fogwise.gateway.policy.PolicyManager.Settings policy;
   final Duration startTimeout;
+  final io.fogwise.protocol.time.Scheduler scheduler;
 
   private GatewayConfig(Builder b) {
     this.gatewayId = b.gatewayId;
@@ -54,6 +55,7 @@ public final class GatewayConfig {
     this.trustedKeys = b.trustedKeys;
     this.policy = b.policy;
     this.startTimeout = b.startTimeout;
+    this.scheduler = b.scheduler;
   }
 
   public static Builder builder(String gatewayId, String natsUrl) {
@@ -73,6 +75,7 @@ public final class GatewayConfig {
     private final String gatewayId;
     private final String natsUrl;
     private Clock clock = Clock.system();
+    private io.fogwise.protocol.time.Scheduler scheduler;
     private Duration tick = DEFAULT_TICK;
     private Duration statusInterval = DEFAULT_STATUS_INTERVAL;
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
@@ -96,6 +99,12 @@ public final class GatewayConfig {
     }
 
     public Builder clock(Clock v) { this.clock = Objects.requireNonNull(v); return this; }
+    /**
+     * Runs the decision tick, the status and the policy health checks (default: Vert.x timers on
+     * the gateway's context). A test gives a {@link io.fogwise.protocol.time.ManualScheduler}
+     * on the same manual clock and drives all of them by advancing it.
+     */
+    public Builder scheduler(io.fogwise.protocol.time.Scheduler v) { this.scheduler = Objects.requireNonNull(v); return this; }
     public Builder tick(Duration v) { this.tick = positive(v, "tick"); return this; }
     public Builder statusInterval(Duration v) { this.statusInterval = positive(v, "statusInterval"); return this; }
     public Builder commandTimeout(Duration v) { this.commandTimeout = positive(v, "commandTimeout"); return this; }

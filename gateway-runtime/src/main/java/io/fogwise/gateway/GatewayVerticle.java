@@ -19,6 +19,7 @@ import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceResponse;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.Telemetry;
+import io.fogwise.protocol.time.Scheduler;
 import io.fogwise.rules.host.RuleSet;
 import io.fogwise.gateway.http.EngineAccess;
 import io.fogwise.gateway.http.GatewayHttpServer;
@@ -140,11 +141,13 @@ final class GatewayVerticle extends VerticleBase {
                 }
               });
               subscribe();
-              policy = new PolicyManager(gw, vertx, ctx, () -> engine, policyStore, config.trustedKeys, conn,
+              Scheduler scheduler = config.scheduler == null ? VertxScheduler.timers(vertx)
+                  : VertxScheduler.onContext(config.scheduler, ctx);
+              policy = new PolicyManager(gw, vertx, ctx, scheduler, () -> engine, policyStore, config.trustedKeys, conn,
                   config.clock, config.policy, store, problems);
               policy.start(initial);
-              vertx.setPeriodic(config.tick.toMillis(), id -> engine.tick());
-              vertx.setPeriodic(config.statusInterval.toMillis(), id -> publishStatus());
+              scheduler.every(config.tick, engine::tick);
+              scheduler.every(config.statusInterval, this::publishStatus);
               LOG.info("gateway {} up: rules {} ({} rules, compiled in {} ms), NATS {}",
                   gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);
               publishStatus();

@@ -8,6 +8,7 @@ import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.time.Clock;
+import io.fogwise.protocol.time.Scheduler;
 import io.fogwise.rules.host.RuleArtifactException;
 import io.fogwise.rules.host.RuleCompilationException;
 import io.fogwise.rules.source.RuleError;
@@ -62,6 +63,9 @@ public final class PolicyManager implements AutoCloseable {
 
   private final String gatewayId;
   private final String gatewayScope;
+  /** A rolled-back rule set keeps failing at most this long: four checks a second. */
+  private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(250);
+
   private final Vertx vertx;
   private final Context ctx;
   private final Supplier<GatewayEngine> engine;
@@ -78,8 +82,9 @@ public final class PolicyManager implements AutoCloseable {
   private final Problems problems;
   private boolean applying;
   private Probation probation;
-  private long timer = -1;
-  private long guardTimer = -1;
+  private final Scheduler scheduler;
+  private Scheduler.Cancellable timer;
+  private Scheduler.Cancellable guardTimer;
   private boolean guarding;
   private java.time.ZonedDateTime bucketCreated;
   private boolean watchesLost;
@@ -109,9 +114,14 @@ public final class PolicyManager implements AutoCloseable {
       Parameters previousParameters, String previousLabel, long untilMillis, long startedMillis, long failuresAtStart,
       long actionsAtStart) {}
 
-  public PolicyManager(String gatewayId, Vertx vertx, Context ctx, Supplier<GatewayEngine> engine, PolicyStore store,
-      TrustedKeys trusted, Connection nats, Clock clock, Settings settings, DesiredStore own, Problems problems) {
+  /**
+   * @param scheduler runs the health checks and the store guard on the gateway's decision context
+   */
+  public PolicyManager(String gatewayId, Vertx vertx, Context ctx, Scheduler scheduler, Supplier<GatewayEngine> engine,
+      PolicyStore store, TrustedKeys trusted, Connection nats, Clock clock, Settings settings, DesiredStore own,
+      Problems problems) {
     this.gatewayId = gatewayId;
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.gatewayScope = PolicyBundle.gatewayScope(gatewayId);
     this.vertx = vertx;
     this.ctx = ctx;
@@ -335,8 +345,8 @@ public final class PolicyManager implements AutoCloseable {
         LOG.warn("cannot watch the live pointer {} (retried every {} ms): {}", scope, GUARD_INTERVAL_MS, ex.getMessage());
       }
     }
-    timer = vertx.setPeriodic(250, id -> checkHealth());
-    guardTimer = vertx.setPeriodic(GUARD_INTERVAL_MS, id -> guard());
+    timer = scheduler.every(HEALTH_CHECK_INTERVAL, this::checkHealth);
+    guardTimer = scheduler.every(Duration.ofMillis(GUARD_INTERVAL_MS), this::guard);
     if (settings.useArtifacts()) {
       warmUpArtifactLoading(initial.rules());
     }
@@ -672,11 +682,11 @@ public final class PolicyManager implements AutoCloseable {
 
   @Override
   public void close() {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
+    if (timer != null) {
+      timer.cancel();
     }
-    if (guardTimer >= 0) {
-      vertx.cancelTimer(guardTimer);
+    if (guardTimer != null) {
+      guardTimer.cancel();
     }
     for (PolicyStore.Watch w : watchers.values()) {
       try {
