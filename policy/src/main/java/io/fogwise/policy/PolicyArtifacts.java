@@ -1,5 +1,6 @@
 package io.fogwise.policy;
 
+import io.fogwise.protocol.Subjects;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fogwise.rules.host.RuleArtifactException;
 import io.fogwise.rules.host.RuleCompilationException;
@@ -81,7 +82,7 @@ public final class PolicyArtifacts {
         out.add(p);
       }
     };
-    if (bundle.scope().equals("global")) {
+    if (bundle.scope().equals(Subjects.GLOBAL_SCOPE)) {
       add.accept(EffectivePolicy.compose(bundle, "gw.*", null));
       for (String scope : store.gatewayScopes()) {
         PolicyBundle mine = liveQuietly(store, scope);
@@ -90,7 +91,7 @@ public final class PolicyArtifacts {
         }
       }
     } else {
-      add.accept(EffectivePolicy.compose(liveQuietly(store, "global"), bundle.scope(), bundle));
+      add.accept(EffectivePolicy.compose(liveQuietly(store, Subjects.GLOBAL_SCOPE), bundle.scope(), bundle));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 package io.fogwise.policy;
 
+import io.fogwise.protocol.Subjects;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 import java.util.Map;
@@ -46,9 +47,9 @@ public record PolicyBundle(String scope, long version, String author, long creat
     return scope != null && SCOPE.matcher(scope).matches();
   }
 
-  /** The scope of one gateway. */
+  /** The scope of one gateway ({@link Subjects#gatewayScope}). */
   public static String gatewayScope(String gatewayId) {
-    return "gw." + gatewayId;
+    return Subjects.gatewayScope(gatewayId);
   }
 
   /** Parameter values as strings, for {@code Parameters}. */

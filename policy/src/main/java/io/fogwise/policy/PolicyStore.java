@@ -55,7 +55,7 @@ public final class PolicyStore {
   public static final long MAX_VERSION = 999_999_999_999_999_999L;
 
   /** The bucket of compiled artifacts (a cache: one key per effective rule set, kept 30 days). */
-  public static final String ARTIFACT_BUCKET = "fw-rules-compiled";
+  public static final String ARTIFACT_BUCKET = Subjects.POLICY_ARTIFACT_BUCKET;
   /** How long an artifact is kept after it was written. */
   public static final java.time.Duration ARTIFACT_TTL = java.time.Duration.ofDays(30);
 
@@ -525,7 +525,7 @@ public final class PolicyStore {
     }
     List<String> scopes = new ArrayList<>();
     for (String k : keys) {
-      if (PolicyBundle.isScope(k) && !k.equals("global")) {
+      if (PolicyBundle.isScope(k) && !k.equals(Subjects.GLOBAL_SCOPE)) {
         scopes.add(k);
       }
     }

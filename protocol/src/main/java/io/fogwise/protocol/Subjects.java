@@ -60,6 +60,22 @@ public final class Subjects {
   /** The JetStream KV bucket holding every signed policy bundle and the live pointer per scope. */
   public static final String POLICY_BUCKET = "fw-rules";
 
+  /** The JetStream KV bucket of signed compiled artifacts, keyed by the hash of their effective sources. */
+  public static final String POLICY_ARTIFACT_BUCKET = "fw-rules-compiled";
+
+  /** The policy scope every gateway runs; a gateway's own scope, on top of it, is {@link #gatewayScope}. */
+  public static final String GLOBAL_SCOPE = "global";
+
+  /** The policy scope of one gateway: {@code gw.<gatewayId>}. */
+  public static String gatewayScope(String gatewayId) {
+    return "gw." + token(gatewayId);
+  }
+
+  /** The JetStream KV bucket of one gateway's durable state: {@code fw-desired-<gatewayId>}. */
+  public static String desiredBucket(String gatewayId) {
+    return "fw-desired-" + token(gatewayId);
+  }
+
   /**
    * The JetStream KV bucket in which gateways announce the epochs they issued: key
    * {@code <gatewayId>.<service>} ({@link #epochKey}) holds the highest epoch the gateway handed

@@ -157,7 +157,7 @@ public final class PolicyManager implements AutoCloseable {
   public static Initial initial(String gatewayId, PolicyStore store, TrustedKeys trusted, Saved saved,
       List<io.fogwise.rules.source.RuleSource> builtIn, boolean useArtifacts, Problems problems) {
     String gwScope = PolicyBundle.gatewayScope(gatewayId);
-    PolicyBundle global = startBundle(store, trusted, "global", saved, problems);
+    PolicyBundle global = startBundle(store, trusted, Subjects.GLOBAL_SCOPE, saved, problems);
     PolicyBundle mine = startBundle(store, trusted, gwScope, saved, problems);
     EffectivePolicy p = EffectivePolicy.compose(builtIn, global, gwScope, mine);
     try {
@@ -337,7 +337,7 @@ public final class PolicyManager implements AutoCloseable {
         }
       }
     }
-    for (String scope : List.of("global", gatewayScope)) {
+    for (String scope : List.of(Subjects.GLOBAL_SCOPE, gatewayScope)) {
       try {
         watchers.put(scope, watch(scope));
       } catch (RuntimeException ex) {
@@ -427,7 +427,7 @@ public final class PolicyManager implements AutoCloseable {
       return;
     }
     guarding = true;
-    List<String> scopes = List.of("global", gatewayScope);
+    List<String> scopes = List.of(Subjects.GLOBAL_SCOPE, gatewayScope);
     vertx.executeBlocking(() -> {
       java.util.Optional<java.time.ZonedDateTime> created = store.bucketCreated();
       Map<String, PolicyStore.PointerState> pointers = new HashMap<>();
@@ -471,7 +471,7 @@ public final class PolicyManager implements AutoCloseable {
     Map<String, PolicyStore.Watch> current = new HashMap<>(watchers);
     vertx.executeBlocking(() -> {
       Map<String, PolicyStore.Watch> created = new HashMap<>();
-      for (String scope : List.of("global", gatewayScope)) {
+      for (String scope : List.of(Subjects.GLOBAL_SCOPE, gatewayScope)) {
         PolicyStore.Watch w = current.get(scope);
         if (w == null) {
           created.put(scope, watch(scope));
@@ -526,14 +526,14 @@ public final class PolicyManager implements AutoCloseable {
       return;
     }
     applying = true;
-    PolicyBundle other = live.get(scope.equals("global") ? gatewayScope : "global");
+    PolicyBundle other = live.get(scope.equals(Subjects.GLOBAL_SCOPE) ? gatewayScope : Subjects.GLOBAL_SCOPE);
     vertx.executeBlocking(() -> {
       byte[] raw = store.raw(scope, version).orElseThrow(() -> new PolicyRejected(PolicyRejected.Reason.NOT_STORED,
           "the live pointer " + scope + " names v" + version + ", which is not stored (no key "
               + PolicyStore.versionKey(scope, version) + ")"));
       PolicyBundle b = PolicyBundles.decode(raw);
       PolicyBundles.verify(b, trusted, scope, version);
-      EffectivePolicy p = scope.equals("global")
+      EffectivePolicy p = scope.equals(Subjects.GLOBAL_SCOPE)
           ? EffectivePolicy.compose(b, gatewayScope, other)
           : EffectivePolicy.compose(other, gatewayScope, b);
       long t0 = System.nanoTime();

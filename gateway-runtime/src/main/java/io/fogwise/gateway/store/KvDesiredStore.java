@@ -2,6 +2,7 @@ package io.fogwise.gateway.store;
 
 import io.fogwise.gateway.core.store.DesiredSnapshot;
 import io.fogwise.gateway.core.store.DesiredStore;
+import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.MessageCodec;
 import io.nats.client.Connection;
 import io.nats.client.KeyValue;
@@ -32,7 +33,7 @@ public final class KvDesiredStore implements DesiredStore {
   }
 
   public static KvDesiredStore open(Connection nats, String gatewayId) throws Exception {
-    String bucket = "fw-desired-" + gatewayId;
+    String bucket = Subjects.desiredBucket(gatewayId);
     KeyValueManagement kvm = nats.keyValueManagement();
     if (!kvm.getBucketNames().contains(bucket)) {
       kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(8).storageType(StorageType.File)
