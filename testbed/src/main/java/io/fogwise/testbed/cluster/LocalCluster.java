@@ -1,5 +1,6 @@
 package io.fogwise.testbed.cluster;
 
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.Layer;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.ServiceRequest;
@@ -10,7 +11,6 @@ import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Message;
 import io.nats.client.Nats;
-import io.nats.client.Options;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,8 +67,9 @@ public final class LocalCluster implements AutoCloseable {
     NatsServer hub = NatsServer.start(0, runDir.resolve("nats"));
     timeline.log("hub: nats-server (pid %d) on %s", hub.pid(), hub.url());
     try {
-      Connection nats = Nats.connect(new Options.Builder().server(hub.url()).connectionName("observer")
-          .reconnectWait(Duration.ofMillis(250)).maxReconnects(-1).errorListener(new QuietErrors()).build());
+      // the observer stays quiet about the hub restarts and kills the testbed causes on purpose
+      Connection nats = Nats.connect(NatsOptions.component(hub.url(), "observer").errorListener(new QuietErrors())
+          .connectionListener((conn, type) -> { }).build());
       Observer observer = new Observer(nats, dataSubject);
       return new LocalCluster(launcher, runDir, timeline, hub, nats, observer);
     } catch (IOException | InterruptedException | RuntimeException e) {
