@@ -478,6 +478,10 @@ class GatewayEngineTest {
 
   /** Devices that do what they are told, synchronously, and heartbeat when asked. */
   private final class FakeFleet extends CommandOrchestrator {
+    FakeFleet() {
+      super("test");
+    }
+
     final Map<String, FakeDevice> devices = new HashMap<>();
     final List<String> commands = new ArrayList<>();
 

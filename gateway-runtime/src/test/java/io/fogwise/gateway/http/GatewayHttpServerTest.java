@@ -373,6 +373,10 @@ class GatewayHttpServerTest {
 
   /** Accepts every command and remembers where starts went. */
   private static final class RecordingOrchestrator extends CommandOrchestrator {
+    RecordingOrchestrator() {
+      super("test");
+    }
+
     final List<String> startedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
