@@ -34,30 +34,16 @@ import org.junit.jupiter.api.Test;
  * 10): each test is an attack on the policy bucket or the gateway's own state, and asserts both
  * that it fails and that the gateway says why (status and /health, an event, a metric).
  */
-class PolicyHistoryIT extends GatewayItBase {
-  private static final KeyPair PAIR = PolicyBundles.generateKeyPair();
-  private static final PolicyBundles.SigningKey KEY =
-      new PolicyBundles.SigningKey(PolicyBundles.keyId(PAIR.getPublic()), PAIR.getPrivate());
-  private final List<PolicyOutcome> outcomes = new CopyOnWriteArrayList<>();
-  private PolicyStore store;
+class PolicyHistoryIT extends PolicyItBase {
+
+  @Override
+  PolicyManager.Settings policySettings() {
+    return new PolicyManager.Settings(Duration.ofSeconds(5), 30);
+  }
 
   @Override
   GatewayConfig.Builder config() {
-    return super.config().trustedKeys(TrustedKeys.of(PAIR.getPublic())).httpPort(0)
-        .policy(new PolicyManager.Settings(Duration.ofSeconds(5), 30));
-  }
-
-  @BeforeEach
-  void listen() throws Exception {
-    client.createDispatcher(m -> {
-      try {
-        outcomes.add(MessageCodec.decode(m.getData(), PolicyOutcome.class));
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    }).subscribe(Subjects.policyOutcomes(GW));
-    client.flush(Duration.ofSeconds(2));
-    store = PolicyStore.open(client);
+    return super.config().httpPort(0);
   }
 
   /** The built-in packs plus one marker rule, as version {@code version} of global. */

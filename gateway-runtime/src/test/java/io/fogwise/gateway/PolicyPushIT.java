@@ -32,12 +32,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Policy pushed through the fw-rules KV bucket to a real gateway, on a real nats-server. */
-class PolicyPushIT extends GatewayItBase {
-  private static final KeyPair PAIR = PolicyBundles.generateKeyPair();
-  private static final PolicyBundles.SigningKey KEY =
-      new PolicyBundles.SigningKey(PolicyBundles.keyId(PAIR.getPublic()), PAIR.getPrivate());
-  private final List<PolicyOutcome> outcomes = new CopyOnWriteArrayList<>();
-  private PolicyStore store;
+class PolicyPushIT extends PolicyItBase {
 
   private static final String HOT_ALERT = """
       package my.policy
@@ -52,22 +47,8 @@ class PolicyPushIT extends GatewayItBase {
       """;
 
   @Override
-  GatewayConfig.Builder config() {
-    return super.config().trustedKeys(TrustedKeys.of(PAIR.getPublic()))
-        .policy(new PolicyManager.Settings(Duration.ofSeconds(5), 30));
-  }
-
-  @BeforeEach
-  void listen() throws Exception {
-    client.createDispatcher(m -> {
-      try {
-        outcomes.add(MessageCodec.decode(m.getData(), PolicyOutcome.class));
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    }).subscribe(Subjects.policyOutcomes(GW));
-    client.flush(Duration.ofSeconds(2));
-    store = PolicyStore.open(client);
+  PolicyManager.Settings policySettings() {
+    return new PolicyManager.Settings(Duration.ofSeconds(5), 30);
   }
 
   /** The built-in packs plus extra files, as the global scope. */

@@ -40,37 +40,24 @@ import org.junit.jupiter.api.io.TempDir;
  * allocate without bound at run time. None of them runs code outside the sandbox, stops the
  * decision loop, or delays failure detection.
  */
-class RuleAttackIT extends GatewayItBase {
-  private static final KeyPair PAIR = PolicyBundles.generateKeyPair();
-  private static final PolicyBundles.SigningKey KEY =
-      new PolicyBundles.SigningKey(PolicyBundles.keyId(PAIR.getPublic()), PAIR.getPrivate());
+class RuleAttackIT extends PolicyItBase {
   /** The failure detector's promise, and the one the attacks must not break. */
   private static final long DETECT_WITHIN_MS = 1_000;
 
-  private final List<PolicyOutcome> outcomes = new CopyOnWriteArrayList<>();
   /** Events as an independent subscriber sees them, with the wall-clock time each arrived. */
   private final List<Arrived> arrived = new CopyOnWriteArrayList<>();
   private Connection observer;
-  private PolicyStore store;
   @TempDir Path dir;
 
   private record Arrived(AdaptationEvent event, long atMillis) {}
 
   @Override
-  GatewayConfig.Builder config() {
-    return super.config().trustedKeys(TrustedKeys.of(PAIR.getPublic()))
-        .policy(new PolicyManager.Settings(Duration.ofSeconds(30), 120));
+  PolicyManager.Settings policySettings() {
+    return new PolicyManager.Settings(Duration.ofSeconds(30), 120);
   }
 
   @BeforeEach
   void listen() throws Exception {
-    client.createDispatcher(m -> {
-      try {
-        outcomes.add(MessageCodec.decode(m.getData(), PolicyOutcome.class));
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    }).subscribe(Subjects.policyOutcomes(GW));
     observer = Nats.connect(hub.url());
     observer.createDispatcher(m -> {
       try {
@@ -80,8 +67,6 @@ class RuleAttackIT extends GatewayItBase {
       }
     }).subscribe(Subjects.events(GW));
     observer.flush(Duration.ofSeconds(2));
-    client.flush(Duration.ofSeconds(2));
-    store = PolicyStore.open(client);
   }
 
   @AfterEach
