@@ -20,7 +20,8 @@ class PolicyArtifactsTest {
   private static final PolicyBundles.SigningKey KEY =
       new PolicyBundles.SigningKey(PolicyBundles.keyId(PAIR.getPublic()), PAIR.getPrivate());
   private static final TrustedKeys TRUSTED = TrustedKeys.of(PAIR.getPublic());
-  private static final String RULE = """
+  /** One rule that compiles and passes the sandbox. */
+  static final String RULE = """
       package site
       import io.fogwise.rules.model.Device
       global io.fogwise.rules.Actions actions

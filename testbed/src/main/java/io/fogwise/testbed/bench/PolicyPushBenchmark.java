@@ -2,20 +2,17 @@ package io.fogwise.testbed.bench;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fogwise.protocol.GatewayStatus;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
-import io.fogwise.protocol.RejectedMessageException;
-import io.fogwise.protocol.Subjects;
 import io.fogwise.policy.PolicyArtifacts;
 import io.fogwise.policy.PolicyBundle;
 import io.fogwise.policy.PolicyBundles;
+import io.fogwise.policy.PolicyRollout;
 import io.fogwise.policy.PolicyStore;
 import io.fogwise.testbed.cluster.ComponentLauncher;
 import io.fogwise.testbed.cluster.LocalCluster;
 import io.fogwise.testbed.cluster.Timeline;
 import io.nats.client.Connection;
-import io.nats.client.Dispatcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
 
 /**
@@ -581,14 +576,10 @@ public final class PolicyPushBenchmark {
     }
   }
 
-  /** An outcome with the pusher's receive time. */
-  private record Received(PolicyOutcome outcome, long nanos) {}
-
-  /** One publish and the outcomes it produced. */
-  private record Push(long version, long publishNanos, Map<String, Received> received, long precompileMs,
-      int precompiled) {
+  /** One publish and the outcomes it produced, by gateway. */
+  private record Push(long version, Map<String, PolicyRollout.Outcome> received, long precompileMs, int precompiled) {
     long latencyMs(String gw) {
-      return (received.get(gw).nanos() - publishNanos) / 1_000_000L;
+      return received.get(gw).millis();
     }
 
     PolicyOutcome outcome(String gw) {
@@ -600,78 +591,34 @@ public final class PolicyPushBenchmark {
     }
   }
 
-  /** Signs, publishes and collects outcomes; also tracks when each gateway last reported its status. */
+  /** Signs, publishes and checks outcomes through one {@link PolicyRollout}: every push must be APPLIED. */
   private static final class Pusher implements AutoCloseable {
-    private final Connection nats;
-    private final PolicyStore store;
+    private final PolicyRollout rollout;
     private final PolicyBundles.SigningKey key;
-    private final Dispatcher dispatcher;
-    private final BlockingQueue<Received> outcomes = new LinkedBlockingQueue<>();
-    private final Map<String, Long> statusSeen = new ConcurrentHashMap<>();
-    private final Map<String, Long> versions = new HashMap<>();
 
     Pusher(Connection nats, PolicyBundles.SigningKey key) throws Exception {
-      this.nats = nats;
+      this.rollout = PolicyRollout.open(nats);
       this.key = key;
-      this.store = PolicyStore.open(nats);
-      this.dispatcher = nats.createDispatcher();
-      dispatcher.subscribe(Subjects.ALL_POLICY_OUTCOMES, m -> {
-        long at = System.nanoTime();
-        try {
-          outcomes.add(new Received(MessageCodec.decode(m.getData(), PolicyOutcome.class), at));
-        } catch (RejectedMessageException ignored) {
-          // not an outcome this benchmark can read; the push then times out naming the gateway
-        }
-      });
-      dispatcher.subscribe(Subjects.ALL_STATUS, m -> {
-        long at = System.nanoTime();
-        try {
-          GatewayStatus s = MessageCodec.decode(m.getData(), GatewayStatus.class);
-          statusSeen.put(s.gatewayId(), at);
-          synchronized (this) {
-            notifyAll();
-          }
-        } catch (RejectedMessageException ignored) {
-          // not a status this benchmark can read; the gateway then counts as not up
-        }
-      });
-      nats.flush(Duration.ofSeconds(5));
-    }
-
-    /** The next unused version of {@code scope}. */
-    private long next(String scope) {
-      return versions.compute(scope, (s, v) -> v == null ? Math.max(store.liveVersion(s), store.latestVersion(s)) + 1
-          : v + 1);
     }
 
     /**
      * Waits for a status from every gateway in {@code ids} received after {@code sinceNanos};
      * fails at once if one of their processes exits.
      */
-    synchronized void awaitStatus(List<String> ids, LocalCluster cluster, long sinceNanos, Duration timeout)
+    void awaitStatus(List<String> ids, LocalCluster cluster, long sinceNanos, Duration timeout)
         throws InterruptedException {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (true) {
-        for (String id : ids) {
-          Process p = cluster.process(id);
-          if (p != null && !p.isAlive()) {
-            throw new IllegalStateException("gateway " + id + " exited with code " + p.exitValue() + " before reporting"
-                + " its status; see " + cluster.runDir().resolve(id + ".log"));
+      try {
+        rollout.awaitStatuses(ids, sinceNanos, timeout, () -> {
+          for (String id : ids) {
+            Process p = cluster.process(id);
+            if (p != null && !p.isAlive()) {
+              throw new IllegalStateException("gateway " + id + " exited with code " + p.exitValue()
+                  + " before reporting its status; see " + cluster.runDir().resolve(id + ".log"));
+            }
           }
-        }
-        List<String> missing = ids.stream().filter(id -> {
-          Long seen = statusSeen.get(id);
-          return seen == null || seen - sinceNanos < 0;
-        }).sorted().toList();
-        if (missing.isEmpty()) {
-          return;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new IllegalStateException("no status on " + Subjects.ALL_STATUS + " within " + timeout.toSeconds()
-              + " s from " + missing + "; see their logs in the run directory");
-        }
-        wait(Math.max(1, Math.min(500, left / 1_000_000L)));
+        });
+      } catch (TimeoutException e) {
+        throw new IllegalStateException(e.getMessage() + "; see their logs in the run directory", e);
       }
     }
 
@@ -681,55 +628,56 @@ public final class PolicyPushBenchmark {
      */
     Push push(String scope, LongFunction<List<PolicyBundle.RuleFile>> files, Set<String> gws, Duration timeout,
         Build build) throws InterruptedException {
-      long version = next(scope);
+      long version;
+      try {
+        version = rollout.nextVersion(scope).version();
+      } catch (PolicyRollout.NoNextVersion e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
       PolicyBundle b = PolicyBundles.sign(scope, version, "bench", System.currentTimeMillis(), files.apply(version),
           Map.of(), key);
       long precompileMs = 0;
       int precompiled = 0;
       if (build == Build.CLOUD) {
-        long c0 = System.nanoTime();
         try {
-          precompiled = PolicyArtifacts.precompile(store, b, "bench", System.currentTimeMillis(), key).size();
+          PolicyRollout.Artifacts done = rollout.precompile(b, "bench", key);
+          precompiled = done.count();
+          precompileMs = done.millis();
         } catch (PolicyArtifacts.CompileFailed e) {
           throw new IllegalStateException(b.label() + " does not compile: " + e.errors(), e);
         }
-        precompileMs = (System.nanoTime() - c0) / 1_000_000L;
       }
-      long t0 = System.nanoTime();
-      store.publish(b);
-      Map<String, Received> got = new LinkedHashMap<>();
-      long deadline = t0 + timeout.toNanos();
-      while (!got.keySet().containsAll(gws)) {
-        long left = deadline - System.nanoTime();
-        Received r = left <= 0 ? null : outcomes.poll(left, TimeUnit.NANOSECONDS);
-        if (r == null) {
-          List<String> silent = gws.stream().filter(g -> !got.containsKey(g)).sorted().toList();
-          throw new IllegalStateException(b.label() + ": no outcome within " + timeout.toSeconds() + " s from "
-              + silent.size() + " gateway(s): " + silent);
-        }
+      PolicyRollout.Outcomes outcomes = rollout.awaitOutcomes(rollout.publish(b), gws, timeout);
+      if (Thread.interrupted()) {
+        throw new InterruptedException("interrupted while waiting for the outcomes of " + b.label());
+      }
+      Map<String, PolicyRollout.Outcome> got = new LinkedHashMap<>();
+      PolicyOutcome.Build expected = build == Build.CLOUD ? PolicyOutcome.Build.ARTIFACT : PolicyOutcome.Build.COMPILED;
+      for (PolicyRollout.Outcome r : outcomes.received().values()) {
         PolicyOutcome o = r.outcome();
-        if (!o.scope().equals(scope) || o.version() != version || !gws.contains(o.gatewayId())) {
+        if (!gws.contains(o.gatewayId())) {
           continue;
         }
         if (o.state() != PolicyOutcome.State.APPLIED) {
           throw new IllegalStateException(b.label() + " was " + o.state() + " by " + o.gatewayId() + ": " + o.reason()
               + (o.errors().isEmpty() ? "" : " " + o.errors()));
         }
-        PolicyOutcome.Build expected = build == Build.CLOUD ? PolicyOutcome.Build.ARTIFACT : PolicyOutcome.Build.COMPILED;
         if (o.build() != expected) {
           throw new IllegalStateException(b.label() + " was built as " + o.build() + " by " + o.gatewayId() + ", not "
               + expected + (o.buildNote() == null ? "" : ": " + o.buildNote()));
         }
         got.put(o.gatewayId(), r);
       }
-      return new Push(version, t0, got, precompileMs, precompiled);
+      if (!outcomes.silent().isEmpty()) {
+        throw new IllegalStateException(b.label() + ": no outcome within " + timeout.toSeconds() + " s from "
+            + outcomes.silent().size() + " gateway(s): " + outcomes.silent());
+      }
+      return new Push(version, got, precompileMs, precompiled);
     }
 
     @Override
     public void close() {
-      if (nats.getStatus() != Connection.Status.CLOSED) {
-        nats.closeDispatcher(dispatcher);
-      }
+      rollout.close();
     }
   }
 }
