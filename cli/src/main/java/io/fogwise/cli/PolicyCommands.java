@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import io.fogwise.protocol.Subjects;
 import io.fogwise.cli.GatewayClient.CliFailure;
 import io.fogwise.policy.PolicyBundle;
 import io.fogwise.policy.PolicyBundles;
@@ -202,9 +203,9 @@ final class PolicyCommands {
       throw new CliFailure(2, keyFile + " is not an Ed25519 private key written by 'fogwise rules keygen'");
     }
     // A key that does not match its .pub would sign bundles every gateway refuses: say so now.
-    PolicyBundle probe = PolicyBundles.sign("global", 1, "probe", 0, List.of(), Map.of(), key);
+    PolicyBundle probe = PolicyBundles.sign(Subjects.GLOBAL_SCOPE, 1, "probe", 0, List.of(), Map.of(), key);
     try {
-      PolicyBundles.verify(probe, TrustedKeys.of(pub), "global", 1);
+      PolicyBundles.verify(probe, TrustedKeys.of(pub), Subjects.GLOBAL_SCOPE, 1);
     } catch (PolicyRejected e) {
       throw new CliFailure(2, keyFile + " and " + pubFile + " are not a key pair");
     }

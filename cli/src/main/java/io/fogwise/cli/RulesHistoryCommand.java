@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import io.fogwise.protocol.Subjects;
 import io.fogwise.cli.GatewayClient.CliFailure;
 import io.fogwise.policy.PolicyBundle;
 import io.fogwise.policy.PolicyBundles;
@@ -34,7 +35,7 @@ final class RulesHistoryCommand extends PolicyCommands.Base {
             + "; repair it with 'fogwise rules repair --scope " + s + "'");
       }
       if (versions.isEmpty()) {
-        out.println("no versions stored for " + s + (s.equals("global") ? " (gateways run the built-in packs)" : ""));
+        out.println("no versions stored for " + s + (s.equals(Subjects.GLOBAL_SCOPE) ? " (gateways run the built-in packs)" : ""));
         return 0;
       }
       List<String[]> rows = new ArrayList<>();

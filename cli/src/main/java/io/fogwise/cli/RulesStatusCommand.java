@@ -24,9 +24,9 @@ final class RulesStatusCommand extends PolicyCommands.Base {
       try (PolicyAcks acks = PolicyAcks.listen(nats)) {
         online = acks.discover();
       }
-      PolicyStore.PointerState global = store.pointerState("global");
+      PolicyStore.PointerState global = store.pointerState(Subjects.GLOBAL_SCOPE);
       out.println("policy bucket " + Subjects.POLICY_BUCKET + ": global live " + pointer(global) + " ("
-          + PolicyAcks.count(store.versions("global").size(), "version") + " stored)");
+          + PolicyAcks.count(store.versions(Subjects.GLOBAL_SCOPE).size(), "version") + " stored)");
       if (online.isEmpty()) {
         out.println("no gateway online (no status on " + Subjects.ALL_STATUS + " within "
             + GatewayClient.seconds(PolicyAcks.DISCOVERY) + ")");

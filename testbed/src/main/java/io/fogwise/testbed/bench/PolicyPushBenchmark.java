@@ -1,5 +1,6 @@
 package io.fogwise.testbed.bench;
 
+import io.fogwise.protocol.Subjects;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fogwise.protocol.MessageCodec;
@@ -116,7 +117,7 @@ public final class PolicyPushBenchmark {
     out.put("cores", cores);
     out.put("rulesPerBundle", PushBundles.RULES);
     out.put("ruleFiles", PushBundles.FILES);
-    out.put("bundleBytes", PolicyBundles.encode(PolicyBundles.sign("global", 1, "bench", 0, PushBundles.bundle(1),
+    out.put("bundleBytes", PolicyBundles.encode(PolicyBundles.sign(Subjects.GLOBAL_SCOPE, 1, "bench", 0, PushBundles.bundle(1),
         Map.of(), key)).length);
     out.put("gatewayJvm", String.join(" ", ComponentLauncher.GATEWAY_JVM));
     boolean met = true;
@@ -166,14 +167,14 @@ public final class PolicyPushBenchmark {
         pusher.awaitStatus(List.of(SINGLE_GW), cluster, since, UP);
         // Start-up compiles and JIT compilation would otherwise compete with the push.
         quiet(List.of(cluster.process(SINGLE_GW)), 0.2, Duration.ofSeconds(15));
-        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build);
+        Push p = pusher.push(Subjects.GLOBAL_SCOPE, PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build);
         cold.add(p);
         timeline.log("cold %2d/%d: global v%d publish -> APPLIED %4d ms (gateway: compile %d ms, apply %d ms)", run,
             s.coldRuns(), p.version(), p.latencyMs(SINGLE_GW), p.outcome(SINGLE_GW).compileMillis(),
             p.outcome(SINGLE_GW).applyMillis());
       }
       for (int i = 1; i <= s.warmPushes(); i++) {
-        Push p = pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build);
+        Push p = pusher.push(Subjects.GLOBAL_SCOPE, PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build);
         warm.add(p);
         if (i % 10 == 0 || i == 1) {
           timeline.log("warm %3d/%d: global v%d publish -> APPLIED %4d ms (compile %d ms); so far p50 %d ms, max %d ms",
@@ -330,7 +331,7 @@ public final class PolicyPushBenchmark {
   private void fleetPush(Pusher pusher, LocalCluster cluster, List<String> ids, Build b, List<Push> series,
       List<Map<String, Long>> cpuSeries, String which) throws InterruptedException {
     Map<String, Long> before = cpuMillis(cluster, ids);
-    Push p = pusher.push("global", PushBundles::bundle, Set.copyOf(ids), FLEET_OUTCOMES, b);
+    Push p = pusher.push(Subjects.GLOBAL_SCOPE, PushBundles::bundle, Set.copyOf(ids), FLEET_OUTCOMES, b);
     Map<String, Long> after = cpuMillis(cluster, ids);
     Map<String, Long> used = new LinkedHashMap<>();
     ids.forEach(id -> used.put(id, after.get(id) - before.get(id)));
@@ -417,7 +418,7 @@ public final class PolicyPushBenchmark {
       pusher.awaitStatus(List.of(SINGLE_GW), cluster, since, UP);
       mem.put(0, JvmMemory.afterFullGc(gw.pid()));
       for (int i = 1; i <= s.leakPushes(); i++) {
-        pushes.add(pusher.push("global", PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build));
+        pushes.add(pusher.push(Subjects.GLOBAL_SCOPE, PushBundles::bundle, Set.of(SINGLE_GW), ONE_OUTCOME, build));
         if (i % LEAK_BASELINE_PUSH == 0 || i == s.leakPushes()) {
           JvmMemory m = JvmMemory.afterFullGc(gw.pid());
           mem.put(i, m);
