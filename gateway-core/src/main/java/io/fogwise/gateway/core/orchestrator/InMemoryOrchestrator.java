@@ -212,12 +212,6 @@ public final class InMemoryOrchestrator implements Orchestrator {
     public List<String> running() {
       return List.copyOf(instances.keySet());
     }
-
-    /** Whether {@code service} with {@code epoch} runs here and is producing (not standby). */
-    public boolean isActive(String service, long epoch) {
-      SimInstance i = instances.get(service + "@" + id + "#" + epoch);
-      return i != null && i.active;
-    }
   }
 
   private static final class SimInstance {
