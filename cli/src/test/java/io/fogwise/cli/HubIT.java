@@ -141,6 +141,10 @@ class HubIT {
   private Hub startHub(List<String> prefix, String name, String... args) throws IOException {
     List<String> cmdArgs = new ArrayList<>(List.of("hub"));
     cmdArgs.addAll(List.of(args));
+    if (!cmdArgs.contains("--store")) {
+      // a hub killed with SIGKILL cannot remove a temporary store: keep it where JUnit cleans up
+      cmdArgs.addAll(List.of("--store", dir.resolve(name + "-store").toString()));
+    }
     List<String> cmd = new ArrayList<>(prefix);
     cmd.addAll(ComponentLauncher.currentJvm(Fogwise.class.getName(), ComponentLauncher.SMALL_JVM).command(cmdArgs));
     Path log = dir.resolve(name + ".log");

@@ -22,15 +22,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The launcher every IT, the demo and the benchmarks use, on real nats-server processes. */
 class NatsServerIT {
 
   @Test
-  void aJvmKilledWithSigkillTakesItsServerAlong() throws Exception {
+  void aJvmKilledWithSigkillTakesItsServerAlong(@TempDir Path dir) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classPath = String.join(File.pathSeparator, codeSource(NatsServer.class), codeSource(HoldsNatsServer.class));
-    Process holder = new ProcessBuilder(java, "-Xmx32m", "-cp", classPath, HoldsNatsServer.class.getName())
+    Process holder = new ProcessBuilder(java, "-Xmx32m", "-cp", classPath, HoldsNatsServer.class.getName(),
+        dir.resolve("store").toString())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
       String[] portAndPid =
