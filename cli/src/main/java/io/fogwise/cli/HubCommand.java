@@ -5,9 +5,13 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "hub", mixinStandardHelpOptions = true,
-    description = "Run the messaging hub: nats-server with JetStream, until Ctrl-C.")
+    description = {"Run the messaging hub: nats-server with JetStream, until Ctrl-C.",
+        "Says 'listening' only once nats-server answers on its port; exits with nats-server's status if it dies"
+            + " (or restarts it, with --restart); nats-server never outlives the hub, even one killed with SIGKILL."})
 final class HubCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "4222", description = "Client port (0 = a free one). Default: ${DEFAULT-VALUE}.")
   int port;
@@ -15,11 +19,22 @@ final class HubCommand implements Callable<Integer> {
   @Option(names = "--store", description = "JetStream store directory (default: a temporary one).")
   Path store;
 
+  @Option(names = "--restart", description = "Restart nats-server on the same port and store when it dies"
+      + " (back-off from 500 ms to 10 s), instead of exiting with its status.")
+  boolean restart;
+
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
-    NatsServer hub = NatsServer.start(port, store);
-    System.out.println("hub: nats-server (pid " + hub.pid() + ") listening on " + hub.url());
-    Waiting.untilShutdown(hub, "hub");
-    return 0;
+    NatsServer first;
+    try {
+      first = NatsServer.start(port, store);
+    } catch (IllegalStateException e) {
+      spec.commandLine().getErr().println("fogwise hub: " + e.getMessage());
+      return 1;
+    }
+    return new HubSupervisor(first, restart, RestartBackoff.DEFAULT, spec.commandLine().getOut(),
+        spec.commandLine().getErr()).run();
   }
 }

@@ -1,39 +1,131 @@
 package io.fogwise.testsupport;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * A real {@code nats-server} child process with JetStream on, a free port and its own
- * temporary store: the messaging hub of the demo, the benchmarks and every integration test.
+ * temporary store: the messaging hub of {@code fogwise hub}, the demo, the benchmarks and every
+ * integration test.
+ *
+ * <p>The server never outlives the JVM that started it, even one killed with SIGKILL. Java
+ * cannot ask the kernel for a parent-death signal, so nats-server runs under a small
+ * {@code sh} watchdog ({@link #WATCHDOG}) whose standard input is a pipe only this JVM writes
+ * to: when this JVM dies the kernel closes the pipe, the watchdog reads end-of-file and stops
+ * the server (SIGINT, then SIGKILL after {@link #STOP_GRACE}). A shell is a few hundred
+ * kilobytes and starts in a millisecond, where a launcher JVM would cost tens of megabytes per
+ * hub; {@code /bin/sh} is on every machine that has nats-server.
  */
 public final class NatsServer implements AutoCloseable {
   /** The command that installs the server on Debian-based machines. */
   public static final String INSTALL_HINT = "apt-get update && apt-get install -y nats-server";
 
-  private final Process process;
+  /** How long a server may take to answer the NATS handshake on its port. */
+  public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * How long a stopping server may take to exit after SIGINT before it is killed: JetStream
+   * flushes its store on the way out, which takes milliseconds on a healthy disk.
+   */
+  public static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
+  /** How long one readiness probe may wait for the server's INFO and PONG lines. */
+  private static final int PROBE_TIMEOUT_MILLIS = 1_000;
+
+  /** Pause between readiness probes while the server is still starting. */
+  private static final long PROBE_INTERVAL_MILLIS = 25;
+
+  /**
+   * The watchdog, run as {@code sh -c WATCHDOG fogwise-nats <log> <grace-tenths> nats-server
+   * args...}. It prints the server's pid on its standard output, exits with the server's exit
+   * status (128 + n when signal n killed it) and stops the server when its standard input
+   * closes or when it is sent SIGTERM itself. SIGINT is the stop signal because nats-server
+   * 2.9 exits 0 on it (1 on SIGTERM) after the same graceful shutdown.
+   *
+   * <p>Only the JVM decides when the server stops: the server runs in a session of its own
+   * ({@code setsid}, when installed) and the watchdog ignores SIGINT and SIGHUP, so a Ctrl-C
+   * in the terminal reaches the JVM, whose shutdown then stops the server, rather than killing
+   * the server first and making a supervisor believe it died.
+   *
+   * <p>A non-interactive shell gives background jobs /dev/null as standard input, so the pipe
+   * is kept on descriptor 3 for the watcher and closed for nats-server itself.
+   */
+  static final String WATCHDOG = String.join("\n",
+      "log=$1; grace=$2; shift 2",
+      "command -v setsid >/dev/null 2>&1 && set -- setsid \"$@\"",
+      "trap '' INT HUP",
+      "exec 3<&0 </dev/null",
+      // not a process group leader (no job control), so setsid execs in place: $! is the server
+      "\"$@\" 3<&- >>\"$log\" 2>&1 &",
+      "server=$!",
+      "echo \"$server\"",
+      "trap 'kill -INT \"$server\" 2>/dev/null' TERM",
+      "(",
+      "  while read -r _; do :; done",
+      "  kill -INT \"$server\" 2>/dev/null",
+      "  i=0",
+      "  while kill -0 \"$server\" 2>/dev/null && [ \"$i\" -lt \"$grace\" ]; do sleep 0.1; i=$((i + 1)); done",
+      "  kill -KILL \"$server\" 2>/dev/null",
+      ") <&3 >/dev/null 2>&1 &",
+      "watcher=$!",
+      "exec 3<&-",
+      // a trapped signal interrupts wait before the server has exited: wait again
+      "while :; do",
+      "  wait \"$server\"",
+      "  status=$?",
+      "  kill -0 \"$server\" 2>/dev/null || break",
+      "done",
+      "kill \"$watcher\" 2>/dev/null",
+      "exit \"$status\"");
+
+  private static final Pattern SERVER_NAME = Pattern.compile("\"server_name\"\\s*:\\s*\"([^\"]*)\"");
+
+  private final Process watchdog;
+  private final OutputStream lifeline;
+  private final long serverPid;
   private final int port;
   private final Path storeDir;
-  private final boolean ownsStore;
   private final Path log;
+  private final long logStart;
+  private final String name;
+  private final CompletableFuture<Integer> exit;
+  private volatile boolean ownsStore;
 
-  private NatsServer(Process process, int port, Path storeDir, boolean ownsStore, Path log) {
-    this.process = process;
+  private NatsServer(Process watchdog, long serverPid, int port, Path storeDir, boolean ownsStore, Path log,
+      long logStart, String name) {
+    this.watchdog = watchdog;
+    this.lifeline = watchdog.getOutputStream();
+    this.serverPid = serverPid;
     this.port = port;
     this.storeDir = storeDir;
     this.ownsStore = ownsStore;
     this.log = log;
+    this.logStart = logStart;
+    this.name = name;
+    this.exit = watchdog.onExit().thenApply(Process::exitValue);
   }
 
   /** Starts a server on a free loopback port with a temporary JetStream store. */
@@ -42,32 +134,89 @@ public final class NatsServer implements AutoCloseable {
   }
 
   /**
-   * Starts a server.
+   * Starts a server and returns once it answers the NATS handshake on its port.
    *
    * @param port the port, or 0 for a free one
    * @param storeDir the JetStream store, or null for a temporary one removed on close
+   * @throws IllegalStateException if nats-server is not installed, exits during start-up (the
+   *     message says why, e.g. that the port is in use) or does not answer in time
    */
   public static NatsServer start(int port, Path storeDir) {
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be 0..65535, not " + port);
+    }
+    try {
+      boolean owns = storeDir == null;
+      Path store = owns ? Files.createTempDirectory("fogwise-nats-") : storeDir;
+      try {
+        return launch(port == 0 ? freePort() : port, store, owns, !owns);
+      } catch (IOException | RuntimeException e) {
+        if (owns) {
+          delete(store);
+        }
+        throw e;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start nats-server", e);
+    }
+  }
+
+  /**
+   * Starts a new server on this one's port and store once this one has exited, for a
+   * supervisor that restarts a dead hub. The new server takes over the store, and its removal
+   * when it is temporary.
+   *
+   * @throws IllegalStateException if this server is still running, or the new one cannot start
+   */
+  public NatsServer restarted() {
+    if (isAlive()) {
+      throw new IllegalStateException("nats-server (pid " + serverPid + ") is still running on port " + port);
+    }
+    try {
+      NatsServer next = launch(port, storeDir, ownsStore, true);
+      ownsStore = false;
+      return next;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot restart nats-server", e);
+    }
+  }
+
+  /** Starts the watchdog and server; on failure the server is stopped and the store left alone. */
+  private static NatsServer launch(int port, Path store, boolean owns, boolean keepsLog) throws IOException {
     Path binary =
         find()
             .orElseThrow(
                 () -> new IllegalStateException("nats-server not found on PATH; install it with: " + INSTALL_HINT));
+    Files.createDirectories(store);
+    Path log = store.resolve("nats-server.log");
+    long logStart = Files.exists(log) ? Files.size(log) : 0;
+    // a name of its own, checked in the INFO line, so a server already on the port is not taken for this one
+    String name = "fogwise-hub-" + port + "-" + UUID.randomUUID().toString().substring(0, 8);
+    long graceTenths = STOP_GRACE.toMillis() / 100;
+    List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WATCHDOG, "fogwise-nats", log.toString(),
+        Long.toString(graceTenths), binary.toString(), "-a", "127.0.0.1", "-p", Integer.toString(port), "-n", name,
+        "-js", "-sd", store.toString()));
+    Process watchdog = new ProcessBuilder(cmd).redirectError(Redirect.appendTo(log.toFile())).start();
+    long pid;
     try {
-      int p = port == 0 ? freePort() : port;
-      boolean owns = storeDir == null;
-      Path store = owns ? Files.createTempDirectory("fogwise-nats-") : storeDir;
-      Files.createDirectories(store);
-      Path log = store.resolve("nats-server.log");
-      List<String> cmd = new ArrayList<>(List.of(
-          binary.toString(), "-a", "127.0.0.1", "-p", Integer.toString(p), "-js", "-sd", store.toString()));
-      Process proc =
-          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      NatsServer server = new NatsServer(proc, p, store, owns, log);
-      server.awaitListening(10_000);
-      return server;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start nats-server", e);
+      pid = readPid(watchdog);
+    } catch (IOException | RuntimeException e) {
+      watchdog.destroyForcibly();
+      throw new IllegalStateException("nats-server watchdog did not start: " + e.getMessage() + "; see " + log, e);
     }
+    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name);
+    server.awaitReady(STARTUP_TIMEOUT, keepsLog);
+    return server;
+  }
+
+  private static long readPid(Process watchdog) throws IOException {
+    // not closed: closing our end of the watchdog's stdout would only invite a SIGPIPE later
+    BufferedReader out = new BufferedReader(new InputStreamReader(watchdog.getInputStream(), StandardCharsets.US_ASCII));
+    String line = out.readLine();
+    if (line == null) {
+      throw new IOException("it exited before starting nats-server");
+    }
+    return Long.parseLong(line.trim());
   }
 
   /** The {@code nats-server} binary on PATH (or in /usr/sbin), if installed. */
@@ -98,26 +247,114 @@ public final class NatsServer implements AutoCloseable {
     }
   }
 
-  private void awaitListening(long timeoutMillis) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+  private void awaitReady(Duration timeout, boolean keepsLog) {
+    String seeLog = keepsLog ? " (log: " + log + ")" : "";
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("nats-server exited with " + process.exitValue() + "; see " + log);
+      if (exit.isDone()) {
+        throw new IllegalStateException(startFailure(exit.join()) + seeLog);
       }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      if (answersHandshake()) {
         return;
-      } catch (IOException notYet) {
-        try {
-          process.waitFor(20, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          break;
-        }
+      }
+      try {
+        // wakes early if the server exits
+        exit.get(PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException stillStarting) {
+        // probe again
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stop();
+        throw new IllegalStateException("interrupted while nats-server was starting on port " + port, e);
       }
     }
-    close();
-    throw new IllegalStateException("nats-server did not listen on port " + port + " within " + timeoutMillis + " ms");
+    String problem = lastProblem().map(p -> ": " + p).orElse("");
+    stop();
+    throw new IllegalStateException("nats-server did not answer on port " + port + " within " + timeout.toMillis()
+        + " ms" + problem + seeLog);
+  }
+
+  /**
+   * A NATS handshake with this server: its INFO line (carrying this server's name, so another
+   * server on the port does not count), then CONNECT and PING answered by PONG.
+   */
+  private boolean answersHandshake() {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), PROBE_TIMEOUT_MILLIS);
+      s.setSoTimeout(PROBE_TIMEOUT_MILLIS);
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      String info = in.readLine();
+      if (info == null || !info.startsWith("INFO ")) {
+        return false;
+      }
+      Matcher m = SERVER_NAME.matcher(info);
+      if (!m.find() || !m.group(1).equals(name)) {
+        return false;
+      }
+      OutputStream out = s.getOutputStream();
+      out.write("CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"fogwise-readiness\"}\r\nPING\r\n"
+          .getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      return "PONG".equals(in.readLine());
+    } catch (IOException notYet) {
+      return false;
+    }
+  }
+
+  private String startFailure(int status) {
+    List<String> lines = logSinceStart();
+    boolean inUse = lines.stream().anyMatch(l -> l.contains("address already in use"));
+    String why = inUse
+        ? "port " + port + " is already in use by another process"
+        : "it exited with " + describeStatus(status) + lastProblem().map(p -> ": " + p).orElse("");
+    return "nats-server could not start on 127.0.0.1:" + port + ": " + why;
+  }
+
+  /**
+   * Words for an exit status as the watchdog reports it: 128 + n when signal n killed the
+   * server, as shells do.
+   */
+  public static String describeStatus(int status) {
+    if (status > 128 && status < 160) {
+      int signal = status - 128;
+      String signalName = switch (signal) {
+        case 1 -> "SIGHUP";
+        case 2 -> "SIGINT";
+        case 6 -> "SIGABRT";
+        case 9 -> "SIGKILL";
+        case 11 -> "SIGSEGV";
+        case 15 -> "SIGTERM";
+        default -> "signal " + signal;
+      };
+      return "status " + status + " (killed by " + signalName + ")";
+    }
+    return "status " + status;
+  }
+
+  /**
+   * The server's last error or fatal log line since it was started (e.g. the reason it
+   * exited), if it logged one.
+   */
+  public Optional<String> lastProblem() {
+    List<String> lines = logSinceStart();
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      String l = lines.get(i);
+      int level = Math.max(l.indexOf("[FTL] "), l.indexOf("[ERR] "));
+      if (level >= 0) {
+        return Optional.of(l.substring(level).trim());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private List<String> logSinceStart() {
+    try {
+      byte[] all = Files.readAllBytes(log);
+      int from = (int) Math.min(logStart, all.length);
+      return new String(all, from, all.length - from, StandardCharsets.UTF_8).lines().toList();
+    } catch (IOException e) {
+      return List.of();
+    }
   }
 
   public int port() {
@@ -129,32 +366,60 @@ public final class NatsServer implements AutoCloseable {
     return "nats://127.0.0.1:" + port;
   }
 
+  /** The nats-server process id (not its watchdog's). */
   public long pid() {
-    return process.pid();
+    return serverPid;
+  }
+
+  /** The server's log file, in its store directory. */
+  public Path log() {
+    return log;
   }
 
   public boolean isAlive() {
-    return process.isAlive();
+    return !exit.isDone();
   }
 
-  /** Stops the server and removes a temporary store. */
+  /**
+   * Completes with the server's exit status when it exits, for whatever reason: 0 after
+   * {@link #close()}, 128 + n when signal n killed it.
+   */
+  public CompletableFuture<Integer> onExit() {
+    return exit.copy();
+  }
+
+  /** Stops the server (SIGINT, SIGKILL after {@link #STOP_GRACE}) and removes a temporary store. */
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    stop();
     if (ownsStore) {
-      try (Stream<Path> s = Files.walk(storeDir)) {
-        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException ignored) {
-        // best effort: a temp dir left behind is harmless
-      }
+      delete(storeDir);
+    }
+  }
+
+  private static void delete(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort: a temp dir left behind is harmless
+    }
+  }
+
+  private void stop() {
+    try {
+      lifeline.close(); // the watchdog stops the server
+    } catch (IOException alreadyClosed) {
+      // the watchdog has exited
+    }
+    try {
+      exit.get(STOP_GRACE.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      ProcessHandle.of(serverPid).ifPresent(ProcessHandle::destroyForcibly);
+      watchdog.destroyForcibly();
+    } catch (InterruptedException e) {
+      ProcessHandle.of(serverPid).ifPresent(ProcessHandle::destroyForcibly);
+      watchdog.destroyForcibly();
+      Thread.currentThread().interrupt();
     }
   }
 }
