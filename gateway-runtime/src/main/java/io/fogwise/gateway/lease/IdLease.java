@@ -178,7 +178,7 @@ public final class IdLease {
       watchedRevision = v.revision();
       watchedSinceNanos = now;
       if (changed) {
-        return new Refused(l, "it was renewed or taken while this gateway watched it");
+        return new Refused(l, "renewed while this gateway watched it, so its holder is alive");
       }
     }
     long watched = now - watchedSinceNanos;
