@@ -9,6 +9,14 @@ import picocli.CommandLine.Option;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "Run a fog gateway until SIGTERM or Ctrl-C.")
 final class GatewayCommand implements Callable<Integer> {
+  /**
+   * The exit status when another live gateway holds this id, at start or by taking it over later:
+   * distinct, so a supervisor can tell it from a crash and not restart into the same conflict.
+   */
+  static final int EXIT_ID_IN_USE = 4;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--id", defaultValue = "${env:FW_GATEWAY_ID:-gw-1}", description = "Gateway id (env FW_GATEWAY_ID). Default: ${DEFAULT-VALUE}.")
   String id;
 
@@ -49,10 +57,20 @@ final class GatewayCommand implements Callable<Integer> {
       }
     }
     io.fogwise.policy.TrustedKeys trusted = io.fogwise.policy.TrustedKeys.load(keys);
-    Gateway gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
-        .trustedKeys(trusted).startTimeout(startTimeout)
-        .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
-    Waiting.untilShutdown(gw, "gateway " + id);
+    Gateway gw;
+    try {
+      gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
+          .trustedKeys(trusted).startTimeout(startTimeout)
+          .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
+    } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
+      spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
+      return EXIT_ID_IN_USE;
+    }
+    String lost = Waiting.untilShutdownOr(gw, gw.lost(), "gateway " + id);
+    if (lost != null) {
+      spec.commandLine().getErr().println("fogwise gateway: " + lost);
+      return EXIT_ID_IN_USE;
+    }
     return 0;
   }
 }

@@ -1,6 +1,8 @@
 package io.fogwise.gateway;
 
 import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.gateway.lease.GatewayLease;
+import io.fogwise.gateway.lease.LeaseHeldException;
 import io.fogwise.protocol.MessageRejections;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -29,7 +31,12 @@ public final class Gateway implements AutoCloseable {
     this.rejections = rejections;
   }
 
-  /** Starts a gateway and waits until it is connected and its rules are compiled. */
+  /**
+   * Starts a gateway and waits until it is connected, holds the lease on its id, and its rules
+   * are compiled.
+   *
+   * @throws LeaseHeldException when another live process runs a gateway with this id
+   */
   public static Gateway start(GatewayConfig config) throws Exception {
     Vertx vertx = Vertx.vertx();
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -39,16 +46,36 @@ public final class Gateway implements AutoCloseable {
       vertx.deployVerticle(verticle, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(config.startTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
+      verticle.abandonFailedStart();
       vertx.close();
       throw new IllegalStateException("gateway " + config.gatewayId + " did not finish starting within "
           + config.startTimeout.toSeconds() + " s (NATS at " + config.natsUrl + " unreachable, or the machine"
           + " overloaded? --start-timeout sets the limit)", e);
     } catch (Exception e) {
+      verticle.abandonFailedStart();
       vertx.close();
       Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof LeaseHeldException held) {
+        throw held; // one line that names the holder; nothing more to add
+      }
       throw new IllegalStateException("gateway " + config.gatewayId + " failed to start: " + cause, cause);
     }
+    // Another process took the id: stop everything, so nothing here acts on the fleet again.
+    verticle.lost().thenRun(vertx::close);
     return new Gateway(vertx, verticle, meters, rejections);
+  }
+
+  /**
+   * Completes, with a one-line reason, if another process takes this gateway's id while it runs;
+   * the gateway has then stopped acting and closes itself, and its process should exit non-zero.
+   */
+  public java.util.concurrent.CompletionStage<String> lost() {
+    return verticle.lost();
+  }
+
+  /** The lease on the gateway id (holder, epoch, expiry) while this gateway holds it. */
+  public java.util.Optional<GatewayLease> lease() {
+    return verticle.lease();
   }
 
   /** Runs {@code query} on the decision thread and returns its result (for tests and tools). */

@@ -10,6 +10,8 @@ import io.fogwise.gateway.core.store.DesiredStore;
 import io.fogwise.gateway.store.EpochAnnouncements;
 import io.fogwise.gateway.store.KvDesiredStore;
 import io.fogwise.gateway.core.health.Problems;
+import io.fogwise.gateway.lease.GatewayLease;
+import io.fogwise.gateway.lease.IdLease;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.MessageCodec;
@@ -52,6 +54,9 @@ final class GatewayVerticle extends VerticleBase {
   private PolicyManager policy;
   private Context ctx;
   private final Problems problems = new Problems();
+  private volatile IdLease lease;
+  private volatile Scheduler.Cancellable keepingLease;
+  private final java.util.concurrent.CompletableFuture<String> lost = new java.util.concurrent.CompletableFuture<>();
 
   GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry meters, MessageRejections rejections) {
     this.config = config;
@@ -64,6 +69,7 @@ final class GatewayVerticle extends VerticleBase {
     ctx = context;
     String gw = config.gatewayId;
     return vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw))
+            .compose(this::holdLease)
             .compose(conn -> {
               nats = conn;
               return vertx.executeBlocking(() -> {
@@ -163,6 +169,84 @@ final class GatewayVerticle extends VerticleBase {
             })
             .recover(err -> Future.failedFuture(new IllegalStateException(
                 "cannot serve the HTTP API on port " + config.httpPort + ": " + err.getMessage(), err))));
+  }
+
+  /**
+   * Takes the lease on the gateway id before anything touches state, devices or policy (one
+   * gateway per id: a second one refuses to start, naming the holder), then renews it.
+   */
+  private Future<Connection> holdLease(Connection conn) {
+    String summary = (config.durable ? "durable" : "ephemeral") + ", http "
+        + (config.httpPort < 0 ? "off" : Integer.toString(config.httpPort)) + ", nats " + config.natsUrl;
+    return vertx.executeBlocking(() -> {
+      IdLease l = IdLease.jetStream(KvDesiredStore.bucket(conn, config.gatewayId), config.gatewayId,
+          GatewayLease.Holder.thisProcess(summary), config.clock);
+      l.acquire(IdLease.Sleeper.real());
+      return l;
+    }).map(l -> {
+      lease = l;
+      nats = conn;
+      Scheduler scheduler = config.scheduler == null ? VertxScheduler.timers(vertx)
+          : VertxScheduler.onContext(config.scheduler, ctx);
+      keepingLease = l.keep(scheduler, task -> vertx.executeBlocking(() -> {
+        task.run();
+        return null;
+      }, false), this::leaseLost);
+      return conn;
+    }).onFailure(err -> {
+      try {
+        conn.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  /** Another process took the id: stop acting at once (no command, event or decision more), then exit. */
+  private void leaseLost(GatewayLease by) {
+    String why = "gateway " + config.gatewayId + " lost its id to " + (by == null ? "a lease that does not parse"
+        : by.describe()) + ": it stops acting now and exits rather than fight over the fleet";
+    LOG.error(why);
+    try {
+      if (nats != null) {
+        nats.close();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    ctx.runOnContext(v -> {
+      if (engine != null) {
+        engine.close();
+      }
+      lost.complete(why);
+    });
+  }
+
+  /** After a failed start (stop() is not called then): give the id back and disconnect. */
+  void abandonFailedStart() {
+    if (keepingLease != null) {
+      keepingLease.cancel();
+    }
+    if (lease != null) {
+      lease.release();
+    }
+    try {
+      if (nats != null) {
+        nats.close();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Completes, with a one-line reason, when another process took this gateway's id. */
+  java.util.concurrent.CompletionStage<String> lost() {
+    return lost;
+  }
+
+  /** The lease on the gateway id, while held. */
+  java.util.Optional<GatewayLease> lease() {
+    return lease == null ? java.util.Optional.empty() : lease.current();
   }
 
   /** The epochs announced before, or empty if there are none or they cannot be read. */
@@ -265,11 +349,17 @@ final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
+      if (keepingLease != null) {
+        keepingLease.cancel();
+      }
       if (policy != null) {
         policy.close();
       }
       if (engine != null) {
         engine.close();
+      }
+      if (lease != null) {
+        lease.release(); // a restart under this id can take it at once
       }
       if (nats != null) {
         nats.close();

@@ -33,13 +33,28 @@ public final class KvDesiredStore implements DesiredStore {
   }
 
   public static KvDesiredStore open(Connection nats, String gatewayId) throws Exception {
+    return new KvDesiredStore(bucket(nats, gatewayId), Subjects.desiredBucket(gatewayId));
+  }
+
+  /**
+   * The gateway's own bucket {@code fw-desired-<gatewayId>}, created if missing: its durable
+   * state and, key {@code lease}, the lease on its id (which an ephemeral gateway holds too).
+   */
+  public static KeyValue bucket(Connection nats, String gatewayId) throws Exception {
     String bucket = Subjects.desiredBucket(gatewayId);
     KeyValueManagement kvm = nats.keyValueManagement();
     if (!kvm.getBucketNames().contains(bucket)) {
-      kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(8).storageType(StorageType.File)
-          .description("Fogwise gateway " + gatewayId + ": desired services and placements").build());
+      try {
+        kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(8).storageType(StorageType.File)
+            .description("Fogwise gateway " + gatewayId + ": desired services and placements").build());
+      } catch (io.nats.client.JetStreamApiException e) {
+        // a second process with this id created it meanwhile; the lease decides which one runs
+        if (!kvm.getBucketNames().contains(bucket)) {
+          throw e;
+        }
+      }
     }
-    return new KvDesiredStore(nats.keyValue(bucket), bucket);
+    return nats.keyValue(bucket);
   }
 
   @Override
