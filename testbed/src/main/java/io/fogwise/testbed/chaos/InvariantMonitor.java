@@ -36,6 +36,7 @@ import java.util.Set;
  * when the harness kills or cuts it, when the hub goes down, or after {@link #STALE_AFTER} without a
  * heartbeat. The gateway is up from its first status received after it was started and the hub was
  * up. While the hub is down nothing can be observed, so what devices last reported running is kept.
+ * Checking starts once every service has run (the app's start-up is not an outage).
  */
 public final class InvariantMonitor {
   /** Issue 11: a service runs again within 2 s of an eligible device being available, gateway and hub up. */
@@ -102,6 +103,8 @@ public final class InvariantMonitor {
   private final List<Breach> breaches = new ArrayList<>();
   private final List<Long> recoveryNanos = new ArrayList<>();
 
+  /** Set once every service ran: the app's start-up is not an outage. */
+  private boolean armed;
   private boolean hubUp = true;
   private long hubUpSince;
   private boolean gatewayAlive = true;
@@ -145,12 +148,14 @@ public final class InvariantMonitor {
     hubUp = false;
     gatewayUp = false;
     devices.values().forEach(d -> d.availableSince = -1);
+    check(t);
   }
 
   /** The hub listens again. */
   public synchronized void hubUp(long t) {
     hubUp = true;
     hubUpSince = t;
+    check(t);
   }
 
   /** The gateway process was killed. */
@@ -161,6 +166,7 @@ public final class InvariantMonitor {
       s.placements = -1;
       s.unplacedSince = -1;
     });
+    check(t);
   }
 
   /** A gateway process was started at {@code wallMillis}; it is up from its first status. */
@@ -175,6 +181,7 @@ public final class InvariantMonitor {
     d.down = true;
     d.availableSince = -1;
     d.running = Set.of();
+    check(t);
   }
 
   /** A device's process was started again or its link restored. */
@@ -183,6 +190,7 @@ public final class InvariantMonitor {
     d.down = false;
     d.backSince = t;
     d.availableSince = -1;
+    check(t);
   }
 
   // ---- what the observer saw -----------------------------------------------------------------
@@ -193,6 +201,7 @@ public final class InvariantMonitor {
       gatewayUp = true;
       gatewayUpSince = t;
     }
+    check(t);
   }
 
   /** A heartbeat of a device, with the services it reports RUNNING. */
@@ -206,6 +215,7 @@ public final class InvariantMonitor {
       d.availableSince = t;
     }
     d.running = Set.copyOf(running);
+    check(t);
   }
 
   /** How many placements the gateway reports for a service (its HTTP API). */
@@ -223,6 +233,7 @@ public final class InvariantMonitor {
       s.unplacedSince = -1;
       s.unplacedBreached = false;
     }
+    check(t);
   }
 
   /** A message of the primary service with its epoch, received at {@code t}. */
@@ -259,6 +270,12 @@ public final class InvariantMonitor {
           d.availableSince = -1;
           d.running = Set.of();
         }
+      }
+    }
+    if (!armed) {
+      armed = allRunning();
+      if (!armed) {
+        return firstBreach();
       }
     }
     for (Map.Entry<String, ServiceState> e : services.entrySet()) {
