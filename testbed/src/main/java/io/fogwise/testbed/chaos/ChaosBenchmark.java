@@ -29,7 +29,6 @@ import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -120,6 +119,7 @@ public final class ChaosBenchmark {
     ObjectNode out = MessageCodec.mapper().createObjectNode();
     out.put("seed", settings.seed());
     out.put("plannedSeconds", settings.run().toSeconds());
+    out.put("logs", runDir.toAbsolutePath().toString());
     Map<String, LinkEmulator> links = new LinkedHashMap<>();
     ScheduledExecutorService background = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "chaos-monitor");
@@ -387,11 +387,5 @@ public final class ChaosBenchmark {
     if (!ok) {
       throw new IllegalStateException("chaos setup: " + what);
     }
-  }
-
-  /** The kinds' names, lower case, for messages. */
-  static String kinds() {
-    return java.util.Arrays.stream(ChaosSchedule.Kind.values()).map(k -> k.name().toLowerCase(Locale.ROOT))
-        .collect(Collectors.joining(", "));
   }
 }

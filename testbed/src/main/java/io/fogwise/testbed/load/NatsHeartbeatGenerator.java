@@ -1,7 +1,6 @@
 package io.fogwise.testbed.load;
 
 import io.fogwise.protocol.Heartbeat;
-import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.Subjects;
 import io.nats.client.Connection;
@@ -32,6 +31,7 @@ final class NatsHeartbeatGenerator implements HeartbeatGenerator {
   private final List<String> ids;
   private final Map<String, Integer> index = new HashMap<>();
   private final String[] subjects;
+  private final HeartbeatTemplate[] templates;
   private final Connection[] connections;
   private final AtomicLongArray silenceAt;
   private final AtomicLongArray firstSent;
@@ -52,9 +52,12 @@ final class NatsHeartbeatGenerator implements HeartbeatGenerator {
     int width = Integer.toString(n - 1).length();
     String[] names = new String[n];
     subjects = new String[n];
+    templates = new HeartbeatTemplate[n];
     for (int i = 0; i < n; i++) {
       names[i] = settings.idPrefix() + String.format("%0" + width + "d", i);
       subjects[i] = Subjects.heartbeat(settings.gatewayId(), names[i]);
+      templates[i] = new HeartbeatTemplate(new Heartbeat(names[i], settings.gatewayId(), 0, 0,
+          (int) settings.interval().toMillis(), settings.layer(), null, Map.of(), List.of()));
       index.put(names[i], i);
     }
     ids = List.of(names);
@@ -100,7 +103,6 @@ final class NatsHeartbeatGenerator implements HeartbeatGenerator {
     int n = subjects.length;
     long k = 0;
     long lateNanos = LATE.toNanos();
-    Map<String, String> noLabels = Map.of();
     while (running.get()) {
       long now = System.nanoTime();
       long wall = System.currentTimeMillis();
@@ -108,10 +110,8 @@ final class NatsHeartbeatGenerator implements HeartbeatGenerator {
       while ((due = dueNanos(k, n)) <= now && running.get()) {
         int i = (int) (k % n);
         if (now < silenceAt.get(i)) {
-          Heartbeat hb = new Heartbeat(ids.get(i), settings.gatewayId(), k / n, wall,
-              (int) settings.interval().toMillis(), settings.layer(), null, noLabels, List.of());
           try {
-            connections[i % connections.length].publish(subjects[i], MessageCodec.encode(hb));
+            connections[i % connections.length].publish(subjects[i], templates[i].render(k / n, wall));
             if (firstSent.get(i) < 0) {
               firstSent.set(i, now);
             }
