@@ -3,6 +3,7 @@ package io.fogwise.testbed.chaos;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.AppMessage;
 import io.fogwise.protocol.GatewayStatus;
 import io.fogwise.protocol.Heartbeat;
@@ -59,6 +60,12 @@ public final class ChaosBenchmark {
   public static final Duration SETUP_TIMEOUT = Duration.ofSeconds(120);
 
   private static final String GW = "gw-chaos";
+
+  /** Gateway events printed on the timeline (a few per fault). */
+  private static final Set<AdaptationEvent.Type> LOGGED_EVENTS = java.util.EnumSet.of(AdaptationEvent.Type.DEVICE_LOST,
+      AdaptationEvent.Type.DEVICE_RETURNED, AdaptationEvent.Type.DEVICE_EXCLUDED, AdaptationEvent.Type.INSTANCE_STARTING,
+      AdaptationEvent.Type.INSTANCE_STARTED, AdaptationEvent.Type.INSTANCE_STOPPED, AdaptationEvent.Type.INSTANCE_FENCED,
+      AdaptationEvent.Type.INSTANCE_ABANDONED, AdaptationEvent.Type.INSTANCE_START_FAILED, AdaptationEvent.Type.ALERT);
 
   /** An agent of the run. */
   public record Agent(String id, Layer layer, Map<String, String> labels) {
@@ -128,6 +135,14 @@ public final class ChaosBenchmark {
     });
     try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, dataSubject)) {
       Observer obs = cluster.observer();
+      // the gateway's decisions beside the faults, so a breach can be read from the timeline alone
+      obs.onEvent(e -> {
+        if (LOGGED_EVENTS.contains(e.type())) {
+          timeline.log("  %s: %s%s%s %s", GW, e.type(), e.deviceId() == null ? "" : " " + e.deviceId(),
+              e.service() == null ? "" : " " + e.service() + (e.epoch() > 0 ? " epoch " + e.epoch() : ""),
+              e.reason() == null ? "" : "(" + e.reason() + ")");
+        }
+      });
       long gatewayLaunched = System.currentTimeMillis();
       cluster.startGateway(GW, List.of());
       require(obs.awaitStatus(GW, s -> true, Duration.ofSeconds(90)).isPresent(), "the gateway did not come up");
