@@ -2,6 +2,7 @@ package io.fogwise.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fogwise.protocol.MessageCodec;
+import io.fogwise.testbed.bench.DetectionLoadBenchmark;
 import io.fogwise.testbed.bench.FailoverBenchmark;
 import io.fogwise.testbed.bench.FalseDetectionBenchmark;
 import io.fogwise.testbed.cluster.ComponentLauncher;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each writes JSON to bench-results/ (summarised in docs/benchmarks.md).",
-    subcommands = {BenchCommand.Failover.class, BenchCommand.FalseDetection.class, BenchPolicyPushCommand.class})
+    subcommands = {BenchCommand.Failover.class, BenchCommand.FalseDetection.class, BenchCommand.DetectionLoad.class,
+        BenchChaosCommand.class, BenchPolicyPushCommand.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -113,6 +115,56 @@ final class BenchCommand implements Runnable {
           result.get("falseDetections").asLong());
       write(out, result, timeline);
       return result.get("falseDetections").asLong() == 0 ? 0 : 3;
+    }
+  }
+
+  @Command(name = "detection-load", mixinStandardHelpOptions = true,
+      description = {"Synthetic devices heartbeat a fresh gateway process (burst: all join at once; sigstop: the gateway",
+          "is frozen for --pause-ms); then --kill devices are silenced. An outside subscriber counts false DEVICE_LOST",
+          "and times each silenced device's detection from the later of its silencing and SIGCONT.",
+          "Exit code 3 if a target is missed (0 false detections, every silenced device detected within 2 s)."})
+  static final class DetectionLoad implements Callable<Integer> {
+    @Option(names = "--scenario", defaultValue = "both", description = "burst, sigstop or both. Default: ${DEFAULT-VALUE}.")
+    String scenario;
+
+    @Option(names = "--devices", defaultValue = "10000", description = "Synthetic devices. Default: ${DEFAULT-VALUE}.")
+    int devices;
+
+    @Option(names = "--heartbeat-ms", defaultValue = "200", description = "Their heartbeat interval. Default: ${DEFAULT-VALUE}.")
+    long heartbeatMs;
+
+    @Option(names = "--kill", defaultValue = "50", description = "Devices silenced after the disturbance. Default: ${DEFAULT-VALUE}.")
+    int kill;
+
+    @Option(names = "--pause-ms", defaultValue = "1000", description = "SIGSTOP length (sigstop). Default: ${DEFAULT-VALUE}.")
+    long pauseMs;
+
+    @Option(names = "--gateway-heap", defaultValue = "1g", description = "The gateway JVM's -Xmx. Default: ${DEFAULT-VALUE}.")
+    String gatewayHeap;
+
+    @Option(names = "--out", defaultValue = "bench-results/detection-load.json", description = "Result file. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      List<DetectionLoadBenchmark.Scenario> scenarios = switch (scenario) {
+        case "both" -> List.of(DetectionLoadBenchmark.Scenario.BURST, DetectionLoadBenchmark.Scenario.SIGSTOP);
+        case "burst" -> List.of(DetectionLoadBenchmark.Scenario.BURST);
+        case "sigstop" -> List.of(DetectionLoadBenchmark.Scenario.SIGSTOP);
+        default -> throw new IllegalArgumentException("--scenario must be burst, sigstop or both, got '" + scenario + "'");
+      };
+      DetectionLoadBenchmark.Settings base = DetectionLoadBenchmark.Settings.issueScale();
+      var settings = new DetectionLoadBenchmark.Settings(devices, Duration.ofMillis(heartbeatMs), kill,
+          Duration.ofMillis(pauseMs), base.joinTimeout(), base.settle(), base.detectTimeout(), base.tail(), gatewayHeap);
+      Timeline timeline = new Timeline(System.out);
+      Path runDir = Files.createTempDirectory("fogwise-bench-load-");
+      timeline.log("detection-load benchmark %s: %d devices every %d ms, %d silenced, logs in %s", scenarios, devices,
+          heartbeatMs, kill, runDir);
+      ObjectNode result = new DetectionLoadBenchmark(launcher(), timeline).run(scenarios, settings, runDir);
+      write(out, result, timeline);
+      boolean met = result.get("targetsMet").asBoolean();
+      timeline.log(met ? "all targets met" : "TARGETS MISSED (see \"misses\" in %s)", out);
+      return met ? 0 : 3;
     }
   }
 }

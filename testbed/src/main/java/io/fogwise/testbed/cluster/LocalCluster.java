@@ -32,7 +32,7 @@ public final class LocalCluster implements AutoCloseable {
   private final ComponentLauncher launcher;
   private final Path runDir;
   private final Timeline timeline;
-  private final NatsServer hub;
+  private volatile NatsServer hub;
   private final Connection nats;
   private final Observer observer;
   private final Map<String, Process> processes = new LinkedHashMap<>();
@@ -89,18 +89,25 @@ public final class LocalCluster implements AutoCloseable {
       cmd.addAll(1, jvmOptions);
     }
     Path log = runDir.resolve(name + ".log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    // appended, so a component restarted under the same name keeps the log of its earlier lives
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
     processes.put(name, p);
     return p;
   }
 
   /** Starts a gateway process with its HTTP API on a free port (see {@link #httpPort}). */
   public Process startGateway(String gatewayId, List<String> extraArgs) throws IOException {
+    return startGateway(gatewayId, extraArgs, ComponentLauncher.GATEWAY_JVM);
+  }
+
+  /** As {@link #startGateway(String, List)} with the gateway JVM's options given. */
+  public Process startGateway(String gatewayId, List<String> extraArgs, List<String> jvmOptions) throws IOException {
     int http = NatsServer.freePort();
     List<String> args = new ArrayList<>(List.of("gateway", "--id", gatewayId, "--nats", hub.url(),
         "--http-port", Integer.toString(http)));
     args.addAll(extraArgs);
-    Process p = launch(gatewayId, args, ComponentLauncher.GATEWAY_JVM);
+    Process p = launch(gatewayId, args, jvmOptions);
     httpPorts.put(gatewayId, http);
     timeline.log("gateway %s started (pid %d), HTTP API on http://127.0.0.1:%d/", gatewayId, p.pid(), http);
     return p;
@@ -115,11 +122,20 @@ public final class LocalCluster implements AutoCloseable {
     return port;
   }
 
-  /** Starts an edge agent process. */
+  /** Starts an edge agent process connected straight to the hub. */
   public Process startAgent(String deviceId, String gatewayId, Layer layer, Map<String, String> labels,
       List<String> extraArgs) throws IOException {
+    return startAgent(deviceId, gatewayId, layer, labels, hub.url(), extraArgs);
+  }
+
+  /**
+   * Starts an edge agent process connected to {@code natsUrl}, e.g. a
+   * {@link io.fogwise.testbed.link.LinkEmulator}'s URL in front of the hub.
+   */
+  public Process startAgent(String deviceId, String gatewayId, Layer layer, Map<String, String> labels,
+      String natsUrl, List<String> extraArgs) throws IOException {
     List<String> args = new ArrayList<>(List.of("edge", "--id", deviceId, "--gateway", gatewayId, "--layer",
-        layer.name(), "--nats", hub.url()));
+        layer.name(), "--nats", natsUrl));
     if (!labels.isEmpty()) {
       args.add("--labels");
       args.add(labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
@@ -144,6 +160,28 @@ public final class LocalCluster implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     return t;
+  }
+
+  /**
+   * Kills the hub's nats-server with SIGKILL, as a crash would; returns System.nanoTime of the
+   * kill. Its store stays; {@link #restartHub} starts it again on the same port.
+   */
+  public synchronized long killHub() {
+    NatsServer h = hub;
+    long t = System.nanoTime();
+    ProcessHandle.of(h.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    h.close(); // waits for the exit; the store is ours (runDir/nats), so it is kept
+    timeline.log("hub: nats-server (pid %d) killed with SIGKILL", h.pid());
+    return t;
+  }
+
+  /** Starts the hub again on the same port with the same store; returns once it listens. */
+  public synchronized void restartHub() {
+    if (hub.isAlive()) {
+      throw new IllegalStateException("the hub is still running (pid " + hub.pid() + ")");
+    }
+    hub = NatsServer.start(hub.port(), runDir.resolve("nats"));
+    timeline.log("hub: nats-server restarted (pid %d) on %s", hub.pid(), hub.url());
   }
 
   /** Sends a service request to a gateway and returns its answer. */

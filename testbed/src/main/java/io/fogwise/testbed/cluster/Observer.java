@@ -37,6 +37,7 @@ public final class Observer implements AutoCloseable {
   private final Histogram latencyMicros = new Histogram(60_000_000L, 3);
   private final AtomicLong rejected = new AtomicLong();
   private volatile Consumer<AdaptationEvent> onEvent = e -> {};
+  private volatile boolean recordEvents = true;
 
   /** What the observer saw of one publisher epoch. */
   public record EpochSeen(long epoch, String publisherId, long firstNanos, long lastNanos, long count, long firstNumber,
@@ -52,9 +53,11 @@ public final class Observer implements AutoCloseable {
       long now = System.nanoTime();
       try {
         AdaptationEvent e = MessageCodec.decode(msg.getData(), AdaptationEvent.class);
-        synchronized (this) {
-          events.add(new Received<>(e, now));
-          notifyAll();
+        if (recordEvents) {
+          synchronized (this) {
+            events.add(new Received<>(e, now));
+            notifyAll();
+          }
         }
         onEvent.accept(e);
       } catch (RejectedMessageException ex) {
@@ -108,6 +111,14 @@ public final class Observer implements AutoCloseable {
   private static long wallNanos() {
     java.time.Instant i = java.time.Instant.now();
     return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+  }
+
+  /**
+   * Whether events are kept for {@link #events()} and {@link #awaitEvent} (the default). A load
+   * benchmark that sees millions of events counts them itself and turns this off.
+   */
+  public void recordEvents(boolean record) {
+    this.recordEvents = record;
   }
 
   /** Calls {@code listener} for every event, on the NATS dispatcher thread. */

@@ -57,6 +57,8 @@ final class NioLinkEmulator implements LinkEmulator {
   private final int port;
   private final Thread loop;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Touched on the selector thread only. */
+  private boolean targetUnreachable;
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicReference<Impairment> upstream = new AtomicReference<>(Impairment.NONE);
   private final AtomicReference<Impairment> downstream = new AtomicReference<>(Impairment.NONE);
@@ -612,12 +614,18 @@ final class NioLinkEmulator implements LinkEmulator {
       try {
         if (server.finishConnect()) {
           connecting = false;
+          targetUnreachable = false;
           flush(up, System.nanoTime());
         }
       } catch (IOException e) {
-        LOG.warn(
-            "link emulator {} cannot reach {}: {}; closing the client connection",
-            NioLinkEmulator.this, target, e.toString());
+        // once per outage: a client reconnecting every 250 ms to a dead server would repeat it 4 times a second
+        if (!targetUnreachable) {
+          targetUnreachable = true;
+          LOG.warn("link emulator {} cannot reach {}: {}; closing client connections until it can", NioLinkEmulator.this,
+              target, e.toString());
+        } else {
+          LOG.debug("link emulator {} still cannot reach {}: {}", NioLinkEmulator.this, target, e.toString());
+        }
         close(true);
       }
     }
