@@ -32,7 +32,7 @@ public final class LocalCluster implements AutoCloseable {
   private final ComponentLauncher launcher;
   private final Path runDir;
   private final Timeline timeline;
-  private final NatsServer hub;
+  private NatsServer hub;
   private final Connection nats;
   private final Observer observer;
   private final Map<String, Process> processes = new LinkedHashMap<>();
@@ -175,7 +175,35 @@ public final class LocalCluster implements AutoCloseable {
     return nats;
   }
 
-  public NatsServer hub() {
+  public synchronized NatsServer hub() {
+    return hub;
+  }
+
+  /**
+   * Kills the hub's nats-server with SIGKILL (a crash: no lame-duck mode, clients find out from
+   * their sockets); returns System.nanoTime of the kill. {@link #startHub} starts it again.
+   */
+  public synchronized long killHub() {
+    long t = System.nanoTime();
+    ProcessHandle.of(hub.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    ProcessHandle.of(hub.pid()).ifPresent(h -> {
+      try {
+        h.onExit().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException("nats-server (pid " + hub.pid() + ") did not exit after SIGKILL", e);
+      }
+    });
+    timeline.log("hub: nats-server (pid %d) killed with SIGKILL", hub.pid());
+    return t;
+  }
+
+  /** Starts the hub again, as the same command: same port, same JetStream store. */
+  public synchronized NatsServer startHub() {
+    if (hub.isAlive()) {
+      throw new IllegalStateException("the hub (pid " + hub.pid() + ") is still running");
+    }
+    hub = NatsServer.start(hub.port(), runDir.resolve("nats"));
+    timeline.log("hub: nats-server restarted (pid %d) on %s", hub.pid(), hub.url());
     return hub;
   }
 
