@@ -76,9 +76,13 @@ final class OwnSilence {
     long ms = (toNanos - fromNanos) / 1_000_000L;
     s.metrics.detectionHeld("pause");
     s.reconciler.discount(ms);
-    settleUntil = Math.max(settleUntil, toNanos + settleMs() * 1_000_000L);
+    // nobody has to reconnect after a pause, only the backlog it left has to drain, which takes
+    // less than the pause: settling for as long as the pause (at most detect.settleMs) keeps a
+    // loaded host's short stalls from holding detection for seconds
+    long settle = Math.min(settleMs(), ms);
+    settleUntil = Math.max(settleUntil, toNanos + settle * 1_000_000L);
     begin(fromNanos, "this gateway was paused for " + ms + " ms (GC, SIGSTOP or an overloaded host): that is not"
-        + " its devices' silence; detection resumes after " + settleMs() + " ms (detect.settleMs)");
+        + " its devices' silence; detection resumes " + settle + " ms after the pause");
   }
 
   private void begin(long atNanos, String why) {
