@@ -133,7 +133,7 @@ public final class Reconciler {
         }
       } else if (p.state() == Placement.State.RUNNING
           && alive
-          && lastReport.getOrDefault(p.deviceId(), Long.MIN_VALUE) - p.lastSeenMillis() > settings.missingGrace().toMillis()) {
+          && reportedWithout(p, settings.missingGrace().toMillis())) {
         // the device keeps reporting, without this instance; a device not heard from at all is
         // the failure detector's business (and may be the gateway's own silence)
         it.remove();
@@ -193,6 +193,12 @@ public final class Reconciler {
       }
     }
     return eligible;
+  }
+
+  /** Whether {@code p}'s device has kept reporting, without it, for more than {@code graceMillis}. */
+  private boolean reportedWithout(Placement p, long graceMillis) {
+    Long last = lastReport.get(p.deviceId());
+    return last != null && last - p.lastSeenMillis() > graceMillis;
   }
 
   /**

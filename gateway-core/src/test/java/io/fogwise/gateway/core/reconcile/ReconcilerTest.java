@@ -138,4 +138,13 @@ class ReconcilerTest {
     assertEquals(2, again.epoch());
     assertTrue(!desired.isExcluded("svc", "e1", clock.millis()));
   }
+
+  @Test
+  void anAdoptedPlacementWhoseDeviceHasNotReportedYetIsLeftAlone() {
+    beat("e1", Layer.EDGE);
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    Reconciler fresh = new Reconciler(Reconciler.Settings.DEFAULT);
+    fresh.adopt(Placement.restored("svc", "e1", 1, clock.millis(), "1"));
+    assertTrue(fresh.reconcile(desired, devices, clock.millis()).isEmpty(), "restored as running, nothing to do");
+  }
 }
