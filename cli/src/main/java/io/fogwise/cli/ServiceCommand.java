@@ -219,6 +219,9 @@ final class ServiceCommand implements Runnable {
       for (ServiceSpec s : r.services()) {
         out.println("moving " + name + " to " + to + ": " + summary(s));
       }
+      if (r.note() != null) {
+        out.println("note: " + r.note());
+      }
     }
   }
 

@@ -49,7 +49,11 @@ final class GatewayVerticle extends VerticleBase {
   private volatile int httpPort = -1;
   private final MessageRejections rejections;
   private Connection nats;
-  private GatewayEngine engine;
+  private volatile GatewayEngine engine;
+  /** The NATS connection state as its listener last saw it, for /health. */
+  private volatile String natsState = "CONNECTING";
+  private java.util.concurrent.ScheduledExecutorService tickTimer;
+  private io.fogwise.gateway.core.DecisionTicker ticker;
   private PolicyStore policyStore;
   private PolicyManager policy;
   private Context ctx;
@@ -68,10 +72,11 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     ctx = context;
     String gw = config.gatewayId;
-    return vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw))
+    return vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw, this::connectionEvent))
             .compose(this::holdLease)
             .compose(conn -> {
               nats = conn;
+              natsState = "CONNECTED";
               return vertx.executeBlocking(() -> {
                 EpochAnnouncements epochs = EpochAnnouncements.of(conn, gw);
                 DesiredStore durable = config.durable ? KvDesiredStore.open(conn, gw) : DesiredStore.none();
@@ -152,7 +157,8 @@ final class GatewayVerticle extends VerticleBase {
               policy = new PolicyManager(gw, vertx, ctx, scheduler, () -> engine, policyStore, config.trustedKeys, conn,
                   config.clock, config.policy, store, problems);
               policy.start(initial);
-              scheduler.every(config.tick, engine::tick);
+              ticker = io.fogwise.gateway.core.DecisionTicker.start(tickTimer(), config.clock, config.tick,
+                  task -> ctx.runOnContext(v -> task.run()), engine, () -> { });
               scheduler.every(config.statusInterval, this::publishStatus);
               LOG.info("gateway {} up: rules {} ({} rules, compiled in {} ms), NATS {}",
                   gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);
@@ -160,7 +166,8 @@ final class GatewayVerticle extends VerticleBase {
               return null;
             })
         .compose(v -> config.httpPort < 0 ? Future.succeededFuture() : GatewayHttpServer.start(vertx, config.httpPort,
-            EngineAccess.onContext(ctx, () -> engine), meters)
+            EngineAccess.onContext(ctx, () -> engine),
+            io.fogwise.gateway.http.HealthSource.fromSnapshot(() -> engine, () -> natsState, config.clock), meters)
             .map(server -> {
               httpPort = server.port();
               LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics)",
@@ -273,6 +280,53 @@ final class GatewayVerticle extends VerticleBase {
     return httpPort;
   }
 
+  /**
+   * The timer decision ticks are requested from: a thread of its own (not the decision context,
+   * so a busy decision thread cannot delay the stamp, and a pause of the whole process shows as
+   * a gap between firings), or the configured scheduler in tests.
+   */
+  private Scheduler tickTimer() {
+    if (config.scheduler != null) {
+      return config.scheduler;
+    }
+    tickTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "fogwise-tick-" + config.gatewayId);
+      t.setDaemon(true);
+      t.setPriority(Thread.MAX_PRIORITY);
+      return t;
+    });
+    return Scheduler.executor(tickTimer);
+  }
+
+  /** On a NATS thread: the link state for /health, and the engine told on its own context. */
+  private void connectionEvent(Connection conn, io.nats.client.ConnectionListener.Events type) {
+    long at = config.clock.nanos();
+    switch (type) {
+      case DISCONNECTED -> {
+        natsState = "DISCONNECTED";
+        toEngine(e -> e.linkDown(at));
+      }
+      case RECONNECTED -> {
+        natsState = "CONNECTED";
+        toEngine(e -> e.linkUp(at));
+      }
+      case CLOSED -> natsState = "CLOSED";
+      default -> { }
+    }
+  }
+
+  private void toEngine(java.util.function.Consumer<GatewayEngine> call) {
+    Context c = ctx;
+    if (c != null) {
+      c.runOnContext(v -> {
+        GatewayEngine e = engine;
+        if (e != null) {
+          call.accept(e);
+        }
+      });
+    }
+  }
+
   private void subscribe() {
     String gw = config.gatewayId;
     Dispatcher d = nats.createDispatcher();
@@ -351,6 +405,12 @@ final class GatewayVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       if (keepingLease != null) {
         keepingLease.cancel();
+      }
+      if (ticker != null) {
+        ticker.close();
+      }
+      if (tickTimer != null) {
+        tickTimer.shutdownNow();
       }
       if (policy != null) {
         policy.close();

@@ -76,6 +76,18 @@ public record AdaptationEvent(
     POLICY_STORE_RECOVERED,
     /** Durable state that did not parse was copied aside; the gateway started without it. */
     STATE_SET_ASIDE,
+    /**
+     * The gateway holds its failure detection: its own link is down, it was paused, or so many
+     * devices went silent at once that the silence is more likely its own; the reason says which
+     * and why nothing is failed over.
+     */
+    DETECTION_SUSPENDED,
+    /** Failure detection resumed; the reason says how long the gateway's own silence was (not counted as devices'). */
+    DETECTION_RESUMED,
+    /** A policy exclusion of a service from a device was lifted (probation passed, only device left, operator move). */
+    EXCLUSION_LIFTED,
+    /** A subscriber reported messages of a service it never received (skipped numbers within an epoch). */
+    MESSAGES_MISSED,
     ALERT
   }
 }

@@ -103,7 +103,7 @@ final class ActionApplier implements Action.Handler {
 
   @Override
   public void migrate(Action.Migrate mg) {
-    ServiceResponse r = requests.move(mg.service(), mg.layer(), mg.deviceId());
+    ServiceResponse r = requests.move(mg.service(), mg.layer(), mg.deviceId(), false);
     String target = mg.layer() != null ? mg.layer().name() : mg.deviceId();
     if (!r.ok()) {
       s.emit(AdaptationEvent.Type.ALERT, mg.deviceId(), mg.service(), 0, mg.rule(),

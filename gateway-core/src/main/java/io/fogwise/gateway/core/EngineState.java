@@ -33,6 +33,8 @@ final class EngineState {
   /** Quarantined devices and when their quarantine ends (monotonic ms). */
   final Map<String, Long> quarantines = new HashMap<>();
   boolean closed;
+  /** The gateway cannot hear (link down, paused) or is settling after it: what it misses says nothing about devices. */
+  boolean ownSilence;
 
   record Failover(String deviceId, long decidedAtMillis) {}
 

@@ -2,6 +2,7 @@ package io.fogwise.gateway.core;
 
 import io.fogwise.gateway.core.devices.DeviceRegistry;
 import io.fogwise.gateway.core.devices.PhiAccrualDetector;
+import io.fogwise.gateway.core.health.HealthSnapshot;
 import io.fogwise.gateway.core.health.Problems;
 import io.fogwise.gateway.core.metrics.GatewayMetrics;
 import io.fogwise.gateway.core.orchestrator.Orchestrator;
@@ -55,6 +56,8 @@ public final class GatewayEngine implements AutoCloseable {
   private static final long STALL_STEP_MS = 250;
   /** A rule set that keeps failing is reported at most this often. */
   private static final long RULE_FAILURE_REPORT_NANOS = 10_000_000_000L;
+  /** Lost data is an event at most this often per service (a metric counts every message). */
+  static final long MISSED_EVENT_MS = 10_000;
 
   private final EngineState s;
   private final Intents intents;
@@ -70,6 +73,14 @@ public final class GatewayEngine implements AutoCloseable {
   private long lastRuleFailureNanos;
   private String policyLabel;
   private long syncedPlacementVersion = -1;
+  private final OwnSilence ownSilence;
+  private final Probation probation;
+  private final ServiceHealth serviceHealth;
+  /** Missing counts last reported, per subscriber and publishing service. */
+  private final Map<String, Long> missingSeen = new HashMap<>();
+  /** When a service's missed messages were last reported as an event (at most one per {@link #MISSED_EVENT_MS}). */
+  private final Map<String, Long> missedReported = new HashMap<>();
+  private volatile HealthSnapshot health;
 
   private GatewayEngine(Builder b) {
     DeviceRegistry registry = new DeviceRegistry(b.clock, b.detector);
@@ -86,7 +97,11 @@ public final class GatewayEngine implements AutoCloseable {
     this.durable = new DurableState(s, b.store);
     this.startedAtWallMillis = b.clock.wallMillis();
     this.problems = b.problems;
+    this.ownSilence = new OwnSilence(s);
+    this.probation = new Probation(s);
+    this.serviceHealth = new ServiceHealth(s);
     s.metrics.deviceGauges(this::deviceCounts);
+    publishHealth();
   }
 
   /** A builder; the gateway id, clock, rule set and orchestrator are required. */
@@ -105,6 +120,7 @@ public final class GatewayEngine implements AutoCloseable {
             "device " + hb.deviceId() + " joined as " + hb.layer(), Map.of("labels", hb.labels().toString()));
       }
       case RETURNED -> {
+        probation.returned(hb.deviceId(), now);
         LOG.info("device {} returned after being declared lost", hb.deviceId());
         s.emit(AdaptationEvent.Type.DEVICE_RETURNED, hb.deviceId(), null, 0, null,
             "device " + hb.deviceId() + " is heartbeating again; its stale instances will be fenced", Map.of());
@@ -137,12 +153,38 @@ public final class GatewayEngine implements AutoCloseable {
     }
   }
 
-  /** Takes in a subscriber's report: one latency reading per publishing service it heard. */
+  /**
+   * Takes in a subscriber's report: one latency reading per publishing service it heard, and the
+   * message numbers it never received (core NATS is at-most-once: what a hub restart drops is
+   * counted here, as {@code fogwise_messages_missed} and a MESSAGES_MISSED event).
+   */
   public void onSubscriberStats(SubscriberStats st) {
     for (SubscriberStats.PublisherStats p : st.publishers()) {
       if (p.received() > 0) {
         onLatency(p.service(), st.subscriberId(), p.latencyP50Micros(), p.latencyP99Micros());
       }
+      missed(st.subscriberId(), st.service(), p);
+    }
+  }
+
+  private void missed(String subscriberId, String subscriberService, SubscriberStats.PublisherStats p) {
+    String key = subscriberId + "|" + subscriberService + "|" + p.service();
+    Long before = missingSeen.put(key, p.missing());
+    // a lower count: the subscriber restarted, its count starts again
+    long more = before == null || p.missing() < before ? p.missing() : p.missing() - before;
+    if (before == null || more <= 0) {
+      return; // the first report is a baseline: what was missed before this gateway listened is not news
+    }
+    s.metrics.messagesMissed(p.service(), more);
+    long now = s.clock.millis();
+    Long last = missedReported.get(p.service());
+    if (last == null || now - last >= MISSED_EVENT_MS) {
+      missedReported.put(p.service(), now);
+      s.emit(AdaptationEvent.Type.MESSAGES_MISSED, subscriberId, p.service(), p.epoch(), null, subscriberService
+          + " on " + subscriberId + " never received " + more + " more messages of " + p.service() + " (epoch "
+          + p.epoch() + ", " + p.missing() + " in all): core NATS drops what is in flight when the hub or a link"
+          + " fails", Map.of("missing", Long.toString(p.missing()), "more", Long.toString(more),
+              "subscriber", subscriberService));
     }
   }
 
@@ -154,15 +196,31 @@ public final class GatewayEngine implements AutoCloseable {
     }
   }
 
-  /** One decision cycle at the clock's now. */
+  /** One decision cycle at the clock's now (tests and the scenario kit; the gateway uses {@link #tick(long)}). */
   public void tick() {
+    tick(s.clock.nanos());
+  }
+
+  /**
+   * One decision cycle requested at monotonic {@code requestedAtNanos}. Silence is judged at
+   * that moment, not when the cycle runs: every heartbeat stamped before it has been taken in
+   * (the decision thread works in order), so a queue in front of this thread never counts as
+   * device silence. See {@link DecisionTicker}.
+   */
+  public void tick(long requestedAtNanos) {
     if (s.closed) {
       return;
     }
     long start = System.nanoTime();
-    long now = s.clock.millis();
-    s.registry.refreshSuspicion();
+    OwnSilence.Verdict v = ownSilence.beforeTick(requestedAtNanos);
+    long now = v.referenceNanos() / 1_000_000L;
+    DeviceRegistry.Silence silence = s.registry.survey(v.referenceNanos(),
+        s.rules.parameters().number("detect.massSilencePhi"));
+    if (v.publish() && ownSilence.mayDeclare(silence, v.referenceNanos())) {
+      s.registry.publishSuspicion();
+    }
     s.dirtyServices.addAll(s.desired.expireExclusions(now));
+    probation.check(now);
     s.quarantines.entrySet().removeIf(q -> {
       if (q.getValue() <= now) {
         s.registry.setQuarantined(q.getKey(), false);
@@ -197,11 +255,55 @@ public final class GatewayEngine implements AutoCloseable {
       // nothing a rule throws (an Error too) may stop the mechanism: reconciling goes on, the failure is reported
       ruleFailure("rule set " + s.rules.rules().label() + " failed: " + rootCause(e));
     }
-    List<Step> planned = s.reconciler.reconcile(s.desired, s.registry, now);
-    durable.persist(); // write-ahead: a decision is durable before its commands go out
-    planned.forEach(steps::execute);
-    syncFacts(now);
+    if (!v.linkDown()) { // with the link down nothing decided could be saved or carried out
+      List<Step> planned = s.reconciler.reconcile(s.desired, s.registry, now);
+      durable.persist(); // write-ahead: a decision is durable before its commands go out
+      planned.forEach(steps::execute);
+      syncFacts(now);
+      serviceHealth.check(now);
+    }
     s.metrics.cycle(System.nanoTime() - start, firings);
+    publishHealth();
+  }
+
+  /**
+   * The gateway itself could not run from {@code fromNanos} to {@code toNanos} (GC, SIGSTOP, an
+   * overloaded host; its tick timer saw the gap): not its devices' silence.
+   */
+  public void paused(long fromNanos, long toNanos) {
+    if (!s.closed) {
+      ownSilence.paused(fromNanos, toNanos);
+    }
+  }
+
+  /** The gateway's NATS connection went down at monotonic {@code atNanos}: detection is held. */
+  public void linkDown(long atNanos) {
+    if (!s.closed) {
+      ownSilence.linkDown(atNanos);
+      publishHealth();
+    }
+  }
+
+  /** The gateway's NATS connection is back at monotonic {@code atNanos}: detection resumes after settling. */
+  public void linkUp(long atNanos) {
+    if (!s.closed) {
+      ownSilence.linkUp(atNanos);
+      publishHealth();
+    }
+  }
+
+  /** The health the decision thread last published; safe to read from any thread, never waits. */
+  public HealthSnapshot health() {
+    return health;
+  }
+
+  /** Services short of running instances for longer than {@code service.underReplicatedMs}. */
+  public List<String> degradedServices() {
+    return serviceHealth.degraded();
+  }
+
+  private void publishHealth() {
+    health = new HealthSnapshot(status(), s.clock.nanos(), serviceHealth.degraded(), ownSilence.held());
   }
 
   private void ruleFailure(String why) {

@@ -52,7 +52,7 @@ final class Intents {
   void account(String deviceId, IntentFailedException failure) {
     if (failure == null || failure.refused()) {
       s.registry.commandAnswered(deviceId);
-    } else {
+    } else if (!s.ownSilence) { // a command lost while the gateway's own link was down says nothing about the device
       s.registry.commandFailed(deviceId);
     }
   }

@@ -54,7 +54,7 @@ final class ServiceRequests {
         return ServiceResponse.ok(List.copyOf(s.desired.specs()));
       }
       case MOVE -> {
-        return move(req.name(), req.toLayer(), req.toDevice());
+        return move(req.name(), req.toLayer(), req.toDevice(), true);
       }
       default -> throw new IllegalStateException("unhandled op " + req.op());
     }
@@ -64,9 +64,14 @@ final class ServiceRequests {
     return ServiceResponse.error("name", "no service named '" + name + "'");
   }
 
-  /** Moves {@code name} to a layer or to a device, if some alive device can take it; the reconciler does the move. */
-  ServiceResponse move(String name, Layer toLayer, String toDevice) {
+  /**
+   * Moves {@code name} to a layer or to a device, if some alive device can take it; the
+   * reconciler does the move. An {@code operator}'s move to a named device overrides an
+   * automatic exclusion from it (and says so); a rule's move does not.
+   */
+  ServiceResponse move(String name, Layer toLayer, String toDevice, boolean operator) {
     ServiceSpec spec = s.desired.spec(name);
+    String note = null;
     long now = s.clock.millis();
     if (spec == null) {
       return unknown(name);
@@ -99,16 +104,22 @@ final class ServiceRequests {
             + ") does not satisfy the placement of '" + name + "' (" + (spec.placement().layer() == null ? "any layer"
             : spec.placement().layer()) + " " + spec.placement().labels() + "); move it to that layer with toLayer first");
       }
-      if (s.desired.isExcluded(name, d.getId(), now)) {
+      if (operator && s.desired.unexclude(name, d.getId())) {
+        // an operator who names the device knows better than an automatic exclusion
+        note = "overrides the automatic exclusion of " + name + " from " + d.getId();
+        s.emit(AdaptationEvent.Type.EXCLUSION_LIFTED, d.getId(), name, 0, null, "the operator moved " + name + " to "
+            + d.getId() + ": " + note, Map.of("cause", "operator"));
+      } else if (s.desired.isExcluded(name, d.getId(), now)) {
         return ServiceResponse.error("toDevice", "service '" + name + "' is excluded from device '" + d.getId() + "'");
       }
       s.desired.prefer(name, d.getId());
       target = "device " + d.getId();
     }
     s.dirtyServices.add(name);
-    LOG.info("service {} to be moved to {}", name, target);
-    s.emit(AdaptationEvent.Type.SERVICE_APPLIED, null, name, 0, null, "service " + name + " to be moved to " + target,
-        Map.of("move", target));
-    return ServiceResponse.ok(List.of(s.desired.spec(name)));
+    LOG.info("service {} to be moved to {}{}", name, target, note == null ? "" : " (" + note + ")");
+    s.emit(AdaptationEvent.Type.SERVICE_APPLIED, null, name, 0, null, "service " + name + " to be moved to " + target
+        + (note == null ? "" : " (" + note + ")"), Map.of("move", target));
+    ServiceResponse ok = ServiceResponse.ok(List.of(s.desired.spec(name)));
+    return note == null ? ok : ok.withNote(note);
   }
 }

@@ -33,6 +33,11 @@ final class StepExecutor {
       s.metrics.reconcileAction("abandon");
       s.emit(AdaptationEvent.Type.INSTANCE_ABANDONED, a.placement().deviceId(), a.placement().service(),
           a.placement().epoch(), null, a.reason(), Map.of());
+    } else if (step instanceof Step.LiftExclusion l) {
+      s.dirtyServices.add(l.service());
+      LOG.info("{}", l.reason());
+      s.emit(AdaptationEvent.Type.EXCLUSION_LIFTED, l.deviceId(), l.service(), 0, null, l.reason(),
+          Map.of("cause", "only_eligible_device"));
     } else if (step instanceof Step.StartFailed f) {
       s.metrics.reconcileAction("start_failed");
       s.emit(AdaptationEvent.Type.INSTANCE_START_FAILED, f.placement().deviceId(), f.placement().service(),

@@ -10,8 +10,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The gateway's HTTP API and Prometheus endpoint, served by its own event-loop verticle:
  *
  * <ul>
- *   <li>{@code GET /health}: the gateway's status, with {@code "status":"UP"} (503 and
- *       {@code "DOWN"} when the engine does not answer)
+ *   <li>{@code GET /health}: the gateway's status, with {@code "status"} UP, DEGRADED (a
+ *       service short of instances too long, or NATS down; named in {@code degraded},
+ *       {@code nats}) or DOWN (503: the engine not running, or its last decision tick older than
+ *       2 s, {@code lastTickAgeMs}); answered on the event loop from a published snapshot
  *   <li>{@code GET /devices}: every known device with its suspicion and telemetry
  *   <li>{@code GET /services}: declared services ({@code spec}) and their {@code placements}
  *   <li>{@code GET /services/{name}}: one declared spec, 404 if unknown
@@ -51,13 +53,22 @@ public final class GatewayHttpServer {
    */
   public static Future<GatewayHttpServer> start(
       Vertx vertx, int port, EngineAccess engine, PrometheusMeterRegistry registry) {
+    return start(vertx, port, engine, null, registry);
+  }
+
+  /**
+   * Starts serving on {@code port}, with {@code GET /health} answered from {@code health} on the
+   * event loop (never waiting for the decision thread), or through {@code engine} when null.
+   */
+  public static Future<GatewayHttpServer> start(
+      Vertx vertx, int port, EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry) {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(registry, "registry");
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("HTTP port must be within [0, 65535], got " + port);
     }
-    HttpApiVerticle verticle = new HttpApiVerticle(port, engine, registry);
+    HttpApiVerticle verticle = new HttpApiVerticle(port, engine, health, registry);
     return vertx.deployVerticle(verticle)
         .map(id -> new GatewayHttpServer(vertx, id, verticle.actualPort()))
         .recover(err -> Future.failedFuture(new IllegalStateException(

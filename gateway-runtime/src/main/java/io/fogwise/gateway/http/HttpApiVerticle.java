@@ -45,12 +45,14 @@ final class HttpApiVerticle extends VerticleBase {
 
   private final int requestedPort;
   private final EngineAccess engine;
+  private final HealthSource healthSource;
   private final PrometheusMeterRegistry registry;
   private volatile HttpServer server;
 
-  HttpApiVerticle(int port, EngineAccess engine, PrometheusMeterRegistry registry) {
+  HttpApiVerticle(int port, EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry) {
     this.requestedPort = port;
     this.engine = engine;
+    this.healthSource = health;
     this.registry = registry;
   }
 
@@ -90,8 +92,24 @@ final class HttpApiVerticle extends VerticleBase {
   }
 
   private void health(RoutingContext rc) {
-    query(rc, GatewayEngine::status, (c, status) -> json(c, 200, health("UP", status)),
-        err -> json(rc, 503, health("DOWN", null).put("error", String.valueOf(err.getMessage()))));
+    if (healthSource == null) { // no published snapshot to read: ask the engine
+      query(rc, GatewayEngine::status, (c, status) -> json(c, 200, health("UP", status)),
+          err -> json(rc, 503, health("DOWN", null).put("error", String.valueOf(err.getMessage()))));
+      return;
+    }
+    // answered here, on the event loop, from what the decision thread published: never waits for it
+    HealthSource.Health h = healthSource.now();
+    ObjectNode node = health(h.status(), h.gateway());
+    node.put("nats", h.nats());
+    node.put("lastTickAgeMs", h.lastTickAgeMs());
+    node.set("degraded", MessageCodec.mapper().valueToTree(h.degraded()));
+    if (h.detectionHeld() != null) {
+      node.put("detectionHeld", h.detectionHeld());
+    }
+    if (h.error() != null) {
+      node.put("error", h.error());
+    }
+    json(rc, "DOWN".equals(h.status()) ? 503 : 200, node);
   }
 
   private static ObjectNode health(String state, GatewayStatus status) {

@@ -83,6 +83,30 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
   }
 
   @Override
+  public void serviceDegraded(String service) {
+    Counter.builder("fogwise_services_degraded").description("services short of running instances for too long, per episode")
+        .tag("gateway", gatewayId).tag("service", service).register(registry).increment();
+  }
+
+  @Override
+  public void degradedGauge(Supplier<Integer> count) {
+    Gauge.builder("fogwise_degraded_services", count::get).description("services degraded now")
+        .tag("gateway", gatewayId).register(registry);
+  }
+
+  @Override
+  public void messagesMissed(String service, long count) {
+    Counter.builder("fogwise_messages_missed").description("message numbers subscribers reported they never received")
+        .tag("gateway", gatewayId).tag("service", service).register(registry).increment(count);
+  }
+
+  @Override
+  public void detectionHeld(String cause) {
+    Counter.builder("fogwise_detection_holds").description("times failure detection was held, by cause")
+        .tag("gateway", gatewayId).tag("cause", cause).register(registry).increment();
+  }
+
+  @Override
   public void deviceGauges(Supplier<Map<String, Integer>> counts) {
     for (String state : counts.get().keySet()) {
       Gauge.builder("fogwise_devices", () -> counts.get().getOrDefault(state, 0))

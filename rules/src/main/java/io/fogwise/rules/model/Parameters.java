@@ -14,7 +14,25 @@ public final class Parameters {
   public static final Map<String, String> DEFAULTS =
       Map.ofEntries(
           Map.entry("detect.phiThreshold", "8.0"),
+          // the gateway's own silence (docs/operating.md, "When the silence is the gateway's own"):
+          // after its NATS link is back, or after it was paused, detection waits this long for devices
+          // to reconnect; the whole outage plus this is not counted as any device's silence
+          Map.entry("detect.settleMs", "2000"),
+          // this share of the alive devices silent at once (at least massSilenceMinDevices of them,
+          // each with a suspicion of at least massSilencePhi) is the gateway's own partition, not
+          // that many deaths: no device is declared lost for up to massSilenceHoldMs, then, if the
+          // gateway's own link is healthy, an ALERT and failover as usual
+          Map.entry("detect.massSilenceFraction", "0.5"),
+          Map.entry("detect.massSilenceMinDevices", "3"),
+          Map.entry("detect.massSilencePhi", "3.0"),
+          Map.entry("detect.massSilenceHoldMs", "10000"),
           Map.entry("failover.exclusionMs", "600000"),
+          // a device that returned regains the services it was excluded from after this long without
+          // being lost again
+          Map.entry("failover.returnProbationMs", "30000"),
+          // a service with fewer running instances than replicas for this long is DEGRADED (ALERT,
+          // metric, /health)
+          Map.entry("service.underReplicatedMs", "5000"),
           Map.entry("service.stallMs", "2000"),
           Map.entry("service.commandFailures", "3"),
           Map.entry("replication.criticalReplicas", "2"),

@@ -213,7 +213,7 @@ public final class LocalCluster implements AutoCloseable {
     return nats;
   }
 
-  public NatsServer hub() {
+  public synchronized NatsServer hub() {
     return hub;
   }
 

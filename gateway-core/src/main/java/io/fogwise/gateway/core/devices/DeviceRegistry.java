@@ -33,6 +33,8 @@ public final class DeviceRegistry {
   private final PhiAccrualDetector.Settings settings;
   private final Map<String, Entry> devices = new TreeMap<>();
   private final Set<Device> changed = new LinkedHashSet<>();
+  /** Start of the gateway's own silence in progress (monotonic ns), or {@link Long#MIN_VALUE}. */
+  private long ownSilenceSince = Long.MIN_VALUE;
 
   public DeviceRegistry(Clock clock, PhiAccrualDetector.Settings settings) {
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -74,8 +76,10 @@ public final class DeviceRegistry {
       e.device.setPlacement(hb.layer(), hb.deviceClass(), hb.labels());
       changed.add(e.device);
     }
-    e.detector.heartbeat(arrivalNanos);
+    // while the gateway itself is (or was just) deaf, the interval says nothing about the device
+    e.detector.heartbeat(arrivalNanos, ownSilenceSince == Long.MIN_VALUE);
     e.lastHeartbeat = hb;
+    e.lastHeardNanos = arrivalNanos;
     if (obs != Observation.ALIVE) {
       changed.add(e.device);
     }
@@ -97,20 +101,91 @@ public final class DeviceRegistry {
 
   /** Recomputes every device's suspicion at the clock's now; changed devices become dirty. */
   public void refreshSuspicion() {
-    long now = clock.nanos();
+    refreshSuspicion(clock.nanos());
+  }
+
+  /**
+   * Recomputes every device's suspicion at monotonic {@code referenceNanos} (when the decision
+   * tick was requested: every heartbeat that arrived before it has been taken in, so the
+   * gateway's own queueing never counts as silence); changed devices become dirty.
+   */
+  public void refreshSuspicion(long referenceNanos) {
+    survey(referenceNanos, Double.POSITIVE_INFINITY);
+    publishSuspicion();
+  }
+
+  /** How many alive devices there are and how many of them are silent, as of a {@link #survey}. */
+  public record Silence(int alive, int silent) {}
+
+  /**
+   * Computes every device's suspicion at monotonic {@code referenceNanos} without showing it to
+   * rules yet ({@link #publishSuspicion} does): the gateway first looks at how many alive devices
+   * have a suspicion of at least {@code silentPhi}, to tell its own partition from device deaths.
+   */
+  public Silence survey(long referenceNanos, double silentPhi) {
+    int alive = 0;
+    int silent = 0;
     for (Entry e : devices.values()) {
-      updateSuspicion(e, now);
+      e.phiNow = stepped(e.detector.phi(referenceNanos));
+      e.silenceNow = e.detector.silenceMillis(referenceNanos);
+      if (e.device.getState() == DeviceState.ALIVE) {
+        alive++;
+        if (e.phiNow >= silentPhi) {
+          silent++;
+        }
+      }
+    }
+    return new Silence(alive, silent);
+  }
+
+  /** Shows rules the suspicion computed by the last {@link #survey}; changed devices become dirty. */
+  public void publishSuspicion() {
+    for (Entry e : devices.values()) {
+      if (e.phiNow != e.device.getPhi()) {
+        e.device.setSuspicion(e.phiNow, e.silenceNow);
+        changed.add(e.device);
+      }
+    }
+  }
+
+  /**
+   * The gateway stopped listening at {@code sinceNanos} (its NATS link went down, or it was
+   * paused): until {@link #ownSilenceEnded}, heartbeat intervals are not learned, and intervals
+   * already learned that span that moment are cut to the part before it.
+   */
+  public void ownSilenceBegan(long sinceNanos) {
+    if (ownSilenceSince != Long.MIN_VALUE) {
+      return;
+    }
+    ownSilenceSince = sinceNanos;
+    for (Entry e : devices.values()) {
+      e.detector.ownSilenceBegan(sinceNanos);
+    }
+  }
+
+  /**
+   * The gateway's own silence from {@code fromNanos} to {@code toNanos} is over: it is discounted
+   * from every device's silence (a device not heard since before it is judged as if that time had
+   * not passed), and intervals are learned again.
+   */
+  public void ownSilenceEnded(long fromNanos, long toNanos) {
+    ownSilenceSince = Long.MIN_VALUE;
+    for (Entry e : devices.values()) {
+      e.detector.discount(fromNanos, toNanos);
     }
   }
 
   private void updateSuspicion(Entry e, long nowNanos) {
-    double phi = e.detector.phi(nowNanos);
-    double stepped = Math.floor(Math.min(phi, 1000) / PHI_STEP) * PHI_STEP;
-    stepped = Math.round(stepped * 10) / 10.0;
+    double stepped = stepped(e.detector.phi(nowNanos));
     if (stepped != e.device.getPhi()) {
       e.device.setSuspicion(stepped, e.detector.silenceMillis(nowNanos));
       changed.add(e.device);
     }
+  }
+
+  private static double stepped(double phi) {
+    double stepped = Math.floor(Math.min(phi, 1000) / PHI_STEP) * PHI_STEP;
+    return Math.round(stepped * 10) / 10.0;
   }
 
   /** Marks a device lost (a rule decided so). Returns false if unknown or already lost. */
@@ -235,6 +310,9 @@ public final class DeviceRegistry {
     PhiAccrualDetector detector;
     Heartbeat lastHeartbeat;
     Telemetry lastTelemetry;
+    long lastHeardNanos;
+    double phiNow;
+    long silenceNow;
 
     Entry(Device device, PhiAccrualDetector detector) {
       this.device = device;

@@ -10,6 +10,12 @@ import java.util.Objects;
  * detector belongs to the registry's thread.
  */
 public final class PhiAccrualDetector {
+  /**
+   * How many recent intervals can be corrected when the gateway learns late that it was not
+   * listening (a pause is recognised at the first tick after it; a few heartbeats may have been
+   * taken in before that).
+   */
+  static final int RECENT = 8;
   private final Settings settings;
   private final long[] window;
   private int size;
@@ -17,6 +23,11 @@ public final class PhiAccrualDetector {
   private double sum;
   private double sumSquares;
   private long lastArrivalNanos = Long.MIN_VALUE;
+  /** The last few arrivals and where their intervals sit in the window, to correct them afterwards. */
+  private final long[] recentArrivals = new long[RECENT];
+  private final int[] recentSlots = new int[RECENT];
+  private int recentCount;
+  private int recentNext;
 
   /**
    * @param settings window size, minimum standard deviation and acceptable pause
@@ -33,10 +44,56 @@ public final class PhiAccrualDetector {
 
   /** Records a heartbeat arriving at monotonic {@code nowNanos}. */
   public void heartbeat(long nowNanos) {
-    if (lastArrivalNanos != Long.MIN_VALUE) {
+    heartbeat(nowNanos, true);
+  }
+
+  /**
+   * Records a heartbeat arriving at monotonic {@code nowNanos}; its interval is learned only if
+   * {@code learn} (not while the gateway itself was deaf: that interval says nothing about the
+   * device).
+   */
+  public void heartbeat(long nowNanos, boolean learn) {
+    if (lastArrivalNanos != Long.MIN_VALUE && learn) {
+      int slot = next;
       add(Math.max(0, (nowNanos - lastArrivalNanos) / 1_000_000L));
+      recentArrivals[recentNext] = lastArrivalNanos;
+      recentSlots[recentNext] = slot;
+      recentNext = (recentNext + 1) % RECENT;
+      recentCount = Math.min(recentCount + 1, RECENT);
     }
     lastArrivalNanos = nowNanos;
+  }
+
+  /**
+   * The gateway was not listening from {@code sinceNanos} on (its link went down, or it was
+   * paused and noticed only now): an interval already learned that spans that moment is
+   * corrected to the part before it, so the history is not fed the gateway's own silence.
+   */
+  public void ownSilenceBegan(long sinceNanos) {
+    for (int i = 0; i < Math.min(recentCount, window.length); i++) {
+      int r = Math.floorMod(recentNext - 1 - i, RECENT);
+      long prev = recentArrivals[r];
+      int slot = recentSlots[r];
+      if (prev < sinceNanos) {
+        long old = window[slot];
+        long arrived = prev + old * 1_000_000L;
+        if (arrived > sinceNanos) {
+          replace(slot, Math.max(0, (sinceNanos - prev) / 1_000_000L));
+        }
+        break; // older intervals ended before it
+      }
+    }
+  }
+
+  /**
+   * Discounts the gateway's own silence from {@code fromNanos} to {@code toNanos}: a device last
+   * heard before it is judged as if that time had not passed (its last arrival moves forward by
+   * the length of the silence). A device heard since is judged from that heartbeat, as usual.
+   */
+  public void discount(long fromNanos, long toNanos) {
+    if (lastArrivalNanos != Long.MIN_VALUE && lastArrivalNanos < fromNanos && toNanos > fromNanos) {
+      lastArrivalNanos += toNanos - fromNanos;
+    }
   }
 
   /** Whether any heartbeat has arrived. */
@@ -80,6 +137,13 @@ public final class PhiAccrualDetector {
       return -Math.log10(e / (1.0 + e));
     }
     return -Math.log10(1.0 - 1.0 / (1.0 + e));
+  }
+
+  private void replace(int slot, long intervalMs) {
+    long old = window[slot];
+    sum += intervalMs - old;
+    sumSquares += (double) intervalMs * intervalMs - (double) old * old;
+    window[slot] = intervalMs;
   }
 
   private void add(long intervalMs) {

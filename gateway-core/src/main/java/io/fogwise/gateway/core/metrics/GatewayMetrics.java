@@ -30,6 +30,18 @@ public interface GatewayMetrics {
   /** A problem that did not stop the gateway was found ({@code kind}: policy_pointer, state_set_aside, ...). */
   void problem(String kind);
 
+  /** {@code service} has had fewer running instances than replicas for longer than {@code service.underReplicatedMs}. */
+  default void serviceDegraded(String service) {}
+
+  /** Registers a gauge of the number of services that are degraded now. */
+  default void degradedGauge(Supplier<Integer> count) {}
+
+  /** A subscriber of {@code service}'s data reported {@code count} more message numbers it never received. */
+  default void messagesMissed(String service, long count) {}
+
+  /** The gateway's failure detection was held ({@code cause}: link, pause, mass_silence). */
+  default void detectionHeld(String cause) {}
+
   /** Registers gauges of device counts by state. */
   void deviceGauges(Supplier<java.util.Map<String, Integer>> counts);
 

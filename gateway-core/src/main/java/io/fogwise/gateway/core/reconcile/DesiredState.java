@@ -62,6 +62,19 @@ public final class DesiredState {
     return prev == null;
   }
 
+  /** Lifts the exclusion of {@code service} from {@code deviceId}; returns whether there was one. */
+  public boolean unexclude(String service, String deviceId) {
+    Map<String, Long> m = exclusions.get(service);
+    if (m == null || m.remove(deviceId) == null) {
+      return false;
+    }
+    if (m.isEmpty()) {
+      exclusions.remove(service);
+    }
+    version++;
+    return true;
+  }
+
   /** Whether {@code service} is excluded from {@code deviceId} at {@code nowMillis}. */
   public boolean isExcluded(String service, String deviceId, long nowMillis) {
     Map<String, Long> m = exclusions.get(service);

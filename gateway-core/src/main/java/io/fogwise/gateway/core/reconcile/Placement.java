@@ -44,9 +44,21 @@ public record Placement(String service, String deviceId, long epoch, State state
         progressed ? now : progressMillis, version);
   }
 
-  /** How long the instance has produced no output while active, 0 if it does not count output. */
+  /**
+   * How long the instance has produced no output while active, 0 if it does not count output.
+   * Measured up to its device's last report, not to {@code now}: a device that is not heard from
+   * at all is the failure detector's business, and the gateway's own silence (a hub restart)
+   * must not make every instance look stalled.
+   */
   public long stalledMillis(long now) {
-    return state == State.RUNNING && outputs != null ? Math.max(0, now - progressMillis) : 0;
+    return state == State.RUNNING && outputs != null ? Math.max(0, Math.min(now, lastSeenMillis) - progressMillis) : 0;
+  }
+
+  /** The placement with its start deadline moved {@code millis} later (the gateway could not hear meanwhile). */
+  Placement deadlineLater(long millis) {
+    return state != State.STARTING ? this
+        : new Placement(service, deviceId, epoch, state, deadlineMillis + millis, lastSeenMillis, outputs, progressMillis,
+            version);
   }
 
   /** The key the rule host tracks the matching instance fact by. */

@@ -31,6 +31,8 @@ public final class Reconciler {
   private final Map<String, Long> stopsInFlight = new HashMap<>();
   private final Map<String, Long> avoidUntil = new HashMap<>();
   private final Map<String, Migration> migrations = new HashMap<>();
+  /** When each device last reported its instances (monotonic ms). */
+  private final Map<String, Long> lastReport = new HashMap<>();
   private long version;
 
   /** A planned migration in progress: the old placement keeps running until the new one took over. */
@@ -71,6 +73,7 @@ public final class Reconciler {
    */
   public List<Placement> observe(String deviceId, List<InstanceReport> reports, long nowMillis) {
     List<Placement> confirmed = new ArrayList<>();
+    lastReport.put(deviceId, nowMillis);
     for (InstanceReport r : reports) {
       String key = key(r.service(), deviceId, r.epoch());
       Placement p = placements.get(key);
@@ -130,7 +133,9 @@ public final class Reconciler {
         }
       } else if (p.state() == Placement.State.RUNNING
           && alive
-          && now - p.lastSeenMillis() > settings.missingGrace().toMillis()) {
+          && reportedWithout(p, settings.missingGrace().toMillis())) {
+        // the device keeps reporting, without this instance; a device not heard from at all is
+        // the failure detector's business (and may be the gateway's own silence)
         it.remove();
         version++;
         steps.add(new Step.Abandon(p, "device " + p.deviceId() + " no longer reports it"));
@@ -188,6 +193,54 @@ public final class Reconciler {
       }
     }
     return eligible;
+  }
+
+  /** Whether {@code p}'s device has kept reporting, without it, for more than {@code graceMillis}. */
+  private boolean reportedWithout(Placement p, long graceMillis) {
+    Long last = lastReport.get(p.deviceId());
+    return last != null && last - p.lastSeenMillis() > graceMillis;
+  }
+
+  /**
+   * When no device is eligible, the devices that would be but for a policy exclusion: a service
+   * must not be left with nowhere to run because its only possible device was excluded once (it
+   * came back, or it stalled and recovered). The exclusion of the least-loaded one is lifted, and
+   * the step says so.
+   */
+  private List<Device> onlyExcluded(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now,
+      List<Step> steps) {
+    List<Device> excluded = new ArrayList<>();
+    for (Device d : devices.all()) {
+      if (d.getState() == DeviceState.ALIVE
+          && !d.isQuarantined()
+          && spec.placement().admits(d.getLayer(), d.getLabels())
+          && desired.isExcluded(spec.name(), d.getId(), now)
+          && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
+          && !hosts(spec.name(), d.getId())) {
+        excluded.add(d);
+      }
+    }
+    if (excluded.isEmpty()) {
+      return excluded;
+    }
+    excluded.sort(leastLoaded());
+    Device d = excluded.get(0);
+    desired.unexclude(spec.name(), d.getId());
+    steps.add(new Step.LiftExclusion(spec.name(), d.getId(), "no other device can run " + spec.name() + " ("
+        + (spec.placement().layer() == null ? "any layer" : spec.placement().layer()) + " "
+        + spec.placement().labels() + "): its exclusion from " + d.getId() + " is lifted"));
+    return new ArrayList<>(List.of(d));
+  }
+
+  /**
+   * The gateway could not hear its devices for {@code millis} (its link was down, or it was
+   * paused): starts waiting for confirmation get that much longer.
+   */
+  public void discount(long millis) {
+    if (millis <= 0) {
+      return;
+    }
+    placements.replaceAll((k, p) -> p.deadlineLater(millis));
   }
 
   private boolean hosts(String service, String deviceId) {
@@ -279,6 +332,9 @@ public final class Reconciler {
     int missing = spec.replicas() - current.size();
     if (missing > 0) {
       List<Device> eligible = eligible(spec, desired, devices, now);
+      if (eligible.isEmpty()) {
+        eligible = onlyExcluded(spec, desired, devices, now, steps);
+      }
       String preferred = desired.preferred(spec.name());
       for (int i = 0; i < missing && !eligible.isEmpty(); i++) {
         eligible.sort(Comparator.comparing((Device d) -> !d.getId().equals(preferred)).thenComparing(leastLoaded()));

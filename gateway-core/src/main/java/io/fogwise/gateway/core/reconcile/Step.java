@@ -33,6 +33,13 @@ public sealed interface Step {
   /** A start was not confirmed in time or was refused; the service will be placed again. */
   record StartFailed(Placement placement, String reason) implements Step {}
 
+  /**
+   * A policy exclusion of {@code service} from {@code deviceId} was lifted by the reconciler:
+   * the device is the only one left that can run it, and a service with nowhere to run is
+   * worse than one on a device it was moved away from.
+   */
+  record LiftExclusion(String service, String deviceId, String reason) implements Step {}
+
   /** A placement was confirmed by its device's heartbeat. */
   record Started(Placement placement) implements Step {}
 

@@ -11,7 +11,7 @@ import java.util.Map;
  * {@code release}, {@code migrate}, {@code setReplicas}, {@code restart}, {@code setParameter},
  * {@code alert} — or what the gateway's engine then did about it — {@code starting},
  * {@code started}, {@code startFailed}, {@code stopped}, {@code fenced}, {@code abandoned},
- * {@code migrated}, {@code migrationFailed}; with fields ({@code device}, {@code service},
+ * {@code migrated}, {@code migrationFailed}, {@code exclusionLifted}; with fields ({@code device}, {@code service},
  * {@code layer}, {@code replicas}, {@code key}, {@code value}, {@code epoch}, {@code rule},
  * {@code reason}).
  *
@@ -28,12 +28,14 @@ public record Occurred(long atMillis, String type, Map<String, String> fields, A
       AdaptationEvent.Type.INSTANCE_FENCED, "fenced",
       AdaptationEvent.Type.INSTANCE_ABANDONED, "abandoned",
       AdaptationEvent.Type.MIGRATION_COMPLETED, "migrated",
-      AdaptationEvent.Type.MIGRATION_FAILED, "migrationFailed");
+      AdaptationEvent.Type.MIGRATION_FAILED, "migrationFailed",
+      AdaptationEvent.Type.EXCLUSION_LIFTED, "exclusionLifted");
 
   /** The types scenarios may name: rule actions, then engine events. */
   public static final java.util.List<String> TYPES = java.util.List.of("declareLost", "exclude", "quarantine", "release",
       "migrate", "setReplicas", "restart", "setParameter", "alert",
-      "starting", "started", "startFailed", "stopped", "fenced", "abandoned", "migrated", "migrationFailed");
+      "starting", "started", "startFailed", "stopped", "fenced", "abandoned", "migrated", "migrationFailed",
+      "exclusionLifted");
 
   /** The scenario view of an engine event at {@code atMillis}, or null if scenarios do not name that type. */
   public static Occurred of(long atMillis, AdaptationEvent e) {

@@ -75,4 +75,30 @@ class PhiAccrualDetectorTest {
     assertThrows(IllegalArgumentException.class,
         () -> new PhiAccrualDetector.Settings(10, Duration.ZERO, Duration.ZERO));
   }
+
+  @Test
+  void theGatewaysOwnSilenceIsDiscountedFromTheDevicesSilence() {
+    PhiAccrualDetector d = regular(50, 200);
+    long last = 49 * 200 * MS;
+    d.discount(last + 100 * MS, last + 3100 * MS); // deaf for 3 s, 100 ms after the last heartbeat
+    assertEquals(100, d.silenceMillis(last + 3100 * MS), "only the part before the gateway went deaf counts");
+    assertTrue(d.phi(last + 3300 * MS) < 1);
+    PhiAccrualDetector heard = regular(50, 200);
+    heard.discount(last - 1000 * MS, last - 500 * MS); // heard since: judged from that heartbeat
+    assertEquals(300, heard.silenceMillis(last + 300 * MS));
+  }
+
+  @Test
+  void anIntervalSpanningTheStartOfTheGatewaysPauseIsNotLearned() {
+    PhiAccrualDetector d = regular(100, 200);
+    long last = 99 * 200 * MS;
+    d.heartbeat(last + 1700 * MS); // buffered during a 1.5 s pause, taken in before the pause was noticed
+    d.heartbeat(last + 1705 * MS);
+    assertTrue(d.mean() > 210, "learned the pause: " + d.mean());
+    d.ownSilenceBegan(last + 150 * MS);
+    assertTrue(d.mean() < 200, "the spanning interval is cut to the part before the pause: " + d.mean());
+    double mean = d.mean();
+    d.heartbeat(last + 1900 * MS, false);
+    assertEquals(mean, d.mean(), "nothing learned while the gateway is deaf");
+  }
 }

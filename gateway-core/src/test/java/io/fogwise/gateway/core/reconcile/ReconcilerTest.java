@@ -104,18 +104,47 @@ class ReconcilerTest {
   }
 
   @Test
-  void excludedDevicesAreStoppedAndNotChosenUntilTheExclusionExpires() {
+  void excludedDevicesAreStoppedAndNotChosenWhileAnotherDeviceCanRunTheService() {
     beat("e1", Layer.EDGE);
+    beat("e2", Layer.EDGE);
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    Step.Start first = assertInstanceOf(Step.Start.class, pass().get(0));
+    assertEquals("e1", first.deviceId());
+    beat("e1", Layer.EDGE, running("svc", 1));
+    desired.exclude("svc", "e1", clock.millis() + 10_000);
+    List<Step> steps = pass();
+    Step.Stop stop = assertInstanceOf(Step.Stop.class, steps.get(0));
+    assertEquals(Step.StopReason.EXCLUDED, stop.reason());
+    Step.Start moved = assertInstanceOf(Step.Start.class, steps.get(1));
+    assertEquals("e2", moved.deviceId());
+    assertTrue(desired.isExcluded("svc", "e1", clock.millis()), "the exclusion stands while e2 can run it");
+  }
+
+  @Test
+  void theOnlyDeviceThatCanRunAServiceIsUsedDespiteItsExclusionAndTheStepSaysSo() {
+    beat("e1", Layer.EDGE);
+    beat("c1", Layer.CLOUD);
     desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
     pass();
     beat("e1", Layer.EDGE, running("svc", 1));
     desired.exclude("svc", "e1", clock.millis() + 10_000);
-    Step.Stop stop = assertInstanceOf(Step.Stop.class, pass().get(0));
-    assertEquals(Step.StopReason.EXCLUDED, stop.reason());
-    assertEquals(0, reconciler.placements().size());
-    clock.advanceMillis(10_000);
+    List<Step> steps = pass();
+    assertEquals(Step.StopReason.EXCLUDED, assertInstanceOf(Step.Stop.class, steps.get(0)).reason());
+    Step.LiftExclusion lifted = assertInstanceOf(Step.LiftExclusion.class, steps.get(1));
+    assertEquals("e1", lifted.deviceId());
+    assertTrue(lifted.reason().contains("no other device can run svc"), lifted.reason());
+    Step.Start again = assertInstanceOf(Step.Start.class, steps.get(2));
+    assertEquals("e1", again.deviceId());
+    assertEquals(2, again.epoch());
+    assertTrue(!desired.isExcluded("svc", "e1", clock.millis()));
+  }
+
+  @Test
+  void anAdoptedPlacementWhoseDeviceHasNotReportedYetIsLeftAlone() {
     beat("e1", Layer.EDGE);
-    desired.expireExclusions(clock.millis());
-    assertInstanceOf(Step.Start.class, pass().get(0));
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    Reconciler fresh = new Reconciler(Reconciler.Settings.DEFAULT);
+    fresh.adopt(Placement.restored("svc", "e1", 1, clock.millis(), "1"));
+    assertTrue(fresh.reconcile(desired, devices, clock.millis()).isEmpty(), "restored as running, nothing to do");
   }
 }
