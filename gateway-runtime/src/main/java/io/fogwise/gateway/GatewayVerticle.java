@@ -54,6 +54,16 @@ final class GatewayVerticle extends VerticleBase {
   private volatile String natsState = "CONNECTING";
   private java.util.concurrent.ScheduledExecutorService tickTimer;
   private io.fogwise.gateway.core.DecisionTicker ticker;
+  /**
+   * Heartbeats received but not yet stamped above this many (and above half the device count:
+   * 100 ms of heartbeats at 5 Hz) mean the gateway is behind its inbound messages, which the
+   * tick reference cannot see; below it the backlog is a few milliseconds of work.
+   */
+  private static final long BACKLOG_MIN = 1_000;
+  /** Where heartbeats wait before they are stamped: read by the tick timer to see a backlog. */
+  private volatile Dispatcher inbound;
+  /** Devices known, as of the last tick (read by the tick timer's thread). */
+  private volatile int devices;
   private PolicyStore policyStore;
   private PolicyManager policy;
   private Context ctx;
@@ -158,7 +168,9 @@ final class GatewayVerticle extends VerticleBase {
                   config.clock, config.policy, store, problems);
               policy.start(initial);
               ticker = io.fogwise.gateway.core.DecisionTicker.start(tickTimer(), config.clock, config.tick,
-                  task -> ctx.runOnContext(v -> task.run()), engine, () -> { });
+                  task -> ctx.runOnContext(v -> task.run()), engine, () -> devices = engine.registry().size(),
+                  () -> inbound == null ? 0 : inbound.getPendingMessageCount(),
+                  () -> Math.max(BACKLOG_MIN, devices / 2));
               scheduler.every(config.statusInterval, this::publishStatus);
               LOG.info("gateway {} up: rules {} ({} rules, compiled in {} ms), NATS {}",
                   gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);
@@ -330,6 +342,7 @@ final class GatewayVerticle extends VerticleBase {
   private void subscribe() {
     String gw = config.gatewayId;
     Dispatcher d = nats.createDispatcher();
+    inbound = d;
     d.subscribe(Subjects.heartbeats(gw), msg -> {
       long arrival = config.clock.nanos();
       Heartbeat hb = decode(msg, Heartbeat.class, "heartbeat");

@@ -8,6 +8,7 @@ import java.util.Deque;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * Requests the engine's decision ticks from a timer of its own, not from the decision thread.
@@ -18,6 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (coalescing), so a slow decision thread is not buried under ticks. A gap between two timer
  * firings much longer than the period means the whole process was stopped (GC, SIGSTOP, an
  * overloaded host): it is handed to the engine as its own pause ({@link GatewayEngine#paused}).
+ * So is a backlog of inbound messages received but not yet stamped, when the caller says how to
+ * read it ({@link GatewayEngine#behind}).
  */
 public final class DecisionTicker implements AutoCloseable {
   /**
@@ -32,16 +35,23 @@ public final class DecisionTicker implements AutoCloseable {
   private final Executor decisionThread;
   private final GatewayEngine engine;
   private final Runnable afterTick;
+  private final LongSupplier backlog;
+  private final LongSupplier backlogLimit;
   private final AtomicBoolean pending = new AtomicBoolean();
+  /** Since when the inbound backlog has been over its limit, or Long.MIN_VALUE. */
+  private long behindSince = Long.MIN_VALUE;
   private final Deque<long[]> pauses = new ArrayDeque<>();
+  private final Deque<long[]> backlogs = new ArrayDeque<>();
   private long lastFired = Long.MIN_VALUE;
   private volatile long requested;
   private volatile long coalesced;
   private final Scheduler.Cancellable timer;
 
   private DecisionTicker(Scheduler timer, Clock clock, Duration period, Executor decisionThread, GatewayEngine engine,
-      Runnable afterTick) {
+      Runnable afterTick, LongSupplier backlog, LongSupplier backlogLimit) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.backlog = Objects.requireNonNull(backlog, "backlog");
+    this.backlogLimit = Objects.requireNonNull(backlogLimit, "backlogLimit");
     this.periodNanos = period.toNanos();
     this.decisionThread = Objects.requireNonNull(decisionThread, "decisionThread");
     this.engine = Objects.requireNonNull(engine, "engine");
@@ -58,7 +68,17 @@ public final class DecisionTicker implements AutoCloseable {
    */
   public static DecisionTicker start(Scheduler timer, Clock clock, Duration period, Executor decisionThread,
       GatewayEngine engine, Runnable afterTick) {
-    return new DecisionTicker(timer, clock, period, decisionThread, engine, afterTick);
+    return new DecisionTicker(timer, clock, period, decisionThread, engine, afterTick, () -> 0, () -> Long.MAX_VALUE);
+  }
+
+  /**
+   * The same, also watching the inbound messages received but not yet stamped ({@code backlog},
+   * e.g. a NATS dispatcher's pending count): while it is above {@code backlogLimit} the gateway
+   * is behind, and that is handed to the engine as its own silence ({@link GatewayEngine#behind}).
+   */
+  public static DecisionTicker start(Scheduler timer, Clock clock, Duration period, Executor decisionThread,
+      GatewayEngine engine, Runnable afterTick, LongSupplier backlog, LongSupplier backlogLimit) {
+    return new DecisionTicker(timer, clock, period, decisionThread, engine, afterTick, backlog, backlogLimit);
   }
 
   /** On the timer's thread. */
@@ -70,6 +90,24 @@ public final class DecisionTicker implements AutoCloseable {
       }
     }
     lastFired = now;
+    long inbound = backlog.getAsLong();
+    boolean over = inbound > backlogLimit.getAsLong();
+    long[] behind = null;
+    if (over && behindSince == Long.MIN_VALUE) {
+      behindSince = now;
+    }
+    if (behindSince != Long.MIN_VALUE) {
+      // reported while it lasts and once more when it has cleared
+      behind = new long[] {behindSince, now, inbound};
+      if (!over) {
+        behindSince = Long.MIN_VALUE;
+      }
+    }
+    if (behind != null) {
+      synchronized (pauses) {
+        backlogs.add(behind);
+      }
+    }
     if (!pending.compareAndSet(false, true)) {
       coalesced++;
       return;
@@ -81,9 +119,19 @@ public final class DecisionTicker implements AutoCloseable {
       while ((pause = nextPause()) != null) {
         engine.paused(pause[0], pause[1]);
       }
+      long[] b;
+      while ((b = nextBacklog()) != null) {
+        engine.behind(b[0], b[1], b[2]);
+      }
       engine.tick(now);
       afterTick.run();
     });
+  }
+
+  private long[] nextBacklog() {
+    synchronized (pauses) {
+      return backlogs.poll();
+    }
   }
 
   private long[] nextPause() {

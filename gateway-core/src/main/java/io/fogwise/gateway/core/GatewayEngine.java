@@ -276,6 +276,17 @@ public final class GatewayEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * The gateway has been behind its inbound messages since {@code sinceNanos} (still at
+   * {@code nowNanos}; {@code pending} of them received but not taken in): not its devices'
+   * silence. Reported on every tick while it lasts and once when it clears.
+   */
+  public void behind(long sinceNanos, long nowNanos, long pending) {
+    if (!s.closed) {
+      ownSilence.behind(sinceNanos, nowNanos, pending);
+    }
+  }
+
   /** The gateway's NATS connection went down at monotonic {@code atNanos}: detection is held. */
   public void linkDown(long atNanos) {
     if (!s.closed) {

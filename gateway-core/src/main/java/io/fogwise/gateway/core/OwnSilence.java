@@ -27,6 +27,8 @@ final class OwnSilence {
   private long linkDownSince = NONE;
   /** Start of the gateway's own silence in progress (link down or paused, then settling). */
   private long episodeSince = NONE;
+  /** Up to when a backlog was last reported (so each report discounts only what is new). */
+  private long behindReportedTo = NONE;
   /** When the episode ends once the link is up. */
   private long settleUntil = NONE;
   /** When the current mass silence began, or NONE. */
@@ -83,6 +85,32 @@ final class OwnSilence {
     settleUntil = Math.max(settleUntil, toNanos + settle * 1_000_000L);
     begin(fromNanos, "this gateway was paused for " + ms + " ms (GC, SIGSTOP or an overloaded host): that is not"
         + " its devices' silence; detection resumes " + settle + " ms after the pause");
+  }
+
+  /**
+   * The gateway has been behind its inbound messages since {@code sinceNanos} and still was at
+   * {@code nowNanos} (heartbeats received but not yet taken in, so not yet stamped: a backlog in
+   * front of the decision thread's own queue, which the tick reference cannot see). Reported on
+   * every tick while it lasts and once when it clears; detection is held meanwhile and for as
+   * long again afterwards (at most {@code detect.settleMs}), and the time is discounted like a
+   * pause.
+   */
+  void behind(long sinceNanos, long nowNanos, long pending) {
+    if (nowNanos <= sinceNanos) {
+      return;
+    }
+    long ms = (nowNanos - sinceNanos) / 1_000_000L;
+    long increment = behindReportedTo == NONE || behindReportedTo < sinceNanos ? ms
+        : (nowNanos - behindReportedTo) / 1_000_000L;
+    behindReportedTo = nowNanos;
+    s.reconciler.discount(increment);
+    long settle = Math.min(settleMs(), ms);
+    settleUntil = Math.max(settleUntil, nowNanos + settle * 1_000_000L);
+    if (episodeSince == NONE) {
+      s.metrics.detectionHeld("backlog");
+      begin(sinceNanos, "this gateway is behind its inbound heartbeats (" + pending + " received, not yet taken in):"
+          + " that is not its devices' silence; detection resumes once it has caught up");
+    }
   }
 
   private void begin(long atNanos, String why) {

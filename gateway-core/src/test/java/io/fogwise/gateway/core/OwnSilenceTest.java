@@ -225,6 +225,40 @@ class OwnSilenceTest {
   }
 
   @Test
+  void aBacklogOfHeartbeatsNotYetTakenInIsTheGatewaysOwnSilence() {
+    exampleFleet(Map.of());
+    java.util.concurrent.atomic.AtomicLong backlog = new java.util.concurrent.atomic.AtomicLong();
+    List<Runnable> decisionQueue = new ArrayList<>();
+    DecisionTicker ticker = DecisionTicker.start(scheduler, clock, Duration.ofMillis(25), decisionQueue::add, engine,
+        () -> { }, backlog::get, () -> 1_000);
+    int before = events.size();
+    backlog.set(5_000);
+    // 1.5 s in which heartbeats pile up in front of the gateway, received but not taken in
+    for (int i = 0; i < 60; i++) {
+      scheduler.advanceMillis(25);
+      decisionQueue.forEach(Runnable::run);
+      decisionQueue.clear();
+    }
+    assertTrue(engine.health().detectionHeld() != null, "held while behind");
+    backlog.set(0);
+    devices.values().forEach(this::beat); // the backlog is taken in
+    for (int i = 0; i < 4; i++) {
+      scheduler.advanceMillis(25);
+      decisionQueue.forEach(Runnable::run);
+      decisionQueue.clear();
+    }
+    ticker.close();
+    run(3000);
+    List<AdaptationEvent> after = events.subList(before, events.size());
+    assertTrue(after.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.DETECTION_SUSPENDED
+        && e.reason().contains("behind its inbound heartbeats (5000 received")), after.toString());
+    assertEquals(1, after.stream().filter(e -> e.type() == AdaptationEvent.Type.DETECTION_SUSPENDED).count(),
+        "one event for the whole backlog, not one per tick: " + after);
+    assertTrue(after.stream().noneMatch(e -> DISRUPTIVE.contains(e.type())), after.toString());
+    assertTrue(after.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.DETECTION_RESUMED), after.toString());
+  }
+
+  @Test
   void massSilenceIsHeldThenReleasedWhenTheDevicesAreHeardAgain() {
     exampleFleet(Map.of());
     device("edge-4", Layer.EDGE, Map.of());
