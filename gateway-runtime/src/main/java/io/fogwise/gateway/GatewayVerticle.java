@@ -179,7 +179,7 @@ final class GatewayVerticle extends VerticleBase {
             })
         .compose(v -> config.httpPort < 0 ? Future.succeededFuture() : GatewayHttpServer.start(vertx, config.httpPort,
             EngineAccess.onContext(ctx, () -> engine),
-            io.fogwise.gateway.http.HealthSource.fromSnapshot(() -> engine, () -> natsState, config.clock), meters)
+            io.fogwise.gateway.http.HealthSource.fromSnapshot(() -> engine, () -> natsState, config.clock, this::lease), meters)
             .map(server -> {
               httpPort = server.port();
               LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics)",

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.gateway.policy.PolicyManager;
+import io.fogwise.gateway.lease.GatewayLease;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
@@ -102,6 +103,14 @@ class PolicyHistoryIT extends PolicyItBase {
         URI.create("http://127.0.0.1:" + gateway.httpPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode());
     return r.body();
+  }
+
+  @Test
+  void healthShowsTheLeaseThisGatewayHoldsOnItsId() throws Exception {
+    GatewayLease held = gateway.lease().orElseThrow();
+    await().atMost(WAIT).until(() -> health().contains("\"lease\":{"));
+    String h = health();
+    assertTrue(h.contains("\"epoch\":" + held.epoch()) && h.contains("\"pid\":" + ProcessHandle.current().pid()), h);
   }
 
   @Test

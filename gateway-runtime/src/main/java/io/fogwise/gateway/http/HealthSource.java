@@ -2,10 +2,12 @@ package io.fogwise.gateway.http;
 
 import io.fogwise.gateway.core.GatewayEngine;
 import io.fogwise.gateway.core.health.HealthSnapshot;
+import io.fogwise.gateway.lease.GatewayLease;
 import io.fogwise.protocol.GatewayStatus;
 import io.fogwise.protocol.time.Clock;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -32,11 +34,22 @@ public interface HealthSource {
    * @param degraded the degraded services, by name
    * @param detectionHeld why failure detection is held now, or null
    * @param error why the gateway is DOWN, or null
+   * @param lease the lease this process holds on the gateway id (epoch, holder, expiry), or null
    */
   record Health(String status, GatewayStatus gateway, String nats, long lastTickAgeMs, List<String> degraded,
-      String detectionHeld, String error) {
+      String detectionHeld, String error, GatewayLease lease) {
     public Health {
       degraded = degraded == null ? List.of() : List.copyOf(degraded);
+    }
+
+    /** The same without a lease (tests, a gateway that holds none yet). */
+    public Health(String status, GatewayStatus gateway, String nats, long lastTickAgeMs, List<String> degraded,
+        String detectionHeld, String error) {
+      this(status, gateway, nats, lastTickAgeMs, degraded, detectionHeld, error, null);
+    }
+
+    Health withLease(GatewayLease l) {
+      return new Health(status, gateway, nats, lastTickAgeMs, degraded, detectionHeld, error, l);
     }
   }
 
@@ -45,6 +58,18 @@ public interface HealthSource {
    * built), the NATS state as the connection listener last saw it, and {@code clock}.
    */
   static HealthSource fromSnapshot(Supplier<GatewayEngine> engine, Supplier<String> nats, Clock clock) {
+    return fromSnapshot(engine, nats, clock, Optional::empty);
+  }
+
+  /** The same, reporting the lease on the gateway id that {@code lease} says this process holds (must not block). */
+  static HealthSource fromSnapshot(Supplier<GatewayEngine> engine, Supplier<String> nats, Clock clock,
+      Supplier<Optional<GatewayLease>> lease) {
+    Objects.requireNonNull(lease, "lease");
+    HealthSource base = fromEngine(engine, nats, clock);
+    return () -> base.now().withLease(lease.get().orElse(null));
+  }
+
+  private static HealthSource fromEngine(Supplier<GatewayEngine> engine, Supplier<String> nats, Clock clock) {
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(nats, "nats");
     Objects.requireNonNull(clock, "clock");

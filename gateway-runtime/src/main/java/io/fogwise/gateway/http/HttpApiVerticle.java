@@ -109,6 +109,9 @@ final class HttpApiVerticle extends VerticleBase {
     if (h.error() != null) {
       node.put("error", h.error());
     }
+    if (h.lease() != null) {
+      node.set("lease", MessageCodec.mapper().valueToTree(h.lease()));
+    }
     json(rc, "DOWN".equals(h.status()) ? 503 : 200, node);
   }
 

@@ -71,11 +71,12 @@ public final class IdLease {
   private final Clock clock;
 
   // as holder
-  private GatewayLease lease;
+  // volatile: read without the lock by current(), which /health calls from the HTTP event loop
+  private volatile GatewayLease lease;
   private long revision;
   private long renewedNanos;
   private GatewayLease lostTo;
-  private boolean lost;
+  private volatile boolean lost;
   // as contender
   private long watchedRevision = -1;
   private long watchedSinceNanos;
@@ -283,8 +284,12 @@ public final class IdLease {
     return Duration.ofNanos(clock.nanos() - renewedNanos);
   }
 
-  /** The lease as last written by this holder, empty when not held (never, released, or lost). */
-  public synchronized Optional<GatewayLease> current() {
+  /**
+   * The lease as last written by this holder, empty when not held (never, released, or lost).
+   * Never waits: a renewal holds the lock during a KV call that can take seconds while NATS is
+   * away, and {@code /health} must answer meanwhile.
+   */
+  public Optional<GatewayLease> current() {
     return lost ? Optional.empty() : Optional.ofNullable(lease);
   }
 

@@ -50,4 +50,19 @@ class HealthSourceTest {
       assertEquals("UP", health.now().status());
     }
   }
+
+  @Test
+  void theLeaseOnTheGatewayIdIsReportedWithoutWaiting() throws Exception {
+    io.fogwise.gateway.lease.GatewayLease held = io.fogwise.protocol.MessageCodec.mapper().readValue(
+        getClass().getResourceAsStream("/golden/gateway-lease.json"), io.fogwise.gateway.lease.GatewayLease.class);
+    AtomicReference<java.util.Optional<io.fogwise.gateway.lease.GatewayLease>> lease =
+        new AtomicReference<>(java.util.Optional.of(held));
+    HealthSource withLease = HealthSource.fromSnapshot(engine::get, nats::get, clock, lease::get);
+    assertEquals(held, withLease.now().lease(), "reported even while the engine is down");
+    lease.set(java.util.Optional.empty());
+    assertNull(withLease.now().lease());
+    String json = io.fogwise.protocol.MessageCodec.mapper().writeValueAsString(
+        withLease.now().withLease(held));
+    assertTrue(json.contains("\"epoch\":" + held.epoch()) && json.contains(held.holder().host()), json);
+  }
 }
