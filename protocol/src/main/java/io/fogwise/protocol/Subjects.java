@@ -89,6 +89,26 @@ public final class Subjects {
     return token(gatewayId) + "." + token(service);
   }
 
+  /**
+   * Reads of cloud data from the cloud service (request/reply, {@link DataRequest} →
+   * {@link DataReply}); separate from {@code fw.data.>}, which is the applications'.
+   */
+  public static final String CLOUD_DATA_GET = "fw.cloud.data.get";
+
+  /** Changes of cloud data ({@link DataChange}), for gateways to invalidate their caches. */
+  public static final String CLOUD_DATA_CHANGES = "fw.cloud.data.changes";
+
+  /** The JetStream KV bucket of cloud data items (values up to its size limit). */
+  public static final String CLOUD_DATA_BUCKET = "fw-cloud-data";
+
+  /** The JetStream object store of cloud data items too large for KV. */
+  public static final String CLOUD_OBJECT_STORE = "fw-cloud-objects";
+
+  /** A device's read through its gateway's cache (request/reply): {@code fw.gw.<gatewayId>.cache.get}. */
+  public static String cacheGet(String gatewayId) {
+    return "fw.gw." + token(gatewayId) + ".cache.get";
+  }
+
   /** Application data: {@code fw.data.<app>.<channel>}. */
   public static String data(String app, String channel) {
     return "fw.data." + token(app) + "." + token(channel);
