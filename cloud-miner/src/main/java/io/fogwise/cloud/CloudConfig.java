@@ -1,0 +1,116 @@
+package io.fogwise.cloud;
+
+import io.fogwise.cloud.data.DataLimits;
+import io.fogwise.protocol.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/** How a {@link CloudService} runs. Immutable; build with {@link #builder(String)}. */
+public final class CloudConfig {
+  /**
+   * Threads that answer data requests. Each answer is one or two blocking JetStream round trips
+   * (≈ 0.2–1 ms), so a few threads keep the NATS dispatcher free and use both cores.
+   */
+  public static final int DEFAULT_WORKERS = 4;
+  /** Requests waiting for a worker before new ones are answered "busy" rather than queued without bound. */
+  public static final int DEFAULT_QUEUE = 1024;
+  /** How long to wait for NATS and JetStream at start. */
+  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
+
+  private final String natsUrl;
+  private final DataLimits limits;
+  private final Clock clock;
+  private final int workers;
+  private final int queue;
+  private final Duration startTimeout;
+
+  private CloudConfig(Builder b) {
+    this.natsUrl = b.natsUrl;
+    this.limits = b.limits;
+    this.clock = b.clock;
+    this.workers = b.workers;
+    this.queue = b.queue;
+    this.startTimeout = b.startTimeout;
+  }
+
+  /** A builder for a service on the hub at {@code natsUrl}. */
+  public static Builder builder(String natsUrl) {
+    return new Builder(natsUrl);
+  }
+
+  public String natsUrl() {
+    return natsUrl;
+  }
+
+  public DataLimits limits() {
+    return limits;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public int workers() {
+    return workers;
+  }
+
+  public int queue() {
+    return queue;
+  }
+
+  public Duration startTimeout() {
+    return startTimeout;
+  }
+
+  /** Builds a {@link CloudConfig}. */
+  public static final class Builder {
+    private final String natsUrl;
+    private DataLimits limits = DataLimits.DEFAULT;
+    private Clock clock = Clock.system();
+    private int workers = DEFAULT_WORKERS;
+    private int queue = DEFAULT_QUEUE;
+    private Duration startTimeout = DEFAULT_START_TIMEOUT;
+
+    private Builder(String natsUrl) {
+      this.natsUrl = Objects.requireNonNull(natsUrl, "natsUrl");
+    }
+
+    public Builder limits(DataLimits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public Builder workers(int workers) {
+      if (workers < 1 || workers > 64) {
+        throw new IllegalArgumentException("workers must be within [1, 64], got " + workers);
+      }
+      this.workers = workers;
+      return this;
+    }
+
+    public Builder queue(int queue) {
+      if (queue < 1) {
+        throw new IllegalArgumentException("queue must be >= 1, got " + queue);
+      }
+      this.queue = queue;
+      return this;
+    }
+
+    public Builder startTimeout(Duration startTimeout) {
+      if (startTimeout.isNegative() || startTimeout.isZero()) {
+        throw new IllegalArgumentException("startTimeout must be positive, got " + startTimeout);
+      }
+      this.startTimeout = startTimeout;
+      return this;
+    }
+
+    public CloudConfig build() {
+      return new CloudConfig(this);
+    }
+  }
+}
