@@ -1,0 +1,121 @@
+package io.fogwise.cloud;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.cloud.data.DataResponder;
+import io.fogwise.cloud.data.DataStore;
+import io.fogwise.protocol.DataReply;
+import io.fogwise.protocol.DataRequest;
+import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.RejectReason;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.testsupport.NatsServer;
+import io.nats.client.Connection;
+import io.nats.client.ErrorListener;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link CloudService} answering data requests over a real nats-server. */
+class CloudServiceIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+  private NatsServer server;
+  private Connection client;
+  private CloudService cloud;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = NatsServer.start();
+    cloud = CloudService.start(CloudConfig.builder(server.url()).build());
+    client = Nats.connect(new Options.Builder().server(server.url()).errorListener(new ErrorListener() { })
+        .connectionListener((c, t) -> { }).build());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (cloud != null) {
+      cloud.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private DataReply ask(byte[] request) throws Exception {
+    Message m = client.request(Subjects.CLOUD_DATA_GET, request, TIMEOUT);
+    assertTrue(m != null, "an answer");
+    return MessageCodec.decode(m.getData(), DataReply.class);
+  }
+
+  @Test
+  void anItemIsAnsweredFromTheStoreAndAnUnknownKeyClearlyNotFound() throws Exception {
+    DataStore.jetStream(client).put("ref/stations", "application/json", "[1,2]".getBytes(StandardCharsets.UTF_8));
+
+    DataReply found = ask(MessageCodec.encode(new DataRequest("ref/stations")));
+    assertNull(found.error());
+    assertEquals(1, found.item().version());
+    assertEquals("application/json", found.item().contentType());
+    assertArrayEquals("[1,2]".getBytes(StandardCharsets.UTF_8), found.item().value());
+    assertFalse(found.stale());
+    assertEquals(0, found.ageMs());
+
+    DataReply missing = ask(MessageCodec.encode(new DataRequest("ref/nothing")));
+    assertTrue(missing.isNotFound(), missing.toString());
+    assertEquals("ref/nothing", missing.key());
+    assertEquals("not found: no item with key 'ref/nothing'", missing.error());
+    assertEquals(new DataResponder.Stats(1, 1, 0), cloud.dataStats());
+  }
+
+  @Test
+  void aMalformedRequestIsCountedAndAnsweredWithAnError() throws Exception {
+    DataReply notJson = ask("hello".getBytes(StandardCharsets.UTF_8));
+    assertFalse(notJson.isNotFound());
+    assertTrue(notJson.error().startsWith("malformed request (malformed): DataRequest is not a JSON object"),
+        notJson.error());
+    DataReply badKey = ask("{\"key\":\"a..b\"}".getBytes(StandardCharsets.UTF_8));
+    assertTrue(badKey.error().contains("field 'key' must be 1-128 characters"), badKey.error());
+    DataReply unknownField = ask("{\"key\":\"k\",\"please\":true}".getBytes(StandardCharsets.UTF_8));
+    assertTrue(unknownField.error().contains("unknown field 'please'"), unknownField.error());
+
+    assertEquals(1, cloud.rejections().count(DataResponder.KIND, RejectReason.MALFORMED));
+    assertEquals(1, cloud.rejections().count(DataResponder.KIND, RejectReason.INVALID_FIELD));
+    assertEquals(1, cloud.rejections().count(DataResponder.KIND, RejectReason.UNKNOWN_FIELD));
+    assertEquals(3, cloud.dataStats().errors());
+    // and it still answers well-formed requests
+    assertTrue(ask(MessageCodec.encode(new DataRequest("k"))).isNotFound());
+  }
+
+  @Test
+  void anItemTooLargeForOneMessageIsAnsweredWithAnErrorSayingSo() throws Exception {
+    byte[] big = new byte[2 * 1024 * 1024];
+    new Random(1).nextBytes(big);
+    DataStore.jetStream(client).put("models/big", "application/octet-stream", big);
+    DataReply r = ask(MessageCodec.encode(new DataRequest("models/big")));
+    assertTrue(r.error().contains("max_payload"), r.error());
+    assertFalse(r.isNotFound());
+  }
+
+  @Test
+  void startingWithoutAHubSaysWhichOne() {
+    int port = NatsServer.freePort();
+    UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> CloudService.start(
+        CloudConfig.builder("nats://127.0.0.1:" + port).startTimeout(Duration.ofSeconds(1)).build()));
+    assertTrue(e.getMessage().startsWith("cannot reach NATS at nats://127.0.0.1:" + port), e.getMessage());
+  }
+}
