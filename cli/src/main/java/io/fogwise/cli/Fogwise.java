@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       HubCommand.class,
       GatewayCommand.class,
+      CloudCommand.class,
       EdgeCommand.class,
       TestCommand.class,
       BenchCommand.class,

@@ -10,7 +10,8 @@ public final class ItemTooLargeException extends IllegalArgumentException {
   }
 
   private ItemTooLargeException(String what, long limit) {
-    super(what + ", over the limit of " + DataLimits.describe(limit) + " per item (" + limit + " bytes)");
+    super(what + ", over the limit of " + DataLimits.describe(limit) + " per item"
+        + (DataLimits.describe(limit).endsWith("bytes") ? "" : " (" + limit + " bytes)"));
     this.limit = limit;
   }
 

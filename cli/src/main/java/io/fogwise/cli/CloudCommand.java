@@ -1,0 +1,55 @@
+package io.fogwise.cli;
+
+import io.fogwise.cloud.CloudConfig;
+import io.fogwise.cloud.CloudService;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code fogwise cloud}: runs the cloud service until SIGTERM or Ctrl-C; {@code fogwise cloud
+ * data ...} manages its data directly in JetStream, whether the service runs or not.
+ */
+@Command(name = "cloud", mixinStandardHelpOptions = true,
+    description = {"Run the cloud service until SIGTERM or Ctrl-C: it answers the gateways' reads of cloud data",
+        "(request/reply on fw.cloud.data.get) from JetStream (KV fw-cloud-data, object store fw-cloud-objects).",
+        "'fogwise cloud data put|get|list|delete' manage the data, with or without the service running.",
+        "Exit codes: 0 stopped by a signal, 2 bad option, 3 NATS or JetStream unavailable at start."},
+    subcommands = CloudDataCommand.class)
+final class CloudCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--nats", paramLabel = "URL", defaultValue = "${env:FW_NATS_URL:-nats://127.0.0.1:4222}",
+      description = "NATS URL (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
+  String nats;
+
+  @Option(names = "--workers", defaultValue = "" + CloudConfig.DEFAULT_WORKERS,
+      description = "Threads answering data requests (1-64). Default: ${DEFAULT-VALUE}.")
+  int workers;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    CloudConfig config;
+    try {
+      config = CloudConfig.builder(nats).workers(workers).build();
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("fogwise cloud: --" + e.getMessage());
+      return 2;
+    }
+    CloudService cloud;
+    try {
+      cloud = CloudService.start(config);
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("fogwise cloud: not a valid NATS URL: '" + nats + "' (" + e.getMessage() + ")");
+      return 2;
+    } catch (UncheckedIOException e) {
+      spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
+      return 3;
+    }
+    Waiting.untilShutdown(cloud, "cloud");
+    return 0;
+  }
+}
