@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     description = {"Run the cloud service until SIGTERM or Ctrl-C: it answers the gateways' reads of cloud data",
         "(request/reply on fw.cloud.data.get) from JetStream (KV fw-cloud-data, object store fw-cloud-objects).",
         "'fogwise cloud data put|get|list|delete' manage the data, with or without the service running.",
-        "Exit codes: 0 stopped by a signal, 2 bad option, 3 NATS or JetStream unavailable at start."},
+        "Exit codes: 2 bad option, 3 NATS or JetStream unavailable at start; stopped by SIGTERM it exits 143 (Ctrl-C: 130)."},
     subcommands = CloudDataCommand.class)
 final class CloudCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
