@@ -107,7 +107,8 @@ class CloudServiceIT {
     new Random(1).nextBytes(big);
     DataStore.jetStream(client).put("models/big", "application/octet-stream", big);
     DataReply r = ask(MessageCodec.encode(new DataRequest("models/big")));
-    assertTrue(r.error().contains("max_payload"), r.error());
+    assertEquals("item 'models/big' is 2097152 bytes: more than one NATS message may carry on this hub (max_payload"
+        + " 1048576 bytes); raise the hub's max_payload or keep items under 512 KiB", r.error());
     assertFalse(r.isNotFound());
   }
 

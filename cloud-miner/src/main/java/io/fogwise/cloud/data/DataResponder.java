@@ -41,6 +41,8 @@ public final class DataResponder implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(DataResponder.class);
   private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+  /** Room for a reply's fields beside the value (key twice, content type, numbers): generous, 1 KiB. */
+  private static final int REPLY_OVERHEAD_BYTES = 1024;
 
   private final Connection nats;
   private final DataStore store;
@@ -125,7 +127,11 @@ public final class DataResponder implements AutoCloseable {
   private void answer(String key, String replyTo) {
     Optional<DataItem> item;
     try {
-      item = store.get(key);
+      // An item whose reply could not be one NATS message is not read at all (it may be 16 MiB).
+      item = store.get(key, largestContentInOneReply());
+    } catch (ItemTooLargeException e) {
+      reply(replyTo, tooLarge(key, e.getMessage().replaceFirst(", over the limit.*$", "")));
+      return;
     } catch (UncheckedIOException | IllegalStateException e) {
       LOG.debug("reading '{}' failed: {}", key, e.getMessage());
       reply(replyTo, DataReply.error(key, "the cloud could not read '" + key + "': " + e.getMessage()));
@@ -143,10 +149,8 @@ public final class DataResponder implements AutoCloseable {
     long max = nats.getMaxPayload();
     if (max > 0 && bytes.length > max) {
       DataItem i = reply.item();
-      reply = DataReply.error(reply.key(), "item '" + reply.key() + "' v" + i.version() + " is " + i.value().length
-          + " bytes (" + bytes.length + " as a reply), more than one NATS message may carry on this hub (max_payload "
-          + max + " bytes); raise the hub's max_payload or keep items under " + DataLimits.describe(
-              DataLimits.DEFAULT_INLINE_MAX_BYTES));
+      reply = tooLarge(reply.key(), "item '" + reply.key() + "' v" + i.version() + " is " + i.value().length
+          + " bytes (" + bytes.length + " as a reply)");
       bytes = MessageCodec.encode(reply);
     }
     if (reply.item() != null) {
@@ -161,6 +165,21 @@ public final class DataResponder implements AutoCloseable {
     } catch (IllegalStateException e) {
       LOG.debug("could not answer on {}: {}", replyTo, e.getMessage()); // connection closing
     }
+  }
+
+  /**
+   * The largest content whose reply fits one NATS message of this hub: the value travels in
+   * base64 (4 bytes per 3), beside the metadata.
+   */
+  private long largestContentInOneReply() {
+    long max = nats.getMaxPayload();
+    return max <= 0 ? Long.MAX_VALUE : Math.max(0, (max - REPLY_OVERHEAD_BYTES) / 4 * 3);
+  }
+
+  private DataReply tooLarge(String key, String what) {
+    return DataReply.error(key, what + ": more than one NATS message may carry on this hub (max_payload "
+        + nats.getMaxPayload() + " bytes); raise the hub's max_payload or keep items under "
+        + DataLimits.describe(DataLimits.DEFAULT_INLINE_MAX_BYTES));
   }
 
   /** Stops answering; requests being read are answered first (for up to 5 s). */

@@ -31,7 +31,17 @@ public interface DataStore {
   DataItem put(String key, String contentType, byte[] value);
 
   /** The current version of {@code key}, or empty if there is none. */
-  Optional<DataItem> get(String key);
+  default Optional<DataItem> get(String key) {
+    return get(key, Long.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #get(String)}, but an item larger than {@code maxBytes} is not read: for a
+   * reader that could not pass it on anyway (a reply larger than a NATS message).
+   *
+   * @throws ItemTooLargeException if the item is larger than {@code maxBytes} (its size and that limit)
+   */
+  Optional<DataItem> get(String key, long maxBytes);
 
   /** Every item's metadata, by key. */
   List<ItemInfo> list();

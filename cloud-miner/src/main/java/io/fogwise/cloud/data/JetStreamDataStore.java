@@ -170,7 +170,7 @@ final class JetStreamDataStore implements DataStore {
   }
 
   @Override
-  public Optional<DataItem> get(String key) {
+  public Optional<DataItem> get(String key, long maxBytes) {
     DataItem.key(key, "key");
     long missingAt = -1;
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -179,6 +179,9 @@ final class JetStreamDataStore implements DataStore {
         return Optional.empty();
       }
       StoredItem stored = decode(e);
+      if (stored.size() > maxBytes) {
+        throw new ItemTooLargeException(key, stored.size(), maxBytes);
+      }
       if (stored.value() != null) {
         return Optional.of(stored.item(stored.value()));
       }

@@ -124,6 +124,9 @@ class JetStreamDataStoreIT {
     assertEquals(DataLimits.Placement.OBJECT_STORE, store.list().get(0).placement());
     assertEquals(big.length, store.list().get(0).size());
     assertEquals(1, liveObjects().size());
+    ItemTooLargeException notRead = assertThrows(ItemTooLargeException.class,
+        () -> store.get("models/battery", 1024 * 1024));
+    assertTrue(notRead.getMessage().startsWith("item 'models/battery' is " + big.length + " bytes"), notRead.getMessage());
 
     byte[] bigger = new byte[5 * 1024 * 1024];
     new Random(7).nextBytes(bigger);
