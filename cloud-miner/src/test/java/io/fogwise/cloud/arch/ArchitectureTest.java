@@ -1,0 +1,26 @@
+package io.fogwise.cloud.arch;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The cloud service's packages: the data store is a room of its own that the service uses, not the other way. */
+class ArchitectureTest {
+  private static final JavaClasses CLOUD = new ClassFileImporter()
+      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.fogwise.cloud");
+
+  @Test
+  void cloudPackagesHaveNoCycles() {
+    slices().matching("io.fogwise.(**)").should().beFreeOfCycles().check(CLOUD);
+  }
+
+  @Test
+  void theDataStoreDoesNotKnowTheService() {
+    noClasses().that().resideInAPackage("io.fogwise.cloud.data..")
+        .should().dependOnClassesThat().resideInAPackage("io.fogwise.cloud").check(CLOUD);
+  }
+}
