@@ -107,6 +107,7 @@ final class NatsCloudSource implements CloudSource {
           "the gateway's NATS connection is " + nats.getStatus().toString().toLowerCase(java.util.Locale.ROOT)));
     }
     CompletableFuture<Message> request;
+    long sent = System.nanoTime(); // real time: it tells the hub's prompt "no responders" from a timeout
     try {
       request = nats.requestWithTimeout(Subjects.CLOUD_DATA_GET, MessageCodec.encode(new DataRequest(key)), timeout);
     } catch (RuntimeException e) {
@@ -122,14 +123,19 @@ final class NatsCloudSource implements CloudSource {
     });
     return bounded.handle((msg, err) -> {
       if (err != null) {
-        throw failure(err);
+        throw failure(err, System.nanoTime() - sent);
       }
       return decode(key, msg);
     });
   }
 
-  private Failure failure(Throwable err) {
+  private Failure failure(Throwable err, long elapsedNanos) {
     Throwable c = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    // jnats cancels a request at once when the hub reports no responders (status 503), unless the
+    // connection was built with reportNoResponders; a cancellation before our timeout is that
+    if (c instanceof CancellationException && elapsedNanos < timeout.toNanos()) {
+      return new Failure(Failure.Kind.NO_RESPONDERS, "no cloud service listens on " + Subjects.CLOUD_DATA_GET);
+    }
     if (c instanceof TimeoutException || c instanceof CancellationException) {
       return new Failure(Failure.Kind.TIMEOUT, "no answer on " + Subjects.CLOUD_DATA_GET + " within "
           + timeout.toMillis() + " ms");
