@@ -19,7 +19,10 @@ public final class GatewayConfig {
   public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(1);
   /** How long to wait for an agent's reply to a command. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(3);
-  /** The cache of cloud data: 64 MiB, fresh 5 min, refreshed ahead after 30 s, stale up to 1 h (each a {@code CloudCache.Settings.DEFAULT_} constant). */
+  /**
+   * The cache of cloud data: 64 MiB, fresh 5 min, refreshed ahead after 30 s, stale up to 1 h
+   * (each a {@code CloudCache.Settings.DEFAULT_} constant).
+   */
   public static final io.fogwise.gateway.cache.CloudCache.Settings DEFAULT_CACHE =
       io.fogwise.gateway.cache.CloudCache.Settings.DEFAULT;
 

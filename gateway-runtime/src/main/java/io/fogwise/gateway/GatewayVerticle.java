@@ -191,7 +191,7 @@ final class GatewayVerticle extends VerticleBase {
             cache, rejections)
             .map(server -> {
               httpPort = server.port();
-              LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics)",
+              LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics, cache)",
                   gw, httpPort);
               return null;
             })

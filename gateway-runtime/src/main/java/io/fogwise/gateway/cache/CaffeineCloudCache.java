@@ -97,6 +97,8 @@ final class CaffeineCloudCache implements CloudCache {
   private final long notFoundNanos;
   private final long retryNanos;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** How many saved copies the last warm start put into the cache. */
+  private volatile int warmPut;
 
   CaffeineCloudCache(CloudCache.Settings settings, CloudSource cloud, WarmStore store, CacheMetrics metrics,
       Clock clock, Executor executor, Executor storeExecutor) {
@@ -309,8 +311,6 @@ final class CaffeineCloudCache implements CloudCache {
         });
   }
 
-  private volatile int warmPut;
-
   /** Puts the saved copies; returns the keys to revalidate with the cloud (old copies, keys without value). */
   private List<String> putWarm() {
     List<WarmStore.Saved> saved;
@@ -338,8 +338,10 @@ final class CaffeineCloudCache implements CloudCache {
       }
     }
     warmPut = put;
-    LOG.info("cache warm start: {} of {} saved items restored from KV, {} to load or revalidate from the cloud",
-        put, saved.size(), due.size());
+    if (!saved.isEmpty()) {
+      LOG.info("cache warm start: {} of {} saved items restored, {} to load or revalidate from the cloud",
+          put, saved.size(), due.size());
+    }
     return due;
   }
 
