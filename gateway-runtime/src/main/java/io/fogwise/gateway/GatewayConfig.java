@@ -19,6 +19,12 @@ public final class GatewayConfig {
   public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(1);
   /** How long to wait for an agent's reply to a command. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(3);
+  /**
+   * The cache of cloud data: 64 MiB, fresh 5 min, refreshed ahead after 30 s, stale up to 1 h
+   * (each a {@code CloudCache.Settings.DEFAULT_} constant).
+   */
+  public static final io.fogwise.gateway.cache.CloudCache.Settings DEFAULT_CACHE =
+      io.fogwise.gateway.cache.CloudCache.Settings.DEFAULT;
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -38,6 +44,7 @@ public final class GatewayConfig {
   final io.fogwise.gateway.policy.PolicyManager.Settings policy;
   final Duration startTimeout;
   final io.fogwise.protocol.time.Scheduler scheduler;
+  final io.fogwise.gateway.cache.CloudCache.Settings cache;
 
   private GatewayConfig(Builder b) {
     this.gatewayId = b.gatewayId;
@@ -56,6 +63,7 @@ public final class GatewayConfig {
     this.policy = b.policy;
     this.startTimeout = b.startTimeout;
     this.scheduler = b.scheduler;
+    this.cache = b.cache;
   }
 
   public static Builder builder(String gatewayId, String natsUrl) {
@@ -88,6 +96,7 @@ public final class GatewayConfig {
     private io.fogwise.policy.TrustedKeys trustedKeys = io.fogwise.policy.TrustedKeys.none();
     private io.fogwise.gateway.policy.PolicyManager.Settings policy = io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT;
     private Duration startTimeout = Duration.ofSeconds(60);
+    private io.fogwise.gateway.cache.CloudCache.Settings cache = DEFAULT_CACHE;
 
     private Builder(String gatewayId, String natsUrl) {
       Objects.requireNonNull(gatewayId, "gatewayId");
@@ -118,6 +127,8 @@ public final class GatewayConfig {
     public Builder policy(io.fogwise.gateway.policy.PolicyManager.Settings v) { this.policy = Objects.requireNonNull(v); return this; }
     /** How long {@code Gateway.start} waits for NATS, durable state and the first compile (default 60 s). */
     public Builder startTimeout(Duration v) { this.startTimeout = positive(v, "startTimeout"); return this; }
+    /** The cache of cloud data served on fw.gw.&lt;id&gt;.cache.get and GET /cache/{key}. */
+    public Builder cache(io.fogwise.gateway.cache.CloudCache.Settings v) { this.cache = Objects.requireNonNull(v); return this; }
     /** Whether desired state is kept in the JetStream KV bucket fw-desired-&lt;id&gt; (default true). */
     public Builder durable(boolean v) { this.durable = v; return this; }
     /** The HTTP API port: 0 for a free one, -1 (default) for no HTTP server. */

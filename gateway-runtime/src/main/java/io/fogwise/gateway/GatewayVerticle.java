@@ -1,5 +1,10 @@
 package io.fogwise.gateway;
 
+import io.fogwise.gateway.cache.CacheEndpoint;
+import io.fogwise.gateway.cache.CacheMetrics;
+import io.fogwise.gateway.cache.CloudCache;
+import io.fogwise.gateway.cache.CloudSource;
+import io.fogwise.gateway.cache.WarmStore;
 import io.fogwise.gateway.core.GatewayEngine;
 import io.fogwise.gateway.core.metrics.GatewayMetrics;
 import io.fogwise.gateway.orchestrator.ProcessOrchestrator;
@@ -71,6 +76,8 @@ final class GatewayVerticle extends VerticleBase {
   private volatile IdLease lease;
   private volatile Scheduler.Cancellable keepingLease;
   private final java.util.concurrent.CompletableFuture<String> lost = new java.util.concurrent.CompletableFuture<>();
+  private volatile CloudCache cache;
+  private CacheEndpoint cacheEndpoint;
 
   GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry meters, MessageRejections rejections) {
     this.config = config;
@@ -172,6 +179,7 @@ final class GatewayVerticle extends VerticleBase {
                   () -> inbound == null ? 0 : inbound.getPendingMessageCount(),
                   () -> Math.max(BACKLOG_MIN, devices / 2));
               scheduler.every(config.statusInterval, this::publishStatus);
+              startCache(conn, scheduler);
               LOG.info("gateway {} up: rules {} ({} rules, compiled in {} ms), NATS {}",
                   gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);
               publishStatus();
@@ -179,15 +187,29 @@ final class GatewayVerticle extends VerticleBase {
             })
         .compose(v -> config.httpPort < 0 ? Future.succeededFuture() : GatewayHttpServer.start(vertx, config.httpPort,
             EngineAccess.onContext(ctx, () -> engine),
-            io.fogwise.gateway.http.HealthSource.fromSnapshot(() -> engine, () -> natsState, config.clock, this::lease), meters)
+            io.fogwise.gateway.http.HealthSource.fromSnapshot(() -> engine, () -> natsState, config.clock, this::lease), meters,
+            cache, rejections)
             .map(server -> {
               httpPort = server.port();
-              LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics)",
+              LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics, cache)",
                   gw, httpPort);
               return null;
             })
             .recover(err -> Future.failedFuture(new IllegalStateException(
                 "cannot serve the HTTP API on port " + config.httpPort + ": " + err.getMessage(), err))));
+  }
+
+  /**
+   * The cache of cloud data: served on NATS (and HTTP, below), warm-started in the background
+   * (the gateway does not wait for KV or the cloud), saved for the next warm start periodically.
+   */
+  private void startCache(Connection conn, Scheduler scheduler) {
+    cache = CloudCache.create(config.cache, CloudSource.nats(conn, config.cache.requestTimeout()),
+        config.durable ? WarmStore.jetStream(conn, config.gatewayId) : WarmStore.none(),
+        CacheMetrics.micrometer(meters, config.gatewayId), config.clock, null, null);
+    cacheEndpoint = CacheEndpoint.serve(conn, config.gatewayId, cache, rejections);
+    cache.warmStart();
+    scheduler.every(config.cache.persistInterval(), cache::persist);
   }
 
   /**
@@ -427,6 +449,12 @@ final class GatewayVerticle extends VerticleBase {
       }
       if (policy != null) {
         policy.close();
+      }
+      if (cacheEndpoint != null) {
+        cacheEndpoint.close();
+      }
+      if (cache != null) {
+        cache.close(); // saves the warm-start copy while NATS is still up
       }
       if (engine != null) {
         engine.close();

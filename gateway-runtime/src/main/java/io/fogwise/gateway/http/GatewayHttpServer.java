@@ -1,5 +1,7 @@
 package io.fogwise.gateway.http;
 
+import io.fogwise.gateway.cache.CloudCache;
+import io.fogwise.protocol.MessageRejections;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,6 +27,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@code GET /events?limit=N}: the most recent adaptation events, newest last (default
  *       100, at most 500)
  *   <li>{@code GET /metrics}: the registry in Prometheus text format 0.0.4
+ *   <li>{@code GET /cache/{key}}: an item of cloud data through the gateway's cache: its bytes with
+ *       its {@code Content-Type}, {@code X-Fogwise-Version}, {@code X-Fogwise-Stale},
+ *       {@code Age} (seconds) and {@code X-Fogwise-Age-Ms}; 400 malformed key, 404 not found, 504
+ *       the cloud did not answer and 502 it answered badly, with no usable copy
  * </ul>
  *
  * <p>Bodies over {@link io.fogwise.protocol.MessageCodec#MAX_MESSAGE_BYTES} are refused with
@@ -62,13 +68,22 @@ public final class GatewayHttpServer {
    */
   public static Future<GatewayHttpServer> start(
       Vertx vertx, int port, EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry) {
+    return start(vertx, port, engine, health, registry, null, null);
+  }
+
+  /**
+   * Starts serving, with {@code GET /cache/{key}} read through {@code cache} (null: no cache);
+   * malformed keys are counted in {@code rejections} as kind {@code cache}.
+   */
+  public static Future<GatewayHttpServer> start(Vertx vertx, int port, EngineAccess engine, HealthSource health,
+      PrometheusMeterRegistry registry, CloudCache cache, MessageRejections rejections) {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(registry, "registry");
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("HTTP port must be within [0, 65535], got " + port);
     }
-    HttpApiVerticle verticle = new HttpApiVerticle(port, engine, health, registry);
+    HttpApiVerticle verticle = new HttpApiVerticle(port, engine, health, registry, cache, rejections);
     return vertx.deployVerticle(verticle)
         .map(id -> new GatewayHttpServer(vertx, id, verticle.actualPort()))
         .recover(err -> Future.failedFuture(new IllegalStateException(

@@ -2,7 +2,12 @@ package io.fogwise.gateway.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.gateway.cache.CacheEndpoint;
+import io.fogwise.gateway.cache.CloudCache;
 import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.DataItem;
+import io.fogwise.protocol.DataReply;
+import io.fogwise.protocol.MessageRejections;
 import io.fogwise.protocol.GatewayStatus;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.ProtocolViolation;
@@ -42,18 +47,34 @@ final class HttpApiVerticle extends VerticleBase {
   static final int MAX_EVENTS = 500;
   /** How long a request may wait for the engine before it is answered 503. */
   static final long REQUEST_TIMEOUT_MS = 10_000;
+  static final String CACHE_PREFIX = "/cache/";
+  /** The cached item's version. */
+  static final String VERSION_HEADER = "X-Fogwise-Version";
+  /** {@code true} when the cloud could not refresh the copy served (stale-if-error). */
+  static final String STALE_HEADER = "X-Fogwise-Stale";
+  /** The copy's age in milliseconds ({@code Age} has it in whole seconds). */
+  static final String AGE_MS_HEADER = "X-Fogwise-Age-Ms";
 
   private final int requestedPort;
   private final EngineAccess engine;
   private final HealthSource healthSource;
   private final PrometheusMeterRegistry registry;
+  private final CloudCache cache;
+  private final MessageRejections rejections;
   private volatile HttpServer server;
 
   HttpApiVerticle(int port, EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry) {
+    this(port, engine, health, registry, null, null);
+  }
+
+  HttpApiVerticle(int port, EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry,
+      CloudCache cache, MessageRejections rejections) {
     this.requestedPort = port;
     this.engine = engine;
     this.healthSource = health;
     this.registry = registry;
+    this.cache = cache;
+    this.rejections = rejections;
   }
 
   @Override
@@ -85,6 +106,7 @@ final class HttpApiVerticle extends VerticleBase {
     router.post("/services/:name/move").handler(body).handler(this::moveService);
     router.get("/events").handler(this::events);
     router.get("/metrics").handler(this::metrics);
+    router.get("/cache/*").handler(this::cacheRead);
     for (int code : new int[] {400, 404, 405, 413, 500, 503}) {
       router.errorHandler(code, this::failed);
     }
@@ -193,12 +215,60 @@ final class HttpApiVerticle extends VerticleBase {
         c.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT).end(text));
   }
 
+  /**
+   * {@code GET /cache/{key}}: the value's bytes with its content type, version, staleness and age;
+   * answered when the cache's read completes (it never blocks this event loop).
+   */
+  private void cacheRead(RoutingContext rc) {
+    if (cache == null) {
+      error(rc, 404, null, "this gateway has no cache of cloud data", null);
+      return;
+    }
+    String key = rc.request().path().substring(CACHE_PREFIX.length());
+    try {
+      DataItem.key(key, "key");
+    } catch (ProtocolViolation v) {
+      if (rejections != null) {
+        rejections.reject(CacheEndpoint.READ_KIND, "GET " + rc.request().path(),
+            new RejectedMessageException(v.reason(), v.field(), v.getMessage()));
+      }
+      refuse(rc, v.reason(), v.field(), v.getMessage());
+      return;
+    }
+    Context here = Vertx.currentContext();
+    cache.read(key).whenComplete((read, err) -> here.runOnContext(v -> {
+      if (rc.response().ended() || rc.response().closed()) {
+        return;
+      }
+      if (err != null) {
+        rc.fail(err);
+        return;
+      }
+      DataReply reply = read.reply();
+      switch (read.outcome()) {
+        case FRESH, STALE -> {
+          DataItem item = reply.item();
+          rc.response().setStatusCode(200)
+              .putHeader(HttpHeaders.CONTENT_TYPE, item.contentType())
+              .putHeader(VERSION_HEADER, Long.toString(item.version()))
+              .putHeader(STALE_HEADER, Boolean.toString(reply.stale()))
+              .putHeader(HttpHeaders.AGE, Long.toString(reply.ageMs() / 1000))
+              .putHeader(AGE_MS_HEADER, Long.toString(reply.ageMs()))
+              .end(Buffer.buffer(item.value()));
+        }
+        case NOT_FOUND -> error(rc, 404, "key", reply.error(), null);
+        case CLOUD_UNREACHABLE -> error(rc, 504, null, reply.error(), null);
+        case CLOUD_ERROR -> error(rc, 502, null, reply.error(), null);
+      }
+    }));
+  }
+
   private void failed(RoutingContext rc) {
     int code = rc.statusCode() < 0 ? 500 : rc.statusCode();
     String path = rc.request().method() + " " + rc.request().path();
     String message = switch (code) {
       case 404 -> "no endpoint " + path
-          + "; try GET /health, /devices, /services, /events or /metrics";
+          + "; try GET /health, /devices, /services, /events, /metrics or /cache/{key}";
       case 405 -> "method not allowed: " + path;
       case 413 -> "request body exceeds the limit of " + MessageCodec.MAX_MESSAGE_BYTES + " bytes";
       case 503 -> "the gateway engine did not answer " + path + " within " + REQUEST_TIMEOUT_MS + " ms";
