@@ -47,6 +47,52 @@ final class GatewayCommand implements Callable<Integer> {
           "(raise it when many gateways start at once on a small machine). Default: ${DEFAULT-VALUE}."})
   java.time.Duration startTimeout;
 
+  // the cache of cloud data: unset options keep the CloudCache.Settings.DEFAULT_ value
+  @Option(names = "--cache-max-bytes", paramLabel = "N",
+      description = "Bytes of cloud data the cache holds before evicting the least valuable items. Default: 67108864 (64 MiB).")
+  Long cacheMaxBytes;
+
+  @Option(names = "--cache-fresh-for", paramLabel = "DURATION", converter = PolicyCommands.LongDurationConverter.class,
+      description = "How long a cached copy is fresh; after that a read asks the cloud first. Default: 5m.")
+  java.time.Duration cacheFreshFor;
+
+  @Option(names = "--cache-refresh-after", paramLabel = "DURATION", converter = PolicyCommands.LongDurationConverter.class,
+      description = "A copy read this long after it was loaded is refreshed in the background (shorter than --cache-fresh-for). Default: 30s.")
+  java.time.Duration cacheRefreshAfter;
+
+  @Option(names = "--cache-max-stale", paramLabel = "DURATION", converter = PolicyCommands.LongDurationConverter.class,
+      description = "The oldest copy served stale while the cloud cannot be reached (at least --cache-fresh-for). Default: 1h.")
+  java.time.Duration cacheMaxStale;
+
+  /** The cache settings the options ask for; IllegalArgumentException says which do not fit together. */
+  io.fogwise.gateway.cache.CloudCache.Settings cacheSettings() {
+    var b = io.fogwise.gateway.cache.CloudCache.Settings.builder();
+    if (cacheMaxBytes != null) {
+      b.maxBytes(cacheMaxBytes);
+    }
+    if (cacheFreshFor != null) {
+      b.expireAfterWrite(cacheFreshFor);
+    }
+    if (cacheRefreshAfter != null) {
+      b.refreshAfterWrite(cacheRefreshAfter);
+    }
+    if (cacheMaxStale != null) {
+      b.maxStale(cacheMaxStale);
+    }
+    return b.build();
+  }
+
+  /** A settings complaint in the words of the command line: option names, durations as given. */
+  static String inOptionTerms(String message) {
+    String m = message.replaceFirst("^cache ", "")
+        .replace("refreshAfterWrite", "--cache-refresh-after")
+        .replace("expireAfterWrite", "--cache-fresh-for")
+        .replace("maxStale", "--cache-max-stale")
+        .replace("maxBytes", "--cache-max-bytes");
+    java.util.regex.Matcher d = java.util.regex.Pattern.compile("PT([0-9HMS.]+)").matcher(m);
+    return d.replaceAll(r -> r.group(1).toLowerCase(java.util.Locale.ROOT));
+  }
+
   @Override
   public Integer call() throws Exception {
     java.util.List<java.nio.file.Path> keys = new java.util.ArrayList<>(trustKeys);
@@ -56,11 +102,18 @@ final class GatewayCommand implements Callable<Integer> {
         keys.add(java.nio.file.Path.of(k.strip()));
       }
     }
+    io.fogwise.gateway.cache.CloudCache.Settings cache;
+    try {
+      cache = cacheSettings();
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("fogwise gateway: " + inOptionTerms(e.getMessage()));
+      return 2;
+    }
     io.fogwise.policy.TrustedKeys trusted = io.fogwise.policy.TrustedKeys.load(keys);
     Gateway gw;
     try {
       gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
-          .trustedKeys(trusted).startTimeout(startTimeout)
+          .trustedKeys(trusted).startTimeout(startTimeout).cache(cache)
           .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
     } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());

@@ -218,28 +218,46 @@ final class PolicyCommands {
     return u == null || u.isBlank() ? "unknown" : u;
   }
 
-  /** Parses {@code 10s}, {@code 500ms}, {@code 2m} or a plain number of seconds. */
-  static final class DurationConverter implements ITypeConverter<Duration> {
-    private static final Pattern D = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m)?");
+  /** Parses {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h} or a plain number of seconds, up to 1 h. */
+  static class DurationConverter implements ITypeConverter<Duration> {
+    private static final Pattern D = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?");
+    private final Duration max;
+
+    DurationConverter() {
+      this(Duration.ofHours(1));
+    }
+
+    DurationConverter(Duration max) {
+      this.max = max;
+    }
 
     @Override
     public Duration convert(String value) {
       Matcher m = D.matcher(value.trim().toLowerCase(Locale.ROOT));
       if (!m.matches()) {
         throw new picocli.CommandLine.TypeConversionException(
-            "'" + value + "' is not a duration like 10s, 500ms or 2m");
+            "'" + value + "' is not a duration like 10s, 500ms, 2m or 1h");
       }
       double n = Double.parseDouble(m.group(1));
       String unit = m.group(2) == null ? "s" : m.group(2);
       double millis = switch (unit) {
         case "ms" -> n;
         case "m" -> n * 60_000;
+        case "h" -> n * 3_600_000;
         default -> n * 1000;
       };
-      if (millis < 1 || millis > 3_600_000) {
-        throw new picocli.CommandLine.TypeConversionException("'" + value + "' must be within (0, 1 h]");
+      if (millis < 1 || millis > max.toMillis()) {
+        throw new picocli.CommandLine.TypeConversionException("'" + value + "' must be within (0, "
+            + (max.toHours() > 0 ? max.toHours() + " h" : max.toMillis() + " ms") + "]");
       }
       return Duration.ofMillis(Math.round(millis));
+    }
+  }
+
+  /** As {@link DurationConverter}, up to 7 days: how long a cached copy may be served stale can be long. */
+  static final class LongDurationConverter extends DurationConverter {
+    LongDurationConverter() {
+      super(Duration.ofDays(7));
     }
   }
 

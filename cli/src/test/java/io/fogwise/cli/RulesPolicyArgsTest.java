@@ -176,6 +176,8 @@ class RulesPolicyArgsTest {
     assertEquals(Duration.ofMillis(500), c.convert("500ms"));
     assertEquals(Duration.ofMinutes(2), c.convert("2m"));
     assertEquals(Duration.ofMillis(2500), c.convert("2.5"));
+    assertEquals(Duration.ofHours(1), c.convert("1h"));
+    assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("2h"));
     assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("soon"));
     assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("0s"));
     Path key = keygen("k");
