@@ -113,6 +113,18 @@ public final class LocalCluster implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Starts the cloud service ({@code fogwise cloud}) on the hub as a process named {@code name};
+   * it answers once its log says {@code cloud service up}.
+   */
+  public Process startCloud(String name, List<String> extraArgs) throws IOException {
+    List<String> args = new ArrayList<>(List.of("cloud", "--nats", hub.url()));
+    args.addAll(extraArgs);
+    Process p = launch(name, args, ComponentLauncher.SMALL_JVM);
+    timeline.log("cloud service %s started (pid %d)", name, p.pid());
+    return p;
+  }
+
   /** The HTTP API port of a gateway this cluster started. */
   public int httpPort(String gatewayId) {
     Integer port = httpPorts.get(gatewayId);
