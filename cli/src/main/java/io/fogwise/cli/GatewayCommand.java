@@ -47,6 +47,8 @@ final class GatewayCommand implements Callable<Integer> {
           "(raise it when many gateways start at once on a small machine). Default: ${DEFAULT-VALUE}."})
   java.time.Duration startTimeout;
 
+  @picocli.CommandLine.Mixin CacheOptions cache;
+
   @Override
   public Integer call() throws Exception {
     java.util.List<java.nio.file.Path> keys = new java.util.ArrayList<>(trustKeys);
@@ -60,7 +62,7 @@ final class GatewayCommand implements Callable<Integer> {
     Gateway gw;
     try {
       gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
-          .trustedKeys(trusted).startTimeout(startTimeout)
+          .trustedKeys(trusted).startTimeout(startTimeout).cache(cache.settings())
           .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
     } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
