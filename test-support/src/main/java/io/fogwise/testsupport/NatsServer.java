@@ -112,10 +112,11 @@ public final class NatsServer implements AutoCloseable {
   private final long logStart;
   private final String name;
   private final CompletableFuture<Integer> exit;
+  private final Path config;
   private volatile boolean ownsStore;
 
   private NatsServer(Process watchdog, long serverPid, int port, Path storeDir, boolean ownsStore, Path log,
-      long logStart, String name) {
+      long logStart, String name, Path config) {
     this.watchdog = watchdog;
     this.lifeline = watchdog.getOutputStream();
     this.serverPid = serverPid;
@@ -125,6 +126,7 @@ public final class NatsServer implements AutoCloseable {
     this.log = log;
     this.logStart = logStart;
     this.name = name;
+    this.config = config;
     this.exit = watchdog.onExit().thenApply(Process::exitValue);
   }
 
@@ -142,6 +144,17 @@ public final class NatsServer implements AutoCloseable {
    *     message says why, e.g. that the port is in use) or does not answer in time
    */
   public static NatsServer start(int port, Path storeDir) {
+    return start(port, storeDir, null);
+  }
+
+  /**
+   * As {@link #start(int, Path)}, with a nats-server configuration file for what has no
+   * command-line flag (leaf nodes, a JetStream domain); the address, port, name and store given
+   * here override the file's.
+   *
+   * @param config the file, or null for none
+   */
+  public static NatsServer start(int port, Path storeDir, Path config) {
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be 0..65535, not " + port);
     }
@@ -149,7 +162,7 @@ public final class NatsServer implements AutoCloseable {
       boolean owns = storeDir == null;
       Path store = owns ? Files.createTempDirectory("fogwise-nats-") : storeDir;
       try {
-        return launch(port == 0 ? freePort() : port, store, owns, !owns);
+        return launch(port == 0 ? freePort() : port, store, owns, !owns, config);
       } catch (IOException | RuntimeException e) {
         if (owns) {
           delete(store);
@@ -173,7 +186,7 @@ public final class NatsServer implements AutoCloseable {
       throw new IllegalStateException("nats-server (pid " + serverPid + ") is still running on port " + port);
     }
     try {
-      NatsServer next = launch(port, storeDir, ownsStore, true);
+      NatsServer next = launch(port, storeDir, ownsStore, true, config);
       ownsStore = false;
       return next;
     } catch (IOException e) {
@@ -182,7 +195,8 @@ public final class NatsServer implements AutoCloseable {
   }
 
   /** Starts the watchdog and server; on failure the server is stopped and the store left alone. */
-  private static NatsServer launch(int port, Path store, boolean owns, boolean keepsLog) throws IOException {
+  private static NatsServer launch(int port, Path store, boolean owns, boolean keepsLog, Path config)
+      throws IOException {
     Path binary =
         find()
             .orElseThrow(
@@ -196,6 +210,10 @@ public final class NatsServer implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WATCHDOG, "fogwise-nats", log.toString(),
         Long.toString(graceTenths), binary.toString(), "-a", "127.0.0.1", "-p", Integer.toString(port), "-n", name,
         "-js", "-sd", store.toString()));
+    if (config != null) {
+      cmd.add("-c");
+      cmd.add(config.toString());
+    }
     Process watchdog = new ProcessBuilder(cmd).redirectError(Redirect.appendTo(log.toFile())).start();
     long pid;
     try {
@@ -204,7 +222,7 @@ public final class NatsServer implements AutoCloseable {
       watchdog.destroyForcibly();
       throw new IllegalStateException("nats-server watchdog did not start: " + e.getMessage() + "; see " + log, e);
     }
-    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name);
+    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config);
     server.awaitReady(STARTUP_TIMEOUT, keepsLog);
     return server;
   }

@@ -62,9 +62,18 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(ComponentLauncher launcher, Path runDir, Timeline timeline, String dataSubject)
       throws IOException, InterruptedException {
+    return start(launcher, runDir, timeline, dataSubject, null);
+  }
+
+  /**
+   * As {@link #start(ComponentLauncher, Path, Timeline, String)}, the hub with a nats-server
+   * configuration file (e.g. a leaf-node link to a cloud NATS), or null for none.
+   */
+  public static LocalCluster start(ComponentLauncher launcher, Path runDir, Timeline timeline, String dataSubject,
+      Path hubConfig) throws IOException, InterruptedException {
     Objects.requireNonNull(launcher, "launcher");
     Files.createDirectories(runDir);
-    NatsServer hub = NatsServer.start(0, runDir.resolve("nats"));
+    NatsServer hub = NatsServer.start(0, runDir.resolve("nats"), hubConfig);
     timeline.log("hub: nats-server (pid %d) on %s", hub.pid(), hub.url());
     try {
       // the observer stays quiet about the hub restarts and kills the testbed causes on purpose
@@ -192,7 +201,7 @@ public final class LocalCluster implements AutoCloseable {
     if (hub.isAlive()) {
       throw new IllegalStateException("the hub is still running (pid " + hub.pid() + ")");
     }
-    hub = NatsServer.start(hub.port(), runDir.resolve("nats"));
+    hub = hub.restarted();
     timeline.log("hub: nats-server restarted (pid %d) on %s", hub.pid(), hub.url());
   }
 
