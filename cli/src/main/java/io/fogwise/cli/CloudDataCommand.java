@@ -11,12 +11,10 @@ import io.fogwise.protocol.DataItem;
 import io.fogwise.protocol.ProtocolViolation;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.time.Clock;
-import io.nats.client.Connection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -25,9 +23,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -54,30 +50,15 @@ final class CloudDataCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Runs a subcommand and turns a {@link CliFailure} into its one line and exit code. */
-  abstract static class Base implements Callable<Integer> {
-    @Mixin PolicyCommands.NatsOption natsOption;
-    @Spec CommandSpec spec;
-
+  /** A data subcommand: the store on a one-shot connection; the store's refusals are exit 1. */
+  abstract static class Base extends PolicyCommands.Base {
     @Override
-    public final Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
+    final int execute(PrintWriter out, PrintWriter err) throws CliFailure {
       try {
         execute(out);
         return 0;
-      } catch (CliFailure f) {
-        err.println("fogwise cloud data " + spec.name() + ": " + f.getMessage());
-        return f.exitCode();
-      } catch (UncheckedIOException e) {
-        err.println("fogwise cloud data " + spec.name() + ": " + e.getMessage());
-        return 3;
       } catch (IllegalStateException e) {
-        err.println("fogwise cloud data " + spec.name() + ": " + e.getMessage());
-        return 1;
-      } finally {
-        out.flush();
-        err.flush();
+        throw new CliFailure(1, e.getMessage());
       }
     }
 
@@ -90,16 +71,7 @@ final class CloudDataCommand implements Runnable {
 
     /** Runs {@code body} with the store on a one-shot connection, closed afterwards. */
     <T> T withStore(StoreBody<T> body) throws CliFailure {
-      Connection c = natsOption.connect();
-      try {
-        return body.run(DataStore.jetStream(c, limits(), Clock.system()));
-      } finally {
-        try {
-          c.close();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
+      return withNats(c -> body.run(DataStore.jetStream(c, limits(), Clock.system())));
     }
   }
 

@@ -66,7 +66,11 @@ final class PolicyCommands {
     }
   }
 
-  /** Runs a subcommand and turns a {@link CliFailure} into its one line and exit code. */
+  /**
+   * Runs a subcommand that talks to NATS once and turns a {@link CliFailure} into one line
+   * ({@code fogwise <command> <subcommand>: why}) and its exit code; NATS trouble that escapes
+   * as an unchecked I/O error is exit 3. Shared by {@code fogwise rules} and {@code fogwise cloud data}.
+   */
   abstract static class Base implements Callable<Integer> {
     @Mixin NatsOption natsOption;
     @Spec CommandSpec spec;
@@ -78,10 +82,10 @@ final class PolicyCommands {
       try {
         return execute(out, err);
       } catch (CliFailure f) {
-        err.println("fogwise rules " + spec.name() + ": " + f.getMessage());
+        err.println(spec.qualifiedName() + ": " + f.getMessage());
         return f.exitCode();
       } catch (UncheckedIOException e) {
-        err.println("fogwise rules " + spec.name() + ": " + e.getMessage());
+        err.println(spec.qualifiedName() + ": " + e.getMessage());
         return 3;
       } finally {
         out.flush();
