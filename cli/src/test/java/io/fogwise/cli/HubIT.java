@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import io.fogwise.testsupport.Ports;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,14 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.testbed.cluster.ComponentLauncher;
 import io.fogwise.testsupport.NatsServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +49,7 @@ class HubIT {
     hub.process.destroyForcibly();
 
     await("port " + port + " free after the hub's SIGKILL").atMost(Duration.ofSeconds(2))
-        .pollInterval(Duration.ofMillis(20)).until(() -> portFree(port));
+        .pollInterval(Duration.ofMillis(20)).until(() -> Ports.isFree(port));
     await().atMost(Duration.ofSeconds(2)).until(() -> ProcessHandle.of(server).map(p -> !p.isAlive()).orElse(true));
   }
 
@@ -87,13 +81,13 @@ class HubIT {
     assertTrue(hub.output().contains("nats-server (pid " + first + ") exited with status 137 (killed by SIGKILL)"
         + "; restarting it in 500 ms"), hub.output());
     assertTrue(hub.output().contains("listening on nats://127.0.0.1:" + port), hub.output());
-    assertTrue(answersNats(port), "the restarted server answers on port " + port);
+    assertTrue(Ports.answersNats(port), "the restarted server answers on port " + port);
     assertTrue(hub.process.isAlive());
 
     hub.process.destroy(); // SIGTERM
 
     await("the hub stops").atMost(Duration.ofSeconds(10)).until(() -> !hub.process.isAlive());
-    await().atMost(Duration.ofSeconds(2)).until(() -> portFree(port));
+    await().atMost(Duration.ofSeconds(2)).until(() -> Ports.isFree(port));
     String serverLog = Files.readString(store.resolve("nats-server.log"));
     assertTrue(serverLog.strip().endsWith("Server Exiting.."), "a clean shutdown:\n" + serverLog);
     assertTrue(ProcessHandle.of(second).map(p -> !p.isAlive()).orElse(true));
@@ -111,7 +105,7 @@ class HubIT {
     assertEquals(0, ctrlC.waitFor());
 
     await("the hub stops").atMost(Duration.ofSeconds(10)).until(() -> !hub.process.isAlive());
-    await().atMost(Duration.ofSeconds(2)).until(() -> portFree(port));
+    await().atMost(Duration.ofSeconds(2)).until(() -> Ports.isFree(port));
     assertTrue(hub.output().contains("hub: stopping nats-server (pid " + server + ")"), hub.output());
     assertFalse(hub.output().contains("exited with"), "the stop was the hub's, not a death:\n" + hub.output());
     String serverLog = Files.readString(store.resolve("nats-server.log"));
@@ -131,7 +125,7 @@ class HubIT {
     assertTrue(second.output().contains("port " + port + " is already in use"), second.output());
     assertFalse(second.output().contains("listening"), second.output());
     assertTrue(first.process.isAlive(), "the first hub is untouched");
-    assertTrue(answersNats(port));
+    assertTrue(Ports.answersNats(port));
   }
 
   private Hub startHub(String name, String... args) throws IOException {
@@ -191,21 +185,5 @@ class HubIT {
     }
   }
 
-  private static boolean portFree(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      return true;
-    } catch (IOException taken) {
-      return false;
-    }
-  }
 
-  private static boolean answersNats(int port) throws IOException {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
-      s.setSoTimeout(2_000);
-      String info = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-      return info != null && info.startsWith("INFO ");
-    }
-  }
 }

@@ -9,12 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.File;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,12 +35,12 @@ class NatsServerIT {
               .split(" ");
       int port = Integer.parseInt(portAndPid[0]);
       long server = Long.parseLong(portAndPid[1]);
-      assertFalse(portFree(port));
+      assertFalse(Ports.isFree(port));
 
       holder.destroyForcibly();
 
       await("port " + port + " free after the JVM's SIGKILL").atMost(Duration.ofSeconds(2))
-          .pollInterval(Duration.ofMillis(20)).until(() -> portFree(port));
+          .pollInterval(Duration.ofMillis(20)).until(() -> Ports.isFree(port));
       await().atMost(Duration.ofSeconds(2)).until(() -> ProcessHandle.of(server).map(p -> !p.isAlive()).orElse(true));
     } finally {
       holder.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -77,7 +72,7 @@ class NatsServerIT {
       assertEquals(first.port(), second.port());
       assertNotEquals(first.pid(), second.pid());
       assertTrue(Files.isDirectory(store));
-      assertTrue(answersNats(second.port()));
+      assertTrue(Ports.answersNats(second.port()));
     }
     assertFalse(Files.exists(store), "the temporary store is removed with its last server");
   }
@@ -98,7 +93,7 @@ class NatsServerIT {
     }
     assertEquals(0, exitStatus);
     assertEquals("", problem, "no error logged");
-    assertTrue(portFree(port));
+    assertTrue(Ports.isFree(port));
     assertFalse(Files.exists(store));
   }
 
@@ -106,21 +101,5 @@ class NatsServerIT {
     return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
   }
 
-  private static boolean portFree(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      return true;
-    } catch (IOException taken) {
-      return false;
-    }
-  }
 
-  private static boolean answersNats(int port) throws IOException {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
-      s.setSoTimeout(2_000);
-      String info = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-      return info != null && info.startsWith("INFO ");
-    }
-  }
 }
