@@ -26,6 +26,12 @@ final class CloudCommand implements Callable<Integer> {
       description = "NATS URL (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
   String nats;
 
+  @picocli.CommandLine.Mixin IdentityOptions identity;
+
+  @Option(names = "--id", paramLabel = "ID", defaultValue = "${env:FW_CLOUD_ID:-cloud}",
+      description = "The service's identity (env FW_CLOUD_ID). Default: ${DEFAULT-VALUE}.")
+  String id;
+
   @Option(names = "--workers", defaultValue = "" + CloudConfig.DEFAULT_WORKERS,
       description = "Threads answering data requests (1-64). Default: ${DEFAULT-VALUE}.")
   int workers;
@@ -34,7 +40,11 @@ final class CloudCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     CloudConfig config;
     try {
-      config = CloudConfig.builder(nats).workers(workers).build();
+      config = CloudConfig.builder(nats).workers(workers)
+          .auth(identity.resolve(io.fogwise.identity.Role.CLOUD, id, "fogwise cloud")).build();
+    } catch (GatewayClient.CliFailure e) {
+      spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
+      return e.exitCode();
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("fogwise cloud: --" + e.getMessage());
       return 2;

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 @Command(name = "edge", mixinStandardHelpOptions = true,
     description = {"Run an edge agent until SIGTERM or Ctrl-C.",
         "Every option may also come from the environment: FW_NATS_URL, FW_DEVICE_ID, FW_GATEWAY, FW_LAYER,",
-        "FW_LABELS, FW_DEVICE_CLASS, FW_HEARTBEAT_MS, FW_TELEMETRY_MS; options win."})
+        "FW_LABELS, FW_DEVICE_CLASS, FW_HEARTBEAT_MS, FW_TELEMETRY_MS, FW_CREDS, FW_CA, FW_HOME, FW_INSECURE;",
+        "options win."})
 final class EdgeCommand implements Callable<Integer> {
   @Option(names = "--nats", description = "NATS URL.")
   String nats;
@@ -30,6 +31,10 @@ final class EdgeCommand implements Callable<Integer> {
 
   @Option(names = "--device-class", description = "Device class rule parameters are keyed by.")
   String deviceClass;
+
+  @picocli.CommandLine.Mixin IdentityOptions identity;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--heartbeat-ms", description = "Heartbeat interval in milliseconds (default 200).")
   Long heartbeatMs;
@@ -57,6 +62,15 @@ final class EdgeCommand implements Callable<Integer> {
     }
     if (heartbeatMs != null) {
       b.heartbeatInterval(Duration.ofMillis(heartbeatMs));
+    }
+    String device = id != null ? id : System.getenv(AgentConfig.ENV_DEVICE_ID);
+    if (device != null && !"true".equalsIgnoreCase(System.getenv(AgentConfig.ENV_INSECURE))) {
+      try {
+        b.auth(identity.resolve(io.fogwise.identity.Role.DEVICE, device, "fogwise edge"));
+      } catch (GatewayClient.CliFailure e) {
+        spec.commandLine().getErr().println("fogwise edge: " + e.getMessage());
+        return e.exitCode();
+      }
     }
     EdgeAgent agent = EdgeAgent.start(b.build());
     Waiting.untilShutdown(agent, "agent " + agent.deviceId());

@@ -40,7 +40,8 @@ final class GatewayClient implements AutoCloseable {
   record Reply(ServiceResponse response, String raw) {}
 
   /** Connects once, without reconnecting: a CLI call either reaches NATS now or says it cannot. */
-  static GatewayClient connect(String natsUrl, String gatewayId, Duration timeout) throws CliFailure {
+  static GatewayClient connect(String natsUrl, String gatewayId, Duration timeout,
+      io.fogwise.protocol.auth.NatsAuth auth) throws CliFailure {
     try {
       Subjects.services(gatewayId);
     } catch (IllegalArgumentException e) {
@@ -48,7 +49,7 @@ final class GatewayClient implements AutoCloseable {
     }
     Options options;
     try {
-      options = NatsOptions.oneShot(natsUrl, timeout)
+      options = NatsOptions.oneShot(natsUrl, timeout, auth)
           .reportNoResponders()
           .build();
     } catch (IllegalArgumentException e) {

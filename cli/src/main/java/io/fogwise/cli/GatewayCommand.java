@@ -2,6 +2,7 @@ package io.fogwise.cli;
 
 import io.fogwise.gateway.Gateway;
 import io.fogwise.gateway.GatewayConfig;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +27,19 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--http-port", defaultValue = "${env:FW_HTTP_PORT:-8080}",
       description = "HTTP API and /metrics port; 0 = a free one, -1 = none (env FW_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
   int httpPort;
+
+  @picocli.CommandLine.Mixin IdentityOptions identity;
+
+  @Option(names = "--instance-key", paramLabel = "FILE",
+      description = "The gateway's scoped key for its instances' credentials. Default: beside --creds "
+          + "(<name>.instance.nk), as 'fogwise identity issue gateway' writes it.")
+  java.nio.file.Path instanceKey;
+
+  @Option(names = "--instance-ttl", paramLabel = "DURATION", defaultValue = "0s",
+      converter = PolicyCommands.LongDurationConverter.class,
+      description = "How long an instance's credentials are valid; 0s (default) for as long as the gateway's "
+          + "instance key is (revoke the gateway to end them all).")
+  Duration instanceTtl;
 
   @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
   boolean ephemeral;
@@ -110,9 +124,21 @@ final class GatewayCommand implements Callable<Integer> {
       return 2;
     }
     io.fogwise.policy.TrustedKeys trusted = io.fogwise.policy.TrustedKeys.load(keys);
+    GatewayConfig.Builder config = GatewayConfig.builder(id, nats);
+    try {
+      var auth = identity.resolve(io.fogwise.identity.Role.GATEWAY, id, "fogwise gateway");
+      config.auth(auth);
+      if (!auth.isInsecure()) {
+        java.nio.file.Path key = instanceKey != null ? instanceKey : identity.instanceKeyFile(id);
+        config.instanceSigner(io.fogwise.identity.InstanceSigner.load(key), instanceTtl);
+      }
+    } catch (GatewayClient.CliFailure | IllegalArgumentException e) {
+      spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
+      return 2;
+    }
     Gateway gw;
     try {
-      gw = Gateway.start(GatewayConfig.builder(id, nats).httpPort(httpPort).durable(!ephemeral)
+      gw = Gateway.start(config.httpPort(httpPort).durable(!ephemeral)
           .trustedKeys(trusted).startTimeout(startTimeout).cache(cache)
           .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
     } catch (io.fogwise.gateway.lease.LeaseHeldException e) {

@@ -45,11 +45,14 @@ final class PolicyCommands {
         description = "NATS URL (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
     String nats;
 
-    /** Connects once, without reconnecting: a CLI call either reaches NATS now or says it cannot. */
+    @picocli.CommandLine.Mixin IdentityOptions identity;
+
+    /** Connects once as the operator, without reconnecting: a CLI call either reaches NATS now or says it cannot. */
     Connection connect() throws CliFailure {
       Options options;
+      var auth = identity.operator("fogwise");
       try {
-        options = NatsOptions.oneShot(nats, Duration.ofSeconds(5))
+        options = NatsOptions.oneShot(nats, Duration.ofSeconds(5), auth)
             .build();
       } catch (IllegalArgumentException e) {
         throw new CliFailure(2, "not a valid NATS URL: '" + nats + "' (" + e.getMessage() + ")");

@@ -55,11 +55,14 @@ final class ServiceCommand implements Runnable {
         description = "How long to wait for the gateway's answer. Default: ${DEFAULT-VALUE} s.")
     double timeoutSeconds;
 
+    @Mixin IdentityOptions identity;
+
     GatewayClient connect() throws CliFailure {
       if (!(timeoutSeconds > 0) || timeoutSeconds > 3600) {
         throw new CliFailure(2, "--timeout must be within (0, 3600] seconds, got " + timeoutSeconds);
       }
-      return GatewayClient.connect(nats, gateway, Duration.ofMillis(Math.round(timeoutSeconds * 1000)));
+      return GatewayClient.connect(nats, gateway, Duration.ofMillis(Math.round(timeoutSeconds * 1000)),
+          identity.operator("fogwise service"));
     }
   }
 

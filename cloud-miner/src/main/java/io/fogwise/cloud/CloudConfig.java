@@ -18,6 +18,7 @@ public final class CloudConfig {
   public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
 
   private final String natsUrl;
+  private final io.fogwise.protocol.auth.NatsAuth auth;
   private final DataLimits limits;
   private final Clock clock;
   private final int workers;
@@ -26,6 +27,7 @@ public final class CloudConfig {
 
   private CloudConfig(Builder b) {
     this.natsUrl = b.natsUrl;
+    this.auth = b.auth;
     this.limits = b.limits;
     this.clock = b.clock;
     this.workers = b.workers;
@@ -40,6 +42,11 @@ public final class CloudConfig {
 
   public String natsUrl() {
     return natsUrl;
+  }
+
+  /** How the service authenticates to the hub. */
+  public io.fogwise.protocol.auth.NatsAuth auth() {
+    return auth;
   }
 
   public DataLimits limits() {
@@ -70,9 +77,16 @@ public final class CloudConfig {
     private int workers = DEFAULT_WORKERS;
     private int queue = DEFAULT_QUEUE;
     private Duration startTimeout = DEFAULT_START_TIMEOUT;
+    private io.fogwise.protocol.auth.NatsAuth auth;
 
     private Builder(String natsUrl) {
       this.natsUrl = Objects.requireNonNull(natsUrl, "natsUrl");
+    }
+
+    /** The service's credentials and CA ({@code NatsAuth.insecure()} only for a hub run with --insecure). Required. */
+    public Builder auth(io.fogwise.protocol.auth.NatsAuth auth) {
+      this.auth = Objects.requireNonNull(auth, "auth");
+      return this;
     }
 
     public Builder limits(DataLimits limits) {
@@ -110,6 +124,10 @@ public final class CloudConfig {
     }
 
     public CloudConfig build() {
+      if (auth == null) {
+        throw new IllegalStateException("the cloud service has no NATS credentials (auth); "
+            + "'fogwise identity issue cloud <id>' writes them");
+      }
       return new CloudConfig(this);
     }
   }

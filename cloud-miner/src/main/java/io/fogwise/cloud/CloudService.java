@@ -45,7 +45,7 @@ public final class CloudService implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Connection nats;
     try {
-      nats = Nats.connect(NatsOptions.component(config.natsUrl(), "cloud")
+      nats = Nats.connect(NatsOptions.component(config.natsUrl(), "cloud", config.auth())
           .connectionTimeout(config.startTimeout())
           .build());
     } catch (IOException e) {

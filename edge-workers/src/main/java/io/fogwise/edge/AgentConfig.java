@@ -40,6 +40,12 @@ public final class AgentConfig {
   public static final String ENV_DEVICE_CLASS = "FW_DEVICE_CLASS";
   public static final String ENV_HEARTBEAT_MS = "FW_HEARTBEAT_MS";
   public static final String ENV_TELEMETRY_MS = "FW_TELEMETRY_MS";
+  /** The device's credentials file ({@code fogwise identity issue device ...}). */
+  public static final String ENV_CREDS = "FW_CREDS";
+  /** The CA certificate the hub's TLS certificate chains to. */
+  public static final String ENV_CA = "FW_CA";
+  /** {@code true} to connect without credentials or TLS, to a hub run with {@code --insecure}. */
+  public static final String ENV_INSECURE = "FW_INSECURE";
 
   /** Ids become NATS subject tokens (and the protocol checks them the same way). */
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -47,6 +53,7 @@ public final class AgentConfig {
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   private final String natsUrl;
+  private final io.fogwise.protocol.auth.NatsAuth auth;
   private final String deviceId;
   private final String gatewayId;
   private final Layer layer;
@@ -63,6 +70,7 @@ public final class AgentConfig {
 
   private AgentConfig(Builder b) {
     this.natsUrl = b.natsUrl;
+    this.auth = b.auth;
     this.deviceId = b.deviceId;
     this.gatewayId = b.gatewayId;
     this.layer = b.layer;
@@ -123,6 +131,15 @@ public final class AgentConfig {
     }
     if ((v = env(env, ENV_TELEMETRY_MS)) != null) {
       b.telemetryInterval(Duration.ofMillis(parseMillis(ENV_TELEMETRY_MS, v)));
+    }
+    if ("true".equalsIgnoreCase(env(env, ENV_INSECURE))) {
+      b.auth(io.fogwise.protocol.auth.NatsAuth.insecure());
+    } else if ((v = env(env, ENV_CREDS)) != null) {
+      String ca = env(env, ENV_CA);
+      if (ca == null) {
+        throw new IllegalArgumentException(ENV_CA + " must name the CA certificate when " + ENV_CREDS + " is set");
+      }
+      b.auth(io.fogwise.protocol.auth.NatsAuth.files(java.nio.file.Path.of(v), java.nio.file.Path.of(ca)));
     }
     return b;
   }
@@ -203,6 +220,11 @@ public final class AgentConfig {
     return natsUrl;
   }
 
+  /** How the agent authenticates to the hub. */
+  public io.fogwise.protocol.auth.NatsAuth auth() {
+    return auth;
+  }
+
   public String deviceId() {
     return deviceId;
   }
@@ -271,6 +293,7 @@ public final class AgentConfig {
   /** Builds an {@link AgentConfig}; not thread-safe. */
   public static final class Builder {
     private String natsUrl = DEFAULT_NATS_URL;
+    private io.fogwise.protocol.auth.NatsAuth auth;
     private String deviceId;
     private String gatewayId;
     private Layer layer = DEFAULT_LAYER;
@@ -293,6 +316,15 @@ public final class AgentConfig {
         throw new IllegalArgumentException("natsUrl must not be blank");
       }
       this.natsUrl = natsUrl.trim();
+      return this;
+    }
+
+    /**
+     * The device's credentials and CA ({@link io.fogwise.protocol.auth.NatsAuth#insecure()}
+     * only for a hub run with {@code --insecure}). Required.
+     */
+    public Builder auth(io.fogwise.protocol.auth.NatsAuth auth) {
+      this.auth = Objects.requireNonNull(auth, "auth");
       return this;
     }
 
@@ -406,6 +438,11 @@ public final class AgentConfig {
       }
       if (gatewayId == null) {
         throw new IllegalStateException("gatewayId is not set (set " + ENV_GATEWAY + " or call gatewayId(...))");
+      }
+      if (auth == null) {
+        throw new IllegalStateException("device " + deviceId + " has no NATS credentials: set " + ENV_CREDS + " and "
+            + ENV_CA + " (from 'fogwise identity issue device " + deviceId + " --gateway " + gatewayId + "'), or "
+            + ENV_INSECURE + "=true for a hub run with --insecure");
       }
       return new AgentConfig(this);
     }

@@ -8,6 +8,8 @@ import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.MessageRejections;
 import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.NatsOptions;
+import io.fogwise.protocol.auth.Credentials;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.time.Scheduler;
 import io.fogwise.protocol.Telemetry;
@@ -85,7 +87,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     java.util.Objects.requireNonNull(config, "config");
     NatsListeners listeners = new NatsListeners(config.deviceId());
     Options options =
-        NatsOptions.component(config.natsUrl(), config.deviceId())
+        NatsOptions.component(config.natsUrl(), config.deviceId(), config.auth())
             .errorListener(listeners)
             .connectionListener(listeners)
             .build();
@@ -107,7 +109,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
 
   private void begin() {
     Dispatcher d = nc.createDispatcher(this::onCommand);
-    d.subscribe(Subjects.command(deviceId));
+    d.subscribe(Subjects.command(config.gatewayId(), deviceId));
     dispatcher = d;
     try {
       // the subscription is asynchronous: once flushed, the server routes commands to us, so
@@ -243,12 +245,21 @@ final class DefaultEdgeAgent implements EdgeAgent {
           "service '" + c.service() + "' epoch " + c.epoch() + " already runs on device " + deviceId + " as kind '"
               + existing.kind() + "', not '" + c.kind() + "'");
     }
-    InstanceContext ctx = new InstanceContext(c.service(), c.kind(), c.epoch(), c.config(), deviceId, config.gatewayId(), nc,
-        clock);
+    Connection instanceConnection;
+    try {
+      instanceConnection = instanceConnection(c);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      LOG.info("device {}: refused START of service '{}' epoch {}: {}", deviceId, c.service(), c.epoch(), e.getMessage());
+      return CommandReply.error(c.requestId(), deviceId, "cannot start service '" + c.service() + "' epoch " + c.epoch()
+          + " on device " + deviceId + ": " + e.getMessage());
+    }
+    InstanceContext ctx = new InstanceContext(c.service(), c.kind(), c.epoch(), c.config(), deviceId, config.gatewayId(),
+        instanceConnection, instanceConnection != nc, clock);
     HostedService service;
     try {
       service = java.util.Objects.requireNonNull(factory.create(ctx), "factory of kind '" + c.kind() + "' returned null");
     } catch (RuntimeException e) {
+      ctx.closeOwnConnection();
       LOG.info("device {}: cannot start {}: {}", deviceId, ctx, e.getMessage());
       return CommandReply.error(
           c.requestId(), deviceId, "cannot start service '" + c.service() + "' epoch " + c.epoch() + " on device "
@@ -264,6 +275,35 @@ final class DefaultEdgeAgent implements EdgeAgent {
     instance.start(c.standby());
     LOG.info("device {}: started {}{} (request {})", deviceId, ctx, c.standby() ? " in standby" : "", c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  /**
+   * The connection a new instance uses: its own, with the credentials its START carries, when
+   * the agent itself authenticates (the device's credentials do not reach data subjects); the
+   * agent's on a hub without authentication.
+   *
+   * @throws IllegalStateException if credentials are needed and missing, or the connection fails
+   */
+  private Connection instanceConnection(Command c) {
+    if (config.auth().isInsecure()) {
+      return nc;
+    }
+    if (c.credentials() == null) {
+      throw new IllegalStateException("the START carries no instance credentials, and this device's own reach "
+          + "only its heartbeat, telemetry and commands (is the gateway run without its instance key?)");
+    }
+    NatsAuth auth = NatsAuth.of(Credentials.parse(c.credentials()), config.auth().caFile().orElseThrow());
+    String name = deviceId + "/" + c.service() + "#" + c.epoch();
+    NatsListeners listeners = new NatsListeners(name);
+    try {
+      return Nats.connect(NatsOptions.component(config.natsUrl(), name, auth)
+          .errorListener(listeners).connectionListener(listeners).build());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot connect with the instance credentials: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while connecting", e);
+    }
   }
 
   private CommandReply stopInstance(Command c) {
@@ -289,7 +329,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     }
     OptionalLong next = existing.handover();
     try {
-      nc.flush(HANDOVER_FLUSH_TIMEOUT);
+      existing.connection().flush(HANDOVER_FLUSH_TIMEOUT);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {

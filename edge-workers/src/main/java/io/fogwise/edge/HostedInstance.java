@@ -172,6 +172,8 @@ final class HostedInstance {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // an abandoned thread loses its connection too: with its own credentials it can publish nothing more
+    context.closeOwnConnection();
     if (thread.isAlive()) {
       LOG.warn(
           "{} did not stop within {} ms; abandoning its thread {}",
@@ -181,6 +183,11 @@ final class HostedInstance {
       return false;
     }
     return true;
+  }
+
+  /** The instance's connection (its own, or the agent's). */
+  io.nats.client.Connection connection() {
+    return context.connection();
   }
 
   @Override

@@ -20,6 +20,7 @@ final class InstanceContext implements ServiceContext {
   private final String deviceId;
   private final String gatewayId;
   private final Connection connection;
+  private final boolean ownsConnection;
   private final Clock clock;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -34,6 +35,7 @@ final class InstanceContext implements ServiceContext {
       String deviceId,
       String gatewayId,
       Connection connection,
+      boolean ownsConnection,
       Clock clock) {
     this.serviceName = serviceName;
     this.kind = kind;
@@ -42,6 +44,7 @@ final class InstanceContext implements ServiceContext {
     this.deviceId = deviceId;
     this.gatewayId = gatewayId;
     this.connection = connection;
+    this.ownsConnection = ownsConnection;
     this.clock = clock;
   }
 
@@ -116,6 +119,22 @@ final class InstanceContext implements ServiceContext {
       return stopping;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Whether the instance has a connection of its own (its own credentials), closed when it stops. */
+  boolean ownsConnection() {
+    return ownsConnection;
+  }
+
+  /** Closes the instance's own connection, if it has one; the agent's shared one stays. */
+  void closeOwnConnection() {
+    if (ownsConnection) {
+      try {
+        connection.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -26,7 +26,11 @@ public interface ServiceContext {
   /** The gateway the hosting device belongs to (whose announcements the service trusts). */
   String gatewayId();
 
-  /** The agent's NATS connection; shared, so do not close it or drain it. */
+  /**
+   * The instance's NATS connection: its own, authenticated with the credentials the gateway
+   * sent with START (so it reaches only its service's subjects), or the agent's on a hub without
+   * authentication. The agent closes it; do not close it or drain it.
+   */
   Connection connection();
 
   /** The agent's clock. */

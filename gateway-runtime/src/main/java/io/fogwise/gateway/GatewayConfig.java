@@ -45,6 +45,8 @@ public final class GatewayConfig {
   final Duration startTimeout;
   final io.fogwise.protocol.time.Scheduler scheduler;
   final io.fogwise.gateway.cache.CloudCache.Settings cache;
+  final io.fogwise.protocol.auth.NatsAuth auth;
+  final io.fogwise.gateway.orchestrator.InstanceCredentials instanceCredentials;
 
   private GatewayConfig(Builder b) {
     this.gatewayId = b.gatewayId;
@@ -64,6 +66,8 @@ public final class GatewayConfig {
     this.startTimeout = b.startTimeout;
     this.scheduler = b.scheduler;
     this.cache = b.cache;
+    this.auth = b.auth;
+    this.instanceCredentials = b.instanceCredentials;
   }
 
   public static Builder builder(String gatewayId, String natsUrl) {
@@ -97,6 +101,8 @@ public final class GatewayConfig {
     private io.fogwise.gateway.policy.PolicyManager.Settings policy = io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT;
     private Duration startTimeout = Duration.ofSeconds(60);
     private io.fogwise.gateway.cache.CloudCache.Settings cache = DEFAULT_CACHE;
+    private io.fogwise.protocol.auth.NatsAuth auth;
+    private io.fogwise.gateway.orchestrator.InstanceCredentials instanceCredentials;
 
     private Builder(String gatewayId, String natsUrl) {
       Objects.requireNonNull(gatewayId, "gatewayId");
@@ -140,7 +146,42 @@ public final class GatewayConfig {
       return this;
     }
 
+    /**
+     * How the gateway authenticates to the hub: its own credentials and the CA
+     * ({@link io.fogwise.protocol.auth.NatsAuth#insecure()} only for a hub run with
+     * {@code --insecure}). Required.
+     */
+    public Builder auth(io.fogwise.protocol.auth.NatsAuth v) { this.auth = Objects.requireNonNull(v); return this; }
+
+    /**
+     * The gateway's scoped key for its instances' credentials, valid for {@code ttl}
+     * ({@link Duration#ZERO}: no expiry). Required with credentials: without it, no instance
+     * could use its data subjects.
+     */
+    public Builder instanceSigner(io.fogwise.identity.InstanceSigner signer, Duration ttl) {
+      if (!signer.gatewayId().equals(gatewayId)) {
+        throw new IllegalArgumentException("the instance key belongs to gateway '" + signer.gatewayId()
+            + "', not to '" + gatewayId + "'");
+      }
+      this.instanceCredentials = io.fogwise.gateway.orchestrator.InstanceCredentials.signedBy(signer, ttl);
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException if no {@link #auth} was given, or credentials were given
+     *     without an {@link #instanceSigner}
+     */
     public GatewayConfig build() {
+      if (auth == null) {
+        throw new IllegalStateException("gateway " + gatewayId + ": no NATS credentials given (auth); "
+            + "NatsAuth.insecure() only for a hub run with --insecure");
+      }
+      if (auth.isInsecure()) {
+        instanceCredentials = io.fogwise.gateway.orchestrator.InstanceCredentials.none();
+      } else if (instanceCredentials == null) {
+        throw new IllegalStateException("gateway " + gatewayId + ": credentials without an instance signing key; "
+            + "'fogwise identity issue gateway " + gatewayId + "' writes it beside the credentials");
+      }
       return new GatewayConfig(this);
     }
 

@@ -89,7 +89,7 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     ctx = context;
     String gw = config.gatewayId;
-    return vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw, this::connectionEvent))
+    return vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw, config.auth, this::connectionEvent))
             .compose(this::holdLease)
             .compose(conn -> {
               nats = conn;
@@ -152,7 +152,7 @@ final class GatewayVerticle extends VerticleBase {
                   .parameters(new io.fogwise.rules.model.Parameters(params))
                   .detector(config.detector)
                   .reconciler(config.reconciler)
-                  .orchestrator(new ProcessOrchestrator(conn, config.commandTimeout, gw))
+                  .orchestrator(new ProcessOrchestrator(conn, config.commandTimeout, gw, config.instanceCredentials))
                   .decisionThread(task -> ctx.runOnContext(v -> task.run()))
                   .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
                   .metrics(metrics)

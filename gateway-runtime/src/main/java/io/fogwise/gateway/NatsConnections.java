@@ -1,6 +1,7 @@
 package io.fogwise.gateway;
 
 import io.fogwise.protocol.NatsOptions;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Nats;
@@ -14,17 +15,17 @@ final class NatsConnections {
 
   private NatsConnections() {}
 
-  static Connection connect(String url, String name) throws IOException, InterruptedException {
-    return Nats.connect(NatsOptions.component(url, name).build());
+  static Connection connect(String url, String name, NatsAuth auth) throws IOException, InterruptedException {
+    return Nats.connect(NatsOptions.component(url, name, auth).build());
   }
 
   /**
    * Connects, telling {@code listener} about every connection event (disconnected, reconnected,
    * closed, ...) besides logging disconnects and reconnects.
    */
-  static Connection connect(String url, String name, ConnectionListener listener)
+  static Connection connect(String url, String name, NatsAuth auth, ConnectionListener listener)
       throws IOException, InterruptedException {
-    return Nats.connect(NatsOptions.component(url, name).connectionListener((conn, type) -> {
+    return Nats.connect(NatsOptions.component(url, name, auth).connectionListener((conn, type) -> {
       if (type == ConnectionListener.Events.DISCONNECTED || type == ConnectionListener.Events.RECONNECTED) {
         LOG.info("{}: NATS {}", name, type.name().toLowerCase());
       }

@@ -19,6 +19,8 @@ import java.util.Map;
  * @param config service configuration (START only)
  * @param standby START only: start ready but idle, until an ACTIVATE (planned migration)
  * @param number ACTIVATE only: the message number to continue from
+ * @param v the command protocol version ({@link #PROTOCOL_VERSION}; absent means 1)
+ * @param credentials START only, optional: the instance's own NATS credentials
  */
 public record Command(
     String requestId,
@@ -28,7 +30,12 @@ public record Command(
     long epoch,
     Map<String, String> config,
     Boolean standby,
-    Long number) {
+    Long number,
+    Integer v,
+    String credentials) {
+  /** The command protocol version this code speaks; a command with another is refused by name. */
+  public static final int PROTOCOL_VERSION = 1;
+
   public Command {
     id(requestId, "requestId");
     required(action, "action");
@@ -50,6 +57,30 @@ public record Command(
     if (number != null) {
       nonNegative(number, "number");
     }
+    v = v == null ? PROTOCOL_VERSION : v;
+    if (v != PROTOCOL_VERSION) {
+      throw ProtocolViolation.invalid("v", "command protocol version " + v + " is not supported (this side speaks "
+          + PROTOCOL_VERSION + "); upgrade the older of gateway and agent");
+    }
+    if (credentials != null && action != Action.START) {
+      throw ProtocolViolation.invalid("credentials", "are only valid with START");
+    }
+  }
+
+  /**
+   * This START with the instance's own NATS credentials ({@code .creds} text, signed by the
+   * gateway's scoped instance key), which the agent uses for the instance's connection.
+   */
+  public Command withCredentials(String creds) {
+    return new Command(requestId, action, service, kind, epoch, config, standby, number, v, creds);
+  }
+
+  /** Never prints the credentials. */
+  @Override
+  public String toString() {
+    return "Command[requestId=" + requestId + ", action=" + action + ", service=" + service + ", kind=" + kind
+        + ", epoch=" + epoch + ", config=" + config + ", standby=" + standby + ", number=" + number + ", v=" + v
+        + (credentials == null ? "" : ", credentials=<redacted>") + "]";
   }
 
   /** What the agent is asked to do. */
@@ -65,23 +96,23 @@ public record Command(
   }
 
   public static Command start(String requestId, String service, String kind, long epoch, Map<String, String> config) {
-    return new Command(requestId, Action.START, service, kind, epoch, config, false, null);
+    return new Command(requestId, Action.START, service, kind, epoch, config, false, null, PROTOCOL_VERSION, null);
   }
 
   /** A START of an idle instance that waits for {@link #activate}. */
   public static Command standby(String requestId, String service, String kind, long epoch, Map<String, String> config) {
-    return new Command(requestId, Action.START, service, kind, epoch, config, true, null);
+    return new Command(requestId, Action.START, service, kind, epoch, config, true, null, PROTOCOL_VERSION, null);
   }
 
   public static Command stop(String requestId, String service, long epoch) {
-    return new Command(requestId, Action.STOP, service, null, epoch, Map.of(), false, null);
+    return new Command(requestId, Action.STOP, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, null);
   }
 
   public static Command handover(String requestId, String service, long epoch) {
-    return new Command(requestId, Action.HANDOVER, service, null, epoch, Map.of(), false, null);
+    return new Command(requestId, Action.HANDOVER, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, null);
   }
 
   public static Command activate(String requestId, String service, long epoch, long number) {
-    return new Command(requestId, Action.ACTIVATE, service, null, epoch, Map.of(), false, number);
+    return new Command(requestId, Action.ACTIVATE, service, null, epoch, Map.of(), false, number, PROTOCOL_VERSION, null);
   }
 }

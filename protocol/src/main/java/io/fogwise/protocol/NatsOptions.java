@@ -1,5 +1,6 @@
 package io.fogwise.protocol;
 
+import io.fogwise.protocol.auth.NatsAuth;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Consumer;
@@ -32,10 +33,11 @@ public final class NatsOptions {
    * (jnats' default listener logs SEVERE with a stack trace on every disconnect). Callers may
    * replace the listeners on the returned builder.
    */
-  public static Options.Builder component(String url, String name) {
+  public static Options.Builder component(String url, String name, NatsAuth auth) {
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(name, "name");
-    return new Options.Builder()
+    Objects.requireNonNull(auth, "auth");
+    return auth.applyTo(new Options.Builder())
         .server(url)
         .connectionName(name)
         .reconnectWait(RECONNECT_WAIT)
@@ -70,8 +72,9 @@ public final class NatsOptions {
    *
    * @throws IllegalArgumentException if {@code url} is not a NATS URL
    */
-  public static Options.Builder oneShot(String url, Duration timeout) {
-    return new Options.Builder()
+  public static Options.Builder oneShot(String url, Duration timeout, NatsAuth auth) {
+    Objects.requireNonNull(auth, "auth");
+    return auth.applyTo(new Options.Builder())
         .server(url)
         .connectionName("fogwise-cli")
         .connectionTimeout(timeout)

@@ -26,9 +26,14 @@ public final class Subjects {
     return "fw.tm." + token(gatewayId) + ".*";
   }
 
-  /** Commands to one device (request/reply): {@code fw.cmd.<deviceId>}. */
-  public static String command(String deviceId) {
-    return "fw.cmd." + token(deviceId);
+  /**
+   * Commands from a gateway to one of its devices (request/reply):
+   * {@code fw.cmd.<gatewayId>.<deviceId>}. The gateway in the subject lets the hub allow each
+   * gateway to command only its own devices, and each device to hear only its own gateway.
+   * {@code deviceId} may be {@code *} for a permission.
+   */
+  public static String command(String gatewayId, String deviceId) {
+    return "fw.cmd." + token(gatewayId) + "." + ("*".equals(deviceId) ? "*" : token(deviceId));
   }
 
   /** Adaptation events of a gateway: {@code fw.ev.<gatewayId>}. */
@@ -107,6 +112,11 @@ public final class Subjects {
   /** A device's read through its gateway's cache (request/reply): {@code fw.gw.<gatewayId>.cache.get}. */
   public static String cacheGet(String gatewayId) {
     return "fw.gw." + token(gatewayId) + ".cache.get";
+  }
+
+  /** The JetStream KV bucket of one gateway's cache warm start: {@code fw-cache-<gatewayId>}. */
+  public static String cacheBucket(String gatewayId) {
+    return "fw-cache-" + token(gatewayId);
   }
 
   /** Application data: {@code fw.data.<app>.<channel>}. */

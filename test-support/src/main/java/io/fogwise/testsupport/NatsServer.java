@@ -1,5 +1,11 @@
 package io.fogwise.testsupport;
 
+import io.fogwise.identity.IdentityHome;
+import io.fogwise.identity.Role;
+import io.fogwise.protocol.NatsOptions;
+import io.fogwise.protocol.auth.NatsAuth;
+import io.nats.client.Connection;
+import io.nats.client.Nats;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -16,7 +22,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -38,6 +46,11 @@ import java.util.stream.Stream;
  * the server (SIGINT, then SIGKILL after {@link #STOP_GRACE}). A shell is a few hundred
  * kilobytes and starts in a millisecond, where a launcher JVM would cost tens of megabytes per
  * hub; {@code /bin/sh} is on every machine that has nats-server.
+ *
+ * <p>Secure by default: the server runs in operator mode with the identities of an
+ * {@link IdentityHome} (a temporary one in the store unless given) and TLS with the home's
+ * certificate; anonymous clients are refused. {@link Builder#insecure()} is the only way off.
+ * Tests and tools connect with {@link #auth}, {@link #deviceAuth} or {@link #connect()}.
  */
 public final class NatsServer implements AutoCloseable {
   /** The command that installs the server on Debian-based machines. */
@@ -113,10 +126,12 @@ public final class NatsServer implements AutoCloseable {
   private final String name;
   private final CompletableFuture<Integer> exit;
   private final Path config;
+  private final IdentityHome identity;
+  private final Map<String, NatsAuth> auths = new ConcurrentHashMap<>();
   private volatile boolean ownsStore;
 
   private NatsServer(Process watchdog, long serverPid, int port, Path storeDir, boolean ownsStore, Path log,
-      long logStart, String name, Path config) {
+      long logStart, String name, Path config, IdentityHome identity) {
     this.watchdog = watchdog;
     this.lifeline = watchdog.getOutputStream();
     this.serverPid = serverPid;
@@ -127,16 +142,18 @@ public final class NatsServer implements AutoCloseable {
     this.logStart = logStart;
     this.name = name;
     this.config = config;
+    this.identity = identity;
     this.exit = watchdog.onExit().thenApply(Process::exitValue);
   }
 
-  /** Starts a server on a free loopback port with a temporary JetStream store. */
+  /** Starts a secure server on a free loopback port with a temporary store and identities. */
   public static NatsServer start() {
-    return start(0, null);
+    return builder().start();
   }
 
   /**
-   * Starts a server and returns once it answers the NATS handshake on its port.
+   * Starts a secure server (identities in {@code <store>/identity}) and returns once it
+   * answers on its port.
    *
    * @param port the port, or 0 for a free one
    * @param storeDir the JetStream store, or null for a temporary one removed on close
@@ -144,7 +161,7 @@ public final class NatsServer implements AutoCloseable {
    *     message says why, e.g. that the port is in use) or does not answer in time
    */
   public static NatsServer start(int port, Path storeDir) {
-    return start(port, storeDir, null);
+    return builder().port(port).store(storeDir).start();
   }
 
   /**
@@ -155,22 +172,74 @@ public final class NatsServer implements AutoCloseable {
    * @param config the file, or null for none
    */
   public static NatsServer start(int port, Path storeDir, Path config) {
-    if (port < 0 || port > 65_535) {
-      throw new IllegalArgumentException("port must be 0..65535, not " + port);
-    }
-    try {
-      boolean owns = storeDir == null;
-      Path store = owns ? Files.createTempDirectory("fogwise-nats-") : storeDir;
-      try {
-        return launch(port == 0 ? freePort() : port, store, owns, !owns, config);
-      } catch (IOException | RuntimeException e) {
-        if (owns) {
-          delete(store);
-        }
-        throw e;
+    return builder().port(port).store(storeDir).config(config).start();
+  }
+
+  /** How to start a server. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Options of a server start; secure unless {@link #insecure()}. */
+  public static final class Builder {
+    private int port;
+    private Path store;
+    private Path config;
+    private Path identity;
+    private boolean insecure;
+
+    private Builder() {}
+
+    /** The port, or 0 (the default) for a free one. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port must be 0..65535, not " + port);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start nats-server", e);
+      this.port = port;
+      return this;
+    }
+
+    /** The JetStream store, or null (the default) for a temporary one removed on close. */
+    public Builder store(Path store) {
+      this.store = store;
+      return this;
+    }
+
+    /** A nats-server configuration file added to the generated one, or null. */
+    public Builder config(Path config) {
+      this.config = config;
+      return this;
+    }
+
+    /** The identity home to serve (created if absent); default {@code <store>/identity}. */
+    public Builder identity(Path home) {
+      this.identity = home;
+      return this;
+    }
+
+    /** No authentication and no TLS: anyone who reaches the port may do anything. */
+    public Builder insecure() {
+      this.insecure = true;
+      return this;
+    }
+
+    /** Starts the server and returns once it answers on its port. */
+    public NatsServer start() {
+      try {
+        boolean owns = store == null;
+        Path dir = owns ? Files.createTempDirectory("fogwise-nats-") : store;
+        try {
+          IdentityHome home = insecure ? null : IdentityHome.openOrInit(identity == null ? dir.resolve("identity") : identity);
+          return launch(port == 0 ? freePort() : port, dir, owns, !owns, config, home);
+        } catch (IOException | RuntimeException e) {
+          if (owns) {
+            delete(dir);
+          }
+          throw e;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot start nats-server", e);
+      }
     }
   }
 
@@ -186,7 +255,7 @@ public final class NatsServer implements AutoCloseable {
       throw new IllegalStateException("nats-server (pid " + serverPid + ") is still running on port " + port);
     }
     try {
-      NatsServer next = launch(port, storeDir, ownsStore, true, config);
+      NatsServer next = launch(port, storeDir, ownsStore, true, config, identity);
       ownsStore = false;
       return next;
     } catch (IOException e) {
@@ -195,8 +264,8 @@ public final class NatsServer implements AutoCloseable {
   }
 
   /** Starts the watchdog and server; on failure the server is stopped and the store left alone. */
-  private static NatsServer launch(int port, Path store, boolean owns, boolean keepsLog, Path config)
-      throws IOException {
+  private static NatsServer launch(int port, Path store, boolean owns, boolean keepsLog, Path config,
+      IdentityHome identity) throws IOException {
     Path binary =
         find()
             .orElseThrow(
@@ -210,9 +279,10 @@ public final class NatsServer implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WATCHDOG, "fogwise-nats", log.toString(),
         Long.toString(graceTenths), binary.toString(), "-a", "127.0.0.1", "-p", Integer.toString(port), "-n", name,
         "-js", "-sd", store.toString()));
-    if (config != null) {
+    Path generated = generatedConfig(store, config, identity);
+    if (generated != null) {
       cmd.add("-c");
-      cmd.add(config.toString());
+      cmd.add(generated.toString());
     }
     Process watchdog = new ProcessBuilder(cmd).redirectError(Redirect.appendTo(log.toFile())).start();
     long pid;
@@ -222,9 +292,28 @@ public final class NatsServer implements AutoCloseable {
       watchdog.destroyForcibly();
       throw new IllegalStateException("nats-server watchdog did not start: " + e.getMessage() + "; see " + log, e);
     }
-    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config);
+    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config, identity);
     server.awaitReady(STARTUP_TIMEOUT, keepsLog);
     return server;
+  }
+
+  /**
+   * The configuration the server runs with: the identity home's part (operator, accounts,
+   * resolver, TLS), written fresh at every start so revocations made while it was down apply,
+   * followed by the caller's file; null when there is neither.
+   */
+  private static Path generatedConfig(Path store, Path config, IdentityHome identity) throws IOException {
+    if (identity == null) {
+      return config;
+    }
+    Path resolver = Files.createDirectories(store.resolve("jwt"));
+    String text = identity.hubConfig(resolver);
+    if (config != null) {
+      text += "\n# from " + config.toAbsolutePath() + "\n" + Files.readString(config, StandardCharsets.UTF_8) + "\n";
+    }
+    Path out = store.resolve("fogwise-hub.conf");
+    Files.writeString(out, text, StandardCharsets.UTF_8);
+    return out;
   }
 
   private static long readPid(Process watchdog) throws IOException {
@@ -309,6 +398,9 @@ public final class NatsServer implements AutoCloseable {
       if (!m.find() || !m.group(1).equals(name)) {
         return false;
       }
+      if (info.contains("\"tls_required\":true")) {
+        return true; // serving: the rest of the handshake is TLS and authentication
+      }
       OutputStream out = s.getOutputStream();
       out.write("CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"fogwise-readiness\"}\r\nPING\r\n"
           .getBytes(StandardCharsets.UTF_8));
@@ -377,6 +469,76 @@ public final class NatsServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** Whether this server authenticates clients and speaks TLS. */
+  public boolean isSecure() {
+    return identity != null;
+  }
+
+  /**
+   * The identities this server serves.
+   *
+   * @throws IllegalStateException if it was started insecure
+   */
+  public IdentityHome identity() {
+    if (identity == null) {
+      throw new IllegalStateException("this nats-server was started --insecure: it has no identities");
+    }
+    return identity;
+  }
+
+  /**
+   * How identity {@code id} of {@code role} (not a device: see {@link #deviceAuth}) connects,
+   * issuing its credentials on first use; {@link NatsAuth#insecure()} on an insecure server.
+   */
+  public NatsAuth auth(Role role, String id) {
+    if (role == Role.DEVICE) {
+      throw new IllegalArgumentException("a device belongs to a gateway: use deviceAuth(gateway, device)");
+    }
+    return authFor(role, id, null);
+  }
+
+  /** How device {@code deviceId} of gateway {@code gatewayId} connects (issued on first use). */
+  public NatsAuth deviceAuth(String gatewayId, String deviceId) {
+    return authFor(Role.DEVICE, deviceId, gatewayId);
+  }
+
+  /** How the operator (allowed everything in the fleet account) connects. */
+  public NatsAuth operatorAuth() {
+    return authFor(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR, null);
+  }
+
+  private NatsAuth authFor(Role role, String id, String gatewayId) {
+    if (identity == null) {
+      return NatsAuth.insecure();
+    }
+    return auths.computeIfAbsent(role.label() + "/" + id + "/" + gatewayId, k -> {
+      if (identity.current(role, id).isEmpty()) {
+        identity.issue(role, id, gatewayId);
+        if (role == Role.GATEWAY && isAlive()) {
+          identity.pushAccount(url()); // the account now lists the gateway's instance key
+        }
+      }
+      return identity.auth(role, id);
+    });
+  }
+
+  /**
+   * The credentials file of an identity (issued on first use), to hand to a child process;
+   * empty on an insecure server.
+   */
+  public Optional<Path> credsFile(Role role, String id, String gatewayId) {
+    if (identity == null) {
+      return Optional.empty();
+    }
+    authFor(role, id, gatewayId);
+    return Optional.of(identity.credsFile(role, id));
+  }
+
+  /** A connection as the operator, for tests and tools; the caller closes it. */
+  public Connection connect() throws IOException, InterruptedException {
+    return Nats.connect(NatsOptions.oneShot(url(), NatsOptions.CONNECT_TIMEOUT, operatorAuth()).build());
   }
 
   /** The client URL, e.g. {@code nats://127.0.0.1:4222}. */

@@ -1,5 +1,7 @@
 package io.fogwise.gateway.cache;
 
+import io.fogwise.protocol.Subjects;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fogwise.protocol.DataItem;
 import io.fogwise.protocol.MessageCodec;
@@ -52,7 +54,7 @@ public interface WarmStore {
 
   /** The bucket of {@link #jetStream}: {@code fw-cache-<gatewayId>}. */
   static String bucket(String gatewayId) {
-    return "fw-cache-" + gatewayId;
+    return Subjects.cacheBucket(gatewayId);
   }
 }
 

@@ -16,17 +16,27 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The {@code process} orchestrator: edge agents host services in their own JVM and take
- * commands by NATS request/reply on {@code fw.cmd.<deviceId>}.
+ * commands by NATS request/reply on {@code fw.cmd.<gatewayId>.<deviceId>}. With an
+ * {@link InstanceCredentials} source, every START carries the instance's own short-lived NATS
+ * credentials, so the instance can use its service's data subjects and nothing else.
  */
 public final class ProcessOrchestrator extends CommandOrchestrator {
   private final Connection nats;
   private final Duration timeout;
+  private final String gatewayId;
+  private final InstanceCredentials credentials;
 
-  /** @param requestPrefix prefixes request ids, so an agent's log says which gateway asked (the gateway id) */
-  public ProcessOrchestrator(Connection nats, Duration timeout, String requestPrefix) {
-    super(requestPrefix);
+  /**
+   * @param gatewayId the gateway whose devices this commands; also prefixes request ids, so an
+   *     agent's log says which gateway asked
+   * @param credentials mints each started instance's credentials ({@link InstanceCredentials#none()} when the hub runs without authentication)
+   */
+  public ProcessOrchestrator(Connection nats, Duration timeout, String gatewayId, InstanceCredentials credentials) {
+    super(gatewayId);
     this.nats = Objects.requireNonNull(nats, "nats");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
+    this.gatewayId = Objects.requireNonNull(gatewayId, "gatewayId");
+    this.credentials = Objects.requireNonNull(credentials, "credentials");
   }
 
   @Override
@@ -37,7 +47,15 @@ public final class ProcessOrchestrator extends CommandOrchestrator {
   @Override
   protected CompletionStage<CommandReply> send(String deviceId, Command command) {
     CompletableFuture<CommandReply> out = new CompletableFuture<>();
-    nats.requestWithTimeout(Subjects.command(deviceId), MessageCodec.encode(command), timeout)
+    Command sent;
+    try {
+      sent = command.action() == Command.Action.START ? credentials.attach(command) : command;
+    } catch (RuntimeException e) {
+      out.completeExceptionally(IntentFailedException.refused(
+          "cannot issue credentials for " + command.service() + ": " + e.getMessage()));
+      return out;
+    }
+    nats.requestWithTimeout(Subjects.command(gatewayId, deviceId), MessageCodec.encode(sent), timeout)
         .whenComplete((msg, err) -> {
           if (err != null) {
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;

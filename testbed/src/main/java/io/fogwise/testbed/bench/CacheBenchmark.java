@@ -6,7 +6,10 @@ import io.fogwise.cloud.data.DataStore;
 import io.fogwise.protocol.DataReply;
 import io.fogwise.protocol.DataRequest;
 import io.fogwise.protocol.MessageCodec;
+import io.fogwise.identity.IdentityHome;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.NatsOptions;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.testbed.cluster.ComponentLauncher;
 import io.fogwise.testbed.cluster.LocalCluster;
@@ -111,30 +114,41 @@ public final class CacheBenchmark {
     Files.createDirectories(runDir);
     int leafPort = NatsServer.freePort();
     Path cloudConf = runDir.resolve("cloud-nats.conf");
-    Files.writeString(cloudConf, "jetstream { domain: cloud }\nleafnodes { listen: \"127.0.0.1:" + leafPort + "\" }\n");
+    // both servers serve the same identities; the leaf link is TLS, authenticated as the operator
+    IdentityHome home = IdentityHome.openOrInit(runDir.resolve("identity"));
+    Path hubCert = home.dir().resolve("hub/server.pem");
+    Path hubKey = home.dir().resolve("hub/server-key.pem");
+    Files.writeString(cloudConf, "jetstream { domain: cloud }\nleafnodes { listen: \"127.0.0.1:" + leafPort
+        + "\", tls: { cert_file: \"" + hubCert + "\", key_file: \"" + hubKey + "\" } }\n");
     List<Connection> conns = new ArrayList<>();
-    try (NatsServer cloudNats = NatsServer.start(0, runDir.resolve("cloud-nats"), cloudConf);
+    try (NatsServer cloudNats = NatsServer.builder().store(runDir.resolve("cloud-nats")).config(cloudConf)
+            .identity(home.dir()).start();
         LinkEmulator link = LinkEmulator.start("127.0.0.1", leafPort)) {
       long half = s.linkRtt().toNanos() / 2;
       link.delay(Direction.UPSTREAM, Duration.ofNanos(half)).delay(Direction.DOWNSTREAM, Duration.ofNanos(half));
       timeline.log("cloud NATS (pid %d) on %s; cloud link: leaf node through the link emulator on %s, %d µs each way",
           cloudNats.pid(), cloudNats.url(), link.url(), half / 1000);
       Path edgeConf = runDir.resolve("edge-hub.conf");
-      Files.writeString(edgeConf, "jetstream { domain: edge }\nleafnodes { remotes [ { url: \"nats-leaf://127.0.0.1:"
-          + link.port() + "\" } ] }\n");
-      try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, null, edgeConf)) {
+      Files.writeString(edgeConf, "jetstream { domain: edge }\nleafnodes { remotes [ { url: \"tls://127.0.0.1:"
+          + link.port() + "\", credentials: \"" + home.credsFile(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR)
+          + "\", tls: { ca_file: \"" + home.caFile() + "\" } } ] }\n");
+      try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, null,
+          NatsServer.builder().config(edgeConf).identity(home.dir()))) {
         try {
           String edge = cluster.hub().url();
-          Connection cloudClient = connect(cloudNats.url(), "bench-seed", conns);
+          NatsAuth auth = cluster.operatorAuth();
+          Connection cloudClient = connect(cloudNats.url(), "bench-seed", auth, conns);
           seed(s, cloudClient);
-          cluster.launch("cloud", List.of("cloud", "--nats", cloudNats.url()), ComponentLauncher.GATEWAY_JVM);
+          List<String> cloudArgs = new ArrayList<>(List.of("cloud", "--nats", cloudNats.url()));
+          cloudArgs.addAll(cluster.identityArgs(Role.CLOUD, "cloud", null));
+          cluster.launch("cloud", cloudArgs, ComponentLauncher.GATEWAY_JVM);
           timeline.log("cloud service started against the cloud NATS");
-          Connection direct = connect(edge, "bench-direct", conns);
+          Connection direct = connect(edge, "bench-direct", auth, conns);
           awaitOk(() -> read(direct, Subjects.CLOUD_DATA_GET, s.key(0)), "a direct read of the cloud over the link");
           cluster.startGateway(GW, List.of("--ephemeral", "--cache-max-bytes", Long.toString(s.cacheMaxBytes())));
           List<Connection> readers = new ArrayList<>();
           for (int i = 0; i < 4; i++) {
-            readers.add(connect(edge, "bench-reader-" + i, conns));
+            readers.add(connect(edge, "bench-reader-" + i, auth, conns));
           }
           String gwSubject = Subjects.cacheGet(GW);
           awaitOk(() -> read(readers.get(0), gwSubject, s.key(0)), "a read through gateway " + GW);
@@ -564,8 +578,8 @@ public final class CacheBenchmark {
     conns.clear();
   }
 
-  private static Connection connect(String url, String name, List<Connection> conns) throws Exception {
-    Connection c = Nats.connect(NatsOptions.component(url, name).build());
+  private static Connection connect(String url, String name, NatsAuth auth, List<Connection> conns) throws Exception {
+    Connection c = Nats.connect(NatsOptions.component(url, name, auth).build());
     conns.add(c);
     return c;
   }

@@ -136,13 +136,13 @@ public final class DetectionLoadBenchmark {
     });
     try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, null)) {
       cluster.observer().recordEvents(false);
-      try (Tally tally = new Tally(cluster.hub().url())) {
+      try (Tally tally = new Tally(cluster.hub().url(), cluster.operatorAuth())) {
         Process gw = cluster.startGateway(GW, List.of("--ephemeral"), gatewayJvm(s.gatewayHeap()));
         require(awaitUntil(() -> tally.statuses.get() > 0, Duration.ofSeconds(90)), "the gateway did not come up");
         AtomicLong rssMax = new AtomicLong();
         sampler.scheduleAtFixedRate(() -> rssMax.accumulateAndGet(rssBytes(gw.pid()), Math::max), 0, 250,
             TimeUnit.MILLISECONDS);
-        HeartbeatGenerator.Settings gs = HeartbeatGenerator.Settings.builder(cluster.hub().url(), GW, s.devices())
+        HeartbeatGenerator.Settings gs = HeartbeatGenerator.Settings.builder(cluster.hub().url(), cluster.operatorAuth(), GW, s.devices())
             .interval(s.interval()).build();
         try (HeartbeatGenerator gen = HeartbeatGenerator.start(gs)) {
           tally.generator = gen;
@@ -346,8 +346,9 @@ public final class DetectionLoadBenchmark {
     volatile HeartbeatGenerator generator;
     private long lastStatus = -1;
 
-    Tally(String url) throws IOException, InterruptedException, java.util.concurrent.TimeoutException {
-      nats = Nats.connect(NatsOptions.component(url, "detection-load-observer").connectionListener((c, t) -> { })
+    Tally(String url, io.fogwise.protocol.auth.NatsAuth auth)
+        throws IOException, InterruptedException, java.util.concurrent.TimeoutException {
+      nats = Nats.connect(NatsOptions.component(url, "detection-load-observer", auth).connectionListener((c, t) -> { })
           .errorListener(new ErrorListener() { }).build());
       for (AdaptationEvent.Type t : AdaptationEvent.Type.values()) {
         byType.put(t, new AtomicLong());

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import io.fogwise.identity.Role;
 
 /**
  * A whole Fogwise topology on one machine: a real nats-server, and a gateway and agents each
@@ -62,7 +63,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(ComponentLauncher launcher, Path runDir, Timeline timeline, String dataSubject)
       throws IOException, InterruptedException {
-    return start(launcher, runDir, timeline, dataSubject, null);
+    return start(launcher, runDir, timeline, dataSubject, NatsServer.builder());
   }
 
   /**
@@ -71,13 +72,25 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(ComponentLauncher launcher, Path runDir, Timeline timeline, String dataSubject,
       Path hubConfig) throws IOException, InterruptedException {
+    return start(launcher, runDir, timeline, dataSubject, NatsServer.builder().config(hubConfig));
+  }
+
+  /**
+   * As {@link #start(ComponentLauncher, Path, Timeline, String)} with the hub started from
+   * {@code hub} (its store is set to {@code <runDir>/nats}): e.g. {@code insecure()} to
+   * measure what authentication and TLS cost, or a shared identity home.
+   */
+  public static LocalCluster start(ComponentLauncher launcher, Path runDir, Timeline timeline, String dataSubject,
+      NatsServer.Builder hubOptions) throws IOException, InterruptedException {
     Objects.requireNonNull(launcher, "launcher");
     Files.createDirectories(runDir);
-    NatsServer hub = NatsServer.start(0, runDir.resolve("nats"), hubConfig);
-    timeline.log("hub: nats-server (pid %d) on %s", hub.pid(), hub.url());
+    NatsServer hub = hubOptions.store(runDir.resolve("nats")).start();
+    timeline.log("hub: nats-server (pid %d) on %s%s", hub.pid(), hub.url(),
+        hub.isSecure() ? " (TLS, identities in " + hub.identity().dir() + ")" : " (INSECURE: no authentication, no TLS)");
     try {
       // the observer stays quiet about the hub restarts and kills the testbed causes on purpose
-      Connection nats = Nats.connect(NatsOptions.component(hub.url(), "observer").errorListener(new QuietErrors())
+      Connection nats = Nats.connect(NatsOptions.component(hub.url(), "observer", hub.operatorAuth())
+          .errorListener(new QuietErrors())
           .connectionListener((conn, type) -> { }).build());
       Observer observer = new Observer(nats, dataSubject);
       return new LocalCluster(launcher, runDir, timeline, hub, nats, observer);
@@ -115,6 +128,7 @@ public final class LocalCluster implements AutoCloseable {
     int http = NatsServer.freePort();
     List<String> args = new ArrayList<>(List.of("gateway", "--id", gatewayId, "--nats", hub.url(),
         "--http-port", Integer.toString(http)));
+    args.addAll(identityArgs(Role.GATEWAY, gatewayId, null));
     args.addAll(extraArgs);
     Process p = launch(gatewayId, args, jvmOptions);
     httpPorts.put(gatewayId, http);
@@ -128,6 +142,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public Process startCloud(String name, List<String> extraArgs) throws IOException {
     List<String> args = new ArrayList<>(List.of("cloud", "--nats", hub.url()));
+    args.addAll(identityArgs(Role.CLOUD, "cloud", null));
     args.addAll(extraArgs);
     Process p = launch(name, args, ComponentLauncher.SMALL_JVM);
     timeline.log("cloud service %s started (pid %d)", name, p.pid());
@@ -157,6 +172,7 @@ public final class LocalCluster implements AutoCloseable {
       String natsUrl, List<String> extraArgs) throws IOException {
     List<String> args = new ArrayList<>(List.of("edge", "--id", deviceId, "--gateway", gatewayId, "--layer",
         layer.name(), "--nats", natsUrl));
+    args.addAll(identityArgs(Role.DEVICE, deviceId, gatewayId));
     if (!labels.isEmpty()) {
       args.add("--labels");
       args.add(labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
@@ -165,6 +181,24 @@ public final class LocalCluster implements AutoCloseable {
     Process p = launch(deviceId, args, ComponentLauncher.SMALL_JVM);
     timeline.log("agent %s started as %s%s (pid %d)", deviceId, layer, labels.isEmpty() ? "" : " " + labels, p.pid());
     return p;
+  }
+
+  /**
+   * The identity options of a component: {@code --home} of the hub's identities, its
+   * credentials issued there first; {@code --insecure} on an insecure hub.
+   */
+  public List<String> identityArgs(Role role, String id, String gatewayId) {
+    NatsServer h = hub;
+    if (!h.isSecure()) {
+      return List.of("--insecure");
+    }
+    h.credsFile(role, id, gatewayId);
+    return List.of("--home", h.identity().dir().toString());
+  }
+
+  /** How the testbed's own tools (observers, load generators) connect: as the operator. */
+  public io.fogwise.protocol.auth.NatsAuth operatorAuth() {
+    return hub.operatorAuth();
   }
 
   /** Kills a component's process with SIGKILL; returns System.nanoTime of the kill. */

@@ -91,10 +91,11 @@ public interface HeartbeatGenerator extends AutoCloseable {
    * @param layer the devices' layer
    * @param connections NATS connections the devices are spread over
    */
-  record Settings(String natsUrl, String gatewayId, int devices, Duration interval, String idPrefix, Layer layer,
-      int connections) {
+  record Settings(String natsUrl, io.fogwise.protocol.auth.NatsAuth auth, String gatewayId, int devices,
+      Duration interval, String idPrefix, Layer layer, int connections) {
     public Settings {
       Objects.requireNonNull(natsUrl, "natsUrl");
+      Objects.requireNonNull(auth, "auth");
       Objects.requireNonNull(gatewayId, "gatewayId");
       Objects.requireNonNull(interval, "interval");
       Objects.requireNonNull(idPrefix, "idPrefix");
@@ -110,13 +111,15 @@ public interface HeartbeatGenerator extends AutoCloseable {
       }
     }
 
-    public static Builder builder(String natsUrl, String gatewayId, int devices) {
-      return new Builder(natsUrl, gatewayId, devices);
+    /** @param auth an identity allowed to publish every simulated device's heartbeat (an operator) */
+    public static Builder builder(String natsUrl, io.fogwise.protocol.auth.NatsAuth auth, String gatewayId, int devices) {
+      return new Builder(natsUrl, auth, gatewayId, devices);
     }
 
     /** Builds {@link Settings}; defaults are the interface's {@code DEFAULT_} constants, prefix {@code syn-}, EDGE. */
     public static final class Builder {
       private final String natsUrl;
+      private final io.fogwise.protocol.auth.NatsAuth auth;
       private final String gatewayId;
       private final int devices;
       private Duration interval = DEFAULT_INTERVAL;
@@ -124,8 +127,9 @@ public interface HeartbeatGenerator extends AutoCloseable {
       private Layer layer = Layer.EDGE;
       private int connections = DEFAULT_CONNECTIONS;
 
-      private Builder(String natsUrl, String gatewayId, int devices) {
+      private Builder(String natsUrl, io.fogwise.protocol.auth.NatsAuth auth, String gatewayId, int devices) {
         this.natsUrl = natsUrl;
+        this.auth = auth;
         this.gatewayId = gatewayId;
         this.devices = devices;
       }
@@ -151,7 +155,7 @@ public interface HeartbeatGenerator extends AutoCloseable {
       }
 
       public Settings build() {
-        return new Settings(natsUrl, gatewayId, devices, interval, idPrefix, layer, connections);
+        return new Settings(natsUrl, auth, gatewayId, devices, interval, idPrefix, layer, connections);
       }
     }
   }

@@ -80,7 +80,7 @@ final class NatsHeartbeatGenerator implements HeartbeatGenerator {
     Connection[] conns = new Connection[settings.connections()];
     try {
       for (int c = 0; c < conns.length; c++) {
-        conns[c] = Nats.connect(NatsOptions.component(settings.natsUrl(), "heartbeat-generator-" + c)
+        conns[c] = Nats.connect(NatsOptions.component(settings.natsUrl(), "heartbeat-generator-" + c, settings.auth())
             .maxMessagesInOutgoingQueue(OUTGOING_QUEUE)
             .connectionListener((conn, type) -> { })
             .errorListener(new ErrorListener() { })

@@ -53,7 +53,7 @@ class HeartbeatGeneratorIT {
       sub.flush(Duration.ofSeconds(5));
 
       try (HeartbeatGenerator gen = HeartbeatGenerator.start(
-          HeartbeatGenerator.Settings.builder(hub.url(), GW, DEVICES).build())) {
+          HeartbeatGenerator.Settings.builder(hub.url(), hub.operatorAuth(), GW, DEVICES).build())) {
         await().atMost(Duration.ofSeconds(10)).until(() -> beats.size() == DEVICES);
         transit.set(0);
         long sentBefore = gen.counters().sent();

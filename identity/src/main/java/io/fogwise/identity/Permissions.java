@@ -1,0 +1,166 @@
+package io.fogwise.identity;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.auth.Credentials;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The subjects each role may publish to and subscribe to: the least-privilege map of the bus.
+ * Everything not allowed here is refused by the hub, which reports a permissions violation to
+ * the client and logs it. Each identity subscribes only below its own inbox prefix
+ * ({@code _INBOX.<user public key>}); answers to requests it received go out through response
+ * permissions, never through a publish grant on {@code _INBOX.>}.
+ *
+ * <p>JetStream is reached through per-bucket API subjects: {@link #readBucket} (stream info,
+ * direct and stored-message gets, consumers for watches and key listings) and
+ * {@link #writeBucket} (also puts, deletes, purges and creating or updating the bucket's
+ * stream). Nobody but operators and the cloud service holds {@code $JS.API.>}.
+ *
+ * @param publish subjects the identity may publish to
+ * @param subscribe subjects the identity may subscribe to
+ * @param responses whether it may answer requests it receives (one reply each)
+ */
+public record Permissions(List<String> publish, List<String> subscribe, boolean responses) {
+  /** The stream behind a KV bucket. */
+  static String kvStream(String bucket) {
+    return "KV_" + bucket;
+  }
+
+  public Permissions {
+    publish = List.copyOf(publish);
+    subscribe = List.copyOf(subscribe);
+  }
+
+  /** A device's: its heartbeat and telemetry out, its commands in, reads through its gateway's cache. */
+  public static Permissions device(String gatewayId, String deviceId, String userPublicKey) {
+    return new Permissions(
+        List.of(Subjects.heartbeat(gatewayId, deviceId), Subjects.telemetry(gatewayId, deviceId),
+            Subjects.cacheGet(gatewayId)),
+        List.of(Subjects.command(gatewayId, deviceId), inbox(userPublicKey)),
+        true);
+  }
+
+  /**
+   * A gateway's: its devices' heartbeats and telemetry in, commands to its devices out, its own
+   * status, events, policy outcomes and service requests, its own buckets (desired state and
+   * lease, cache warm start, its keys of the epoch bucket), reads of the policy buckets, and
+   * reads of cloud data.
+   */
+  public static Permissions gateway(String gatewayId, String userPublicKey) {
+    List<String> pub = new ArrayList<>(List.of(
+        Subjects.command(gatewayId, "*"),
+        Subjects.events(gatewayId),
+        Subjects.status(gatewayId),
+        Subjects.policyOutcomes(gatewayId),
+        Subjects.CLOUD_DATA_GET));
+    pub.addAll(writeBucket(Subjects.desiredBucket(gatewayId)));
+    pub.addAll(writeBucket(Subjects.cacheBucket(gatewayId)));
+    pub.addAll(readBucket(Subjects.EPOCH_BUCKET));
+    pub.add("$KV." + Subjects.EPOCH_BUCKET + "." + gatewayId + ".>");
+    pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.EPOCH_BUCKET)));
+    pub.addAll(readBucket(Subjects.POLICY_BUCKET));
+    pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
+    return new Permissions(pub,
+        List.of(Subjects.heartbeats(gatewayId), Subjects.telemetries(gatewayId), Subjects.services(gatewayId),
+            Subjects.cacheGet(gatewayId), Subjects.CLOUD_DATA_CHANGES, inbox(userPublicKey)),
+        true);
+  }
+
+  /**
+   * The cloud service's: answers cloud data reads, announces changes, owns the cloud data
+   * buckets, and administers streams (it creates the shared buckets and, with the miner, will
+   * write policy). It may not speak for devices or gateways.
+   */
+  public static Permissions cloud(String userPublicKey) {
+    return new Permissions(
+        List.of(Subjects.CLOUD_DATA_CHANGES, "fw.gw.*.svc", "$JS.API.>", "$KV.>", "$O.>", "$JS.ACK.>",
+            "$JS.FC.>"),
+        List.of(Subjects.CLOUD_DATA_GET, "fw.ev.*", Subjects.ALL_STATUS, Subjects.ALL_POLICY_OUTCOMES, "fw.tm.*.*",
+            inbox(userPublicKey)),
+        true);
+  }
+
+  /** An operator's: everything in the fleet account (the CLI, the testbed's observers and load generators). */
+  public static Permissions operator() {
+    return new Permissions(List.of(">"), List.of(">"), true);
+  }
+
+  /**
+   * The template of the per-gateway scoped key that signs hosted instances' credentials: the
+   * service's own stats subject ({@code {{name()}}} is the service name) and its application's
+   * data subjects ({@code {{tag(app)}}}), reads of the epoch bucket, reads through the gateway's
+   * cache, and its own inbox ({@code {{subject()}}} is the user's public key).
+   */
+  public static Permissions instanceTemplate(String gatewayId) {
+    List<String> pub = new ArrayList<>(List.of("fw.data.{{tag(app)}}.>", "fw.stats.{{name()}}",
+        "fw.stats.{{name()}}.>", Subjects.cacheGet(gatewayId)));
+    pub.addAll(readBucket(Subjects.EPOCH_BUCKET));
+    return new Permissions(pub, List.of("fw.data.{{tag(app)}}.>", "_INBOX.{{subject()}}.>"), true);
+  }
+
+  /** JetStream API subjects to read KV bucket {@code bucket}: info, gets, watches, key listings. */
+  public static List<String> readBucket(String bucket) {
+    String s = kvStream(bucket);
+    return List.of(
+        streamApi("STREAM.INFO", s),
+        streamApi("STREAM.MSG.GET", s),
+        streamApi("DIRECT.GET", s), streamApi("DIRECT.GET", s) + ".>",
+        streamApi("CONSUMER.CREATE", s), streamApi("CONSUMER.CREATE", s) + ".>",
+        streamApi("CONSUMER.DURABLE.CREATE", s) + ".>",
+        streamApi("CONSUMER.INFO", s) + ".>",
+        streamApi("CONSUMER.DELETE", s) + ".>",
+        streamApi("CONSUMER.MSG.NEXT", s) + ".>",
+        "$JS.ACK." + s + ".>",
+        "$JS.FC." + s + ".>");
+  }
+
+  /** {@link #readBucket} plus puts, deletes, purges and creating or updating the bucket. */
+  public static List<String> writeBucket(String bucket) {
+    String s = kvStream(bucket);
+    List<String> all = new ArrayList<>(readBucket(bucket));
+    all.add("$KV." + bucket + ".>");
+    all.add(streamApi("STREAM.CREATE", s));
+    all.add(streamApi("STREAM.UPDATE", s));
+    all.add(streamApi("STREAM.PURGE", s));
+    all.add(streamApi("STREAM.MSG.DELETE", s));
+    return all;
+  }
+
+  private static String streamApi(String op, String stream) {
+    return "$JS.API." + op + "." + stream;
+  }
+
+  private static String inbox(String userPublicKey) {
+    Objects.requireNonNull(userPublicKey, "userPublicKey");
+    return Credentials.inboxPrefix(userPublicKey) + ".>";
+  }
+
+  /** This grant as the permission part of a NATS user claim (or a scoped key's template). */
+  ObjectNode toClaim() {
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    ObjectNode claim = f.objectNode();
+    claim.set("pub", f.objectNode().set("allow", array(publish)));
+    claim.set("sub", f.objectNode().set("allow", array(subscribe)));
+    if (responses) {
+      ObjectNode resp = f.objectNode();
+      resp.put("max", 1);
+      resp.put("ttl", 0);
+      claim.set("resp", resp);
+    }
+    claim.put("subs", -1);
+    claim.put("data", -1);
+    claim.put("payload", -1);
+    return claim;
+  }
+
+  private static ArrayNode array(List<String> values) {
+    ArrayNode a = JsonNodeFactory.instance.arrayNode();
+    values.forEach(a::add);
+    return a;
+  }
+}

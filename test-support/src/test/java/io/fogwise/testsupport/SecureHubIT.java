@@ -1,0 +1,184 @@
+package io.fogwise.testsupport;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fogwise.identity.InstanceSigner;
+import io.fogwise.identity.Role;
+import io.fogwise.protocol.NatsOptions;
+import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.auth.NatsAuth;
+import io.nats.client.Connection;
+import io.nats.client.ErrorListener;
+import io.nats.client.KeyValue;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.StorageType;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A secure hub refuses what each identity may not do, at the hub, and says why. */
+class SecureHubIT {
+  private static NatsServer hub;
+
+  @BeforeAll
+  static void start() {
+    hub = NatsServer.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    hub.close();
+  }
+
+  /** A connection that records the errors the hub reports to it. */
+  record Client(Connection conn, List<String> errors) implements AutoCloseable {
+    @Override
+    public void close() throws InterruptedException {
+      conn.close();
+    }
+
+    void publishAndFlush(String subject) throws Exception {
+      conn.publish(subject, new byte[] {1});
+      conn.flush(Duration.ofSeconds(2));
+    }
+
+    void awaitError(String fragment) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> errors.stream().anyMatch(e -> e.contains(fragment)));
+    }
+  }
+
+  static Client connect(NatsAuth auth) throws Exception {
+    try {
+      return connect0(auth);
+    } catch (Exception e) {
+      System.out.println("connect failed; hub says: " + hub.lastProblem().orElse("nothing"));
+      throw e;
+    }
+  }
+
+  static Client connect0(NatsAuth auth) throws Exception {
+    List<String> errors = new CopyOnWriteArrayList<>();
+    Options o = NatsOptions.oneShot(hub.url(), Duration.ofSeconds(5), auth)
+        .errorListener(new ErrorListener() {
+          @Override
+          public void errorOccurred(Connection conn, String error) {
+            errors.add(error);
+          }
+
+          @Override
+          public void exceptionOccurred(Connection conn, Exception exp) {
+            System.out.println("client exception: " + exp);
+            exp.printStackTrace(System.out);
+          }
+        })
+        .build();
+    return new Client(Nats.connect(o), errors);
+  }
+
+  @Test
+  void anAnonymousClientIsRefused() {
+    assertThrows(Exception.class, () -> Nats.connect(new Options.Builder().server(hub.url()).noReconnect().build()));
+  }
+
+  @Test
+  void aClientWithoutTheCaCannotConnectEvenWithCredentials() throws Exception {
+    NatsAuth device = hub.deviceAuth("gw-1", "edge-ca");
+    Options plain = new Options.Builder().server(hub.url()).noReconnect()
+        .authHandler(Nats.staticCredentials(device.credentials().orElseThrow().jwt().toCharArray(),
+            device.credentials().orElseThrow().seed()))
+        .build();
+    assertThrows(Exception.class, () -> Nats.connect(plain));
+  }
+
+  @Test
+  void aDeviceUsesOnlyItsOwnSubjects() throws Exception {
+    try (Client device = connect(hub.deviceAuth("gw-1", "edge-1"))) {
+      device.publishAndFlush(Subjects.heartbeat("gw-1", "edge-1"));
+      device.publishAndFlush(Subjects.heartbeat("gw-1", "edge-2"));
+      device.awaitError("Permissions Violation for Publish to \"fw.hb.gw-1.edge-2\"");
+      device.publishAndFlush(Subjects.services("gw-1"));
+      device.awaitError("Permissions Violation for Publish to \"fw.gw.gw-1.svc\"");
+      device.publishAndFlush("$KV.fw-desired-gw-1.state");
+      device.awaitError("Permissions Violation for Publish to \"$KV.fw-desired-gw-1.state\"");
+      device.conn().subscribe("_INBOX.>");
+      device.conn().flush(Duration.ofSeconds(2));
+      device.awaitError("Permissions Violation for Subscription to \"_INBOX.>\"");
+      device.conn().subscribe(Subjects.command("gw-1", "edge-2"));
+      device.conn().flush(Duration.ofSeconds(2));
+      device.awaitError("Permissions Violation for Subscription to \"fw.cmd.gw-1.edge-2\"");
+      long violations = device.errors().stream().filter(e -> e.contains("Violation")).count();
+      assertEquals(5, violations, device.errors().toString());
+    }
+  }
+
+  @Test
+  void aGatewayUsesItsOwnBucketAndNotAnothersAndCannotWritePolicy() throws Exception {
+    try (Connection operator = hub.connect()) {
+      operator.keyValueManagement().create(KeyValueConfiguration.builder().name("fw-desired-gw-9")
+          .storageType(StorageType.Memory).build());
+    }
+    try (Client gateway = connect(hub.auth(Role.GATEWAY, "gw-1"))) {
+      gateway.conn().keyValueManagement().create(KeyValueConfiguration.builder()
+          .name(Subjects.desiredBucket("gw-1")).storageType(StorageType.Memory).build());
+      KeyValue own = gateway.conn().keyValue(Subjects.desiredBucket("gw-1"));
+      own.put("state", "mine");
+      assertEquals("mine", new String(own.get("state").getValue()));
+      assertThrows(Exception.class, () -> gateway.conn().keyValue("fw-desired-gw-9").put("state", "theirs"));
+      gateway.awaitError("Permissions Violation");
+      gateway.publishAndFlush("$KV." + Subjects.POLICY_BUCKET + ".global");
+      gateway.awaitError("Permissions Violation for Publish to \"$KV.fw-rules.global\"");
+      gateway.publishAndFlush(Subjects.services("gw-2"));
+      gateway.awaitError("Permissions Violation for Publish to \"fw.gw.gw-2.svc\"");
+    }
+  }
+
+  @Test
+  void anInstanceCredentialReachesOnlyItsServiceAndApplication() throws Exception {
+    hub.auth(Role.GATEWAY, "gw-2");
+    InstanceSigner signer = InstanceSigner.load(hub.identity().instanceKeyFile("gw-2"));
+    NatsAuth instance = NatsAuth.of(signer.issue("pub-a", "demo", 3, Duration.ofMinutes(5)), hub.identity().caFile());
+    try (Connection operator = hub.connect()) {
+      operator.keyValueManagement().create(KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET)
+          .storageType(StorageType.Memory).build());
+      operator.keyValue(Subjects.EPOCH_BUCKET).put("gw-2.pub-a", "3");
+    }
+    try (Client c = connect(instance)) {
+      c.publishAndFlush("fw.data.demo.readings");
+      c.publishAndFlush("fw.stats.pub-a");
+      // its own inbox works: a KV read is a request answered there
+      assertNotNull(c.conn().keyValue(Subjects.EPOCH_BUCKET).get("gw-2.pub-a"));
+      assertTrue(c.errors().isEmpty(), c.errors().toString());
+      c.publishAndFlush("fw.data.other.readings");
+      c.awaitError("Permissions Violation for Publish to \"fw.data.other.readings\"");
+      c.publishAndFlush("fw.stats.pub-b");
+      c.awaitError("Permissions Violation for Publish to \"fw.stats.pub-b\"");
+      c.publishAndFlush(Subjects.heartbeat("gw-2", "edge-1"));
+      c.awaitError("Permissions Violation for Publish to \"fw.hb.gw-2.edge-1\"");
+    }
+  }
+
+  @Test
+  void revocationClosesTheLiveConnectionWithinTwoSeconds() throws Exception {
+    try (Client device = connect(hub.deviceAuth("gw-1", "edge-revoked"))) {
+      assertEquals(Connection.Status.CONNECTED, device.conn().getStatus());
+      hub.identity().revoke(Role.DEVICE, "edge-revoked", false);
+      long t0 = System.nanoTime();
+      hub.identity().pushAccount(hub.url());
+      await().atMost(Duration.ofSeconds(2)).until(() -> device.conn().getStatus() != Connection.Status.CONNECTED);
+      System.out.printf("revocation closed the connection in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+      device.awaitError("Revoked");
+    }
+    Exception again = assertThrows(Exception.class, () -> connect(hub.identity().auth(Role.DEVICE, "edge-revoked")));
+    assertTrue(again.toString().contains("Authorization") || again.toString().contains("Authentication"),
+        again.toString());
+  }
+}
