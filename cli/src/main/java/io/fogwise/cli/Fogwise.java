@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       DemoCommand.class,
       HubCommand.class,
+      IdentityCommand.class,
       GatewayCommand.class,
       CloudCommand.class,
       EdgeCommand.class,

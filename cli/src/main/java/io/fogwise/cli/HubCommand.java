@@ -23,14 +23,36 @@ final class HubCommand implements Callable<Integer> {
       + " (back-off from 500 ms to 10 s), instead of exiting with its status.")
   boolean restart;
 
+  @Option(names = "--home", paramLabel = "DIR", defaultValue = "${env:FW_HOME}",
+      description = "Identity home whose operator, accounts and TLS certificate the hub serves; created "
+          + "(with the operator 'admin') if it does not exist (env FW_HOME). Default: ~/.fogwise.")
+  Path home;
+
+  @Option(names = "--insecure",
+      description = "No authentication and no TLS: anyone who reaches the port may read and write every subject, "
+          + "command devices and change services. Only for a throw-away experiment on a closed machine.")
+  boolean insecure;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     NatsServer first;
     try {
-      first = NatsServer.start(port, store);
-    } catch (IllegalStateException e) {
+      NatsServer.Builder b = NatsServer.builder().port(port).store(store);
+      if (insecure) {
+        spec.commandLine().getErr().println("WARNING: fogwise hub --insecure: NO AUTHENTICATION AND NO TLS. Anyone who "
+            + "reaches port " + port + " can publish heartbeats for any device, command devices, delete services and "
+            + "rewrite policy.");
+        b.insecure();
+      } else {
+        Path h = home != null ? home : IdentityOptions.defaultHome();
+        b.identity(h);
+        spec.commandLine().getOut().println("hub: identities and CA in " + h.toAbsolutePath()
+            + " (operator credentials: " + h.resolve("creds/operator-admin.creds") + ")");
+      }
+      first = b.start();
+    } catch (IllegalStateException | IllegalArgumentException | java.io.UncheckedIOException e) {
       spec.commandLine().getErr().println("fogwise hub: " + e.getMessage());
       return 1;
     }

@@ -1,0 +1,161 @@
+package io.fogwise.cli;
+
+import io.fogwise.identity.IdentityHome;
+import io.fogwise.identity.Role;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code fogwise identity}: the operator's enrolment, rotation and revocation of identities. */
+@Command(name = "identity", mixinStandardHelpOptions = true,
+    description = {"Manage identities: who may connect to the hub, and what each may do there.",
+        "Everything lives in the identity home (--home, env FW_HOME, default ~/.fogwise); the hub serves it."},
+    subcommands = {IdentityCommand.Init.class, IdentityCommand.Issue.class, IdentityCommand.Revoke.class,
+        IdentityCommand.ListIdentities.class})
+final class IdentityCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** {@code --home} and {@code --nats}, and the one-line failure of every subcommand. */
+  abstract static class Base implements Callable<Integer> {
+    @Option(names = "--home", paramLabel = "DIR", defaultValue = "${env:FW_HOME}",
+        description = "Identity home (env FW_HOME). Default: ~/.fogwise.")
+    Path home;
+
+    @Option(names = "--nats", paramLabel = "URL", defaultValue = "${env:FW_NATS_URL:-nats://127.0.0.1:4222}",
+        description = "The hub to push account changes to (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
+    String nats;
+
+    @Spec CommandSpec spec;
+
+    Path home() {
+      return home != null ? home : IdentityOptions.defaultHome();
+    }
+
+    @Override
+    public final Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      try {
+        return execute(out, err);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        err.println(spec.qualifiedName() + ": " + e.getMessage());
+        return 2;
+      } finally {
+        out.flush();
+        err.flush();
+      }
+    }
+
+    abstract int execute(PrintWriter out, PrintWriter err);
+
+    /** Pushes the account to the hub; a hub that cannot be reached gets it when it next starts. */
+    void push(IdentityHome h, PrintWriter out, PrintWriter err) {
+      try {
+        long t0 = System.nanoTime();
+        String answer = h.pushAccount(nats);
+        out.printf("hub %s: %s (%d ms)%n", nats, answer, (System.nanoTime() - t0) / 1_000_000);
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        err.println("WARNING: account change not pushed: " + e.getMessage());
+      }
+    }
+  }
+
+  @Command(name = "init", mixinStandardHelpOptions = true,
+      description = "Create the identity home: operator, accounts, CA, the hub's certificate and the operator 'admin'.")
+  static final class Init extends Base {
+    @Override
+    int execute(PrintWriter out, PrintWriter err) {
+      if (IdentityHome.exists(home())) {
+        out.println("identity home " + home() + " already exists; nothing changed");
+        return 0;
+      }
+      IdentityHome h = IdentityHome.init(home());
+      out.println("created identity home " + h.dir());
+      out.println("  CA certificate: " + h.caFile() + "  (give it to every component: --ca)");
+      out.println("  operator credentials: " + h.credsFile(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR));
+      out.println("start the hub with: fogwise hub --home " + h.dir());
+      return 0;
+    }
+  }
+
+  @Command(name = "issue", mixinStandardHelpOptions = true,
+      description = {"Issue credentials for ROLE (device, gateway, cloud, operator) named ID; issuing again rotates",
+          "(the new key works at once, the old one until 'identity revoke --keep-newest').",
+          "A gateway also gets its scoped key for its instances' credentials, which is pushed to the hub."})
+  static final class Issue extends Base {
+    @Parameters(index = "0", paramLabel = "ROLE", description = "device, gateway, cloud or operator.")
+    String role;
+
+    @Parameters(index = "1", paramLabel = "ID", description = "The device, gateway, service or operator id.")
+    String id;
+
+    @Option(names = "--gateway", paramLabel = "ID", description = "The device's gateway (devices only).")
+    String gateway;
+
+    @Override
+    int execute(PrintWriter out, PrintWriter err) {
+      Role r = Role.parse(role);
+      if (r == Role.DEVICE && gateway == null) {
+        throw new IllegalArgumentException("a device belongs to a gateway: add --gateway <id>");
+      }
+      IdentityHome h = IdentityHome.openOrInit(home());
+      Path file = h.issue(r, id, gateway);
+      out.println("issued " + r.label() + " " + id + (gateway != null ? " of gateway " + gateway : "") + ": " + file);
+      if (r == Role.GATEWAY) {
+        out.println("  instance signing key: " + h.instanceKeyFile(id));
+        push(h, out, err);
+      }
+      out.println("  run it with: --creds " + file + " --ca " + h.caFile());
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true,
+      description = {"Revoke every key of ROLE ID and push the change: the hub closes its connections at once.",
+          "With --keep-newest, all but the newest (to finish a rotation)."})
+  static final class Revoke extends Base {
+    @Parameters(index = "0", paramLabel = "ROLE")
+    String role;
+
+    @Parameters(index = "1", paramLabel = "ID")
+    String id;
+
+    @Option(names = "--keep-newest", description = "Keep the newest key (finish a rotation).")
+    boolean keepNewest;
+
+    @Override
+    int execute(PrintWriter out, PrintWriter err) {
+      IdentityHome h = IdentityHome.open(home());
+      int n = h.revoke(Role.parse(role), id, keepNewest);
+      out.println("revoked " + n + " key(s) of " + Role.parse(role).label() + " " + id);
+      push(h, out, err);
+      return 0;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List every identity issued, revoked ones too.")
+  static final class ListIdentities extends Base {
+    @Override
+    int execute(PrintWriter out, PrintWriter err) {
+      IdentityHome h = IdentityHome.open(home());
+      out.printf("%-9s %-20s %-12s %-22s %-22s %s%n", "ROLE", "ID", "GATEWAY", "ISSUED", "REVOKED", "KEY");
+      for (IdentityHome.Entry e : h.list()) {
+        out.printf("%-9s %-20s %-12s %-22s %-22s %s%n", e.role(), e.id(), e.gateway() == null ? "-" : e.gateway(),
+            Instant.ofEpochSecond(e.issuedAt()), e.revoked() ? Instant.ofEpochSecond(e.revokedAt()).toString() : "-",
+            e.publicKey());
+      }
+      return 0;
+    }
+  }
+}
