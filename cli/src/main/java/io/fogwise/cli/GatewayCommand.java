@@ -35,9 +35,9 @@ final class GatewayCommand implements Callable<Integer> {
           + "(<name>.instance.nk), as 'fogwise identity issue gateway' writes it.")
   java.nio.file.Path instanceKey;
 
-  @Option(names = "--instance-ttl", paramLabel = "DURATION", defaultValue = "0s",
+  @Option(names = "--instance-ttl", paramLabel = "DURATION",
       converter = PolicyCommands.LongDurationConverter.class,
-      description = "How long an instance's credentials are valid; 0s (default) for as long as the gateway's "
+      description = "How long an instance's credentials are valid. Default: as long as the gateway's "
           + "instance key is (revoke the gateway to end them all).")
   Duration instanceTtl;
 
@@ -130,7 +130,8 @@ final class GatewayCommand implements Callable<Integer> {
       config.auth(auth);
       if (!auth.isInsecure()) {
         java.nio.file.Path key = instanceKey != null ? instanceKey : identity.instanceKeyFile(id);
-        config.instanceSigner(io.fogwise.identity.InstanceSigner.load(key), instanceTtl);
+        config.instanceSigner(io.fogwise.identity.InstanceSigner.load(key),
+            instanceTtl == null ? Duration.ZERO : instanceTtl);
       }
     } catch (GatewayClient.CliFailure | IllegalArgumentException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
