@@ -40,6 +40,26 @@ final class GatewayCommand implements Callable<Integer> {
       description = "How long an instance's credentials are valid. Default: as long as the gateway's "
           + "instance key is (revoke the gateway to end them all).")
   Duration instanceTtl;
+  @Option(names = "--http-host", paramLabel = "ADDRESS", defaultValue = "${env:FW_HTTP_HOST:-127.0.0.1}",
+      description = {"Address the HTTP API binds to (env FW_HTTP_HOST). Default: ${DEFAULT-VALUE}, so only this host",
+          "reaches it; anything else (0.0.0.0: every interface) needs --api-tokens and TLS, or --insecure-http."})
+  String httpHost;
+
+  @Option(names = "--api-tokens", paramLabel = "FILE",
+      description = {"API tokens file: one '<name> <role> <sha256-hex>' line per token, role read (GET only) or",
+          "operator (everything). With it every HTTP request, /metrics and /health included, needs",
+          "'Authorization: Bearer <token>', on loopback too; the file is re-read when it changes."})
+  java.nio.file.Path apiTokens;
+
+  @Option(names = "--http-tls-cert", paramLabel = "FILE", description = "PEM certificate chain: serve the HTTP API over TLS (with --http-tls-key).")
+  java.nio.file.Path httpTlsCert;
+
+  @Option(names = "--http-tls-key", paramLabel = "FILE", description = "PEM private key (PKCS#8 or PKCS#1) of --http-tls-cert.")
+  java.nio.file.Path httpTlsKey;
+
+  @Option(names = "--insecure-http",
+      description = "Serve the HTTP API beyond loopback without API tokens or TLS (logged as a warning at start).")
+  boolean insecureHttp;
 
   @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
   boolean ephemeral;
@@ -77,6 +97,12 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--cache-max-stale", paramLabel = "DURATION", converter = PolicyCommands.LongDurationConverter.class,
       description = "The oldest copy served stale while the cloud cannot be reached (at least --cache-fresh-for). Default: 1h.")
   java.time.Duration cacheMaxStale;
+
+  /** Where the HTTP API listens and who may call it, as the options say. */
+  io.fogwise.gateway.http.GatewayHttpServer.Settings httpSettings() {
+    return io.fogwise.gateway.http.GatewayHttpServer.Settings.builder().host(httpHost).apiTokens(apiTokens)
+        .tlsCert(httpTlsCert).tlsKey(httpTlsKey).insecure(insecureHttp).build();
+  }
 
   /** The cache settings the options ask for; IllegalArgumentException says which do not fit together. */
   io.fogwise.gateway.cache.CloudCache.Settings cacheSettings() {
@@ -124,24 +150,27 @@ final class GatewayCommand implements Callable<Integer> {
       return 2;
     }
     io.fogwise.policy.TrustedKeys trusted = io.fogwise.policy.TrustedKeys.load(keys);
-    GatewayConfig.Builder config = GatewayConfig.builder(id, nats);
+    GatewayConfig config;
     try {
+      GatewayConfig.Builder b = GatewayConfig.builder(id, nats);
       var auth = identity.resolve(io.fogwise.identity.Role.GATEWAY, id, "fogwise gateway");
-      config.auth(auth);
+      b.auth(auth);
       if (!auth.isInsecure()) {
         java.nio.file.Path key = instanceKey != null ? instanceKey : identity.instanceKeyFile(id);
-        config.instanceSigner(io.fogwise.identity.InstanceSigner.load(key),
+        b.instanceSigner(io.fogwise.identity.InstanceSigner.load(key),
             instanceTtl == null ? Duration.ZERO : instanceTtl);
       }
-    } catch (GatewayClient.CliFailure | IllegalArgumentException e) {
+      // refused here, before NATS is contacted: an HTTP API beyond loopback without tokens and TLS
+      config = b.httpPort(httpPort).http(httpSettings()).durable(!ephemeral)
+          .trustedKeys(trusted).startTimeout(startTimeout).cache(cache)
+          .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build();
+    } catch (GatewayClient.CliFailure | IllegalArgumentException | IllegalStateException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
       return 2;
     }
     Gateway gw;
     try {
-      gw = Gateway.start(config.httpPort(httpPort).durable(!ephemeral)
-          .trustedKeys(trusted).startTimeout(startTimeout).cache(cache)
-          .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build());
+      gw = Gateway.start(config);
     } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
       return EXIT_ID_IN_USE;

@@ -100,6 +100,11 @@ public final class Gateway implements AutoCloseable {
     return verticle.httpPort();
   }
 
+  /** Where the HTTP API is served, e.g. {@code https://0.0.0.0:8443/}; empty when the gateway serves no HTTP. */
+  public java.util.Optional<String> httpUrl() {
+    return verticle.httpUrl();
+  }
+
   /** Rejected inbound messages by kind and reason. */
   public MessageRejections rejections() {
     return rejections;

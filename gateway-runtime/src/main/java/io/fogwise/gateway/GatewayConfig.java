@@ -40,6 +40,7 @@ public final class GatewayConfig {
   final List<RuleSource> rules;
   final boolean durable;
   final int httpPort;
+  final io.fogwise.gateway.http.GatewayHttpServer.Settings http;
   final io.fogwise.policy.TrustedKeys trustedKeys;
   final io.fogwise.gateway.policy.PolicyManager.Settings policy;
   final Duration startTimeout;
@@ -61,6 +62,7 @@ public final class GatewayConfig {
     this.rules = b.rules;
     this.durable = b.durable;
     this.httpPort = b.httpPort;
+    this.http = b.http;
     this.trustedKeys = b.trustedKeys;
     this.policy = b.policy;
     this.startTimeout = b.startTimeout;
@@ -97,6 +99,8 @@ public final class GatewayConfig {
     private List<RuleSource> rules = RuleSet.builtInPacks();
     private boolean durable = true;
     private int httpPort = -1;
+    private io.fogwise.gateway.http.GatewayHttpServer.Settings http =
+        io.fogwise.gateway.http.GatewayHttpServer.Settings.DEFAULT;
     private io.fogwise.policy.TrustedKeys trustedKeys = io.fogwise.policy.TrustedKeys.none();
     private io.fogwise.gateway.policy.PolicyManager.Settings policy = io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT;
     private Duration startTimeout = Duration.ofSeconds(60);
@@ -168,10 +172,23 @@ public final class GatewayConfig {
     }
 
     /**
+     * Where the HTTP API listens and who may call it (default: loopback, no tokens); see
+     * {@link io.fogwise.gateway.http.GatewayHttpServer.Settings}.
+     */
+    public Builder http(io.fogwise.gateway.http.GatewayHttpServer.Settings v) { this.http = Objects.requireNonNull(v); return this; }
+
+    /**
      * @throws IllegalStateException if no {@link #auth} was given, or credentials were given
      *     without an {@link #instanceSigner}
+     * @throws IllegalArgumentException when the HTTP API would be served beyond loopback without
+     *     API tokens and TLS (and not {@code insecure}), in one line naming the missing flags
      */
     public GatewayConfig build() {
+      if (httpPort >= 0) {
+        http.refusal().ifPresent(why -> {
+          throw new IllegalArgumentException(why);
+        });
+      }
       if (auth == null) {
         throw new IllegalStateException("gateway " + gatewayId + ": no NATS credentials given (auth); "
             + "NatsAuth.insecure() only for a hub run with --insecure");

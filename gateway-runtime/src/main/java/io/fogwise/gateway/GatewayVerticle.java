@@ -52,6 +52,7 @@ final class GatewayVerticle extends VerticleBase {
   private final GatewayConfig config;
   private final PrometheusMeterRegistry meters;
   private volatile int httpPort = -1;
+  private volatile String httpUrl;
   private final MessageRejections rejections;
   private Connection nats;
   private volatile GatewayEngine engine;
@@ -186,13 +187,14 @@ final class GatewayVerticle extends VerticleBase {
               return null;
             })
         .compose(v -> config.httpPort < 0 ? Future.succeededFuture() : GatewayHttpServer.start(vertx, config.httpPort,
-            EngineAccess.onContext(ctx, () -> engine),
+            config.http, config.clock, EngineAccess.onContext(ctx, () -> engine),
             io.fogwise.gateway.http.HealthSource.fromSnapshot(() -> engine, () -> natsState, config.clock, this::lease), meters,
             cache, rejections)
             .map(server -> {
               httpPort = server.port();
-              LOG.info("gateway {} HTTP API on http://127.0.0.1:{}/ (health, devices, services, events, metrics, cache)",
-                  gw, httpPort);
+              httpUrl = server.url();
+              LOG.info("gateway {} HTTP API on {} (health, devices, services, events, metrics, cache)",
+                  gw, server.url());
               return null;
             })
             .recover(err -> Future.failedFuture(new IllegalStateException(
@@ -312,6 +314,10 @@ final class GatewayVerticle extends VerticleBase {
 
   int httpPort() {
     return httpPort;
+  }
+
+  java.util.Optional<String> httpUrl() {
+    return java.util.Optional.ofNullable(httpUrl);
   }
 
   /**

@@ -26,6 +26,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -56,6 +57,9 @@ final class HttpApiVerticle extends VerticleBase {
   static final String AGE_MS_HEADER = "X-Fogwise-Age-Ms";
 
   private final int requestedPort;
+  private final GatewayHttpServer.Settings settings;
+  /** The API tokens file; null when no token is asked for. */
+  private final TokenFile tokens;
   private final EngineAccess engine;
   private final HealthSource healthSource;
   private final PrometheusMeterRegistry registry;
@@ -63,13 +67,11 @@ final class HttpApiVerticle extends VerticleBase {
   private final MessageRejections rejections;
   private volatile HttpServer server;
 
-  HttpApiVerticle(int port, EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry) {
-    this(port, engine, health, registry, null, null);
-  }
-
-  HttpApiVerticle(int port, EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry,
-      CloudCache cache, MessageRejections rejections) {
+  HttpApiVerticle(int port, GatewayHttpServer.Settings settings, TokenFile tokens, EngineAccess engine,
+      HealthSource health, PrometheusMeterRegistry registry, CloudCache cache, MessageRejections rejections) {
     this.requestedPort = port;
+    this.settings = settings;
+    this.tokens = tokens;
     this.engine = engine;
     this.healthSource = health;
     this.registry = registry;
@@ -79,12 +81,19 @@ final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.createHttpServer(new HttpServerOptions().setPort(requestedPort))
+    HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(requestedPort);
+    if (settings.tls()) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(settings.tlsCert.toString()).setKeyPath(settings.tlsKey.toString()));
+    }
+    return vertx.createHttpServer(options)
         .requestHandler(router())
         .listen()
         .onSuccess(s -> {
           server = s;
-          LOG.info("HTTP API listening on port {}", s.actualPort());
+          LOG.info("HTTP API listening on {} port {} ({}, {})", settings.host(), s.actualPort(),
+              settings.tls() ? "TLS" : "plain HTTP",
+              tokens == null ? "no API tokens asked for" : "API tokens from " + tokens.path());
         });
   }
 
@@ -95,6 +104,9 @@ final class HttpApiVerticle extends VerticleBase {
   private Router router() {
     Router router = Router.router(vertx);
     router.route().handler(TimeoutHandler.create(REQUEST_TIMEOUT_MS));
+    if (tokens != null) {
+      router.route().handler(new ApiAuth(tokens)); // every route, unknown paths included
+    }
     // file uploads off: nothing here accepts files, and the handler would create a directory
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MessageCodec.MAX_MESSAGE_BYTES);
     router.get("/health").handler(this::health);
@@ -335,7 +347,7 @@ final class HttpApiVerticle extends VerticleBase {
     error(rc, 400, field, message, reason);
   }
 
-  private static void error(RoutingContext rc, int status, String field, String message, RejectReason reason) {
+  static void error(RoutingContext rc, int status, String field, String message, RejectReason reason) {
     ObjectNode node = MessageCodec.mapper().createObjectNode().put("ok", false).put("error", message);
     if (field != null) {
       node.put("field", field);
