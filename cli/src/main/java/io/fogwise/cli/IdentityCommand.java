@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     description = {"Manage identities: who may connect to the hub, and what each may do there.",
         "Everything lives in the identity home (--home, env FW_HOME, default ~/.fogwise); the hub serves it."},
     subcommands = {IdentityCommand.Init.class, IdentityCommand.Issue.class, IdentityCommand.Revoke.class,
-        IdentityCommand.ListIdentities.class})
+        IdentityCommand.ListIdentities.class, IdentityCommand.Token.class, IdentityCommand.Cert.class})
 final class IdentityCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -154,6 +154,98 @@ final class IdentityCommand implements Runnable {
         out.printf("%-9s %-20s %-12s %-22s %-22s %s%n", e.role(), e.id(), e.gateway() == null ? "-" : e.gateway(),
             Instant.ofEpochSecond(e.issuedAt()), e.revoked() ? Instant.ofEpochSecond(e.revokedAt()).toString() : "-",
             e.publicKey());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "token", mixinStandardHelpOptions = true,
+      description = {"Manage the HTTP API's bearer tokens (the file a gateway reads with --api-tokens).",
+          "  token create NAME --role read|operator   prints the token once; only its SHA-256 is stored",
+          "  token revoke NAME                        gateways stop accepting it within a second",
+          "  token list"})
+  static final class Token extends Base {
+    @Parameters(index = "0", paramLabel = "ACTION", description = "create, revoke or list.")
+    String action;
+
+    @Parameters(index = "1", paramLabel = "NAME", arity = "0..1", description = "Who the token is for.")
+    String name;
+
+    @Option(names = "--role", paramLabel = "ROLE", defaultValue = "read",
+        description = "read (GET only, /metrics included) or operator (everything). Default: ${DEFAULT-VALUE}.")
+    String role;
+
+    @Option(names = "--file", paramLabel = "FILE", description = "The tokens file. Default: <home>/api-tokens.")
+    Path file;
+
+    @Override
+    int execute(PrintWriter out, PrintWriter err) {
+      Path f = file != null ? file : home().resolve("api-tokens");
+      try {
+        switch (action) {
+          case "create" -> {
+            require(name);
+            var r = io.fogwise.gateway.http.ApiTokens.Role.of(role).orElseThrow(() ->
+                new IllegalArgumentException("--role must be read or operator, got '" + role + "'"));
+            String token = io.fogwise.gateway.http.ApiTokens.newToken();
+            java.nio.file.Files.createDirectories(f.toAbsolutePath().getParent());
+            io.fogwise.gateway.http.ApiTokens.add(f, io.fogwise.gateway.http.ApiTokens.Entry.of(name, r, token));
+            out.println(token);
+            err.println("token '" + name + "' (" + r.tag() + ") added to " + f + "; it is shown only now. "
+                + "Use it as: Authorization: Bearer <token>");
+          }
+          case "revoke" -> {
+            require(name);
+            if (!io.fogwise.gateway.http.ApiTokens.remove(f, name)) {
+              throw new IllegalArgumentException("no token named '" + name + "' in " + f);
+            }
+            out.println("revoked token '" + name + "' in " + f);
+          }
+          case "list" -> {
+            out.printf("%-24s %-9s %s%n", "NAME", "ROLE", "SHA-256");
+            for (var e : io.fogwise.gateway.http.ApiTokens.load(f).entries()) {
+              out.printf("%-24s %-9s %s%n", e.name(), e.role().tag(), e.sha256());
+            }
+          }
+          default -> throw new IllegalArgumentException("ACTION must be create, revoke or list, got '" + action + "'");
+        }
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot use the tokens file " + f + ": " + e.getMessage(), e);
+      }
+      return 0;
+    }
+
+    private static void require(String name) {
+      if (name == null) {
+        throw new IllegalArgumentException("give the token's NAME");
+      }
+    }
+  }
+
+  @Command(name = "cert", mixinStandardHelpOptions = true,
+      description = {"Issue a TLS certificate from the home's CA, e.g. for a gateway's HTTP API bound beyond",
+          "loopback (--http-tls-cert/--http-tls-key). Writes <home>/certs/NAME.pem and NAME-key.pem."})
+  static final class Cert extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--host", paramLabel = "NAME|IP", required = true,
+        description = "A DNS name or IP address the certificate is valid for (repeatable).")
+    java.util.List<String> hosts;
+
+    @Override
+    int execute(PrintWriter out, PrintWriter err) {
+      IdentityHome h = IdentityHome.open(home());
+      try {
+        Path dir = java.nio.file.Files.createDirectories(h.dir().resolve("certs"));
+        Path cert = dir.resolve(name + ".pem");
+        Path key = dir.resolve(name + "-key.pem");
+        io.fogwise.identity.CertificateAuthority.load(h.caFile(), h.dir().resolve("keys/ca-key.pem"))
+            .issue(name, hosts, cert, key);
+        out.println("certificate " + cert + " and key " + key + " for " + String.join(", ", hosts)
+            + " (clients trust " + h.caFile() + ")");
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot write the certificate: " + e.getMessage(), e);
       }
       return 0;
     }
