@@ -28,6 +28,9 @@ final class GatewayCommand implements Callable<Integer> {
       description = "HTTP API and /metrics port; 0 = a free one, -1 = none (env FW_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
+  /** An hour: a device that stops hosting an instance keeps its credential at most this long; one reconnect per half. */
+  static final Duration DEFAULT_INSTANCE_TTL = Duration.ofHours(1);
+
   @picocli.CommandLine.Mixin IdentityOptions identity;
 
   @Option(names = "--instance-key", paramLabel = "FILE",
@@ -37,8 +40,8 @@ final class GatewayCommand implements Callable<Integer> {
 
   @Option(names = "--instance-ttl", paramLabel = "DURATION",
       converter = PolicyCommands.LongDurationConverter.class,
-      description = "How long an instance's credentials are valid. Default: as long as the gateway's "
-          + "instance key is (revoke the gateway to end them all).")
+      description = "How long an instance's credentials are valid; the gateway renews them at half of it "
+          + "(RENEW: the instance reconnects with the new ones). Default: 1h.")
   Duration instanceTtl;
   @Option(names = "--http-host", paramLabel = "ADDRESS", defaultValue = "${env:FW_HTTP_HOST:-127.0.0.1}",
       description = {"Address the HTTP API binds to (env FW_HTTP_HOST). Default: ${DEFAULT-VALUE}, so only this host",
@@ -158,7 +161,7 @@ final class GatewayCommand implements Callable<Integer> {
       if (!auth.isInsecure()) {
         java.nio.file.Path key = instanceKey != null ? instanceKey : identity.instanceKeyFile(id);
         b.instanceSigner(io.fogwise.identity.InstanceSigner.load(key),
-            instanceTtl == null ? Duration.ZERO : instanceTtl);
+            instanceTtl == null ? DEFAULT_INSTANCE_TTL : instanceTtl);
       }
       // refused here, before NATS is contacted: an HTTP API beyond loopback without tokens and TLS
       config = b.httpPort(httpPort).http(httpSettings()).durable(!ephemeral)

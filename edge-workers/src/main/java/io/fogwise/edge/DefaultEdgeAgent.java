@@ -68,6 +68,8 @@ final class DefaultEdgeAgent implements EdgeAgent {
   private final AtomicLong lastPublishWarn = new AtomicLong(System.nanoTime() - PUBLISH_WARN_INTERVAL_NANOS);
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Dispatcher dispatcher;
+  /** The renewable authentication of each instance connection the agent opened. */
+  private final java.util.Map<Connection, RenewableAuth> instanceAuth = new java.util.concurrent.ConcurrentHashMap<>();
 
   private DefaultEdgeAgent(AgentConfig config, Connection nc) {
     this.config = config;
@@ -217,6 +219,8 @@ final class DefaultEdgeAgent implements EdgeAgent {
         return handOver(c);
       case ACTIVATE:
         return activate(c);
+      case RENEW:
+        return renewInstance(c);
       default:
         return CommandReply.error(c.requestId(), deviceId, "unknown action " + c.action());
     }
@@ -292,18 +296,57 @@ final class DefaultEdgeAgent implements EdgeAgent {
       throw new IllegalStateException("the START carries no instance credentials, and this device's own reach "
           + "only its heartbeat, telemetry and commands (is the gateway run without its instance key?)");
     }
-    NatsAuth auth = NatsAuth.of(Credentials.parse(c.credentials()), config.auth().caFile().orElseThrow());
+    Credentials creds = Credentials.parse(c.credentials());
+    NatsAuth auth = NatsAuth.of(creds, config.auth().caFile().orElseThrow());
     String name = deviceId + "/" + c.service() + "#" + c.epoch();
     NatsListeners listeners = new NatsListeners(name);
+    RenewableAuth renewable = new RenewableAuth(creds);
     try {
-      return Nats.connect(NatsOptions.component(config.natsUrl(), name, auth)
+      Connection conn = Nats.connect(NatsOptions.component(config.natsUrl(), name, auth)
+          .authHandler(renewable)
+          // fixed per service epoch (the scoped key's template allows exactly this), so it outlives renewals
+          .inboxPrefix(Subjects.instanceInbox(config.gatewayId(), c.service(), Long.toString(c.epoch())))
           .errorListener(listeners).connectionListener(listeners).build());
+      instanceAuth.put(conn, renewable);
+      return conn;
     } catch (IOException e) {
       throw new IllegalStateException("cannot connect with the instance credentials: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while connecting", e);
     }
+  }
+
+  /**
+   * New credentials for a running instance's own connection: used from the next (re)connect,
+   * which is forced now, so the connection never reaches the old ones' expiry.
+   */
+  private CommandReply renewInstance(Command c) {
+    HostedInstance existing = hosted(c);
+    if (existing == null) {
+      return notHosted(c);
+    }
+    RenewableAuth auth = instanceAuth.get(existing.connection());
+    if (auth == null) {
+      return CommandReply.error(c.requestId(), deviceId, "service '" + c.service() + "' epoch " + c.epoch()
+          + " runs on the agent's connection; it has no credentials of its own to renew");
+    }
+    Credentials next;
+    try {
+      next = Credentials.parse(c.credentials());
+    } catch (IllegalArgumentException e) {
+      return CommandReply.error(c.requestId(), deviceId, "unreadable credentials: " + e.getMessage());
+    }
+    auth.renew(next);
+    try {
+      existing.connection().forceReconnect();
+    } catch (IOException e) {
+      LOG.warn("device {}: {} will reconnect with its new credentials on its own: {}", deviceId, existing, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    LOG.debug("device {}: renewed the credentials of {}", deviceId, existing);
+    return CommandReply.ok(c.requestId(), deviceId);
   }
 
   private CommandReply stopInstance(Command c) {

@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
  * valid messages to this verticle's context.
  */
 final class GatewayVerticle extends VerticleBase {
+  /** The process orchestrator, which also renews instances' expiring credentials. */
+  private ProcessOrchestrator orchestrator;
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
 
   private final GatewayConfig config;
@@ -153,7 +155,8 @@ final class GatewayVerticle extends VerticleBase {
                   .parameters(new io.fogwise.rules.model.Parameters(params))
                   .detector(config.detector)
                   .reconciler(config.reconciler)
-                  .orchestrator(new ProcessOrchestrator(conn, config.commandTimeout, gw, config.instanceCredentials))
+                  .orchestrator(orchestrator = new ProcessOrchestrator(conn, config.commandTimeout, gw,
+                      config.instanceCredentials, config.clock))
                   .decisionThread(task -> ctx.runOnContext(v -> task.run()))
                   .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
                   .metrics(metrics)
@@ -180,6 +183,13 @@ final class GatewayVerticle extends VerticleBase {
                   () -> inbound == null ? 0 : inbound.getPendingMessageCount(),
                   () -> Math.max(BACKLOG_MIN, devices / 2));
               scheduler.every(config.statusInterval, this::publishStatus);
+              ProcessOrchestrator renewing = orchestrator;
+              renewing.renewCheckInterval().ifPresent(every -> scheduler.every(every, () -> renewing.renewDue(
+                  engine.placements().stream()
+                      .filter(p -> p.state() == io.fogwise.gateway.core.reconcile.Placement.State.RUNNING)
+                      .map(p -> new ProcessOrchestrator.Running(p.deviceId(), p.service(),
+                          engine.spec(p.service()).map(sp -> sp.config().get("app")).orElse(null), p.epoch()))
+                      .toList())));
               startCache(conn, scheduler);
               LOG.info("gateway {} up: rules {} ({} rules, compiled in {} ms), NATS {}",
                   gw, rules.label(), rules.ruleNames().size(), rules.compileMillis(), config.natsUrl);

@@ -99,13 +99,15 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
    * The template of the per-gateway scoped key that signs hosted instances' credentials: the
    * service's own stats subject ({@code {{name()}}} is the service name) and its application's
    * data subjects ({@code {{tag(app)}}}), reads of the epoch bucket, reads through the gateway's
-   * cache, and its own inbox ({@code {{subject()}}} is the user's public key).
+   * cache, and its own inbox, {@link Subjects#instanceInbox}: fixed per service epoch, so it survives
+   * the renewal of the credentials (a new key each time).
    */
   public static Permissions instanceTemplate(String gatewayId) {
     List<String> pub = new ArrayList<>(List.of("fw.data.{{tag(app)}}.>", "fw.stats.{{name()}}",
         "fw.stats.{{name()}}.>", Subjects.cacheGet(gatewayId)));
     pub.addAll(readBucket(Subjects.EPOCH_BUCKET));
-    return new Permissions(pub, List.of("fw.data.{{tag(app)}}.>", "_INBOX.{{subject()}}.>"), true);
+    return new Permissions(pub, List.of("fw.data.{{tag(app)}}.>",
+        Subjects.instanceInbox(gatewayId, "{{name()}}", "{{tag(epoch)}}") + ".>"), true);
   }
 
   /** JetStream API subjects to read KV bucket {@code bucket}: info, gets, watches, key listings. */

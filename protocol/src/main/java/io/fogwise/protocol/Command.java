@@ -62,8 +62,11 @@ public record Command(
       throw ProtocolViolation.invalid("v", "command protocol version " + v + " is not supported (this side speaks "
           + PROTOCOL_VERSION + "); upgrade the older of gateway and agent");
     }
-    if (credentials != null && action != Action.START) {
-      throw ProtocolViolation.invalid("credentials", "are only valid with START");
+    if (credentials != null && action != Action.START && action != Action.RENEW) {
+      throw ProtocolViolation.invalid("credentials", "are only valid with START and RENEW");
+    }
+    if (action == Action.RENEW) {
+      required(credentials, "credentials");
     }
   }
 
@@ -92,7 +95,9 @@ public record Command(
     /** Stop producing output, keep running, reply with the next message number. */
     HANDOVER,
     /** Begin (or resume) producing, continuing from {@code number}. */
-    ACTIVATE
+    ACTIVATE,
+    /** Take new credentials for this epoch's own connection, before the current ones expire. */
+    RENEW
   }
 
   public static Command start(String requestId, String service, String kind, long epoch, Map<String, String> config) {
@@ -110,6 +115,11 @@ public record Command(
 
   public static Command handover(String requestId, String service, long epoch) {
     return new Command(requestId, Action.HANDOVER, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, null);
+  }
+
+  /** New credentials ({@code .creds} text) for the running epoch {@code epoch} of {@code service}. */
+  public static Command renew(String requestId, String service, long epoch, String credentials) {
+    return new Command(requestId, Action.RENEW, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, credentials);
   }
 
   public static Command activate(String requestId, String service, long epoch, long number) {

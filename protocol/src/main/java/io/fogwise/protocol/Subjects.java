@@ -119,6 +119,16 @@ public final class Subjects {
     return "fw-cache-" + token(gatewayId);
   }
 
+  /**
+   * The inbox prefix of one epoch of a hosted service on its own connection:
+   * {@code _INBOX.i.<gatewayId>.<service>.<epoch>}. Fixed per epoch, so it outlives the renewal
+   * of the instance's credentials; the gateway's scoped key allows each instance exactly its own
+   * (its template fills service and epoch from the credentials).
+   */
+  public static String instanceInbox(String gatewayId, String service, String epoch) {
+    return "_INBOX.i." + gatewayId + "." + service + "." + epoch;
+  }
+
   /** Application data: {@code fw.data.<app>.<channel>}. */
   public static String data(String app, String channel) {
     return "fw.data." + token(app) + "." + token(channel);

@@ -474,6 +474,11 @@ public final class GatewayEngine implements AutoCloseable {
     return s.registry;
   }
 
+  /** The declared spec of {@code service}, if it is declared. */
+  public java.util.Optional<io.fogwise.protocol.ServiceSpec> spec(String service) {
+    return java.util.Optional.ofNullable(s.desired.spec(service));
+  }
+
   public List<Placement> placements() {
     return List.copyOf(s.reconciler.placements());
   }

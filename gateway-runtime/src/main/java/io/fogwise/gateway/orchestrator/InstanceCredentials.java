@@ -4,25 +4,62 @@ import io.fogwise.identity.InstanceSigner;
 import io.fogwise.protocol.Command;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
-/** Adds a hosted instance's own NATS credentials to the START command that creates it. */
+/**
+ * The credentials of the instances a gateway starts: attached to each START, and renewed with a
+ * RENEW command while the instance runs when they expire.
+ */
 public interface InstanceCredentials {
 
   /** For a hub without authentication ({@code --insecure}): START goes out without credentials. */
   static InstanceCredentials none() {
-    return command -> command;
+    return new InstanceCredentials() {
+      @Override
+      public Command attach(Command command) {
+        return command;
+      }
+
+      @Override
+      public String fresh(String service, String app, long epoch) {
+        throw new IllegalStateException("no instance credentials on a hub without authentication");
+      }
+
+      @Override
+      public Optional<Duration> renewAfter() {
+        return Optional.empty();
+      }
+    };
   }
 
   /**
-   * Credentials signed by this gateway's scoped instance key, valid for {@code ttl}: the
-   * service's name and data application are in the JWT, and the key's template turns them
-   * into the only subjects the instance may use.
+   * Credentials signed by this gateway's scoped instance key, valid for {@code ttl}
+   * ({@link Duration#ZERO}: no expiry) and renewed when half of it has passed: the service's
+   * name and data application are in the JWT, and the key's template turns them into the only
+   * subjects the instance may use.
    */
   static InstanceCredentials signedBy(InstanceSigner signer, Duration ttl) {
     Objects.requireNonNull(signer, "signer");
     Objects.requireNonNull(ttl, "ttl");
-    return command -> command.withCredentials(
-        signer.issue(command.service(), command.config().get("app"), command.epoch(), ttl).format());
+    if (ttl.isNegative() || (!ttl.isZero() && ttl.toSeconds() < 2)) {
+      throw new IllegalArgumentException("instance credential lifetime must be 0 (no expiry) or at least 2 s, got " + ttl);
+    }
+    return new InstanceCredentials() {
+      @Override
+      public Command attach(Command command) {
+        return command.withCredentials(fresh(command.service(), command.config().get("app"), command.epoch()));
+      }
+
+      @Override
+      public String fresh(String service, String app, long epoch) {
+        return signer.issue(service, app, epoch, ttl).format();
+      }
+
+      @Override
+      public Optional<Duration> renewAfter() {
+        return ttl.isZero() ? Optional.empty() : Optional.of(ttl.dividedBy(2));
+      }
+    };
   }
 
   /**
@@ -31,4 +68,10 @@ public interface InstanceCredentials {
    * @throws RuntimeException saying why the credentials cannot be issued
    */
   Command attach(Command command);
+
+  /** New credentials ({@code .creds} text) for epoch {@code epoch} of {@code service}. */
+  String fresh(String service, String app, long epoch);
+
+  /** How old credentials may get before they are renewed; empty when they do not expire. */
+  Optional<Duration> renewAfter();
 }

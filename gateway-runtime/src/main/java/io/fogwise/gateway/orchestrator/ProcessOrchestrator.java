@@ -9,7 +9,10 @@ import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
 import io.nats.client.Connection;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -21,10 +24,22 @@ import java.util.concurrent.CompletionStage;
  * credentials, so the instance can use its service's data subjects and nothing else.
  */
 public final class ProcessOrchestrator extends CommandOrchestrator {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessOrchestrator.class);
   private final Connection nats;
   private final Duration timeout;
   private final String gatewayId;
   private final InstanceCredentials credentials;
+  private final io.fogwise.protocol.time.Clock clock;
+  /** When each instance (device/service/epoch) last got credentials that expire. */
+  private final java.util.Map<String, Long> issuedAt = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong renewals = new java.util.concurrent.atomic.AtomicLong();
+
+  /** An instance the gateway believes runs: whose credentials {@link #renewDue} keeps fresh. */
+  public record Running(String deviceId, String service, String app, long epoch) {
+    String key() {
+      return deviceId + "/" + service + "/" + epoch;
+    }
+  }
 
   /**
    * @param gatewayId the gateway whose devices this commands; also prefixes request ids, so an
@@ -32,7 +47,14 @@ public final class ProcessOrchestrator extends CommandOrchestrator {
    * @param credentials mints each started instance's credentials ({@link InstanceCredentials#none()} when the hub runs without authentication)
    */
   public ProcessOrchestrator(Connection nats, Duration timeout, String gatewayId, InstanceCredentials credentials) {
+    this(nats, timeout, gatewayId, credentials, io.fogwise.protocol.time.Clock.system());
+  }
+
+  /** As above, with the clock that times credential renewal. */
+  public ProcessOrchestrator(Connection nats, Duration timeout, String gatewayId, InstanceCredentials credentials,
+      io.fogwise.protocol.time.Clock clock) {
     super(gatewayId);
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.nats = Objects.requireNonNull(nats, "nats");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
     this.gatewayId = Objects.requireNonNull(gatewayId, "gatewayId");
@@ -55,6 +77,9 @@ public final class ProcessOrchestrator extends CommandOrchestrator {
           "cannot issue credentials for " + command.service() + ": " + e.getMessage()));
       return out;
     }
+    if (sent.credentials() != null && credentials.renewAfter().isPresent()) {
+      issuedAt.put(new Running(deviceId, sent.service(), null, sent.epoch()).key(), clock.millis());
+    }
     nats.requestWithTimeout(Subjects.command(gatewayId, deviceId), MessageCodec.encode(sent), timeout)
         .whenComplete((msg, err) -> {
           if (err != null) {
@@ -72,5 +97,69 @@ public final class ProcessOrchestrator extends CommandOrchestrator {
           }
         });
     return out;
+  }
+
+  /**
+   * Sends RENEW with fresh credentials to every running instance whose credentials have reached
+   * half their lifetime, or whose age this gateway does not know (it restarted since the START):
+   * call it periodically with what runs (no-op when credentials do not expire). Instances not
+   * in {@code running} are forgotten; one that does not answer is tried again next time.
+   */
+  public void renewDue(List<Running> running) {
+    java.util.Optional<Duration> after = credentials.renewAfter();
+    if (after.isEmpty()) {
+      return;
+    }
+    long now = clock.millis();
+    java.util.Set<String> live = new java.util.HashSet<>();
+    for (Running i : running) {
+      live.add(i.key());
+      Long at = issuedAt.get(i.key());
+      if (at != null && now - at < after.get().toMillis()) {
+        continue;
+      }
+      issuedAt.put(i.key(), now); // one RENEW in flight per instance and interval
+      Command renew;
+      try {
+        renew = Command.renew(nextId(), i.service(), i.epoch(), credentials.fresh(i.service(), i.app(), i.epoch()));
+      } catch (RuntimeException e) {
+        LOG.warn("gateway {}: cannot renew the credentials of {} epoch {} on {}: {}", gatewayId, i.service(), i.epoch(),
+            i.deviceId(), e.getMessage());
+        continue;
+      }
+      nats.requestWithTimeout(Subjects.command(gatewayId, i.deviceId()), MessageCodec.encode(renew), timeout)
+          .whenComplete((msg, err) -> {
+            if (err != null) {
+              issuedAt.remove(i.key(), now); // try again next time
+              LOG.debug("gateway {}: no answer to RENEW of {} on {}; trying again", gatewayId, i.service(), i.deviceId());
+              return;
+            }
+            try {
+              CommandReply reply = MessageCodec.decode(msg.getData(), CommandReply.class);
+              if (reply.ok()) {
+                renewals.incrementAndGet();
+              } else {
+                LOG.info("gateway {}: {} refused new credentials for {} epoch {}: {}", gatewayId, i.deviceId(),
+                    i.service(), i.epoch(), reply.error());
+              }
+            } catch (RejectedMessageException e) {
+              LOG.warn("gateway {}: unreadable reply to RENEW from {}: {}", gatewayId, i.deviceId(), e.getMessage());
+            }
+          });
+    }
+    issuedAt.keySet().retainAll(live);
+  }
+
+  /** Credentials renewed so far (answered ok). */
+  public long renewals() {
+    return renewals.get();
+  }
+
+  /** How often {@link #renewDue} should run: a tenth of the renewal age, at most every minute; empty when credentials do not expire. */
+  public java.util.Optional<Duration> renewCheckInterval() {
+    return credentials.renewAfter().map(a -> {
+      Duration d = a.dividedBy(10);
+      return d.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : d.isZero() ? Duration.ofMillis(100) : d;
+    });
   }
 }

@@ -58,7 +58,7 @@ public abstract class CommandOrchestrator implements Orchestrator {
     return call(deviceId, Command.activate(nextId(), service, epoch, number)).thenApply(r -> null);
   }
 
-  private String nextId() {
+  protected String nextId() {
     return requestPrefix + "-" + requests.incrementAndGet();
   }
 
