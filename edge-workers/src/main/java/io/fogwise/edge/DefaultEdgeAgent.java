@@ -303,9 +303,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     RenewableAuth renewable = new RenewableAuth(creds);
     try {
       Connection conn = Nats.connect(NatsOptions.component(config.natsUrl(), name, auth)
-          .authHandler(renewable)
-          // fixed per service epoch (the scoped key's template allows exactly this), so it outlives renewals
-          .inboxPrefix(Subjects.instanceInbox(config.gatewayId(), c.service(), Long.toString(c.epoch())))
+          .authHandler(renewable) // the inbox (NatsAuth, from the credentials' tags) is per service epoch: it outlives renewals
           .errorListener(listeners).connectionListener(listeners).build());
       instanceAuth.put(conn, renewable);
       return conn;

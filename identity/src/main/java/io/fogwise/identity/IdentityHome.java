@@ -231,7 +231,7 @@ public final class IdentityHome {
         case DEVICE -> Permissions.device(gatewayId, id, userPub);
         case GATEWAY -> Permissions.gateway(id, userPub);
         case CLOUD -> Permissions.cloud(userPub);
-        case OPERATOR -> Permissions.operator();
+        case OPERATOR -> Permissions.operator(userPub);
       };
       ObjectNode claim = permissions.toClaim();
       claim.put("type", "user");

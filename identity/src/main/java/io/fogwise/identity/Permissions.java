@@ -22,10 +22,11 @@ import java.util.Objects;
  * stream). Nobody but operators and the cloud service holds {@code $JS.API.>}.
  *
  * @param publish subjects the identity may publish to
+ * @param publishDeny subjects within those it may not publish to
  * @param subscribe subjects the identity may subscribe to
  * @param responses whether it may answer requests it receives (one reply each)
  */
-public record Permissions(List<String> publish, List<String> subscribe, boolean responses) {
+public record Permissions(List<String> publish, List<String> publishDeny, List<String> subscribe, boolean responses) {
   /** The stream behind a KV bucket. */
   static String kvStream(String bucket) {
     return "KV_" + bucket;
@@ -33,6 +34,7 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
 
   public Permissions {
     publish = List.copyOf(publish);
+    publishDeny = List.copyOf(publishDeny);
     subscribe = List.copyOf(subscribe);
   }
 
@@ -90,9 +92,20 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
         true);
   }
 
-  /** An operator's: everything in the fleet account (the CLI, the testbed's observers and load generators). */
-  public static Permissions operator() {
-    return new Permissions(List.of(">"), List.of(">"), true);
+  /** Allow-only permissions. */
+  public Permissions(List<String> publish, List<String> subscribe, boolean responses) {
+    this(publish, List.of(), subscribe, responses);
+  }
+
+  /**
+   * An operator's (the CLI, the testbed's observers and load generators): publish anything in
+   * the fleet account but into others' inboxes (no forged replies), subscribe to every Fogwise
+   * and bucket subject and its own inbox — not to {@code _INBOX.>}, which would read everyone's
+   * replies.
+   */
+  public static Permissions operator(String userPublicKey) {
+    return new Permissions(List.of(">"), List.of("_INBOX.>"), List.of("fw.>", "$KV.>", "$O.>", inbox(userPublicKey)),
+        true);
   }
 
   /**
@@ -107,7 +120,9 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
         "fw.stats.{{name()}}.>", Subjects.cacheGet(gatewayId)));
     pub.addAll(readBucket(Subjects.EPOCH_BUCKET));
     return new Permissions(pub, List.of("fw.data.{{tag(app)}}.>",
-        Subjects.instanceInbox(gatewayId, "{{name()}}", "{{tag(epoch)}}") + ".>"), true);
+        // the hub lower-cases tags, so the gateway's part of the inbox is lower case everywhere
+        Subjects.instanceInbox(gatewayId.toLowerCase(java.util.Locale.ROOT), "{{name()}}", "{{tag(epoch)}}") + ".>"),
+        true);
   }
 
   /** JetStream API subjects to read KV bucket {@code bucket}: info, gets, watches, key listings. */
@@ -151,7 +166,12 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
   ObjectNode toClaim() {
     JsonNodeFactory f = JsonNodeFactory.instance;
     ObjectNode claim = f.objectNode();
-    claim.set("pub", f.objectNode().set("allow", array(publish)));
+    ObjectNode pub = f.objectNode();
+    pub.set("allow", array(publish));
+    if (!publishDeny.isEmpty()) {
+      pub.set("deny", array(publishDeny));
+    }
+    claim.set("pub", pub);
     claim.set("sub", f.objectNode().set("allow", array(subscribe)));
     if (responses) {
       ObjectNode resp = f.objectNode();

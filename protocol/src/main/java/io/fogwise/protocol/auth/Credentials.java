@@ -25,6 +25,7 @@ public final class Credentials {
   private final char[] seed;
   private final String publicKey;
   private final String name;
+  private final String inboxPrefix;
 
   private Credentials(String jwt, char[] seed) {
     this.jwt = jwt;
@@ -32,6 +33,19 @@ public final class Credentials {
     JsonNode claims = claims(jwt);
     this.publicKey = claims.path("sub").asText("");
     this.name = claims.path("name").asText("");
+    String gateway = null;
+    String epoch = null;
+    for (JsonNode tag : claims.path("nats").path("tags")) {
+      String t = tag.asText("");
+      if (t.startsWith("gateway:")) {
+        gateway = t.substring("gateway:".length());
+      } else if (t.startsWith("epoch:")) {
+        epoch = t.substring("epoch:".length());
+      }
+    }
+    // an instance's credentials (tagged with its epoch) use the inbox of that service epoch
+    this.inboxPrefix = gateway != null && epoch != null
+        ? io.fogwise.protocol.Subjects.instanceInbox(gateway, name, epoch) : inboxPrefix(publicKey);
     if (!publicKey.startsWith("U")) {
       throw new IllegalArgumentException("not a NATS user JWT: its subject is '" + publicKey + "', not a user key (U...)");
     }
@@ -113,12 +127,14 @@ public final class Credentials {
   }
 
   /**
-   * The inbox prefix this identity may use: {@code _INBOX.<public key>}. Replies come to
-   * subjects below it, and its permissions let it subscribe there and nowhere else under
+   * The inbox prefix this identity may use: {@code _INBOX.<public key>}, or for a hosted
+   * instance's credentials (tagged with gateway and epoch) the inbox of its service epoch
+   * ({@link io.fogwise.protocol.Subjects#instanceInbox}), which outlives renewals. Replies come
+   * to subjects below it, and its permissions let it subscribe there and nowhere else under
    * {@code _INBOX}.
    */
   public String inboxPrefix() {
-    return inboxPrefix(publicKey);
+    return inboxPrefix;
   }
 
   /** The inbox prefix of the user with public key {@code userPublicKey}. */
