@@ -85,7 +85,18 @@ abstract class GatewayItBase {
     if (client != null) {
       client.close();
     }
-    hub.close();
+    try {
+      assertNoPermissionViolations(hub);
+    } finally {
+      hub.close();
+    }
+  }
+
+  /** Every identity kept within its permissions: the hub logged no publish or subscription violation. */
+  static void assertNoPermissionViolations(NatsServer hub) throws java.io.IOException {
+    List<String> violations = java.nio.file.Files.readAllLines(hub.log()).stream()
+        .filter(l -> l.contains(" Violation - ")).toList();
+    assertTrue(violations.isEmpty(), () -> "the hub refused what a component does:\n" + String.join("\n", violations));
   }
 
   void agent(String id, Layer layer, Map<String, String> labels) {

@@ -71,7 +71,10 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
     pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
     return new Permissions(pub,
         List.of(Subjects.heartbeats(gatewayId), Subjects.telemetries(gatewayId), Subjects.services(gatewayId),
-            Subjects.cacheGet(gatewayId), Subjects.CLOUD_DATA_CHANGES, inbox(userPublicKey)),
+            Subjects.cacheGet(gatewayId), Subjects.CLOUD_DATA_CHANGES,
+            // subscribers' stats (latency, missed messages) drive the gateway's adaptations; the
+            // subject names only the service, so this is every subscriber's, read only
+            Subjects.ALL_SUBSCRIBER_STATS, inbox(userPublicKey)),
         true);
   }
 
