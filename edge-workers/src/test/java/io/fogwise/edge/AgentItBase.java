@@ -83,7 +83,17 @@ abstract class AgentItBase {
       test.close();
     }
     if (server != null) {
-      server.close();
+      try {
+        // every agent and instance kept within its permissions
+        List<String> violations = java.nio.file.Files.readAllLines(server.log()).stream()
+            .filter(l -> l.contains(" Violation - ")).toList();
+        assertTrue(violations.isEmpty(), () -> "the hub refused what an agent or instance does:\n"
+            + String.join("\n", violations));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } finally {
+        server.close();
+      }
     }
   }
 
@@ -163,7 +173,10 @@ abstract class AgentItBase {
         server.auth(Role.GATEWAY, gw); // creates the gateway's scoped instance key
         return InstanceSigner.load(server.identity().instanceKeyFile(gw));
       });
-      c = c.withCredentials(signer.issue(c.service(), c.config().get("app"), c.epoch(), Duration.ZERO).format());
+      // as the gateway's InstanceCredentials: no app in the config means the default one
+      String app = c.config().get("app");
+      app = app == null || app.isBlank() ? Subjects.DEFAULT_APP : app.trim();
+      c = c.withCredentials(signer.issue(c.service(), app, c.epoch(), Duration.ZERO).format());
     }
     return request(device, MessageCodec.encode(c));
   }
