@@ -66,15 +66,17 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
     pub.add("$KV." + Subjects.EPOCH_BUCKET + "." + gatewayId + ".>");
     pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.EPOCH_BUCKET)));
     pub.addAll(readBucket(Subjects.POLICY_BUCKET));
-    pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
-    // jnats lists stream names to see whether a bucket exists; the gateway creates the policy
-    // bucket empty when it starts first (it cannot write it: no $KV.fw-rules publish)
-    pub.add("$JS.API.STREAM.NAMES");
+    // A gateway starting on a hub where no policy was ever pushed creates the (empty) policy
+    // bucket, as it does the epoch bucket (PolicyStore.open): the stream only, never its keys,
+    // which stay writable by operators and the cloud alone (bundles are signed besides).
     pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.POLICY_BUCKET)));
+    pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
     return new Permissions(pub,
         List.of(Subjects.heartbeats(gatewayId), Subjects.telemetries(gatewayId), Subjects.services(gatewayId),
-            Subjects.ALL_SUBSCRIBER_STATS,
-            Subjects.cacheGet(gatewayId), Subjects.CLOUD_DATA_CHANGES, inbox(userPublicKey)),
+            Subjects.cacheGet(gatewayId), Subjects.CLOUD_DATA_CHANGES,
+            // subscribers' stats (latency, missed messages) drive the gateway's adaptations; the
+            // subject names only the service, so this is every subscriber's, read only
+            Subjects.ALL_SUBSCRIBER_STATS, inbox(userPublicKey)),
         true);
   }
 

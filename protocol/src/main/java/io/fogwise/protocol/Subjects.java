@@ -129,6 +129,13 @@ public final class Subjects {
     return "_INBOX.i." + gatewayId + "." + service + "." + epoch;
   }
 
+  /**
+   * The data application of a service whose configuration names none ({@code app}): the
+   * built-in publisher and subscriber use it, and the gateway issues such an instance's
+   * credentials for it.
+   */
+  public static final String DEFAULT_APP = "demo";
+
   /** Application data: {@code fw.data.<app>.<channel>}. */
   public static String data(String app, String channel) {
     return "fw.data." + token(app) + "." + token(channel);

@@ -36,7 +36,7 @@ public final class Publisher implements HostedService, Handover {
 
   /** The kind name in START commands. */
   public static final String KIND = "publisher";
-  public static final String DEFAULT_APP = "demo";
+  public static final String DEFAULT_APP = io.fogwise.protocol.Subjects.DEFAULT_APP;
   public static final String DEFAULT_CHANNEL = "readings";
   public static final double DEFAULT_RATE_HZ = 100;
   public static final double MAX_RATE_HZ = 10_000;

@@ -2,6 +2,7 @@ package io.fogwise.gateway.orchestrator;
 
 import io.fogwise.identity.InstanceSigner;
 import io.fogwise.protocol.Command;
+import io.fogwise.protocol.Subjects;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -36,7 +37,9 @@ public interface InstanceCredentials {
    * Credentials signed by this gateway's scoped instance key, valid for {@code ttl}
    * ({@link Duration#ZERO}: no expiry) and renewed when half of it has passed: the service's
    * name and data application are in the JWT, and the key's template turns them into the only
-   * subjects the instance may use.
+   * subjects the instance may use. A service without an {@code app} in its configuration gets
+   * {@link Subjects#DEFAULT_APP}'s, the one the built-in publisher and subscriber then use
+   * (without it they would be refused every message).
    */
   static InstanceCredentials signedBy(InstanceSigner signer, Duration ttl) {
     Objects.requireNonNull(signer, "signer");
@@ -52,7 +55,8 @@ public interface InstanceCredentials {
 
       @Override
       public String fresh(String service, String app, long epoch) {
-        return signer.issue(service, app, epoch, ttl).format();
+        return signer.issue(service, app == null || app.isBlank() ? Subjects.DEFAULT_APP : app.trim(), epoch, ttl)
+            .format();
       }
 
       @Override
