@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.identity.InstanceSigner;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.Command;
 import io.fogwise.protocol.CommandReply;
 import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.SubscriberStats.PublisherStats;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
@@ -32,8 +36,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * A real nats-server per test class, a client that records what agents publish, and the agents
- * a test starts (closed after each test).
+ * A real (secure) nats-server per test class, an operator client that records what agents
+ * publish, and the agents a test starts (closed after each test). Commands go out as their
+ * gateway would send them: on a connection with the gateway's identity, a START carrying
+ * instance credentials signed by the gateway's instance key.
  */
 abstract class AgentItBase {
   static final Duration WAIT = Duration.ofSeconds(15);
@@ -42,6 +48,11 @@ abstract class AgentItBase {
   static Connection test;
   /** The gateways the agents of this class belong to: a test announces epochs for them, as a gateway would. */
   static final java.util.Set<String> gateways = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The gateway of each device an agent was started for. */
+  static final Map<String, String> gatewayOf = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Per gateway: a connection with its identity, and its instance signer. */
+  static final Map<String, Connection> gatewayConnections = new java.util.concurrent.ConcurrentHashMap<>();
+  static final Map<String, InstanceSigner> signers = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final List<EdgeAgent> agents = new ArrayList<>();
   private final List<Dispatcher> dispatchers = new ArrayList<>();
@@ -52,12 +63,22 @@ abstract class AgentItBase {
   @BeforeAll
   static void startHub() throws Exception {
     server = NatsServer.start();
-    test = Nats.connect(server.url());
+    test = server.connect();
+    // created by the operator, as the gateway's first start would; the test then plays the gateway
+    test.keyValueManagement().create(
+        io.nats.client.api.KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET).build());
     Awaitility.setDefaultPollInterval(Duration.ofMillis(10));
   }
 
   @AfterAll
   static void stopHub() throws InterruptedException {
+    for (Connection c : gatewayConnections.values()) {
+      c.close();
+    }
+    gatewayConnections.clear();
+    signers.clear();
+    gatewayOf.clear();
+    gateways.clear();
     if (test != null) {
       test.close();
     }
@@ -74,8 +95,11 @@ abstract class AgentItBase {
 
   /** Starts an agent on this class's server; it is closed after the test. */
   EdgeAgent agent(AgentConfig.Builder b) {
-    AgentConfig config = b.natsUrl(server.url()).build();
+    // built once with a placeholder to learn the ids, then with the device's own credentials
+    AgentConfig ids = b.natsUrl(server.url()).auth(NatsAuth.insecure()).build();
+    AgentConfig config = b.auth(server.deviceAuth(ids.gatewayId(), ids.deviceId())).build();
     gateways.add(config.gatewayId());
+    gatewayOf.put(config.deviceId(), config.gatewayId());
     EdgeAgent agent = EdgeAgent.start(config);
     agents.add(agent);
     return agent;
@@ -131,21 +155,43 @@ abstract class AgentItBase {
    * {@value Subjects#EPOCH_BUCKET} for every gateway of this class, as the gateway does before
    * it sends one (subscribers accept only announced epochs).
    */
-  static CommandReply command(String device, Command c) {
+  static CommandReply command(String device, Command command) {
+    Command c = command;
     if (c.action() == Command.Action.START) {
-      gateways.forEach(gw -> announce(gw, c.service(), c.epoch()));
+      gateways.forEach(gw -> announce(gw, command.service(), command.epoch()));
+      InstanceSigner signer = signers.computeIfAbsent(gatewayOf(device), gw -> {
+        server.auth(Role.GATEWAY, gw); // creates the gateway's scoped instance key
+        return InstanceSigner.load(server.identity().instanceKeyFile(gw));
+      });
+      c = c.withCredentials(signer.issue(c.service(), c.config().get("app"), c.epoch(), Duration.ZERO).format());
     }
     return request(device, MessageCodec.encode(c));
+  }
+
+  static String gatewayOf(String device) {
+    String gw = gatewayOf.get(device);
+    if (gw == null) {
+      throw new AssertionError("no agent was started for device " + device);
+    }
+    return gw;
+  }
+
+  /** A connection with {@code gw}'s own identity, as that gateway would use. */
+  static Connection gateway(String gw) {
+    return gatewayConnections.computeIfAbsent(gw, g -> {
+      try {
+        return Nats.connect(NatsOptions.oneShot(server.url(), Duration.ofSeconds(5), server.auth(Role.GATEWAY, g))
+            .build());
+      } catch (Exception e) {
+        throw new AssertionError("cannot connect as gateway " + g + "; hub: " + server.lastProblem().orElse("-"), e);
+      }
+    });
   }
 
   /** Announces that {@code gw} issued epochs up to {@code epoch} for {@code service} (never lowers it). */
   static void announce(String gw, String service, long epoch) {
     try {
-      io.nats.client.KeyValueManagement kvm = test.keyValueManagement();
-      if (!kvm.getBucketNames().contains(Subjects.EPOCH_BUCKET)) {
-        kvm.create(io.nats.client.api.KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET).build());
-      }
-      io.nats.client.KeyValue kv = test.keyValue(Subjects.EPOCH_BUCKET);
+      io.nats.client.KeyValue kv = gateway(gw).keyValue(Subjects.EPOCH_BUCKET);
       io.nats.client.api.KeyValueEntry e = kv.get(Subjects.epochKey(gw, service));
       long known = e == null || e.getValue() == null ? -1 : Long.parseLong(e.getValueAsString());
       if (epoch > known) {
@@ -162,7 +208,8 @@ abstract class AgentItBase {
 
   static CommandReply request(String device, byte[] data) {
     try {
-      Message reply = test.request(Subjects.command(device), data, Duration.ofSeconds(10));
+      String gw = gatewayOf(device);
+      Message reply = gateway(gw).request(Subjects.command(gw, device), data, Duration.ofSeconds(10));
       assertNotNull(reply, "no reply from " + device);
       return MessageCodec.decode(reply.getData(), CommandReply.class);
     } catch (InterruptedException | RejectedMessageException e) {

@@ -97,7 +97,7 @@ class HostedInstanceTest {
 
   @Test
   void aServiceWithoutHandoverOnlyChangesItsReportedState() {
-    InstanceContext ctx = new InstanceContext("s", "plain", 3, Map.of(), "d1", "gw-1", connection, clock);
+    InstanceContext ctx = new InstanceContext("s", "plain", 3, Map.of(), "d1", "gw-1", connection, false, clock);
     HostedInstance i = new HostedInstance(ctx, () -> ctx.awaitStop(Duration.ofDays(1)), backoff);
     instances.add(i);
     i.start(true);
@@ -110,7 +110,7 @@ class HostedInstanceTest {
 
   @Test
   void aFailingOutputCountDoesNotBreakTheReport() {
-    InstanceContext ctx = new InstanceContext("s", "odd", 1, Map.of(), "d1", "gw-1", connection, clock);
+    InstanceContext ctx = new InstanceContext("s", "odd", 1, Map.of(), "d1", "gw-1", connection, false, clock);
     HostedService odd =
         new HostedService() {
           @Override
@@ -132,7 +132,7 @@ class HostedInstanceTest {
   // ---- helpers ----------------------------------------------------------------------------
 
   private HostedInstance publisher(Map<String, String> config, boolean standby) {
-    InstanceContext ctx = new InstanceContext("p", "publisher", 1, config, "d1", "gw-1", connection, clock);
+    InstanceContext ctx = new InstanceContext("p", "publisher", 1, config, "d1", "gw-1", connection, false, clock);
     HostedInstance i = new HostedInstance(ctx, Publisher.factory().create(ctx), backoff);
     instances.add(i);
     i.start(standby);

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ServiceContextTest {
   private final InstanceContext ctx =
       new InstanceContext(
-          "pub", "publisher", 3, Map.of("rateHz", "250.5", "n", "7", "bad", "x", "blank", " "), "d1", "gw-1", null,
+          "pub", "publisher", 3, Map.of("rateHz", "250.5", "n", "7", "bad", "x", "blank", " "), "d1", "gw-1", null, false,
           new ManualClock());
 
   @Test
