@@ -9,11 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.cloud.data.DataResponder;
 import io.fogwise.cloud.data.DataStore;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.DataReply;
 import io.fogwise.protocol.DataRequest;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.RejectReason;
 import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
@@ -39,8 +41,9 @@ class CloudServiceIT {
   @BeforeEach
   void start() throws Exception {
     server = NatsServer.start();
-    cloud = CloudService.start(CloudConfig.builder(server.url()).build());
-    client = Nats.connect(new Options.Builder().server(server.url()).errorListener(new ErrorListener() { })
+    cloud = CloudService.start(CloudConfig.builder(server.url()).auth(server.auth(Role.CLOUD, "cloud")).build());
+    // an operator: writes items as the CLI does and asks as a gateway would
+    client = Nats.connect(server.operatorAuth().applyTo(new Options.Builder()).server(server.url()).errorListener(new ErrorListener() { })
         .connectionListener((c, t) -> { }).build());
   }
 
@@ -116,7 +119,7 @@ class CloudServiceIT {
   void startingWithoutAHubSaysWhichOne() {
     int port = NatsServer.freePort();
     UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> CloudService.start(
-        CloudConfig.builder("nats://127.0.0.1:" + port).startTimeout(Duration.ofSeconds(1)).build()));
+        CloudConfig.builder("nats://127.0.0.1:" + port).auth(NatsAuth.insecure()).startTimeout(Duration.ofSeconds(1)).build()));
     assertTrue(e.getMessage().startsWith("cannot reach NATS at nats://127.0.0.1:" + port), e.getMessage());
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.gateway.cache.CacheEndpoint;
 import io.fogwise.gateway.cache.CloudCache;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.DataChange;
 import io.fogwise.protocol.DataItem;
 import io.fogwise.protocol.DataReply;
@@ -22,7 +23,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Message;
-import io.nats.client.Nats;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,8 +60,8 @@ class CacheIT {
   @BeforeEach
   void setUp() throws Exception {
     hub = NatsServer.start();
-    client = Nats.connect(hub.url());
-    cloud = new Cloud(Nats.connect(hub.url()));
+    client = hub.connect();
+    cloud = new Cloud(SecureHub.connect(hub, hub.auth(Role.CLOUD, "cloud")));
     cloud.start();
   }
 
@@ -74,7 +74,7 @@ class CacheIT {
   }
 
   Gateway gateway() throws Exception {
-    Gateway g = Gateway.start(GatewayConfig.builder(GW, hub.url()).clock(clock)
+    Gateway g = Gateway.start(SecureHub.gatewayConfig(hub, GW).clock(clock)
         .scheduler(new ManualScheduler(clock)).httpPort(0)
         .cache(CloudCache.Settings.builder().requestTimeout(Duration.ofSeconds(2)).build()).build());
     gateways.add(g);

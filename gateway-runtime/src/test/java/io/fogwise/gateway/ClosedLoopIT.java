@@ -120,10 +120,10 @@ class ClosedLoopIT extends GatewayItBase {
     assertEquals("spec.placement.layer", badLayer.field());
     assertTrue(request(MessageCodec.encode(ServiceRequest.list())).services().isEmpty(), "nothing applied");
 
-    Message cmdReply = client.request(Subjects.command("e1"), garbage, Duration.ofSeconds(5));
+    Message cmdReply = client.request(Subjects.command(GW, "e1"), garbage, Duration.ofSeconds(5));
     CommandReply reply = MessageCodec.decode(cmdReply.getData(), CommandReply.class);
     assertFalse(reply.ok());
-    Message stopUnknown = client.request(Subjects.command("e1"),
+    Message stopUnknown = client.request(Subjects.command(GW, "e1"),
         MessageCodec.encode(io.fogwise.protocol.Command.stop("it-1", "no-such-service", 1)), Duration.ofSeconds(5));
     CommandReply stopReply = MessageCodec.decode(stopUnknown.getData(), CommandReply.class);
     assertFalse(stopReply.ok());
@@ -153,7 +153,7 @@ class ClosedLoopIT extends GatewayItBase {
 
     gateway.close();
     int eventsBefore = events.size();
-    gateway = Gateway.start(GatewayConfig.builder(GW, hub.url()).build());
+    gateway = Gateway.start(config().build());
 
     assertEquals(List.of("publisher"), request(MessageCodec.encode(ServiceRequest.list())).services().stream()
         .map(ServiceSpec::name).toList(), "specs survive the restart");

@@ -23,7 +23,6 @@ import io.fogwise.testsupport.NatsServer;
 import io.fogwise.rules.model.DeviceState;
 import io.nats.client.Connection;
 import io.nats.client.Message;
-import io.nats.client.Nats;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +34,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A real nats-server, a real in-process gateway, real edge agents, and a client that records what they say. */
+/**
+ * A real (secure) nats-server, a real in-process gateway, real edge agents, each with its own
+ * identity, and an operator client that records what they say and sends service requests.
+ */
 abstract class GatewayItBase {
   static final String GW = "gw-it";
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -50,7 +52,7 @@ abstract class GatewayItBase {
   @BeforeEach
   void setUp() throws Exception {
     hub = NatsServer.start();
-    client = Nats.connect(hub.url());
+    client = hub.connect();
     client.createDispatcher(m -> {
       try {
         events.add(MessageCodec.decode(m.getData(), AdaptationEvent.class));
@@ -71,7 +73,7 @@ abstract class GatewayItBase {
 
   /** The gateway's configuration; subclasses may add to it. */
   GatewayConfig.Builder config() {
-    return GatewayConfig.builder(GW, hub.url());
+    return SecureHub.gatewayConfig(hub, GW);
   }
 
   @AfterEach
@@ -87,7 +89,8 @@ abstract class GatewayItBase {
   }
 
   void agent(String id, Layer layer, Map<String, String> labels) {
-    agents.put(id, EdgeAgent.start(AgentConfig.builder().natsUrl(hub.url()).deviceId(id).gatewayId(GW).layer(layer)
+    agents.put(id, EdgeAgent.start(AgentConfig.builder().natsUrl(hub.url())
+        .auth(hub.deviceAuth(GW, id)).deviceId(id).gatewayId(GW).layer(layer)
         .labels(labels).build()));
   }
 

@@ -41,7 +41,7 @@ class GatewayLeaseIT extends GatewayItBase {
     int dataBefore = data.size();
 
     LeaseHeldException e = assertThrows(LeaseHeldException.class,
-        () -> Gateway.start(GatewayConfig.builder(GW, hub.url()).durable(false).build()));
+        () -> Gateway.start(config().durable(false).build()));
     assertTrue(e.getMessage().contains("is already in use by pid " + ProcessHandle.current().pid()), e.getMessage());
     assertEquals(gateway.lease().orElseThrow().epoch(), e.holder().epoch());
 

@@ -3,6 +3,7 @@ package io.fogwise.gateway;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.protocol.auth.NatsAuth;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -15,7 +16,7 @@ class GatewayStartTimeoutTest {
     // Accepts TCP connections (the kernel completes the handshake) but never speaks NATS.
     try (ServerSocket silent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
       GatewayConfig config = GatewayConfig.builder("gw-slow", "nats://127.0.0.1:" + silent.getLocalPort())
-          .durable(false).startTimeout(Duration.ofSeconds(1)).build();
+          .auth(NatsAuth.insecure()).durable(false).startTimeout(Duration.ofSeconds(1)).build();
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> Gateway.start(config));
       assertTrue(e.getMessage().contains("did not finish starting within 1 s"), e.getMessage());
     }

@@ -9,7 +9,6 @@ import io.fogwise.protocol.time.ManualClock;
 import io.fogwise.protocol.time.ManualScheduler;
 import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
-import io.nats.client.Nats;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,7 +27,7 @@ class ManualSchedulerIT {
     ManualClock clock = new ManualClock();
     ManualScheduler scheduler = new ManualScheduler(clock);
     List<GatewayStatus> statuses = new CopyOnWriteArrayList<>();
-    try (NatsServer hub = NatsServer.start(); Connection client = Nats.connect(hub.url())) {
+    try (NatsServer hub = NatsServer.start(); Connection client = hub.connect()) {
       client.createDispatcher(m -> {
         try {
           statuses.add(MessageCodec.decode(m.getData(), GatewayStatus.class));
@@ -37,7 +36,7 @@ class ManualSchedulerIT {
         }
       }).subscribe(Subjects.status("gw-manual"));
       client.flush(Duration.ofSeconds(2));
-      Gateway gateway = Gateway.start(GatewayConfig.builder("gw-manual", hub.url()).clock(clock).scheduler(scheduler)
+      Gateway gateway = Gateway.start(SecureHub.gatewayConfig(hub, "gw-manual").clock(clock).scheduler(scheduler)
           .durable(false).build());
       try {
         // the one status of the start itself

@@ -20,7 +20,6 @@ import io.fogwise.policy.PolicyBundles;
 import io.fogwise.policy.PolicyStore;
 import io.fogwise.policy.TrustedKeys;
 import io.nats.client.Connection;
-import io.nats.client.Nats;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -58,7 +57,7 @@ class RuleAttackIT extends PolicyItBase {
 
   @BeforeEach
   void listen() throws Exception {
-    observer = Nats.connect(hub.url());
+    observer = hub.connect();
     observer.createDispatcher(m -> {
       try {
         arrived.add(new Arrived(MessageCodec.decode(m.getData(), AdaptationEvent.class), System.currentTimeMillis()));

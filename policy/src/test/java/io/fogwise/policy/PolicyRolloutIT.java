@@ -7,15 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.GatewayStatus;
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.PolicyOutcome;
 import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
-import io.nats.client.Options;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.time.Duration;
@@ -42,15 +44,15 @@ class PolicyRolloutIT {
 
   private NatsServer server;
   private Connection nats;
-  private Connection gateways;
+  /** Per gateway id, a connection with that gateway's identity: the test plays the gateways. */
+  private final Map<String, Connection> gateways = new java.util.concurrent.ConcurrentHashMap<>();
   private PolicyStore store;
   private PolicyRollout rollout;
 
   @BeforeEach
   void start() throws Exception {
     server = NatsServer.start();
-    nats = connect(server.url());
-    gateways = connect(server.url());
+    nats = connect(server.operatorAuth());
     store = PolicyStore.open(nats);
     rollout = PolicyRollout.open(nats);
   }
@@ -60,19 +62,31 @@ class PolicyRolloutIT {
     if (rollout != null) {
       rollout.close();
     }
-    for (Connection c : new Connection[] {nats, gateways}) {
-      if (c != null) {
-        c.close();
-      }
+    for (Connection c : gateways.values()) {
+      c.close();
+    }
+    gateways.clear();
+    if (nats != null) {
+      nats.close();
     }
     if (server != null) {
       server.close();
     }
   }
 
-  private static Connection connect(String url) throws Exception {
-    return Nats.connect(new Options.Builder().server(url).errorListener(new ErrorListener() { })
-        .connectionListener((c, t) -> { }).build());
+  private Connection connect(NatsAuth auth) throws Exception {
+    return Nats.connect(NatsOptions.oneShot(server.url(), Duration.ofSeconds(5), auth)
+        .errorListener(new ErrorListener() { }).connectionListener((c, t) -> { }).build());
+  }
+
+  private Connection gateway(String gatewayId) {
+    return gateways.computeIfAbsent(gatewayId, id -> {
+      try {
+        return connect(server.auth(Role.GATEWAY, id));
+      } catch (Exception e) {
+        throw new AssertionError("cannot connect as gateway " + id + "; hub: " + server.lastProblem().orElse("-"), e);
+      }
+    });
   }
 
   private static PolicyBundle bundle(String scope, long version, String rule) {
@@ -81,13 +95,14 @@ class PolicyRolloutIT {
   }
 
   private void status(String gatewayId, Map<String, Long> policyVersions) throws Exception {
-    gateways.publish(Subjects.status(gatewayId), MessageCodec.encode(new GatewayStatus(gatewayId,
+    Connection gateway = gateway(gatewayId);
+    gateway.publish(Subjects.status(gatewayId), MessageCodec.encode(new GatewayStatus(gatewayId,
         System.currentTimeMillis(), 1, Map.of(), 0, 0, "global v0", policyVersions, List.of())));
-    gateways.flush(Duration.ofSeconds(5));
+    gateway.flush(Duration.ofSeconds(5));
   }
 
   private void outcome(String gatewayId, String scope, long version, PolicyOutcome.State state) {
-    gateways.publish(Subjects.policyOutcomes(gatewayId), MessageCodec.encode(new PolicyOutcome(gatewayId, scope,
+    gateway(gatewayId).publish(Subjects.policyOutcomes(gatewayId), MessageCodec.encode(new PolicyOutcome(gatewayId, scope,
         version, state, state == PolicyOutcome.State.APPLIED ? null : "test says " + state, List.of(), 5, 7,
         scope + " v" + version, System.currentTimeMillis(), state == PolicyOutcome.State.APPLIED
             ? PolicyOutcome.Build.COMPILED : null, null)));

@@ -41,7 +41,7 @@ class PolicyStoreIT {
   @BeforeEach
   void start() throws Exception {
     server = NatsServer.start();
-    nats = connect(server.url());
+    nats = connect(server);
     store = PolicyStore.open(nats);
   }
 
@@ -55,8 +55,10 @@ class PolicyStoreIT {
     }
   }
 
-  private static Connection connect(String url) throws Exception {
-    return Nats.connect(new Options.Builder().server(url).reconnectWait(Duration.ofMillis(100))
+  /** An operator connection (the CLI and the miner write policy). */
+  private static Connection connect(NatsServer server) throws Exception {
+    return Nats.connect(server.operatorAuth().applyTo(new Options.Builder()).server(server.url())
+        .reconnectWait(Duration.ofMillis(100))
         .maxReconnects(-1).errorListener(new ErrorListener() { }).connectionListener((c, t) -> { }).build());
   }
 
@@ -148,7 +150,7 @@ class PolicyStoreIT {
   @Test
   void aPointerChangedByAnotherWriterIsNotLost() throws Exception {
     store.publish(bundle("global", 1));
-    try (Connection other = connect(server.url())) {
+    try (Connection other = connect(server)) {
       PolicyStore second = PolicyStore.open(other);
       second.publish(bundle("global", 2));
     }
@@ -201,7 +203,7 @@ class PolicyStoreIT {
     server.close();
     server = NatsServer.start(0, storeDir);
     int port = server.port();
-    nats = connect(server.url());
+    nats = connect(server);
     store = PolicyStore.open(nats);
     store.publish(bundle("global", 1));
     List<Long> seen = new CopyOnWriteArrayList<>();
@@ -211,7 +213,7 @@ class PolicyStoreIT {
       server = NatsServer.start(port, storeDir);
       await().atMost(Duration.ofSeconds(10)).until(() -> nats.getStatus() == Connection.Status.CONNECTED);
       long t0 = System.nanoTime();
-      try (Connection other = connect(server.url())) {
+      try (Connection other = connect(server)) {
         PolicyStore.open(other).publish(bundle("global", 2));
       }
       // recreated on RECONNECTED, not after the ordered consumer's ~30 s heartbeat alarm

@@ -25,7 +25,9 @@ class NatsServerIT {
   @Test
   void aJvmKilledWithSigkillTakesItsServerAlong(@TempDir Path dir) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String classPath = String.join(File.pathSeparator, codeSource(NatsServer.class), codeSource(HoldsNatsServer.class));
+    // the launcher needs its dependencies too (identity, protocol, jnats, Jackson): the test's own class path
+    String classPath = String.join(File.pathSeparator, codeSource(NatsServer.class), codeSource(HoldsNatsServer.class),
+        System.getProperty("java.class.path"));
     Process holder = new ProcessBuilder(java, "-Xmx32m", "-cp", classPath, HoldsNatsServer.class.getName(),
         dir.resolve("store").toString())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -47,7 +47,7 @@ class JetStreamDataStoreIT {
   @BeforeEach
   void start() throws Exception {
     server = NatsServer.start();
-    nats = connect(server.url());
+    nats = connect(server);
     store = DataStore.jetStream(nats, DataLimits.DEFAULT, clock);
     Dispatcher d = nats.createDispatcher(m -> {
       try {
@@ -70,8 +70,9 @@ class JetStreamDataStoreIT {
     }
   }
 
-  static Connection connect(String url) throws Exception {
-    return Nats.connect(new Options.Builder().server(url).errorListener(new ErrorListener() { })
+  /** An operator connection, as the CLI's cloud data commands use. */
+  static Connection connect(NatsServer server) throws Exception {
+    return Nats.connect(server.operatorAuth().applyTo(new Options.Builder()).server(server.url()).errorListener(new ErrorListener() { })
         .connectionListener((c, t) -> { }).build());
   }
 
@@ -176,7 +177,7 @@ class JetStreamDataStoreIT {
         int writer = w;
         futures.add(pool.submit(() -> {
           // each writer on its own connection, as separate CLI calls would be
-          try (Connection c = connect(server.url())) {
+          try (Connection c = connect(server)) {
             DataStore s = DataStore.jetStream(c, DataLimits.DEFAULT, clock);
             List<Long> versions = new ArrayList<>();
             for (int i = 0; i < each; i++) {
@@ -206,7 +207,7 @@ class JetStreamDataStoreIT {
       for (int w = 0; w < 2; w++) {
         byte fill = (byte) w;
         futures.add(pool.submit(() -> {
-          try (Connection c = connect(server.url())) {
+          try (Connection c = connect(server)) {
             DataStore s = DataStore.jetStream(c, DataLimits.DEFAULT, clock);
             byte[] value = new byte[600 * 1024];
             java.util.Arrays.fill(value, fill);

@@ -5,6 +5,8 @@ import io.fogwise.edge.EdgeAgent;
 import io.fogwise.gateway.core.orchestrator.InstanceIntent;
 import io.fogwise.gateway.core.orchestrator.Orchestrator;
 import io.fogwise.gateway.core.orchestrator.OrchestratorContract;
+import io.fogwise.identity.InstanceSigner;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.InstanceReport;
 import io.fogwise.protocol.Layer;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * The {@code process} adapter against a real edge agent and a real nats-server: the same
+ * The {@code process} adapter against a real edge agent and a real (secure) nats-server: the same
  * contract the in-memory orchestrator passes. Reports are the agent's own heartbeats, read by an
  * independent subscriber; an instance is killed from outside by making its service crash.
  */
@@ -64,8 +66,11 @@ class ProcessOrchestratorContractIT extends OrchestratorContract {
     volatile List<InstanceReport> lastSecond = List.of();
 
     ProcessFixture() throws Exception {
-      nats = Nats.connect(NatsOptions.component(server.url(), "contract-observer").build());
-      orchestrator = new ProcessOrchestrator(nats, Duration.ofSeconds(3), "contract");
+      // the orchestrator speaks for gateway GW, with its identity and instance key
+      nats = Nats.connect(NatsOptions.component(server.url(), "contract-gateway", server.auth(Role.GATEWAY, GW))
+          .build());
+      orchestrator = new ProcessOrchestrator(nats, Duration.ofSeconds(3), GW,
+          InstanceCredentials.signedBy(InstanceSigner.load(server.identity().instanceKeyFile(GW)), Duration.ZERO));
       Dispatcher d = nats.createDispatcher();
       d.subscribe(Subjects.heartbeat(GW, DEVICE), m -> last = decode(m.getData()).instances());
       d.subscribe(Subjects.heartbeat(GW, SECOND), m -> lastSecond = decode(m.getData()).instances());
@@ -76,6 +81,7 @@ class ProcessOrchestratorContractIT extends OrchestratorContract {
     private static EdgeAgent agent(String id) {
       return EdgeAgent.start(AgentConfig.builder()
           .natsUrl(server.url())
+          .auth(server.deviceAuth(GW, id))
           .deviceId(id)
           .gatewayId(GW)
           .layer(Layer.EDGE)

@@ -33,7 +33,8 @@ class LinkEmulatorIT {
     link = LinkEmulator.start("127.0.0.1", server.port());
     nats =
         Nats.connect(
-            Options.builder()
+            // an operator, through the link: TLS passes through it end to end
+            server.operatorAuth().applyTo(Options.builder())
                 .server(link.url())
                 .connectionName("link-emulator-it")
                 .reconnectWait(Duration.ofMillis(50))

@@ -10,7 +10,6 @@ import io.fogwise.protocol.Subjects;
 import io.fogwise.testsupport.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
-import io.nats.client.Nats;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,7 @@ class HeartbeatGeneratorIT {
   @Test
   void devicesHeartbeatAtTheirRateWithTheRealProtocolUntilSilenced() throws Exception {
     try (NatsServer hub = NatsServer.start()) {
-      Connection sub = Nats.connect(hub.url());
+      Connection sub = hub.connect();
       Map<String, AtomicLong> beats = new ConcurrentHashMap<>();
       AtomicLong bad = new AtomicLong();
       AtomicLong transit = new AtomicLong();
