@@ -53,6 +53,10 @@ class RulesPolicyIT {
   void start() throws Exception {
     hub = NatsServer.start();
     hub.credsFile(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR, null);
+    // the operator creates the policy bucket; a gateway may only read it
+    try (Connection c = operator()) {
+      PolicyStore.open(c);
+    }
     CliRun keygen = fogwise("rules", "keygen", "--out", dir.resolve("keys").toString(), "--name", "ops");
     assertEquals(0, keygen.exit(), keygen.toString());
     key = dir.resolve("keys").resolve("ops.key");
@@ -349,7 +353,8 @@ class RulesPolicyIT {
   @Test
   void anUnreachableHubIsExitCode3() {
     int port = NatsServer.freePort();
-    CliRun r = fogwise("rules", "status", "--nats", "nats://127.0.0.1:" + port);
+    CliRun r = fogwise("rules", "status", "--nats", "nats://127.0.0.1:" + port, "--home",
+        hub.identity().dir().toString());
     assertEquals(3, r.exit(), r.toString());
     assertTrue(r.err().contains("cannot reach NATS"), r.toString());
   }
