@@ -56,13 +56,17 @@ final class BenchCommand implements Runnable {
     @Option(names = "--out", description = "Result file. Default: bench-results/failover.json (kill) or failover-move.json (move).")
     Path out;
 
+    @Option(names = "--insecure", description = "Hub and components without authentication and TLS (to measure their cost).")
+    boolean insecure;
+
     @Override
     public Integer call() throws Exception {
       Timeline timeline = new Timeline(System.out);
       Path runDir = Files.createTempDirectory("fogwise-bench-failover-");
       if ("move".equals(mode)) {
-        timeline.log("planned-migration benchmark: %d moves at %d msg/s, logs in %s", runs, rate, runDir);
-        ObjectNode result = new FailoverBenchmark(launcher(), timeline).runMoves(runs, rate, runDir);
+        timeline.log("planned-migration benchmark: %d moves at %d msg/s%s, logs in %s", runs, rate,
+            insecure ? " (INSECURE hub)" : " (TLS and identities)", runDir);
+        ObjectNode result = new FailoverBenchmark(launcher(), timeline).insecure(insecure).runMoves(runs, rate, runDir);
         var s = result.get("summary");
         timeline.log("hand-over gap median %d ms, max %d ms; lost %d, duplicated %d (target: max <= 50 ms, 0 lost, 0 duplicated)",
             s.get("gapMedianMs").asLong(), s.get("gapMaxMs").asLong(), s.get("lost").asLong(), s.get("duplicated").asLong());
@@ -73,8 +77,9 @@ final class BenchCommand implements Runnable {
         throw new IllegalArgumentException("--mode must be kill or move, got '" + mode + "'");
       }
       out = out != null ? out : Path.of("bench-results/failover.json");
-      timeline.log("failover benchmark: %d runs, logs in %s", runs, runDir);
-      ObjectNode result = new FailoverBenchmark(launcher(), timeline).run(runs, rate, runDir);
+      timeline.log("failover benchmark: %d runs%s, logs in %s", runs, insecure ? " (INSECURE hub)" : " (TLS and identities)",
+          runDir);
+      ObjectNode result = new FailoverBenchmark(launcher(), timeline).insecure(insecure).run(runs, rate, runDir);
       var s = result.get("summary");
       timeline.log("detect median %d ms, max %d ms; recover median %d ms, max %d ms (targets: detect max <= 1000, recover max <= 2000)",
           s.get("detectMedianMs").asLong(), s.get("detectMaxMs").asLong(), s.get("recoverMedianMs").asLong(),

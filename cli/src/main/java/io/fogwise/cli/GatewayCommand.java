@@ -35,26 +35,11 @@ final class GatewayCommand implements Callable<Integer> {
           + "(<name>.instance.nk), as 'fogwise identity issue gateway' writes it.")
   java.nio.file.Path instanceKey;
 
-  @Option(names = "--instance-ttl", paramLabel = "DURATION", defaultValue = "0s",
-      converter = InstanceTtlConverter.class,
-      description = "How long an instance's credentials are valid; 0s (default) for as long as the gateway's "
+  @Option(names = "--instance-ttl", paramLabel = "DURATION",
+      converter = PolicyCommands.LongDurationConverter.class,
+      description = "How long an instance's credentials are valid. Default: as long as the gateway's "
           + "instance key is (revoke the gateway to end them all).")
   Duration instanceTtl;
-
-  /** A duration up to 7 days, or 0 ({@code 0}, {@code 0s}...) for no expiry of its own. */
-  static final class InstanceTtlConverter extends PolicyCommands.DurationConverter {
-    InstanceTtlConverter() {
-      super(Duration.ofDays(7));
-    }
-
-    @Override
-    public Duration convert(String value) {
-      if (value.trim().matches("0+(\\.0+)?(ms|s|m|h)?")) {
-        return Duration.ZERO;
-      }
-      return super.convert(value);
-    }
-  }
 
   @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
   boolean ephemeral;
@@ -145,7 +130,8 @@ final class GatewayCommand implements Callable<Integer> {
       config.auth(auth);
       if (!auth.isInsecure()) {
         java.nio.file.Path key = instanceKey != null ? instanceKey : identity.instanceKeyFile(id);
-        config.instanceSigner(io.fogwise.identity.InstanceSigner.load(key), instanceTtl);
+        config.instanceSigner(io.fogwise.identity.InstanceSigner.load(key),
+            instanceTtl == null ? Duration.ZERO : instanceTtl);
       }
     } catch (GatewayClient.CliFailure | IllegalArgumentException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());

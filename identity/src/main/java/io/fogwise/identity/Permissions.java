@@ -65,8 +65,13 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
     pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.EPOCH_BUCKET)));
     pub.addAll(readBucket(Subjects.POLICY_BUCKET));
     pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
+    // jnats lists stream names to see whether a bucket exists; the gateway creates the policy
+    // bucket empty when it starts first (it cannot write it: no $KV.fw-rules publish)
+    pub.add("$JS.API.STREAM.NAMES");
+    pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.POLICY_BUCKET)));
     return new Permissions(pub,
         List.of(Subjects.heartbeats(gatewayId), Subjects.telemetries(gatewayId), Subjects.services(gatewayId),
+            Subjects.ALL_SUBSCRIBER_STATS,
             Subjects.cacheGet(gatewayId), Subjects.CLOUD_DATA_CHANGES, inbox(userPublicKey)),
         true);
   }

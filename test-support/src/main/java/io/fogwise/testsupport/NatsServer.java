@@ -450,7 +450,8 @@ public final class NatsServer implements AutoCloseable {
     for (int i = lines.size() - 1; i >= 0; i--) {
       String l = lines.get(i);
       int level = Math.max(l.indexOf("[FTL] "), l.indexOf("[ERR] "));
-      if (level >= 0) {
+      // the readiness probe reads INFO and leaves before TLS: not a problem of the server
+      if (level >= 0 && !l.contains("TLS handshake error: EOF")) {
         return Optional.of(l.substring(level).trim());
       }
     }

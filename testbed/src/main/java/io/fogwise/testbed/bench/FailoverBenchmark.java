@@ -10,6 +10,7 @@ import io.fogwise.protocol.Subjects;
 import io.fogwise.testbed.cluster.ComponentLauncher;
 import io.fogwise.testbed.cluster.FailoverProbe;
 import io.fogwise.testbed.cluster.LocalCluster;
+import io.fogwise.testsupport.NatsServer;
 import io.fogwise.testbed.cluster.MoveProbe;
 import io.fogwise.testbed.cluster.Observer;
 import io.fogwise.testbed.cluster.Timeline;
@@ -31,10 +32,25 @@ public final class FailoverBenchmark {
 
   private final ComponentLauncher launcher;
   private final Timeline timeline;
+  private boolean insecure;
 
   public FailoverBenchmark(ComponentLauncher launcher, Timeline timeline) {
     this.launcher = launcher;
     this.timeline = timeline;
+  }
+
+  /** Runs the hub and every component without authentication and TLS, to measure what they cost. */
+  public FailoverBenchmark insecure(boolean v) {
+    this.insecure = v;
+    return this;
+  }
+
+  private LocalCluster cluster(Path runDir, String data) throws java.io.IOException, InterruptedException {
+    NatsServer.Builder hub = NatsServer.builder();
+    if (insecure) {
+      hub.insecure();
+    }
+    return LocalCluster.start(launcher, runDir, timeline, data, hub);
   }
 
   /** Runs {@code runs} failovers at {@code rateHz}; returns the results document. */
@@ -48,7 +64,7 @@ public final class FailoverBenchmark {
     List<Long> outage = new ArrayList<>();
     ObjectNode out = MessageCodec.mapper().createObjectNode();
     ArrayNode runsNode = out.putArray("runs");
-    try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, data)) {
+    try (LocalCluster cluster = cluster(runDir, data)) {
       Observer obs = cluster.observer();
       cluster.startGateway(GW, List.of());
       require(obs.awaitStatus(GW, s -> true, Duration.ofSeconds(60)).isPresent(), "gateway did not come up");
@@ -109,7 +125,7 @@ public final class FailoverBenchmark {
     long duplicated = 0;
     ObjectNode out = MessageCodec.mapper().createObjectNode();
     ArrayNode runsNode = out.putArray("runs");
-    try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, data)) {
+    try (LocalCluster cluster = cluster(runDir, data)) {
       Observer obs = cluster.observer();
       cluster.startGateway(GW, List.of("--ephemeral"));
       require(obs.awaitStatus(GW, s -> true, Duration.ofSeconds(60)).isPresent(), "gateway did not come up");
