@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.fogwise.protocol.time.Clock;
 import io.fogwise.protocol.time.ManualClock;
 import java.time.Duration;
@@ -17,7 +18,7 @@ class AgentConfigTest {
 
   @Test
   void defaults() {
-    AgentConfig c = AgentConfig.builder().deviceId("dev-1").gatewayId("gw1").build();
+    AgentConfig c = AgentConfig.builder().deviceId("dev-1").gatewayId("gw1").auth(NatsAuth.insecure()).build();
     assertEquals(AgentConfig.DEFAULT_NATS_URL, c.natsUrl());
     assertEquals(Layer.EDGE, c.layer());
     assertEquals("default", c.deviceClass());
@@ -43,6 +44,7 @@ class AgentConfigTest {
                     "FW_LABELS", " zone=hall.b , gpu=true",
                     "FW_DEVICE_CLASS", "rpi4",
                     "FW_HEARTBEAT_MS", "150",
+                    "FW_INSECURE", "true",
                     "UNRELATED", "x"))
             .build();
     assertEquals("nats://hub:4222", c.natsUrl());
@@ -52,13 +54,22 @@ class AgentConfigTest {
     assertEquals(Map.of("zone", "hall.b", "gpu", "true"), c.labels());
     assertEquals("rpi4", c.deviceClass());
     assertEquals(Duration.ofMillis(150), c.heartbeatInterval());
+    assertTrue(c.auth().isInsecure());
+  }
+
+  @Test
+  void withoutCredentialsTheAgentDoesNotStartAndSaysWhatToSet() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> AgentConfig.builder().deviceId("dev-1").gatewayId("gw1").build());
+    assertTrue(e.getMessage().contains("FW_CREDS") && e.getMessage().contains("FW_INSECURE"), e.getMessage());
+    assertMessage("FW_CA", () -> AgentConfig.fromEnvironment(Map.of("FW_CREDS", "/no/such.creds")));
   }
 
   @Test
   void blankEnvironmentValuesKeepDefaultsAndTheBuilderCanAddToThem() {
     ManualClock clock = new ManualClock();
     AgentConfig c =
-        AgentConfig.fromEnvironment(Map.of("FW_LABELS", " ", "FW_LAYER", "", "FW_DEVICE_ID", "d1"))
+        AgentConfig.fromEnvironment(Map.of("FW_LABELS", " ", "FW_LAYER", "", "FW_DEVICE_ID", "d1", "FW_INSECURE", "true"))
             .gatewayId("g")
             .clock(clock)
             .service("crashy", ctx -> () -> {})

@@ -64,6 +64,10 @@ public record Permissions(List<String> publish, List<String> subscribe, boolean 
     pub.add("$KV." + Subjects.EPOCH_BUCKET + "." + gatewayId + ".>");
     pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.EPOCH_BUCKET)));
     pub.addAll(readBucket(Subjects.POLICY_BUCKET));
+    // A gateway starting on a hub where no policy was ever pushed creates the (empty) policy
+    // bucket, as it does the epoch bucket (PolicyStore.open): the stream only, never its keys,
+    // which stay writable by operators and the cloud alone (bundles are signed besides).
+    pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.POLICY_BUCKET)));
     pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
     // jnats lists stream names to see whether a bucket exists; the gateway creates the policy
     // bucket empty when it starts first (it cannot write it: no $KV.fw-rules publish)

@@ -114,7 +114,7 @@ public final class EpochAnnouncements {
   private KeyValue bucket() throws Exception {
     if (kv == null) {
       KeyValueManagement kvm = nats.keyValueManagement();
-      if (!kvm.getBucketNames().contains(Subjects.EPOCH_BUCKET)) {
+      if (!Buckets.exists(kvm, Subjects.EPOCH_BUCKET)) {
         try {
           kvm.create(KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET).maxHistoryPerKey(1)
               .storageType(StorageType.File)
@@ -122,7 +122,7 @@ public final class EpochAnnouncements {
               .build());
         } catch (io.nats.client.JetStreamApiException e) {
           // another gateway created it meanwhile; the same configuration is fine
-          if (!kvm.getBucketNames().contains(Subjects.EPOCH_BUCKET)) {
+          if (!Buckets.exists(kvm, Subjects.EPOCH_BUCKET)) {
             throw e;
           }
         }
