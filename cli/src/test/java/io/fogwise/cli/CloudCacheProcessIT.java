@@ -120,7 +120,8 @@ class CloudCacheProcessIT {
     assertEquals("2", secondHttp.headers().firstValue("X-Fogwise-Version").orElse(""));
     assertArrayEquals(v2, secondHttp.body());
 
-    CliRun deleted = CliRun.fogwise("cloud", "data", "delete", key, "--nats", cluster.hub().url());
+    CliRun deleted = CliRun.fogwise("cloud", "data", "delete", key, "--nats", cluster.hub().url(),
+        "--home", cluster.hub().identity().dir().toString());
     assertEquals(0, deleted.exit(), deleted.toString());
     DataReply gone = await("not found through " + GW).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
         .until(() -> read(GW, key), DataReply::isNotFound);
@@ -247,7 +248,8 @@ class CloudCacheProcessIT {
 
   private static String put(String key, String fileName, byte[] content) throws Exception {
     Path file = Files.write(dir.resolve(fileName), content);
-    CliRun r = CliRun.fogwise("cloud", "data", "put", key, file.toString(), "--nats", cluster.hub().url());
+    CliRun r = CliRun.fogwise("cloud", "data", "put", key, file.toString(), "--nats", cluster.hub().url(),
+        "--home", cluster.hub().identity().dir().toString());
     assertEquals(0, r.exit(), r.toString());
     return r.out();
   }

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.identity.IdentityHome;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.DataChange;
 import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.RejectedMessageException;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.testsupport.NatsServer;
@@ -15,7 +18,6 @@ import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
-import io.nats.client.Options;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -43,8 +45,8 @@ class CloudDataCommandIT {
   @BeforeEach
   void start() throws Exception {
     server = NatsServer.start();
-    watcher = Nats.connect(new Options.Builder().server(server.url()).errorListener(new ErrorListener() { })
-        .connectionListener((c, t) -> { }).build());
+    watcher = Nats.connect(NatsOptions.oneShot(server.url(), Duration.ofSeconds(5), server.operatorAuth())
+        .errorListener(new ErrorListener() { }).connectionListener((c, t) -> { }).build());
     Dispatcher d = watcher.createDispatcher(m -> {
       try {
         changes.add(MessageCodec.decode(m.getData(), DataChange.class));
@@ -67,13 +69,21 @@ class CloudDataCommandIT {
   }
 
   private CliRun data(String... args) {
-    String[] all = new String[args.length + 4];
+    String[] all = new String[args.length + 6];
     all[0] = "cloud";
     all[1] = "data";
     System.arraycopy(args, 0, all, 2, args.length);
     all[args.length + 2] = "--nats";
     all[args.length + 3] = server.url();
+    all[args.length + 4] = "--home";
+    all[args.length + 5] = operatorHome().toString();
     return fogwise(all);
+  }
+
+  /** The hub's identity home, with the operator's credentials the data commands use. */
+  private Path operatorHome() {
+    server.credsFile(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR, null);
+    return server.identity().dir();
   }
 
   @Test
@@ -177,7 +187,8 @@ class CloudDataCommandIT {
 
   @Test
   void anUnreachableHubIsExitThree() {
-    CliRun r = fogwise("cloud", "data", "list", "--nats", "nats://127.0.0.1:" + NatsServer.freePort());
+    CliRun r = fogwise("cloud", "data", "list", "--nats", "nats://127.0.0.1:" + NatsServer.freePort(),
+        "--home", operatorHome().toString());
     assertEquals(3, r.exit(), r.toString());
     assertTrue(r.err().startsWith("fogwise cloud data list: cannot reach NATS at nats://127.0.0.1:"), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());

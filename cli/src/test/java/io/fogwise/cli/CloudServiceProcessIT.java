@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.identity.IdentityHome;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.DataReply;
 import io.fogwise.protocol.DataRequest;
 import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.testbed.cluster.ComponentLauncher;
 import io.fogwise.testsupport.NatsServer;
@@ -15,7 +18,6 @@ import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.Message;
 import io.nats.client.Nats;
-import io.nats.client.Options;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,8 +43,8 @@ class CloudServiceProcessIT {
   @BeforeEach
   void start() throws Exception {
     server = NatsServer.start();
-    nats = Nats.connect(new Options.Builder().server(server.url()).errorListener(new ErrorListener() { })
-        .connectionListener((c, t) -> { }).build());
+    nats = Nats.connect(NatsOptions.oneShot(server.url(), Duration.ofSeconds(5), server.operatorAuth())
+        .errorListener(new ErrorListener() { }).connectionListener((c, t) -> { }).build());
   }
 
   @AfterEach
@@ -58,16 +60,23 @@ class CloudServiceProcessIT {
     }
   }
 
+  /** The hub's identity home, with the credentials of {@code role id} issued there. */
+  private String home(Role role, String id) {
+    server.credsFile(role, id, null);
+    return server.identity().dir().toString();
+  }
+
   @Test
   void theCloudServiceAnswersDataRequestsAndStopsOnSigterm() throws Exception {
     // put before the service runs: the commands work on the store directly
     Path stations = Files.writeString(dir.resolve("stations.json"), "{\"stations\":[1,2,3]}");
-    CliRun put = CliRun.fogwise("cloud", "data", "put", "ref/stations", stations.toString(), "--nats", server.url());
+    CliRun put = CliRun.fogwise("cloud", "data", "put", "ref/stations", stations.toString(), "--nats", server.url(),
+        "--home", home(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR));
     assertEquals(0, put.exit(), put.toString());
 
     Path log = dir.resolve("cloud.log");
     List<String> cmd = new ArrayList<>(ComponentLauncher.currentJvm(Fogwise.class.getName(), ComponentLauncher.SMALL_JVM)
-        .command(List.of("cloud", "--nats", server.url())));
+        .command(List.of("cloud", "--nats", server.url(), "--home", home(Role.CLOUD, "cloud"))));
     cloud = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     await("'cloud service up' in " + log).atMost(Duration.ofSeconds(30)).until(() -> {
       assertTrue(cloud.isAlive(), "the cloud service exited:\n" + Files.readString(log));
@@ -101,7 +110,7 @@ class CloudServiceProcessIT {
   void withoutAHubItSaysSoAndExitsThree() throws Exception {
     int port = NatsServer.freePort();
     List<String> cmd = ComponentLauncher.currentJvm(Fogwise.class.getName(), ComponentLauncher.SMALL_JVM)
-        .command(List.of("cloud", "--nats", "nats://127.0.0.1:" + port));
+        .command(List.of("cloud", "--nats", "nats://127.0.0.1:" + port, "--home", home(Role.CLOUD, "cloud")));
     Path log = dir.resolve("nohub.log");
     cloud = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     await("the cloud service exits").atMost(Duration.ofSeconds(60)).until(() -> !cloud.isAlive());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.Layer;
 import io.fogwise.protocol.MessageCodec;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -68,8 +70,10 @@ class DuplicateGatewayIT {
       long receivedBefore = obs.received();
       // the mistake of the defect: the same id, ephemeral, and even the same HTTP port
       long started = System.nanoTime();
-      Process second = cluster.launch("gw-dup-2", List.of("gateway", "--id", GW, "--nats", cluster.hub().url(),
-          "--http-port", Integer.toString(cluster.httpPort(GW)), "--ephemeral"), ComponentLauncher.GATEWAY_JVM);
+      List<String> args = new ArrayList<>(List.of("gateway", "--id", GW, "--nats", cluster.hub().url(),
+          "--http-port", Integer.toString(cluster.httpPort(GW)), "--ephemeral"));
+      args.addAll(cluster.identityArgs(Role.GATEWAY, GW, null)); // the same credentials too
+      Process second = cluster.launch("gw-dup-2", args, ComponentLauncher.GATEWAY_JVM);
       timeline.log("second gateway with id %s started (pid %d)", GW, second.pid());
       assertTrue(second.waitFor(60, TimeUnit.SECONDS), "the second gateway exits on its own");
       long exitedMs = (System.nanoTime() - started) / 1_000_000;

@@ -139,6 +139,10 @@ class HubIT {
       // a hub killed with SIGKILL cannot remove a temporary store: keep it where JUnit cleans up
       cmdArgs.addAll(List.of("--store", dir.resolve(name + "-store").toString()));
     }
+    if (!cmdArgs.contains("--home") && !cmdArgs.contains("--insecure")) {
+      // secure by default: never the operator's ~/.fogwise
+      cmdArgs.addAll(List.of("--home", dir.resolve(name + "-identity").toString()));
+    }
     List<String> cmd = new ArrayList<>(prefix);
     cmd.addAll(ComponentLauncher.currentJvm(Fogwise.class.getName(), ComponentLauncher.SMALL_JVM).command(cmdArgs));
     Path log = dir.resolve(name + ".log");

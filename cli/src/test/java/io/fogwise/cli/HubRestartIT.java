@@ -59,7 +59,8 @@ class HubRestartIT {
       cluster.startAgent("edge-3", GW, Layer.EDGE, Map.of("pub", "true"), List.of());
       assertTrue(obs.awaitStatus(GW, s -> s.devicesIn("ALIVE") == 4, Duration.ofSeconds(60)).isPresent());
       CliRun applied = CliRun.fogwise("service", "apply", "../docs/examples/publisher.yaml",
-          "../docs/examples/subscribers.yaml", "--gateway", GW, "--nats", cluster.hub().url());
+          "../docs/examples/subscribers.yaml", "--gateway", GW, "--nats", cluster.hub().url(),
+        "--home", cluster.hub().identity().dir().toString());
       assertEquals(0, applied.exit(), applied.toString());
       int port = cluster.httpPort(GW);
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> placements(port).size() == 3

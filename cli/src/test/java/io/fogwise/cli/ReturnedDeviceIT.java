@@ -82,7 +82,8 @@ class ReturnedDeviceIT {
       assertTrue(obs.awaitEvent(at, e -> e.type() == AdaptationEvent.Type.DEVICE_RETURNED && second.equals(e.deviceId()),
           Duration.ofSeconds(60)).isPresent(), second + " returned under its own id");
       CliRun move = CliRun.fogwise("service", "move", "publisher", "--to-device", second, "--gateway", GW,
-          "--nats", cluster.hub().url());
+          "--nats", cluster.hub().url(),
+        "--home", cluster.hub().identity().dir().toString());
       timeline.log("fogwise service move publisher --to-device %s: %s", second, move);
       assertEquals(0, move.exit(), move.toString());
       assertTrue(move.out().contains("note: overrides the automatic exclusion of publisher from " + second),

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.policy.PolicyBundle;
 import io.fogwise.policy.PolicyBundles;
+import io.fogwise.identity.IdentityHome;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -164,7 +165,10 @@ class RulesPolicyArgsTest {
   @Test
   void validInputGetsAsFarAsNats() {
     Path key = keygen("k");
-    CliRun r = push(drl.toString(), "--scope", "gw.gw-1", "--key", key.toString(), "--param", "x=1");
+    // credentials as 'fogwise identity init' writes them: the command gets as far as connecting
+    Path home = IdentityHome.init(dir.resolve("home")).dir();
+    CliRun r = push(drl.toString(), "--scope", "gw.gw-1", "--key", key.toString(), "--param", "x=1",
+        "--home", home.toString());
     assertEquals(3, r.exit(), r.toString());
     assertTrue(r.err().contains("cannot reach NATS at " + NO_NATS), r.toString());
   }

@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fogwise.identity.IdentityHome;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.GatewayStatus;
 import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.PolicyOutcome;
 import io.fogwise.protocol.Subjects;
+import io.fogwise.protocol.auth.NatsAuth;
 import io.fogwise.testsupport.NatsServer;
 import io.fogwise.policy.PolicyBundle;
 import io.fogwise.policy.PolicyBundles;
@@ -17,7 +21,6 @@ import io.fogwise.policy.PolicyStore;
 import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
-import io.nats.client.Options;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +52,11 @@ class RulesPolicyIT {
   @BeforeEach
   void start() throws Exception {
     hub = NatsServer.start();
+    hub.credsFile(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR, null);
+    // the operator creates the policy bucket; a gateway may only read it
+    try (Connection c = operator()) {
+      PolicyStore.open(c);
+    }
     CliRun keygen = fogwise("rules", "keygen", "--out", dir.resolve("keys").toString(), "--name", "ops");
     assertEquals(0, keygen.exit(), keygen.toString());
     key = dir.resolve("keys").resolve("ops.key");
@@ -70,12 +78,17 @@ class RulesPolicyIT {
   private CliRun rules(String... args) {
     List<String> all = new ArrayList<>(List.of("rules"));
     all.addAll(List.of(args));
-    all.addAll(List.of("--nats", hub.url()));
+    all.addAll(List.of("--nats", hub.url(), "--home", hub.identity().dir().toString()));
     return fogwise(all.toArray(String[]::new));
   }
 
-  private static Connection connect(String url) throws Exception {
-    return Nats.connect(new Options.Builder().server(url).errorListener(new ErrorListener() { })
+  /** A connection as the operator. */
+  private Connection operator() throws Exception {
+    return connect(hub.url(), hub.operatorAuth());
+  }
+
+  private static Connection connect(String url, NatsAuth auth) throws Exception {
+    return Nats.connect(NatsOptions.oneShot(url, Duration.ofSeconds(5), auth).errorListener(new ErrorListener() { })
         .connectionListener((c, t) -> { }).build());
   }
 
@@ -86,7 +99,7 @@ class RulesPolicyIT {
    * with an outcome; it never looks at the bundle (the real gateway's work is tested elsewhere).
    */
   private FakeGateway fake(String id, Mode mode) throws Exception {
-    FakeGateway f = new FakeGateway(hub.url(), id, mode);
+    FakeGateway f = new FakeGateway(hub.url(), hub.auth(Role.GATEWAY, id), id, mode);
     fakes.add(f);
     // online once a status of it has gone out
     await().atMost(Duration.ofSeconds(5)).until(() -> f.statuses > 0);
@@ -101,9 +114,9 @@ class RulesPolicyIT {
     private volatile long live;
     volatile int statuses;
 
-    FakeGateway(String url, String id, Mode mode) throws Exception {
+    FakeGateway(String url, NatsAuth auth, String id, Mode mode) throws Exception {
       this.id = id;
-      this.nats = connect(url);
+      this.nats = connect(url, auth);
       long started = System.currentTimeMillis();
       timer.scheduleAtFixedRate(() -> {
         long running = live;
@@ -140,7 +153,7 @@ class RulesPolicyIT {
   }
 
   private PolicyBundle stored(String scope, long version) throws Exception {
-    try (Connection c = connect(hub.url())) {
+    try (Connection c = operator()) {
       return PolicyBundles.decode(PolicyStore.open(c).raw(scope, version).orElseThrow());
     }
   }
@@ -199,7 +212,7 @@ class RulesPolicyIT {
     assertEquals(2, push.exit(), push.toString());
     assertTrue(push.err().contains("global v1 not published: global v1 does not compile"), push.toString());
     assertTrue(push.err().contains("broken.drl:4:"), push.toString());
-    try (Connection c = connect(hub.url())) {
+    try (Connection c = operator()) {
       assertEquals(0, PolicyStore.open(c).latestVersion("global"), "nothing published");
     }
     // Without precompiling the bundle goes out, and the gateways judge it.
@@ -299,7 +312,7 @@ class RulesPolicyIT {
     fake("fake-1", Mode.APPLY);
     assertEquals(0, rules("push", rules.toString(), "--scope", "global", "--key", key.toString()).exit());
     for (String junk : List.of("v1-please", "999999999999999999")) {
-      try (Connection c = connect(hub.url())) {
+      try (Connection c = operator()) {
         c.keyValue(Subjects.POLICY_BUCKET).put("global", junk);
       }
       CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
@@ -328,7 +341,7 @@ class RulesPolicyIT {
     fake("fake-1", Mode.APPLY);
     assertEquals(0, rules("push", rules.toString(), "--scope", "global", "--key", key.toString()).exit());
     assertEquals(0, rules("push", rules.toString(), "--scope", "global", "--key", key.toString()).exit());
-    try (Connection c = connect(hub.url())) {
+    try (Connection c = operator()) {
       c.jetStreamManagement().purgeStream("KV_" + Subjects.POLICY_BUCKET);
     }
     CliRun push = rules("push", rules.toString(), "--scope", "global", "--key", key.toString());
@@ -340,7 +353,8 @@ class RulesPolicyIT {
   @Test
   void anUnreachableHubIsExitCode3() {
     int port = NatsServer.freePort();
-    CliRun r = fogwise("rules", "status", "--nats", "nats://127.0.0.1:" + port);
+    CliRun r = fogwise("rules", "status", "--nats", "nats://127.0.0.1:" + port, "--home",
+        hub.identity().dir().toString());
     assertEquals(3, r.exit(), r.toString());
     assertTrue(r.err().contains("cannot reach NATS"), r.toString());
   }

@@ -8,11 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fogwise.gateway.Gateway;
 import io.fogwise.gateway.GatewayConfig;
+import io.fogwise.identity.IdentityHome;
+import io.fogwise.identity.InstanceSigner;
+import io.fogwise.identity.Role;
 import io.fogwise.protocol.MessageCodec;
+import io.fogwise.protocol.NatsOptions;
 import io.fogwise.testsupport.NatsServer;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.StreamSupport;
@@ -32,7 +37,9 @@ class ServiceCommandIT {
   @BeforeAll
   static void start() throws Exception {
     hub = NatsServer.start();
-    gateway = Gateway.start(GatewayConfig.builder(GW, hub.url()).build());
+    hub.credsFile(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR, null);
+    gateway = Gateway.start(GatewayConfig.builder(GW, hub.url()).auth(hub.auth(Role.GATEWAY, GW))
+        .instanceSigner(InstanceSigner.load(hub.identity().instanceKeyFile(GW)), Duration.ZERO).build());
   }
 
   @AfterAll
@@ -49,8 +56,13 @@ class ServiceCommandIT {
   private static CliRun service(String... args) {
     List<String> all = new ArrayList<>(List.of("service"));
     all.addAll(List.of(args));
-    all.addAll(List.of("--gateway", GW, "--nats", hub.url()));
+    all.addAll(List.of("--gateway", GW, "--nats", hub.url(), "--home", home()));
     return fogwise(all.toArray(String[]::new));
+  }
+
+  /** The hub's identity home: the service commands connect as its operator. */
+  private static String home() {
+    return hub.identity().dir().toString();
   }
 
   private static List<String> listedNames() throws Exception {
@@ -110,7 +122,8 @@ class ServiceCommandIT {
 
   @Test
   void anUnknownGatewayIdIsReportedAtOnce() {
-    CliRun list = fogwise("service", "list", "--gateway", "gw-nobody", "--nats", hub.url(), "--timeout", "1");
+    CliRun list = fogwise("service", "list", "--gateway", "gw-nobody", "--nats", hub.url(), "--home", home(),
+        "--timeout", "1");
     assertEquals(3, list.exit(), list.toString());
     assertTrue(list.err().startsWith("fogwise service list: no answer from gateway gw-nobody on fw.gw.gw-nobody.svc within 1 s"),
         list.toString());
@@ -120,10 +133,12 @@ class ServiceCommandIT {
 
   @Test
   void aGatewayThatNeverAnswersIsReportedAfterTheTimeout() throws Exception {
-    try (io.nats.client.Connection silent = io.nats.client.Nats.connect(hub.url())) {
+    try (io.nats.client.Connection silent = io.nats.client.Nats.connect(
+        NatsOptions.oneShot(hub.url(), Duration.ofSeconds(5), hub.auth(Role.GATEWAY, "gw-silent")).build())) {
       silent.createDispatcher(msg -> { }).subscribe("fw.gw.gw-silent.svc");
       silent.flush(java.time.Duration.ofSeconds(5));
-      CliRun list = fogwise("service", "list", "--gateway", "gw-silent", "--nats", hub.url(), "--timeout", "0.5");
+      CliRun list = fogwise("service", "list", "--gateway", "gw-silent", "--nats", hub.url(), "--home", home(),
+          "--timeout", "0.5");
       assertEquals(3, list.exit(), list.toString());
       assertEquals("fogwise service list: no answer from gateway gw-silent on fw.gw.gw-silent.svc within 0.5 s"
           + " (is it running? --nats " + hub.url() + ", --gateway gw-silent)", list.err().strip());
@@ -137,7 +152,7 @@ class ServiceCommandIT {
       port = s.getLocalPort();
     }
     String url = "nats://127.0.0.1:" + port;
-    CliRun list = fogwise("service", "list", "--gateway", GW, "--nats", url, "--timeout", "1");
+    CliRun list = fogwise("service", "list", "--gateway", GW, "--nats", url, "--home", home(), "--timeout", "1");
     assertEquals(3, list.exit(), list.toString());
     assertTrue(list.err().startsWith("fogwise service list: cannot reach NATS at " + url), list.toString());
     assertEquals(1, list.err().lines().count(), list.toString());
