@@ -71,6 +71,26 @@ final class IdentityCommand implements Runnable {
     }
   }
 
+  /**
+   * Creates the gateway's buckets as the operator (a gateway may not create streams); a hub that
+   * cannot be reached creates them when it next starts.
+   */
+  static void provision(IdentityHome h, String gatewayId, PrintWriter out, PrintWriter err, String nats) {
+    try (io.nats.client.Connection c = io.nats.client.Nats.connect(io.fogwise.protocol.NatsOptions
+        .oneShot(nats, IdentityHome.PUSH_TIMEOUT, h.operatorAuth()).build())) {
+      for (var config : io.fogwise.protocol.Buckets.ofGateway(gatewayId)) {
+        io.fogwise.protocol.Buckets.ensure(c, config);
+      }
+      out.println("  buckets " + io.fogwise.protocol.Subjects.desiredBucket(gatewayId) + ", "
+          + io.fogwise.protocol.Subjects.cacheBucket(gatewayId) + " ready on the hub");
+    } catch (java.io.IOException e) {
+      err.println("WARNING: the gateway's buckets were not created now (" + e.getMessage()
+          + "); the hub creates them when it next starts");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Command(name = "init", mixinStandardHelpOptions = true,
       description = "Create the identity home: operator, accounts, CA, the hub's certificate and the operator 'admin'.")
   static final class Init extends Base {
@@ -115,6 +135,7 @@ final class IdentityCommand implements Runnable {
       if (r == Role.GATEWAY) {
         out.println("  instance signing key: " + h.instanceKeyFile(id));
         push(h, out, err);
+        provision(h, id, out, err, nats);
       }
       out.println("  run it with: --creds " + file + " --ca " + h.caFile());
       return 0;

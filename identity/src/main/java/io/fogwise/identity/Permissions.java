@@ -64,12 +64,7 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
     pub.addAll(writeBucket(Subjects.cacheBucket(gatewayId)));
     pub.addAll(readBucket(Subjects.EPOCH_BUCKET));
     pub.add("$KV." + Subjects.EPOCH_BUCKET + "." + gatewayId + ".>");
-    pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.EPOCH_BUCKET)));
     pub.addAll(readBucket(Subjects.POLICY_BUCKET));
-    // A gateway starting on a hub where no policy was ever pushed creates the (empty) policy
-    // bucket, as it does the epoch bucket (PolicyStore.open): the stream only, never its keys,
-    // which stay writable by operators and the cloud alone (bundles are signed besides).
-    pub.add(streamApi("STREAM.CREATE", kvStream(Subjects.POLICY_BUCKET)));
     pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
     return new Permissions(pub,
         List.of(Subjects.heartbeats(gatewayId), Subjects.telemetries(gatewayId), Subjects.services(gatewayId),
@@ -143,13 +138,16 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
         "$JS.FC." + s + ".>");
   }
 
-  /** {@link #readBucket} plus puts, deletes, purges and creating or updating the bucket. */
+  /**
+   * {@link #readBucket} plus puts, deletes and purges — not creating or updating the bucket's
+   * stream: nats-server does not check a stream's subjects against its creator's permissions,
+   * so whoever may create or update "their" stream could make it capture any subject. Buckets
+   * are created by the hub ({@link io.fogwise.protocol.Buckets}).
+   */
   public static List<String> writeBucket(String bucket) {
     String s = kvStream(bucket);
     List<String> all = new ArrayList<>(readBucket(bucket));
     all.add("$KV." + bucket + ".>");
-    all.add(streamApi("STREAM.CREATE", s));
-    all.add(streamApi("STREAM.UPDATE", s));
     all.add(streamApi("STREAM.PURGE", s));
     all.add(streamApi("STREAM.MSG.DELETE", s));
     return all;

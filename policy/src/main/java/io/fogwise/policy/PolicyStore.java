@@ -41,9 +41,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyStore {
   /** Revisions kept per key: the pointer's recent moves (version keys are written once). */
-  public static final int HISTORY = 64;
+  public static final int HISTORY = io.fogwise.protocol.Buckets.POLICY_HISTORY;
   /** Largest value the bucket accepts; bundles are refused above {@link PolicyBundles#MAX_BUNDLE_BYTES}. */
-  public static final int MAX_VALUE_BYTES = 1024 * 1024;
+  public static final int MAX_VALUE_BYTES = io.fogwise.protocol.Buckets.POLICY_MAX_VALUE_BYTES;
 
   private static final Logger LOG = LoggerFactory.getLogger(PolicyStore.class);
   /** JetStream's "wrong last sequence": a create on an existing key or a stale compare-and-set. */
@@ -57,7 +57,7 @@ public final class PolicyStore {
   /** The bucket of compiled artifacts (a cache: one key per effective rule set, kept 30 days). */
   public static final String ARTIFACT_BUCKET = Subjects.POLICY_ARTIFACT_BUCKET;
   /** How long an artifact is kept after it was written. */
-  public static final java.time.Duration ARTIFACT_TTL = java.time.Duration.ofDays(30);
+  public static final java.time.Duration ARTIFACT_TTL = io.fogwise.protocol.Buckets.ARTIFACT_TTL;
 
   private final Connection nats;
   private final KeyValue kv;
@@ -87,14 +87,9 @@ public final class PolicyStore {
         if (e.getApiErrorCode() != STREAM_NOT_FOUND && e.getErrorCode() != 404) {
           throw e;
         }
-        // Creating with an identical configuration is idempotent, so two racing creators both succeed.
-        kvm.create(KeyValueConfiguration.builder()
-            .name(bucket)
-            .description("Fogwise signed policy bundles (<scope>.v<N>) and live pointers (<scope>)")
-            .maxHistoryPerKey(HISTORY)
-            .storageType(StorageType.File)
-            .maximumValueSize(MAX_VALUE_BYTES)
-            .build());
+        // Creating with an identical configuration is idempotent, so two racing creators both
+        // succeed; on a secure hub only the hub, operators and the cloud may (a gateway finds it there)
+        io.fogwise.protocol.Buckets.ensure(nats, io.fogwise.protocol.Buckets.policy());
         LOG.info("created the policy bucket {}", bucket);
       }
       return new PolicyStore(nats, nats.keyValue(bucket), bucket);
@@ -594,14 +589,7 @@ public final class PolicyStore {
       if (!create) {
         return null;
       }
-      kvm.create(KeyValueConfiguration.builder()
-          .name(ARTIFACT_BUCKET)
-          .description("Fogwise compiled rule sets (art.<sha256 of the effective sources>), signed; a cache")
-          .maxHistoryPerKey(1)
-          .ttl(ARTIFACT_TTL)
-          .storageType(StorageType.File)
-          .maximumValueSize(MAX_VALUE_BYTES)
-          .build());
+      io.fogwise.protocol.Buckets.ensure(nats, io.fogwise.protocol.Buckets.artifacts());
       LOG.debug("created the artifact bucket {}", ARTIFACT_BUCKET);
     }
     b = nats.keyValue(ARTIFACT_BUCKET);

@@ -294,6 +294,14 @@ public final class NatsServer implements AutoCloseable {
     }
     NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config, identity);
     server.awaitReady(STARTUP_TIMEOUT, keepsLog);
+    if (identity != null) {
+      try {
+        server.provision();
+      } catch (IOException | RuntimeException e) {
+        server.stop();
+        throw new IllegalStateException("nats-server started but its buckets could not be created: " + e.getMessage(), e);
+      }
+    }
     return server;
   }
 
@@ -519,6 +527,14 @@ public final class NatsServer implements AutoCloseable {
         identity.issue(role, id, gatewayId);
         if (role == Role.GATEWAY && isAlive()) {
           identity.pushAccount(url()); // the account now lists the gateway's instance key
+          try (Connection c = connect()) {
+            provisionGateway(c, id);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
         }
       }
       return identity.auth(role, id);
@@ -535,6 +551,33 @@ public final class NatsServer implements AutoCloseable {
     }
     authFor(role, id, gatewayId);
     return Optional.of(identity.credsFile(role, id));
+  }
+
+  /**
+   * Creates, as the operator, the buckets gateways may use but not create (a gateway allowed to
+   * create a stream could make it capture any subject): the shared ones and those of every
+   * gateway issued in the identity home.
+   */
+  private void provision() throws IOException {
+    try (Connection c = connect()) {
+      for (var config : io.fogwise.protocol.Buckets.shared()) {
+        io.fogwise.protocol.Buckets.ensure(c, config);
+      }
+      for (IdentityHome.Entry e : identity.list()) {
+        if (e.role().equals(Role.GATEWAY.label()) && !e.revoked()) {
+          provisionGateway(c, e.id());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while creating buckets", e);
+    }
+  }
+
+  private static void provisionGateway(Connection c, String gatewayId) throws IOException {
+    for (var config : io.fogwise.protocol.Buckets.ofGateway(gatewayId)) {
+      io.fogwise.protocol.Buckets.ensure(c, config);
+    }
   }
 
   /** A connection as the operator, for tests and tools; the caller closes it. */

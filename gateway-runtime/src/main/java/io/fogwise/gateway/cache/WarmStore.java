@@ -100,17 +100,7 @@ final class KvWarmStore implements WarmStore {
 
   private synchronized KeyValue kv() throws Exception {
     if (kv == null) {
-      KeyValueManagement kvm = nats.keyValueManagement();
-      if (!io.fogwise.gateway.store.Buckets.exists(kvm, bucket)) {
-        try {
-          kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(1).storageType(StorageType.File)
-              .description("Fogwise gateway " + gatewayId + ": its cache of cloud data, for a warm start").build());
-        } catch (io.nats.client.JetStreamApiException e) {
-          if (!io.fogwise.gateway.store.Buckets.exists(kvm, bucket)) {
-            throw e;
-          }
-        }
-      }
+      io.fogwise.protocol.Buckets.ensure(nats, io.fogwise.protocol.Buckets.cache(gatewayId));
       kv = nats.keyValue(bucket);
     }
     return kv;

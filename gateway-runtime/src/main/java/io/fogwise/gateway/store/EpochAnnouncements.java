@@ -113,20 +113,7 @@ public final class EpochAnnouncements {
 
   private KeyValue bucket() throws Exception {
     if (kv == null) {
-      KeyValueManagement kvm = nats.keyValueManagement();
-      if (!Buckets.exists(kvm, Subjects.EPOCH_BUCKET)) {
-        try {
-          kvm.create(KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET).maxHistoryPerKey(1)
-              .storageType(StorageType.File)
-              .description("Fogwise: the highest epoch each gateway issued per service (<gatewayId>.<service>)")
-              .build());
-        } catch (io.nats.client.JetStreamApiException e) {
-          // another gateway created it meanwhile; the same configuration is fine
-          if (!Buckets.exists(kvm, Subjects.EPOCH_BUCKET)) {
-            throw e;
-          }
-        }
-      }
+      io.fogwise.protocol.Buckets.ensure(nats, io.fogwise.protocol.Buckets.epochs());
       kv = nats.keyValue(Subjects.EPOCH_BUCKET);
     }
     return kv;

@@ -42,18 +42,7 @@ public final class KvDesiredStore implements DesiredStore {
    */
   public static KeyValue bucket(Connection nats, String gatewayId) throws Exception {
     String bucket = Subjects.desiredBucket(gatewayId);
-    KeyValueManagement kvm = nats.keyValueManagement();
-    if (!Buckets.exists(kvm, bucket)) {
-      try {
-        kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(8).storageType(StorageType.File)
-            .description("Fogwise gateway " + gatewayId + ": desired services and placements").build());
-      } catch (io.nats.client.JetStreamApiException e) {
-        // a second process with this id created it meanwhile; the lease decides which one runs
-        if (!Buckets.exists(kvm, bucket)) {
-          throw e;
-        }
-      }
-    }
+    io.fogwise.protocol.Buckets.ensure(nats, io.fogwise.protocol.Buckets.desired(gatewayId));
     return nats.keyValue(bucket);
   }
 
