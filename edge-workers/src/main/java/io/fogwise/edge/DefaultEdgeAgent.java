@@ -180,6 +180,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
   private void handleCommand(Message msg) {
     CommandReply reply;
     try {
+      io.fogwise.protocol.Relayed.check(msg);
       Command command = MessageCodec.decode(msg.getData(), Command.class);
       reply = execute(command);
     } catch (RejectedMessageException e) {

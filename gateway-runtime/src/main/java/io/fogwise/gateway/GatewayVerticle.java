@@ -409,6 +409,7 @@ final class GatewayVerticle extends VerticleBase {
     d.subscribe(Subjects.services(gw), msg -> {
       ServiceRequest req;
       try {
+        io.fogwise.protocol.Relayed.check(msg);
         req = MessageCodec.decode(msg.getData(), ServiceRequest.class);
       } catch (RejectedMessageException e) {
         rejections.reject("service", msg.getSubject(), e);
@@ -428,6 +429,7 @@ final class GatewayVerticle extends VerticleBase {
 
   private <T> T decode(Message msg, Class<T> type, String kind) {
     try {
+      io.fogwise.protocol.Relayed.check(msg);
       return MessageCodec.decode(msg.getData(), type);
     } catch (RejectedMessageException e) {
       rejections.reject(kind, msg.getSubject(), e);

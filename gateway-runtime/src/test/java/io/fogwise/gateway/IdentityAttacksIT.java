@@ -48,6 +48,11 @@ class IdentityAttacksIT extends GatewayItBase {
     return Nats.connect(o);
   }
 
+  @org.junit.jupiter.api.BeforeEach
+  void attacksAreExpected() {
+    violationsExpected = true;
+  }
+
   private void startFleet() throws Exception {
     agent("edge-1", Layer.EDGE, Map.of("pub", "true"));
     agent("edge-2", Layer.EDGE, Map.of());
@@ -107,5 +112,30 @@ class IdentityAttacksIT extends GatewayItBase {
     assertFalse(errors.isEmpty());
     assertEquals(1, events.stream().filter(e -> e.type() == AdaptationEvent.Type.DEVICE_LOST
         && "edge-1".equals(e.deviceId())).count());
+  }
+
+  /**
+   * A hostile gateway (valid credentials of its own) writes a STOP for this gateway's publisher
+   * into its own bucket and has the hub's JetStream answer a read of it into edge-1's command
+   * subject. nats-server does not check that reply subject; the agent refuses what JetStream
+   * relayed, so the publisher keeps running in the same epoch.
+   */
+  @Test
+  void aHostileGatewaysJetStreamRelayIsRefusedByTheDevice() throws Exception {
+    startFleet();
+    long epoch = placementsOf("publisher").get(0).epoch();
+    List<String> errors = new CopyOnWriteArrayList<>();
+    try (Connection evil = as(hub.auth(io.fogwise.identity.Role.GATEWAY, "gw-evil"), errors)) {
+      String bucket = Subjects.desiredBucket("gw-evil");
+      evil.keyValue(bucket).put("forged", MessageCodec.encode(Command.stop("evil-2", "publisher", epoch)));
+      evil.publish("$JS.API.DIRECT.GET.KV_" + bucket + ".$KV." + bucket + ".forged", Subjects.command(GW, "edge-1"),
+          new byte[0]);
+      evil.flush(Duration.ofSeconds(2));
+    }
+    assertTrue(errors.isEmpty(), "the relay itself is within the hostile gateway's permissions: " + errors);
+    int seen = data.size();
+    await().atMost(WAIT).until(() -> data.size() > seen + 25);
+    assertTrue(data.subList(seen, data.size()).stream().allMatch(m -> m.epoch() == epoch), "the publisher was stopped");
+    assertTrue(placementsOf("publisher").stream().anyMatch(p -> p.deviceId().equals("edge-1") && p.epoch() == epoch));
   }
 }

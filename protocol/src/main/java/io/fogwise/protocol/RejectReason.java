@@ -13,7 +13,13 @@ public enum RejectReason {
   /** A field this protocol version does not define. */
   UNKNOWN_FIELD,
   /** A message kind or action the receiver does not know. */
-  UNKNOWN_TYPE;
+  UNKNOWN_TYPE,
+  /**
+   * Sent by the hub's JetStream on behalf of a client that named this subject as the reply or
+   * deliver subject of its request or consumer ({@link Relayed}): not from the sender the
+   * subject stands for.
+   */
+  RELAYED;
 
   public String tag() {
     return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');

@@ -135,8 +135,7 @@ class SecureHubIT {
           .storageType(StorageType.Memory).build());
     }
     try (Client gateway = connect(hub.auth(Role.GATEWAY, "gw-1"))) {
-      gateway.conn().keyValueManagement().create(KeyValueConfiguration.builder()
-          .name(Subjects.desiredBucket("gw-1")).storageType(StorageType.Memory).build());
+      // its buckets were created by the hub when it was issued; it may not create streams itself
       KeyValue own = gateway.conn().keyValue(Subjects.desiredBucket("gw-1"));
       own.put("state", "mine");
       assertEquals("mine", new String(own.get("state").getValue()));
@@ -146,6 +145,9 @@ class SecureHubIT {
       gateway.awaitError("Permissions Violation for Publish to \"$KV.fw-rules.global\"");
       gateway.publishAndFlush(Subjects.services("gw-2"));
       gateway.awaitError("Permissions Violation for Publish to \"fw.gw.gw-2.svc\"");
+      // a stream it could create could capture any subject (the hub does not check a stream's subjects)
+      gateway.publishAndFlush("$JS.API.STREAM.CREATE." + "KV_" + Subjects.desiredBucket("gw-1"));
+      gateway.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.CREATE.KV_fw-desired-gw-1\"");
     }
   }
 
@@ -155,9 +157,7 @@ class SecureHubIT {
     InstanceSigner signer = InstanceSigner.load(hub.identity().instanceKeyFile("gw-2"));
     NatsAuth instance = NatsAuth.of(signer.issue("pub-a", "demo", 3, Duration.ofMinutes(5)), hub.identity().caFile());
     try (Connection operator = hub.connect()) {
-      operator.keyValueManagement().create(KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET)
-          .storageType(StorageType.Memory).build());
-      operator.keyValue(Subjects.EPOCH_BUCKET).put("gw-2.pub-a", "3");
+      operator.keyValue(Subjects.EPOCH_BUCKET).put("gw-2.pub-a", "3"); // the hub created the bucket
     }
     try (Client c = connect(instance)) {
       c.publishAndFlush("fw.data.demo.readings");

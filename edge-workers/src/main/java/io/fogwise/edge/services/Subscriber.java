@@ -115,6 +115,7 @@ public final class Subscriber implements HostedService {
     long receivedNanos = wallNanos();
     AppMessage m;
     try {
+      io.fogwise.protocol.Relayed.check(msg);
       m = MessageCodec.decode(msg.getData(), AppMessage.class);
     } catch (RejectedMessageException e) {
       rejected.increment();

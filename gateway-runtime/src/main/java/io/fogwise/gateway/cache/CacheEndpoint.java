@@ -45,6 +45,7 @@ public final class CacheEndpoint implements AutoCloseable {
     d.subscribe(Subjects.cacheGet(gatewayId), msg -> endpoint.read(msg, cache, rejections));
     d.subscribe(Subjects.CLOUD_DATA_CHANGES, msg -> {
       try {
+        io.fogwise.protocol.Relayed.check(msg);
         cache.changed(MessageCodec.decode(msg.getData(), DataChange.class));
       } catch (RejectedMessageException e) {
         rejections.reject(CHANGE_KIND, msg.getSubject(), e);
@@ -57,6 +58,7 @@ public final class CacheEndpoint implements AutoCloseable {
     String replyTo = msg.getReplyTo();
     DataRequest req;
     try {
+      io.fogwise.protocol.Relayed.check(msg);
       req = MessageCodec.decode(msg.getData(), DataRequest.class);
     } catch (RejectedMessageException e) {
       rejections.reject(READ_KIND, msg.getSubject(), e);
