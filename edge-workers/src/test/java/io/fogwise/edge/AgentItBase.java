@@ -64,9 +64,7 @@ abstract class AgentItBase {
   static void startHub() throws Exception {
     server = NatsServer.start();
     test = server.connect();
-    // created by the operator, as the gateway's first start would; the test then plays the gateway
-    test.keyValueManagement().create(
-        io.nats.client.api.KeyValueConfiguration.builder().name(Subjects.EPOCH_BUCKET).build());
+    // the hub created the epoch bucket at start (gateways may not create streams); the test plays the gateway
     Awaitility.setDefaultPollInterval(Duration.ofMillis(10));
   }
 
