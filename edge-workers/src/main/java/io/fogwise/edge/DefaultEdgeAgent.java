@@ -18,6 +18,7 @@ import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Message;
 import io.nats.client.Nats;
+import io.nats.client.ForceReconnectOptions;
 import io.nats.client.Options;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -47,6 +48,8 @@ final class DefaultEdgeAgent implements EdgeAgent {
 
   /** How long a HANDOVER waits for the server to confirm the instance's last messages. */
   static final Duration HANDOVER_FLUSH_TIMEOUT = Duration.ofSeconds(1);
+  /** How long a renewal waits for the instance's published messages to reach the hub before it reconnects. */
+  static final Duration RENEW_FLUSH_TIMEOUT = Duration.ofSeconds(1);
   /** A failing periodic publish is logged at most this often. */
   private static final long PUBLISH_WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -338,7 +341,9 @@ final class DefaultEdgeAgent implements EdgeAgent {
     }
     auth.renew(next);
     try {
-      existing.connection().forceReconnect();
+      // what the instance already published goes out first; what it publishes meanwhile waits in
+      // the reconnect buffer: a publisher loses nothing to a renewal
+      existing.connection().forceReconnect(ForceReconnectOptions.builder().flush(RENEW_FLUSH_TIMEOUT).build());
     } catch (IOException e) {
       LOG.warn("device {}: {} will reconnect with its new credentials on its own: {}", deviceId, existing, e.toString());
     } catch (InterruptedException e) {

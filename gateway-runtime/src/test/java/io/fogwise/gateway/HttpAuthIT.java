@@ -94,7 +94,7 @@ class HttpAuthIT {
     ApiTokens.add(tokensFile, Entry.of("doomed", Role.READ, DOOMED));
 
     hub = NatsServer.start();
-    secured = Gateway.start(GatewayConfig.builder("gw-auth", hub.url()).httpPort(0)
+    secured = Gateway.start(SecureHub.gatewayConfig(hub, "gw-auth").httpPort(0)
         .http(Settings.builder().host("0.0.0.0").apiTokens(tokensFile).tlsCert(cert).tlsKey(key).build()).build());
   }
 
@@ -170,7 +170,7 @@ class HttpAuthIT {
 
   @Test
   void byDefaultTheApiIsOnLoopbackOnlyAndOpenToLocalCallers() throws Exception {
-    try (Gateway local = Gateway.start(GatewayConfig.builder("gw-local", hub.url()).httpPort(0).build())) {
+    try (Gateway local = Gateway.start(SecureHub.gatewayConfig(hub, "gw-local").httpPort(0).build())) {
       int port = local.httpPort();
       assertEquals("http://127.0.0.1:" + port + "/", local.httpUrl().orElseThrow());
       HttpResponse<String> r = PLAIN.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
@@ -199,7 +199,7 @@ class HttpAuthIT {
     assertTrue(noTls.getMessage().contains("missing --http-tls-cert FILE, --http-tls-key FILE ("), noTls.getMessage());
     assertFalse(noTls.getMessage().contains("\n"));
     // the same settings with --insecure-http are accepted (and warned about at start)
-    GatewayConfig.builder("gw-open", hub.url()).httpPort(0)
+    GatewayConfig.builder("gw-open", hub.url()).httpPort(0).auth(io.fogwise.protocol.auth.NatsAuth.insecure())
         .http(Settings.builder().host("0.0.0.0").insecure(true).build()).build();
   }
 
