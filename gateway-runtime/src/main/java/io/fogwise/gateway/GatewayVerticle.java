@@ -113,7 +113,7 @@ final class GatewayVerticle extends VerticleBase {
                     snapshot.map(DesiredSnapshot::rejectedPolicies).orElse(java.util.Map.of());
                 java.util.Map<String, Long> applied =
                     snapshot.map(DesiredSnapshot::policyVersions).orElse(java.util.Map.of());
-                policyStore = PolicyStore.open(conn);
+                policyStore = PolicyStore.attach(conn); // the hub or a push creates the bucket, never a gateway
                 PolicyManager.Initial initial = PolicyManager.initial(gw, policyStore, config.trustedKeys,
                     new PolicyManager.Saved(applied,
                         (scope, v) -> rejected.getOrDefault(scope, java.util.List.of()).contains(v), durable),

@@ -60,7 +60,8 @@ public final class PolicyStore {
   public static final java.time.Duration ARTIFACT_TTL = io.fogwise.protocol.Buckets.ARTIFACT_TTL;
 
   private final Connection nats;
-  private final KeyValue kv;
+  /** The bucket, once it exists: a gateway attaches before the hub or a push has created it. */
+  private volatile KeyValue kv;
   private final String bucket;
   private volatile KeyValue artifacts;
 
@@ -68,6 +69,26 @@ public final class PolicyStore {
     this.nats = nats;
     this.kv = kv;
     this.bucket = bucket;
+  }
+
+  /**
+   * The store on {@code nats} without creating the bucket (a gateway may not create streams):
+   * while the bucket is missing, reads fail (and a gateway runs its saved policy, reporting the
+   * missing bucket); they work as soon as a push or the hub has created it.
+   */
+  public static PolicyStore attach(Connection nats) {
+    Objects.requireNonNull(nats, "nats");
+    return new PolicyStore(nats, null, Subjects.POLICY_BUCKET);
+  }
+
+  /** The bucket's handle, made on first use once the bucket exists. */
+  private KeyValue kv() throws IOException {
+    KeyValue k = kv;
+    if (k == null) {
+      k = nats.keyValue(bucket); // asks for the stream's info: fails while the bucket is missing
+      kv = k;
+    }
+    return k;
   }
 
   /**
@@ -151,7 +172,7 @@ public final class PolicyStore {
     checkScope(scope);
     KeyValueEntry e;
     try {
-      e = kv.get(scope);
+      e = kv().get(scope);
     } catch (IOException | JetStreamApiException ex) {
       throw failure("read the live pointer " + scope, ex);
     }
@@ -211,12 +232,12 @@ public final class PolicyStore {
     try {
       if (version == 0) {
         if (!before.absent()) {
-          kv.delete(scope, before.revision());
+          kv().delete(scope, before.revision());
         }
       } else if (before.absent()) {
-        kv.create(scope, Long.toString(version).getBytes(StandardCharsets.US_ASCII));
+        kv().create(scope, Long.toString(version).getBytes(StandardCharsets.US_ASCII));
       } else {
-        kv.update(scope, Long.toString(version).getBytes(StandardCharsets.US_ASCII), before.revision());
+        kv().update(scope, Long.toString(version).getBytes(StandardCharsets.US_ASCII), before.revision());
       }
     } catch (JetStreamApiException e) {
       if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
@@ -235,7 +256,7 @@ public final class PolicyStore {
   public Optional<byte[]> raw(String scope, long version) {
     String key = versionKey(scope, version);
     try {
-      KeyValueEntry e = kv.get(key);
+      KeyValueEntry e = kv().get(key);
       return e == null || e.getOperation() != KeyValueOperation.PUT ? Optional.empty() : Optional.of(e.getValue());
     } catch (IOException | JetStreamApiException e) {
       throw failure("read " + key, e);
@@ -248,7 +269,7 @@ public final class PolicyStore {
     List<String> keys;
     try {
       // Gateway ids hold no dots, so "<scope>.*" matches only this scope's version keys.
-      keys = kv.keys(scope + ".*");
+      keys = kv().keys(scope + ".*");
     } catch (IOException | JetStreamApiException e) {
       throw failure("list the versions of " + scope, e);
     } catch (InterruptedException e) {
@@ -292,7 +313,7 @@ public final class PolicyStore {
           + PolicyBundles.MAX_BUNDLE_BYTES);
     }
     try {
-      kv.create(key, data);
+      kv().create(key, data);
     } catch (JetStreamApiException e) {
       if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
         throw new IllegalStateException("scope " + b.scope() + " version " + b.version() + " already exists");
@@ -408,7 +429,7 @@ public final class PolicyStore {
 
     void subscribe() {
       try {
-        NatsKeyValueWatchSubscription s = kv.watch(scope, this);
+        NatsKeyValueWatchSubscription s = kv().watch(scope, this);
         NatsKeyValueWatchSubscription old;
         synchronized (this) {
           if (closed) {
@@ -511,7 +532,7 @@ public final class PolicyStore {
   public List<String> gatewayScopes() {
     List<String> keys;
     try {
-      keys = kv.keys("gw.*");
+      keys = kv().keys("gw.*");
     } catch (IOException | JetStreamApiException e) {
       throw failure("list the gateway scopes", e);
     } catch (InterruptedException e) {
@@ -603,7 +624,7 @@ public final class PolicyStore {
   private Pointer pointer(String scope) {
     KeyValueEntry e;
     try {
-      e = kv.get(scope);
+      e = kv().get(scope);
     } catch (IOException | JetStreamApiException ex) {
       throw failure("read the live pointer " + scope, ex);
     }
@@ -623,9 +644,9 @@ public final class PolicyStore {
     byte[] value = Long.toString(version).getBytes(StandardCharsets.US_ASCII);
     try {
       if (from == null) {
-        kv.create(scope, value);
+        kv().create(scope, value);
       } else {
-        kv.update(scope, value, from.revision());
+        kv().update(scope, value, from.revision());
       }
       return true;
     } catch (JetStreamApiException e) {
