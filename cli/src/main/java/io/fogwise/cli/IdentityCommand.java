@@ -78,9 +78,7 @@ final class IdentityCommand implements Runnable {
   static void provision(IdentityHome h, String gatewayId, PrintWriter out, PrintWriter err, String nats) {
     try (io.nats.client.Connection c = io.nats.client.Nats.connect(io.fogwise.protocol.NatsOptions
         .oneShot(nats, IdentityHome.PUSH_TIMEOUT, h.operatorAuth()).build())) {
-      for (var config : io.fogwise.protocol.Buckets.ofGateway(gatewayId)) {
-        io.fogwise.protocol.Buckets.ensure(c, config);
-      }
+      io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.ofGateway(gatewayId));
       out.println("  buckets " + io.fogwise.protocol.Subjects.desiredBucket(gatewayId) + ", "
           + io.fogwise.protocol.Subjects.cacheBucket(gatewayId) + " ready on the hub");
     } catch (java.io.IOException e) {

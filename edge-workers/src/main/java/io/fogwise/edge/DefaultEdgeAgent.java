@@ -340,14 +340,20 @@ final class DefaultEdgeAgent implements EdgeAgent {
       return CommandReply.error(c.requestId(), deviceId, "unreadable credentials: " + e.getMessage());
     }
     auth.renew(next);
+    // a publisher's output is held (as for a hand-over) while what it sent is flushed and the
+    // connection is replaced, then resumes from its next number: nothing is in flight on the
+    // socket that closes, and what it sends during the reconnect waits in the reconnect buffer
+    OptionalLong held = existing.holdOutput();
     try {
-      // what the instance already published goes out first; what it publishes meanwhile waits in
-      // the reconnect buffer: a publisher loses nothing to a renewal
       existing.connection().forceReconnect(ForceReconnectOptions.builder().flush(RENEW_FLUSH_TIMEOUT).build());
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // e.g. the connection is reconnecting right now: it picks the new credentials up on its
+      // next connect, at the latest when the hub ends the old ones
       LOG.warn("device {}: {} will reconnect with its new credentials on its own: {}", deviceId, existing, e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      held.ifPresent(existing::releaseOutput);
     }
     LOG.debug("device {}: renewed the credentials of {}", deviceId, existing);
     return CommandReply.ok(c.requestId(), deviceId);

@@ -63,6 +63,23 @@ final class HostedInstance {
   }
 
   /**
+   * Holds the output of a service that can hand over (a publisher) without changing how the
+   * instance is reported: for a reconnect that must not lose what it sends.
+   *
+   * @return the next number to resume from, or empty if the service keeps no output to hold
+   */
+  OptionalLong holdOutput() {
+    return service instanceof Handover h ? h.handover() : OptionalLong.empty();
+  }
+
+  /** Resumes output held by {@link #holdOutput} from {@code number}. */
+  void releaseOutput(long number) {
+    if (service instanceof Handover h && h.activate(number)) {
+      context.wake();
+    }
+  }
+
+  /**
    * Resumes the instance's output from {@code number} and reports it RUNNING.
    *
    * @return false if it was already active (nothing changed)

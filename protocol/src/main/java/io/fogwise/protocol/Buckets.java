@@ -120,4 +120,11 @@ public final class Buckets {
       throw new IOException("cannot look up bucket " + bucket + ": " + e.getMessage(), e);
     }
   }
+
+  /** {@link #ensure}s each of {@code configs}. */
+  public static void ensureAll(Connection nats, List<KeyValueConfiguration> configs) throws IOException {
+    for (KeyValueConfiguration config : configs) {
+      ensure(nats, config);
+    }
+  }
 }

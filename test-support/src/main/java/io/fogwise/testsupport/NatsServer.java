@@ -528,7 +528,7 @@ public final class NatsServer implements AutoCloseable {
         if (role == Role.GATEWAY && isAlive()) {
           identity.pushAccount(url()); // the account now lists the gateway's instance key
           try (Connection c = connect()) {
-            provisionGateway(c, id);
+            io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.ofGateway(id));
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
           } catch (InterruptedException e) {
@@ -560,23 +560,15 @@ public final class NatsServer implements AutoCloseable {
    */
   private void provision() throws IOException {
     try (Connection c = connect()) {
-      for (var config : io.fogwise.protocol.Buckets.shared()) {
-        io.fogwise.protocol.Buckets.ensure(c, config);
-      }
+      io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.shared());
       for (IdentityHome.Entry e : identity.list()) {
         if (e.role().equals(Role.GATEWAY.label()) && !e.revoked()) {
-          provisionGateway(c, e.id());
+          io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.ofGateway(e.id()));
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while creating buckets", e);
-    }
-  }
-
-  private static void provisionGateway(Connection c, String gatewayId) throws IOException {
-    for (var config : io.fogwise.protocol.Buckets.ofGateway(gatewayId)) {
-      io.fogwise.protocol.Buckets.ensure(c, config);
     }
   }
 
