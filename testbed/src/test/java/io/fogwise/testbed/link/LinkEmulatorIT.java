@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /** A jnats client talks to a real nats-server through the emulated link. */
 class LinkEmulatorIT {
   private static final Duration PATIENCE = Duration.ofSeconds(20);
-  private static final String SUBJECT = "fogwise.test.link";
+  private static final String SUBJECT = "fw.test.link"; // in the operator's subject space
 
   private NatsServer server;
   private LinkEmulator link;
