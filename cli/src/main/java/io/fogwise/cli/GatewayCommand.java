@@ -156,6 +156,13 @@ final class GatewayCommand implements Callable<Integer> {
     GatewayConfig config;
     try {
       GatewayConfig.Builder b = GatewayConfig.builder(id, nats);
+      // what the options alone refuse comes first, before credentials are looked for
+      if (httpPort >= 0) {
+        var refusal = httpSettings().refusal();
+        if (refusal.isPresent()) {
+          throw new IllegalArgumentException(refusal.get());
+        }
+      }
       var auth = identity.resolve(io.fogwise.identity.Role.GATEWAY, id, "fogwise gateway");
       b.auth(auth);
       if (!auth.isInsecure()) {
