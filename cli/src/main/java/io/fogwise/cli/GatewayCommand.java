@@ -64,6 +64,21 @@ final class GatewayCommand implements Callable<Integer> {
       description = "Serve the HTTP API beyond loopback without API tokens or TLS (logged as a warning at start).")
   boolean insecureHttp;
 
+  @Option(names = "--leaf", paramLabel = "HOST:PORT", defaultValue = "${env:FW_LEAF_REMOTE}",
+      description = {"Run the site's own NATS server, a leaf node of the cloud hub whose leaf-node listener is at",
+          "HOST:PORT ('fogwise hub' listens on 7422), in JetStream domain <id> (env FW_LEAF_REMOTE). The gateway",
+          "and the site's devices connect to it (--leaf-port); desired state, the id lease, the last policy and",
+          "the site's history live in it, so the site runs on while the cloud is unreachable. --nats is then unused."})
+  String leaf;
+
+  @Option(names = "--leaf-port", defaultValue = "${env:FW_LEAF_PORT:-4223}",
+      description = "With --leaf: the client port of the site's NATS server, where devices connect; 0 = a free one (env FW_LEAF_PORT). Default: ${DEFAULT-VALUE}.")
+  int leafPort;
+
+  @Option(names = "--leaf-store", paramLabel = "DIR",
+      description = "With --leaf: the site NATS server's JetStream store; keep it across restarts. Default: <home>/sites/<id>.")
+  java.nio.file.Path leafStore;
+
   @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
   boolean ephemeral;
 
@@ -154,8 +169,17 @@ final class GatewayCommand implements Callable<Integer> {
     }
     io.fogwise.policy.TrustedKeys trusted = io.fogwise.policy.TrustedKeys.load(keys);
     GatewayConfig config;
+    HubSupervisor site = null;
     try {
-      GatewayConfig.Builder b = GatewayConfig.builder(id, nats);
+      if (leaf != null && !leaf.isBlank()) {
+        try {
+          site = startLeaf();
+        } catch (IllegalStateException | IllegalArgumentException | java.io.UncheckedIOException e) {
+          spec.commandLine().getErr().println("fogwise gateway: the site's leaf node did not start: " + e.getMessage());
+          return 1;
+        }
+      }
+      GatewayConfig.Builder b = GatewayConfig.builder(id, site != null ? site.currentUrl() : nats).leafSite(site != null);
       // what the options alone refuse comes first, before credentials are looked for
       if (httpPort >= 0) {
         var refusal = httpSettings().refusal();
@@ -176,20 +200,71 @@ final class GatewayCommand implements Callable<Integer> {
           .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build();
     } catch (GatewayClient.CliFailure | IllegalArgumentException | IllegalStateException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
+      if (site != null) {
+        site.stop();
+      }
       return 2;
     }
-    Gateway gw;
     try {
-      gw = Gateway.start(config);
-    } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
-      spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
-      return EXIT_ID_IN_USE;
+      Gateway gw;
+      try {
+        gw = Gateway.start(config);
+      } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
+        spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
+        return EXIT_ID_IN_USE;
+      }
+      String lost = Waiting.untilShutdownOr(gw, gw.lost(), "gateway " + id);
+      if (lost != null) {
+        spec.commandLine().getErr().println("fogwise gateway: " + lost);
+        return EXIT_ID_IN_USE;
+      }
+      return 0;
+    } finally {
+      if (site != null) {
+        site.stop();
+      }
     }
-    String lost = Waiting.untilShutdownOr(gw, gw.lost(), "gateway " + id);
-    if (lost != null) {
-      spec.commandLine().getErr().println("fogwise gateway: " + lost);
-      return EXIT_ID_IN_USE;
+  }
+
+  /**
+   * Starts the site's NATS server as a leaf node of the cloud hub and keeps it running (restarted
+   * on the same port and store if it dies) for as long as the gateway runs.
+   */
+  private HubSupervisor startLeaf() {
+    String remote = leaf.strip().replaceFirst("^[a-z]+://", "");
+    if (!remote.matches("[^:/\\s]+:[0-9]{1,5}")) {
+      throw new IllegalArgumentException("--leaf wants the cloud hub's leaf-node address as HOST:PORT, not '" + leaf + "'");
     }
-    return 0;
+    var b = io.fogwise.testsupport.NatsServer.builder().port(leafPort).domain(io.fogwise.protocol.Subjects.gatewayDomain(id))
+        .leafOf(remote, null).provision(false);
+    java.nio.file.Path home = identity.home();
+    if (identity.insecure) {
+      b.insecure();
+    } else {
+      io.fogwise.identity.IdentityHome h = io.fogwise.identity.IdentityHome.openOrInit(home);
+      java.nio.file.Path creds = h.credsFile(io.fogwise.identity.Role.LEAF, id);
+      if (!java.nio.file.Files.exists(creds)) {
+        throw new IllegalStateException("no leaf-node credentials for " + id + " (" + creds + "); issue the gateway with "
+            + "'fogwise identity issue gateway " + id + "', which writes them");
+      }
+      b.identity(home).leafOf(remote, creds);
+    }
+    b.store(leafStore != null ? leafStore : home.resolve("sites").resolve(id));
+    io.fogwise.testsupport.NatsServer server = b.start();
+    HubSupervisor sup = new HubSupervisor("leaf node", server, true, RestartBackoff.DEFAULT,
+        spec.commandLine().getOut(), spec.commandLine().getErr());
+    Thread t = new Thread(() -> {
+      try {
+        sup.run();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "leaf-node-supervisor");
+    t.setDaemon(true);
+    t.start();
+    spec.commandLine().getOut().println("gateway: site " + id + " runs its own NATS at " + server.url()
+        + " (devices connect there), a leaf node of the cloud at " + remote);
+    spec.commandLine().getOut().flush();
+    return sup;
   }
 }

@@ -16,6 +16,11 @@ final class HubCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "4222", description = "Client port (0 = a free one). Default: ${DEFAULT-VALUE}.")
   int port;
 
+  @Option(names = "--leaf-port",
+      description = "Port gateways' leaf nodes connect to ('fogwise gateway --leaf'); 0 = a free one, -1 = none. "
+          + "Default: 7422, or a free one with --port 0.")
+  Integer leafPort;
+
   @Option(names = "--store", description = "JetStream store directory (default: a temporary one).")
   Path store;
 
@@ -39,7 +44,12 @@ final class HubCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     NatsServer first;
     try {
-      NatsServer.Builder b = NatsServer.builder().port(port).store(store);
+      NatsServer.Builder b = NatsServer.builder().port(port).store(store)
+          .domain(io.fogwise.protocol.Subjects.CLOUD_DOMAIN);
+      int leaf = leafPort != null ? leafPort : port == 0 ? 0 : 7422;
+      if (leaf >= 0) {
+        b.leafListen(leaf);
+      }
       if (insecure) {
         spec.commandLine().getErr().println("WARNING: fogwise hub --insecure: NO AUTHENTICATION AND NO TLS. Anyone who "
             + "reaches port " + port + " can publish heartbeats for any device, command devices, delete services and "

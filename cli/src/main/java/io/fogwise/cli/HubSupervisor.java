@@ -19,12 +19,20 @@ final class HubSupervisor {
   private final RestartBackoff backoff;
   private final PrintWriter out;
   private final PrintWriter err;
+  private final String label;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final Object lock = new Object();
   private NatsServer current; // guarded by lock
   private boolean stopping; // guarded by lock
 
   HubSupervisor(NatsServer first, boolean restart, RestartBackoff backoff, PrintWriter out, PrintWriter err) {
+    this("hub", first, restart, backoff, out, err);
+  }
+
+  /** A supervisor whose lines start with {@code label} (e.g. "leaf node"). */
+  HubSupervisor(String label, NatsServer first, boolean restart, RestartBackoff backoff, PrintWriter out,
+      PrintWriter err) {
+    this.label = Objects.requireNonNull(label, "label");
     this.current = Objects.requireNonNull(first, "first");
     this.restart = restart;
     this.backoff = Objects.requireNonNull(backoff, "backoff");
@@ -37,7 +45,7 @@ final class HubSupervisor {
    * nats-server dies (returns its exit status).
    */
   int run() throws InterruptedException {
-    Thread hook = new Thread(this::stop, "hub-shutdown");
+    Thread hook = new Thread(this::stop, label.replace(' ', '-') + "-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     announce(current);
     int failures = 0;
@@ -51,7 +59,7 @@ final class HubSupervisor {
       String why = "nats-server (pid " + dead.pid() + ") exited with " + NatsServer.describeStatus(status)
           + dead.lastProblem().map(p -> ": " + p).orElse("");
       if (!restart) {
-        err.println("hub: " + why + "; the hub exits with its status (use --restart to restart it instead)");
+        err.println(label + ": " + why + "; the hub exits with its status (use --restart to restart it instead)");
         err.flush();
         dead.close();
         removeHook(hook);
@@ -61,7 +69,7 @@ final class HubSupervisor {
       NatsServer next = null;
       while (next == null) {
         Duration delay = backoff.delay(failures);
-        err.println("hub: " + why + "; restarting it in " + delay.toMillis() + " ms");
+        err.println(label + ": " + why + "; restarting it in " + delay.toMillis() + " ms");
         err.flush();
         if (stopRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
           return 0;
@@ -93,8 +101,14 @@ final class HubSupervisor {
   }
 
   private void announce(NatsServer server) {
-    out.println("hub: nats-server (pid " + server.pid() + ") listening on " + server.url());
+    out.println(label + ": nats-server (pid " + server.pid() + ") listening on " + server.url()
+        + (server.leafPort() >= 0 ? "; leaf nodes on 127.0.0.1:" + server.leafPort() : ""));
     out.flush();
+  }
+
+  /** The client URL of the server now running (the same port after every restart). */
+  String currentUrl() {
+    return current().url();
   }
 
   private NatsServer current() {
@@ -120,7 +134,7 @@ final class HubSupervisor {
       server = current;
     }
     stopRequested.countDown();
-    out.println("hub: stopping nats-server (pid " + server.pid() + ")");
+    out.println(label + ": stopping nats-server (pid " + server.pid() + ")");
     out.flush();
     server.close();
   }

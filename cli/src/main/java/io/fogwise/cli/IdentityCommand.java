@@ -79,6 +79,7 @@ final class IdentityCommand implements Runnable {
     try (io.nats.client.Connection c = io.nats.client.Nats.connect(io.fogwise.protocol.NatsOptions
         .oneShot(nats, IdentityHome.PUSH_TIMEOUT, h.operatorAuth()).build())) {
       io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.ofGateway(gatewayId));
+      io.fogwise.protocol.HistoryStreams.ensureCloud(c.jetStreamManagement(), java.util.List.of(gatewayId));
       out.println("  buckets " + io.fogwise.protocol.Subjects.desiredBucket(gatewayId) + ", "
           + io.fogwise.protocol.Subjects.cacheBucket(gatewayId) + " ready on the hub");
     } catch (java.io.IOException e) {

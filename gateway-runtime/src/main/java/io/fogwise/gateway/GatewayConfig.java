@@ -39,6 +39,7 @@ public final class GatewayConfig {
   final Parameters parameters;
   final List<RuleSource> rules;
   final boolean durable;
+  final boolean leafSite;
   final int httpPort;
   final io.fogwise.gateway.http.GatewayHttpServer.Settings http;
   final io.fogwise.policy.TrustedKeys trustedKeys;
@@ -61,6 +62,7 @@ public final class GatewayConfig {
     this.parameters = b.parameters;
     this.rules = b.rules;
     this.durable = b.durable;
+    this.leafSite = b.leafSite;
     this.httpPort = b.httpPort;
     this.http = b.http;
     this.trustedKeys = b.trustedKeys;
@@ -98,6 +100,7 @@ public final class GatewayConfig {
     private Parameters parameters = Parameters.defaults();
     private List<RuleSource> rules = RuleSet.builtInPacks();
     private boolean durable = true;
+    private boolean leafSite;
     private int httpPort = -1;
     private io.fogwise.gateway.http.GatewayHttpServer.Settings http =
         io.fogwise.gateway.http.GatewayHttpServer.Settings.DEFAULT;
@@ -141,6 +144,13 @@ public final class GatewayConfig {
     public Builder cache(io.fogwise.gateway.cache.CloudCache.Settings v) { this.cache = Objects.requireNonNull(v); return this; }
     /** Whether desired state is kept in the JetStream KV bucket fw-desired-&lt;id&gt; (default true). */
     public Builder durable(boolean v) { this.durable = v; return this; }
+    /**
+     * Whether the NATS server at {@code natsUrl} is this gateway's own leaf node (default
+     * false): the gateway then creates its buckets, policy mirrors and history streams there
+     * ({@link io.fogwise.gateway.leaf.LeafSite}) before anything else, so its site runs on
+     * while the cloud is unreachable.
+     */
+    public Builder leafSite(boolean v) { this.leafSite = v; return this; }
     /** The HTTP API port: 0 for a free one, -1 (default) for no HTTP server. */
     public Builder httpPort(int v) {
       if (v < -1 || v > 65535) {

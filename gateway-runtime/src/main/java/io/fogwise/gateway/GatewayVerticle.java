@@ -93,6 +93,10 @@ final class GatewayVerticle extends VerticleBase {
     ctx = context;
     String gw = config.gatewayId;
     return vertx.executeBlocking(() -> NatsConnections.connect(config.natsUrl, "gateway-" + gw, config.auth, this::connectionEvent))
+            .compose(conn -> !config.leafSite ? Future.succeededFuture(conn) : vertx.executeBlocking(() -> {
+              io.fogwise.gateway.leaf.LeafSite.ensure(conn, gw); // the lease lives there too
+              return conn;
+            }))
             .compose(this::holdLease)
             .compose(conn -> {
               nats = conn;

@@ -232,6 +232,9 @@ public final class IdentityHome {
         case GATEWAY -> Permissions.gateway(id, userPub);
         case CLOUD -> Permissions.cloud(userPub);
         case OPERATOR -> Permissions.operator(userPub);
+        case LEAF -> Permissions.leaf(id, current(Role.GATEWAY, id).map(Entry::publicKey).orElseThrow(
+            () -> new IllegalArgumentException("no gateway '" + id + "' is issued: a leaf node's credentials are issued"
+                + " with its gateway's ('fogwise identity issue gateway " + id + "')")));
       };
       ObjectNode claim = permissions.toClaim();
       claim.put("type", "user");
@@ -253,6 +256,10 @@ public final class IdentityHome {
       }
       ledger.identities().add(new Entry(role.label(), id, gatewayId, userPub, now, null, instanceKey));
       save();
+      if (role == Role.GATEWAY) {
+        // the leaf link's grants name the gateway's inbox, so a new gateway key means a new leaf key
+        issue(Role.LEAF, id, null);
+      }
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write credentials for " + role.label() + " " + id + ": " + e.getMessage(), e);
@@ -294,6 +301,9 @@ public final class IdentityHome {
       save();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    if (role == Role.GATEWAY && all.stream().anyMatch(e -> matches(e, Role.LEAF, id))) {
+      revoke(Role.LEAF, id, keepNewest); // its leaf link goes with it
     }
     return count;
   }

@@ -66,6 +66,15 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
     pub.add("$KV." + Subjects.EPOCH_BUCKET + "." + gatewayId + ".>");
     pub.addAll(readBucket(Subjects.POLICY_BUCKET));
     pub.addAll(readBucket(Subjects.POLICY_ARTIFACT_BUCKET));
+    // On its own leaf node the gateway creates its buckets, the mirrors of the policy buckets
+    // and the site's history streams: creating (never updating) streams of exactly these names.
+    // nats-server checks permissions after mapping $JS.<domain>.API to $JS.API, so the grant
+    // cannot name the leaf's domain; it is safe on the hub because the hub creates all of these
+    // at start (a create of an existing stream with another configuration is refused).
+    for (String stream : siteStreams(gatewayId)) {
+      pub.add(streamApi("STREAM.CREATE", stream));
+      pub.add(streamApi("STREAM.INFO", stream));
+    }
     return new Permissions(pub,
         List.of(Subjects.heartbeats(gatewayId), Subjects.telemetries(gatewayId), Subjects.services(gatewayId),
             Subjects.cacheGet(gatewayId), Subjects.CLOUD_DATA_CHANGES,
@@ -87,6 +96,50 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
         List.of(Subjects.CLOUD_DATA_GET, "fw.ev.*", Subjects.ALL_STATUS, Subjects.ALL_POLICY_OUTCOMES, "fw.tm.*.*",
             inbox(userPublicKey)),
         true);
+  }
+
+  /**
+   * A gateway's leaf-node link, as the cloud hub applies it to the link's connection: what one
+   * site may send to the cloud and what the cloud delivers into it. Everything local to the site
+   * (heartbeats, commands, telemetry and events, which reach the cloud only through the
+   * history streams it sources) stays on the leaf. The site may send its gateway's status and
+   * policy outcomes, cloud data reads, application data, and the JetStream traffic of mirroring
+   * the policy buckets; the cloud delivers service requests to its gateway, cloud data changes,
+   * application data, replies to the gateway's requests, and JetStream requests for the site's
+   * domain (sourcing its history, operators' reads).
+   */
+  public static Permissions leaf(String gatewayId, String gatewayUserPublicKey) {
+    String cloudApi = Subjects.jsApi(Subjects.CLOUD_DOMAIN);
+    List<String> up = new ArrayList<>(List.of(
+        Subjects.status(gatewayId), Subjects.policyOutcomes(gatewayId), Subjects.CLOUD_DATA_GET, "fw.data.>",
+        // replies to the cloud's requests (service requests, JetStream API calls into the site):
+        // response permissions do not apply to a leaf link
+        "_INBOX.>", "$JSC.>",
+        // the site's history, delivered to the cloud's sourcing consumers
+        "$JS.S.>"));
+    List<String> down = new ArrayList<>(List.of(
+        Subjects.services(gatewayId), Subjects.CLOUD_DATA_CHANGES, "fw.data.>", inbox(gatewayUserPublicKey),
+        // JetStream requests into the site's domain (the cloud sourcing its history) and their flow control
+        Subjects.jsApi(Subjects.gatewayDomain(gatewayId)) + ".>",
+        "$JS.FC." + Subjects.EVENTS_STREAM + ".>", "$JS.FC." + Subjects.TELEMETRY_STREAM + ".>",
+        // the policy mirrors: replies to their consumer requests and their deliveries
+        "$JSC.>", "$JS.M.>"));
+    for (String bucket : List.of(Subjects.POLICY_BUCKET, Subjects.POLICY_ARTIFACT_BUCKET)) {
+      String s = kvStream(bucket);
+      up.add(cloudApi + ".STREAM.INFO." + s);
+      up.add(cloudApi + ".CONSUMER.CREATE." + s);
+      up.add(cloudApi + ".CONSUMER.CREATE." + s + ".>");
+      up.add(cloudApi + ".CONSUMER.DELETE." + s + ".>");
+      up.add("$JS.FC." + s + ".>");
+    }
+    return new Permissions(up, List.of(), down, true);
+  }
+
+  /** The streams a gateway creates on its own leaf node ({@code LeafSite} in the gateway runtime). */
+  public static List<String> siteStreams(String gatewayId) {
+    return List.of(kvStream(Subjects.desiredBucket(gatewayId)), kvStream(Subjects.cacheBucket(gatewayId)),
+        kvStream(Subjects.EPOCH_BUCKET), kvStream(Subjects.POLICY_BUCKET), kvStream(Subjects.POLICY_ARTIFACT_BUCKET),
+        Subjects.EVENTS_STREAM, Subjects.TELEMETRY_STREAM);
   }
 
   /** Allow-only permissions. */

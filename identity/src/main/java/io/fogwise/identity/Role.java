@@ -11,7 +11,12 @@ public enum Role {
   /** The cloud service: cloud data, policy buckets, stream administration. */
   CLOUD,
   /** A human operator or an operator tool: everything in the fleet account. */
-  OPERATOR;
+  OPERATOR,
+  /**
+   * A gateway's leaf node, as the cloud hub sees its link: what one site may exchange with the
+   * cloud (issued with each gateway, same id).
+   */
+  LEAF;
 
   /** The lower-case name used on the command line and in file names. */
   public String label() {
@@ -29,6 +34,6 @@ public enum Role {
         return r;
       }
     }
-    throw new IllegalArgumentException("unknown role '" + text + "'; expected one of device, gateway, cloud, operator");
+    throw new IllegalArgumentException("unknown role '" + text + "'; expected one of device, gateway, cloud, operator, leaf");
   }
 }

@@ -62,6 +62,37 @@ public final class Subjects {
   /** Policy outcomes of every gateway. */
   public static final String ALL_POLICY_OUTCOMES = "fw.gw.*.rules";
 
+  /**
+   * The cloud hub's JetStream domain: gateways running a leaf node reach the cloud's buckets
+   * and streams through {@code $JS.cloud.API}.
+   */
+  public static final String CLOUD_DOMAIN = "cloud";
+
+  /**
+   * The JetStream domain of a gateway's leaf node: its id. Its own buckets and streams live
+   * there, and the cloud reaches them through {@code $JS.<gatewayId>.API}.
+   */
+  public static String gatewayDomain(String gatewayId) {
+    return token(gatewayId);
+  }
+
+  /** The JetStream API prefix of {@code domain}: {@code $JS.<domain>.API}. */
+  public static String jsApi(String domain) {
+    return "$JS." + token(domain) + ".API";
+  }
+
+  /** The history of adaptation events the cloud keeps (and a leaf node keeps for its gateway). */
+  public static final String EVENTS_STREAM = "FW_EVENTS";
+
+  /** The history of device telemetry the cloud keeps (and a leaf node keeps for its devices). */
+  public static final String TELEMETRY_STREAM = "FW_TELEMETRY";
+
+  /** Adaptation events of every gateway. */
+  public static final String ALL_EVENTS = "fw.ev.*";
+
+  /** Telemetry of every device of every gateway. */
+  public static final String ALL_TELEMETRY = "fw.tm.*.*";
+
   /** The JetStream KV bucket holding every signed policy bundle and the live pointer per scope. */
   public static final String POLICY_BUCKET = "fw-rules";
 

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
@@ -127,11 +128,12 @@ public final class NatsServer implements AutoCloseable {
   private final CompletableFuture<Integer> exit;
   private final Path config;
   private final IdentityHome identity;
+  private final Extras extras;
   private final Map<String, NatsAuth> auths = new ConcurrentHashMap<>();
   private volatile boolean ownsStore;
 
   private NatsServer(Process watchdog, long serverPid, int port, Path storeDir, boolean ownsStore, Path log,
-      long logStart, String name, Path config, IdentityHome identity) {
+      long logStart, String name, Path config, IdentityHome identity, Extras extras) {
     this.watchdog = watchdog;
     this.lifeline = watchdog.getOutputStream();
     this.serverPid = serverPid;
@@ -143,6 +145,7 @@ public final class NatsServer implements AutoCloseable {
     this.name = name;
     this.config = config;
     this.identity = identity;
+    this.extras = extras;
     this.exit = watchdog.onExit().thenApply(Process::exitValue);
   }
 
@@ -187,8 +190,52 @@ public final class NatsServer implements AutoCloseable {
     private Path config;
     private Path identity;
     private boolean insecure;
+    private String domain;
+    private int leafPort = -1;
+    private String leafRemote;
+    private Path leafRemoteCreds;
+    private boolean provision = true;
 
     private Builder() {}
+
+    /** This server's JetStream domain, or null (the default) for none. */
+    public Builder domain(String domain) {
+      this.domain = domain;
+      return this;
+    }
+
+    /**
+     * Accepts leaf-node connections on loopback {@code port} (0 = a free one; TLS with the
+     * identity home's hub certificate on a secure server).
+     */
+    public Builder leafListen(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("leaf port must be 0..65535, not " + port);
+      }
+      this.leafPort = port;
+      return this;
+    }
+
+    /**
+     * Makes this server a leaf node of the server whose leaf-node listener is at {@code url}
+     * (host:port), authenticated with {@code credentials} and, on a secure server, over TLS
+     * trusting the identity home's CA.
+     */
+    public Builder leafOf(String url, Path credentials) {
+      this.leafRemote = Objects.requireNonNull(url, "url");
+      this.leafRemoteCreds = credentials;
+      return this;
+    }
+
+    /**
+     * Whether to create, as the operator, the shared buckets and every issued gateway's at
+     * start (the default): a hub does; a gateway's leaf node, which has no operator
+     * credentials, does not.
+     */
+    public Builder provision(boolean provision) {
+      this.provision = provision;
+      return this;
+    }
 
     /** The port, or 0 (the default) for a free one. */
     public Builder port(int port) {
@@ -230,7 +277,9 @@ public final class NatsServer implements AutoCloseable {
         Path dir = owns ? Files.createTempDirectory("fogwise-nats-") : store;
         try {
           IdentityHome home = insecure ? null : IdentityHome.openOrInit(identity == null ? dir.resolve("identity") : identity);
-          return launch(port == 0 ? freePort() : port, dir, owns, !owns, config, home);
+          int leaf = leafPort == 0 ? freePort() : leafPort;
+          Extras extras = new Extras(domain, leaf, leafRemote, leafRemoteCreds, provision);
+          return launch(port == 0 ? freePort() : port, dir, owns, !owns, config, home, extras);
         } catch (IOException | RuntimeException e) {
           if (owns) {
             delete(dir);
@@ -255,7 +304,7 @@ public final class NatsServer implements AutoCloseable {
       throw new IllegalStateException("nats-server (pid " + serverPid + ") is still running on port " + port);
     }
     try {
-      NatsServer next = launch(port, storeDir, ownsStore, true, config, identity);
+      NatsServer next = launch(port, storeDir, ownsStore, true, config, identity, extras);
       ownsStore = false;
       return next;
     } catch (IOException e) {
@@ -265,7 +314,7 @@ public final class NatsServer implements AutoCloseable {
 
   /** Starts the watchdog and server; on failure the server is stopped and the store left alone. */
   private static NatsServer launch(int port, Path store, boolean owns, boolean keepsLog, Path config,
-      IdentityHome identity) throws IOException {
+      IdentityHome identity, Extras extras) throws IOException {
     Path binary =
         find()
             .orElseThrow(
@@ -279,7 +328,7 @@ public final class NatsServer implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WATCHDOG, "fogwise-nats", log.toString(),
         Long.toString(graceTenths), binary.toString(), "-a", "127.0.0.1", "-p", Integer.toString(port), "-n", name,
         "-js", "-sd", store.toString()));
-    Path generated = generatedConfig(store, config, identity);
+    Path generated = generatedConfig(store, config, identity, extras);
     if (generated != null) {
       cmd.add("-c");
       cmd.add(generated.toString());
@@ -292,9 +341,9 @@ public final class NatsServer implements AutoCloseable {
       watchdog.destroyForcibly();
       throw new IllegalStateException("nats-server watchdog did not start: " + e.getMessage() + "; see " + log, e);
     }
-    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config, identity);
+    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config, identity, extras);
     server.awaitReady(STARTUP_TIMEOUT, keepsLog);
-    if (identity != null) {
+    if (identity != null && extras.provision()) {
       try {
         server.provision();
       } catch (IOException | RuntimeException e) {
@@ -310,12 +359,17 @@ public final class NatsServer implements AutoCloseable {
    * resolver, TLS), written fresh at every start so revocations made while it was down apply,
    * followed by the caller's file; null when there is neither.
    */
-  private static Path generatedConfig(Path store, Path config, IdentityHome identity) throws IOException {
-    if (identity == null) {
+  private static Path generatedConfig(Path store, Path config, IdentityHome identity, Extras extras)
+      throws IOException {
+    if (identity == null && extras.isEmpty()) {
       return config;
     }
-    Path resolver = Files.createDirectories(store.resolve("jwt"));
-    String text = identity.hubConfig(resolver);
+    String text = "";
+    if (identity != null) {
+      Path resolver = Files.createDirectories(store.resolve("jwt"));
+      text = identity.hubConfig(resolver);
+    }
+    text += extras.config(identity);
     if (config != null) {
       text += "\n# from " + config.toAbsolutePath() + "\n" + Files.readString(config, StandardCharsets.UTF_8) + "\n";
     }
@@ -463,6 +517,12 @@ public final class NatsServer implements AutoCloseable {
         return Optional.of(l.substring(level).trim());
       }
     }
+    // a configuration error is printed without a level, as the server's last words
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (lines.get(i).startsWith("nats-server: ")) {
+        return Optional.of(lines.get(i).trim());
+      }
+    }
     return Optional.empty();
   }
 
@@ -525,10 +585,11 @@ public final class NatsServer implements AutoCloseable {
     return auths.computeIfAbsent(role.label() + "/" + id + "/" + gatewayId, k -> {
       if (identity.current(role, id).isEmpty()) {
         identity.issue(role, id, gatewayId);
-        if (role == Role.GATEWAY && isAlive()) {
+        if (role == Role.GATEWAY && isAlive() && extras.provision()) {
           identity.pushAccount(url()); // the account now lists the gateway's instance key
           try (Connection c = connect()) {
             io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.ofGateway(id));
+            io.fogwise.protocol.HistoryStreams.ensureCloud(c.jetStreamManagement(), List.of(id));
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
           } catch (InterruptedException e) {
@@ -561,11 +622,15 @@ public final class NatsServer implements AutoCloseable {
   private void provision() throws IOException {
     try (Connection c = connect()) {
       io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.shared());
+      List<String> gateways = new ArrayList<>();
       for (IdentityHome.Entry e : identity.list()) {
         if (e.role().equals(Role.GATEWAY.label()) && !e.revoked()) {
           io.fogwise.protocol.Buckets.ensureAll(c, io.fogwise.protocol.Buckets.ofGateway(e.id()));
+          gateways.add(e.id());
         }
       }
+      // history: direct gateways by subject, and every gateway's leaf node, should it run one, by sourcing
+      io.fogwise.protocol.HistoryStreams.ensureCloud(c.jetStreamManagement(), gateways);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while creating buckets", e);
@@ -575,6 +640,61 @@ public final class NatsServer implements AutoCloseable {
   /** A connection as the operator, for tests and tools; the caller closes it. */
   public Connection connect() throws IOException, InterruptedException {
     return Nats.connect(NatsOptions.oneShot(url(), NatsOptions.CONNECT_TIMEOUT, operatorAuth()).build());
+  }
+
+  /** The port leaf nodes connect to, or -1 when this server accepts none. */
+  public int leafPort() {
+    return extras.leafPort();
+  }
+
+  /** This server's JetStream domain, or null. */
+  public String domain() {
+    return extras.domain();
+  }
+
+  /** Options beyond the identity home's part, kept so a restart runs with the same. */
+  private record Extras(String domain, int leafPort, String leafRemote, Path leafRemoteCreds, boolean provision) {
+    boolean isEmpty() {
+      return domain == null && leafPort < 0 && leafRemote == null;
+    }
+
+    String config(IdentityHome identity) {
+      StringBuilder b = new StringBuilder();
+      if (domain != null) {
+        b.append("jetstream { domain: ").append(quote(domain)).append(" }\n");
+      }
+      if (leafPort >= 0 || leafRemote != null) {
+        b.append("leafnodes {\n");
+        if (leafPort >= 0) {
+          b.append("  listen: \"127.0.0.1:").append(leafPort).append("\"\n");
+          if (identity != null) {
+            b.append("  tls: { cert_file: ").append(quote(identity.dir().resolve("hub/server.pem")))
+                .append(", key_file: ").append(quote(identity.dir().resolve("hub/server-key.pem")))
+                .append(", timeout: 2 }\n");
+          }
+        }
+        if (leafRemote != null) {
+          b.append("  remotes: [ { url: \"").append(identity != null ? "tls://" : "nats://").append(leafRemote)
+              .append("\"");
+          if (identity != null) {
+            b.append(", account: \"").append(identity.fleetAccount()).append("\"");
+          }
+          if (leafRemoteCreds != null) {
+            b.append(", credentials: ").append(quote(leafRemoteCreds));
+          }
+          if (identity != null) {
+            b.append(", tls: { ca_file: ").append(quote(identity.caFile())).append(" }");
+          }
+          b.append(" } ]\n");
+        }
+        b.append("}\n");
+      }
+      return b.toString();
+    }
+
+    private static String quote(Object o) {
+      return "\"" + o.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
   }
 
   /** The client URL, e.g. {@code nats://127.0.0.1:4222}. */
