@@ -21,6 +21,11 @@ final class HubCommand implements Callable<Integer> {
           + "Default: 7422, or a free one with --port 0.")
   Integer leafPort;
 
+  @Option(names = "--leaf-advertise", paramLabel = "HOST:PORT",
+      description = "The address gateways' leaf nodes reach the leaf port at (behind a proxy or NAT); they reconnect "
+          + "to it. Default: the leaf port on this host's loopback.")
+  String leafAdvertise;
+
   @Option(names = "--store", description = "JetStream store directory (default: a temporary one).")
   Path store;
 
@@ -48,7 +53,7 @@ final class HubCommand implements Callable<Integer> {
           .domain(io.fogwise.protocol.Subjects.CLOUD_DOMAIN);
       int leaf = leafPort != null ? leafPort : port == 0 ? 0 : 7422;
       if (leaf >= 0) {
-        b.leafListen(leaf);
+        b.leafListen(leaf).leafAdvertise(leafAdvertise);
       }
       if (insecure) {
         spec.commandLine().getErr().println("WARNING: fogwise hub --insecure: NO AUTHENTICATION AND NO TLS. Anyone who "

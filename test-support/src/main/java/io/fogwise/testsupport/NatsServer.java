@@ -192,6 +192,7 @@ public final class NatsServer implements AutoCloseable {
     private boolean insecure;
     private String domain;
     private int leafPort = -1;
+    private String leafAdvertise;
     private String leafRemote;
     private Path leafRemoteCreds;
     private boolean provision = true;
@@ -213,6 +214,16 @@ public final class NatsServer implements AutoCloseable {
         throw new IllegalArgumentException("leaf port must be 0..65535, not " + port);
       }
       this.leafPort = port;
+      return this;
+    }
+
+    /**
+     * The address ({@code host:port}) leaf nodes are told to reconnect to, when they reach this
+     * server through something else (a proxy, a NAT, an emulated link); default: the listen
+     * address.
+     */
+    public Builder leafAdvertise(String hostPort) {
+      this.leafAdvertise = hostPort;
       return this;
     }
 
@@ -278,7 +289,7 @@ public final class NatsServer implements AutoCloseable {
         try {
           IdentityHome home = insecure ? null : IdentityHome.openOrInit(identity == null ? dir.resolve("identity") : identity);
           int leaf = leafPort == 0 ? freePort() : leafPort;
-          Extras extras = new Extras(domain, leaf, leafRemote, leafRemoteCreds, provision);
+          Extras extras = new Extras(domain, leaf, leafAdvertise, leafRemote, leafRemoteCreds, provision);
           return launch(port == 0 ? freePort() : port, dir, owns, !owns, config, home, extras);
         } catch (IOException | RuntimeException e) {
           if (owns) {
@@ -653,7 +664,8 @@ public final class NatsServer implements AutoCloseable {
   }
 
   /** Options beyond the identity home's part, kept so a restart runs with the same. */
-  private record Extras(String domain, int leafPort, String leafRemote, Path leafRemoteCreds, boolean provision) {
+  private record Extras(String domain, int leafPort, String leafAdvertise, String leafRemote, Path leafRemoteCreds,
+      boolean provision) {
     boolean isEmpty() {
       return domain == null && leafPort < 0 && leafRemote == null;
     }
@@ -667,6 +679,11 @@ public final class NatsServer implements AutoCloseable {
         b.append("leafnodes {\n");
         if (leafPort >= 0) {
           b.append("  listen: \"127.0.0.1:").append(leafPort).append("\"\n");
+          if (leafAdvertise != null) {
+            // leaf nodes reconnect to the address this server tells them (nats-server 2.9 tells
+            // its listen address even with no_advertise): a proxy's, a NAT's, an emulated link's
+            b.append("  advertise: \"").append(leafAdvertise).append("\"\n");
+          }
           if (identity != null) {
             b.append("  tls: { cert_file: ").append(quote(identity.dir().resolve("hub/server.pem")))
                 .append(", key_file: ").append(quote(identity.dir().resolve("hub/server-key.pem")))
