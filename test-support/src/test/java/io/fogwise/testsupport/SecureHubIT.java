@@ -145,9 +145,19 @@ class SecureHubIT {
       gateway.awaitError("Permissions Violation for Publish to \"$KV.fw-rules.global\"");
       gateway.publishAndFlush(Subjects.services("gw-2"));
       gateway.awaitError("Permissions Violation for Publish to \"fw.gw.gw-2.svc\"");
-      // a stream it could create could capture any subject (the hub does not check a stream's subjects)
-      gateway.publishAndFlush("$JS.API.STREAM.CREATE." + "KV_" + Subjects.desiredBucket("gw-1"));
-      gateway.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.CREATE.KV_fw-desired-gw-1\"");
+      // A stream it could create or change could capture any subject (the hub does not check a
+      // stream's subjects). It may create streams of its site's names only (on its own leaf
+      // node), and the hub created all of those first, so here the create of one that captures
+      // another gateway's commands is refused; changing a stream is not allowed at all.
+      var takeover = io.nats.client.api.StreamConfiguration.builder().name("KV_" + Subjects.desiredBucket("gw-1"))
+          .subjects(Subjects.command("gw-2", "*")).storageType(StorageType.Memory).build();
+      var refused = assertThrows(io.nats.client.JetStreamApiException.class,
+          () -> gateway.conn().jetStreamManagement().addStream(takeover));
+      assertTrue(refused.getMessage().contains("already in use"), refused.getMessage());
+      gateway.publishAndFlush("$JS.API.STREAM.UPDATE." + "KV_" + Subjects.desiredBucket("gw-1"));
+      gateway.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.UPDATE.KV_fw-desired-gw-1\"");
+      gateway.publishAndFlush("$JS.API.STREAM.CREATE.KV_fw-desired-gw-2");
+      gateway.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.CREATE.KV_fw-desired-gw-2\"");
     }
   }
 
