@@ -423,6 +423,52 @@ public final class IdentityHome {
     }
   }
 
+  /** The system account's public key. */
+  public String systemAccount() {
+    return pub(sys);
+  }
+
+  /**
+   * The credentials a gateway's leaf node links its system account to the hub's with (written
+   * on first use): account updates pushed to the hub, revocations included, then reach the
+   * leaf's resolver too, and it closes revoked users' connections at the site.
+   */
+  public synchronized Path siteSystemCreds(String gatewayId) {
+    checkId(gatewayId, "gateway");
+    Path file = dir.resolve("creds/leaf-" + gatewayId + ".sys.creds");
+    if (Files.exists(file)) {
+      return file;
+    }
+    try {
+      NKey user = NKey.createUser(null);
+      ObjectNode claim = JSON.createObjectNode();
+      claim.put("type", "user");
+      claim.put("version", 2);
+      claim.put("subs", -1);
+      claim.put("data", -1);
+      claim.put("payload", -1);
+      // as the hub applies it to the link: what the site's servers may send, and what reaches them
+      var pubAllow = claim.putObject("pub").putArray("allow");
+      for (String s : List.of("$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP", "$SYS.REQ.CLAIMS.PACK", "$SYS.REQ.CLAIMS.LIST",
+          "_INBOX.>")) {
+        pubAllow.add(s);
+      }
+      var subAllow = claim.putObject("sub").putArray("allow");
+      for (String s : List.of("$SYS.REQ.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE",
+          "$SYS.ACCOUNT.*.CLAIMS.UPDATE", "$SYS.REQ.CLAIMS.PACK", "_INBOX.>")) {
+        subAllow.add(s);
+      }
+      String jwt = JwtUtils.issueJWT(sys, pub(user), "leaf " + gatewayId + " system link", null,
+          JwtUtils.currentTimeSeconds(), pub(sys), null, InstanceSigner.raw(claim.toString()));
+      Secrets.write(file, Credentials.of(jwt, user.getSeed()).format());
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot sign the leaf's system credentials: " + e.getMessage(), e);
+    }
+  }
+
   /** The newest unrevoked entry of {@code id} of {@code role}. */
   public synchronized Optional<Entry> current(Role role, String id) {
     Entry found = null;

@@ -702,7 +702,15 @@ public final class NatsServer implements AutoCloseable {
           if (identity != null) {
             b.append(", tls: { ca_file: ").append(quote(identity.caFile())).append(" }");
           }
-          b.append(" } ]\n");
+          b.append(" }");
+          if (identity != null && domain != null) {
+            // the system account too, so account updates pushed to the hub (revocations) reach this server
+            b.append(",\n    { url: \"tls://").append(leafRemote).append("\", account: \"")
+                .append(identity.systemAccount()).append("\", credentials: ")
+                .append(quote(identity.siteSystemCreds(domain))).append(", tls: { ca_file: ")
+                .append(quote(identity.caFile())).append(" } }");
+          }
+          b.append(" ]\n");
         }
         b.append("}\n");
       }

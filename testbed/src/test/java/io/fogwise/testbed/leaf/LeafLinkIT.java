@@ -178,6 +178,25 @@ class LeafLinkIT {
     assertNoViolations();
   }
 
+  /** A device revoked in the cloud is cut off at the site too: the leaf's resolver gets the update. */
+  @Test
+  void aRevocationPushedToTheHubReachesTheSite() throws Exception {
+    await().atMost(Duration.ofSeconds(20)).until(() -> leafConnected());
+    NatsAuth device = home.auth(Role.DEVICE, "d1");
+    Connection before = connect(leaf.url(), device);
+    assertEquals(Connection.Status.CONNECTED, before.getStatus());
+    home.revoke(Role.DEVICE, "d1", false);
+    home.pushAccount(hub.url());
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      try (Connection again = Nats.connect(NatsOptions.oneShot(leaf.url(), Duration.ofSeconds(2), device).build())) {
+        return false;
+      } catch (java.io.IOException | RuntimeException refused) {
+        return true;
+      }
+    });
+    await().atMost(Duration.ofSeconds(20)).until(() -> before.getStatus() != Connection.Status.CONNECTED);
+  }
+
   void assertNoViolations() throws Exception {
     for (Path log : List.of(hub.log(), leaf.log())) {
       List<String> bad = Files.readAllLines(log).stream().filter(l -> l.contains(" Violation - ")).toList();
