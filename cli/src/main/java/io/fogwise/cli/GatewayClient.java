@@ -94,7 +94,8 @@ final class GatewayClient implements AutoCloseable {
 
   private CliFailure noAnswer(String detail) {
     return new CliFailure(3, "no answer from gateway " + gatewayId + " on " + subject + " within "
-        + seconds(timeout) + detail + " (is it running? --nats " + natsUrl + ", --gateway " + gatewayId + ")");
+        + seconds(timeout) + detail + " (is it running, and if it runs its site's NATS as a leaf node, is the site"
+        + " linked to the cloud? --nats " + natsUrl + ", --gateway " + gatewayId + ")");
   }
 
   static String seconds(Duration d) {
