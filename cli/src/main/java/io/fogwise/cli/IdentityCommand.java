@@ -113,7 +113,8 @@ final class IdentityCommand implements Runnable {
           "(the new key works at once, the old one until 'identity revoke --keep-newest').",
           "A gateway also gets its scoped key for its instances' credentials, which is pushed to the hub."})
   static final class Issue extends Base {
-    @Parameters(index = "0", paramLabel = "ROLE", description = "device, gateway, cloud or operator.")
+    @Parameters(index = "0", paramLabel = "ROLE", description = "device, gateway, cloud or operator (a gateway's"
+        + " leaf-node link, role leaf, is issued with the gateway).")
     String role;
 
     @Parameters(index = "1", paramLabel = "ID", description = "The device, gateway, service or operator id.")
@@ -133,6 +134,7 @@ final class IdentityCommand implements Runnable {
       out.println("issued " + r.label() + " " + id + (gateway != null ? " of gateway " + gateway : "") + ": " + file);
       if (r == Role.GATEWAY) {
         out.println("  instance signing key: " + h.instanceKeyFile(id));
+        out.println("  its site's leaf-node link ('fogwise gateway --leaf'): " + h.credsFile(Role.LEAF, id));
         push(h, out, err);
         provision(h, id, out, err, nats);
       }
