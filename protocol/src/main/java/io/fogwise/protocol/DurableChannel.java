@@ -2,7 +2,12 @@ package io.fogwise.protocol;
 
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.DiscardPolicy;
+import io.nats.client.api.ReplayPolicy;
 import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -22,13 +27,19 @@ import java.util.regex.Pattern;
  * (at-most-once), {@code fw.data.<app>.>} is captured by one JetStream stream per application,
  * {@link #streamName(String) fwd_<app>}, publishers publish with the message id {@code
  * service/epoch/number} (so the stream drops duplicates within {@link #DUPLICATE_WINDOW}), and
- * subscribers read through a durable consumer named after their service.
+ * subscribers read through a durable consumer named after their service, which pushes to
+ * {@link #deliverSubject(String) fw.dlv.<service>}.
  *
  * <p>Declared in a publisher's or subscriber's configuration: {@value #KEY_DURABLE} ({@code
  * true}/{@code false}, default false), {@value #KEY_MAX_AGE} (a duration such as {@code 24h},
  * {@code 30m}, {@code 90s}; default {@link #DEFAULT_MAX_AGE}) and {@value #KEY_MAX_BYTES} (bytes,
  * optionally with a {@code KiB}/{@code MiB}/{@code GiB} suffix; default {@link
  * #DEFAULT_MAX_BYTES}). The stream keeps messages by age and size and discards the oldest.
+ *
+ * <p>Streams and consumers are made by the gateway ({@link #ensure}, {@link #ensureSubscriber}),
+ * never by an instance: whoever may create a consumer, or pull from one, chooses where the hub
+ * delivers the stream's messages — any subject, with a payload an instance published — so an
+ * instance only subscribes to its consumer's fixed delivery subject and acknowledges.
  *
  * <p>The stream name is lower case and carries the application name as the credentials' tag
  * {@code stream} does, because a NATS permission template substitutes only whole subject tokens:
@@ -58,6 +69,10 @@ public record DurableChannel(String app, Duration maxAge, long maxBytes) {
    * re-sends across a hub restart and a hand-over, which take seconds.
    */
   public static final Duration DUPLICATE_WINDOW = Duration.ofMinutes(2);
+  /** Redelivery of a message not acknowledged within this: a subscriber that died, or lost its ack to a hub restart. */
+  public static final Duration ACK_WAIT = Duration.ofSeconds(5);
+  /** Messages delivered to a subscriber and not yet acknowledged, at most: bounds what a slow subscriber holds. */
+  public static final int MAX_ACK_PENDING = 1024;
   /** The prefix of every durable-channel stream. */
   public static final String STREAM_PREFIX = "fwd_";
 
@@ -140,6 +155,50 @@ public record DurableChannel(String app, Duration maxAge, long maxBytes) {
    */
   public static String messageId(String service, long epoch, long number) {
     return service + "/" + epoch + "/" + number;
+  }
+
+  /**
+   * The subject a durable subscriber's consumer pushes to: {@code fw.dlv.<service>}. Outside
+   * {@code fw.data.>} (the stream would capture it again), and only the service's instances may
+   * subscribe to it.
+   */
+  public static String deliverSubject(String service) {
+    return "fw.dlv." + Subjects.token(service);
+  }
+
+  /**
+   * The durable consumer of subscriber service {@code service} on {@code channel}: named after
+   * the service (so an instance on another device continues where the last one stopped), a
+   * queue group of the service (during a make-before-break move each message goes to one of
+   * the two instances), explicit acknowledgement, from the first message the stream holds.
+   */
+  public ConsumerConfiguration consumerConfiguration(String service, String channel) {
+    return ConsumerConfiguration.builder()
+        .durable(Subjects.token(service))
+        .description("Fogwise durable subscriber " + service + " of " + Subjects.data(app, channel))
+        .filterSubject(Subjects.data(app, channel))
+        .deliverSubject(deliverSubject(service))
+        .deliverGroup(service)
+        .deliverPolicy(DeliverPolicy.All)
+        .ackPolicy(AckPolicy.Explicit)
+        .ackWait(ACK_WAIT)
+        .maxAckPending(MAX_ACK_PENDING)
+        .replayPolicy(ReplayPolicy.Instant)
+        .build();
+  }
+
+  /**
+   * Creates the durable consumer of subscriber service {@code service} on {@code channel}, or
+   * updates it; what the gateway calls after {@link #ensure} and before it starts the
+   * subscriber. Its position (what was acknowledged) is kept across updates.
+   *
+   * @throws IOException if JetStream cannot be reached
+   * @throws JetStreamApiException if JetStream refuses (e.g. the stream does not exist)
+   */
+  public ConsumerInfo ensureSubscriber(JetStreamManagement jsm, String service, String channel)
+      throws IOException, JetStreamApiException {
+    Objects.requireNonNull(jsm, "jsm");
+    return jsm.addOrUpdateConsumer(stream(), consumerConfiguration(service, channel));
   }
 
   /** The stream's configuration: file storage, limits by age and size, oldest discarded, duplicate window. */
