@@ -152,7 +152,12 @@ public final class Subscriber implements HostedService {
         intakeClosed = false;
       }
       dispatcher = nc.createDispatcher();
-      bindConsumer(nc, dispatcher);
+      try {
+        bindConsumer(nc, dispatcher);
+      } catch (Exception e) {
+        nc.closeDispatcher(dispatcher); // run() is retried after a back-off: no dispatcher thread per attempt
+        throw e;
+      }
     }
     LOG.info(
         "subscriber '{}' epoch {} on {}: listening on {}{}, stats to {} every {} ms",
