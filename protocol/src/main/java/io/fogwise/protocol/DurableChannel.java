@@ -42,7 +42,8 @@ import java.util.regex.Pattern;
  * instance only subscribes to its consumer's fixed delivery subject and acknowledges.
  *
  * <p>The stream name is lower case and carries the application name as the credentials' tag
- * {@code stream} does, because a NATS permission template substitutes only whole subject tokens:
+ * {@code stream} does, because nats-server 2.9 fills a permission template only in a token that
+ * is a template as a whole (its {@code processUserPermissionsTemplate}):
  * {@code $JS.API.STREAM.INFO.{{tag(stream)}}} can be granted, {@code ...FWD_{{tag(app)}}} cannot.
  *
  * @param app the application whose channels are durable

@@ -154,4 +154,21 @@ class DurableChannelPermissionsIT {
       c.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.MSG.GET.fwd_plant\"");
     }
   }
+
+  @Test
+  void ensureCreatesTheStreamOnceAndUpdatesItsLimitsInPlace() throws Exception {
+    try (Connection operator = hub.connect()) {
+      var jsm = operator.jetStreamManagement();
+      DurableChannel day = channel("limits");
+      var created = day.ensure(jsm);
+      assertEquals(created.getCreateTime(), day.ensure(jsm).getCreateTime(), "unchanged: not re-created");
+      operator.jetStream().publish("fw.data.limits.x", new byte[] {1});
+      DurableChannel hour = new DurableChannel("limits", Duration.ofHours(1), 8L << 20);
+      var updated = hour.ensure(jsm);
+      assertEquals(Duration.ofHours(1), updated.getConfiguration().getMaxAge());
+      assertEquals(8L << 20, updated.getConfiguration().getMaxBytes());
+      assertEquals(1, updated.getStreamState().getMsgCount(), "an update keeps the messages");
+      assertEquals(created.getCreateTime(), updated.getCreateTime());
+    }
+  }
 }
