@@ -65,7 +65,8 @@ class DurableChannelIT extends AgentItBase {
     PublisherStats seen = awaitPublisher(stats, "dpub-r", p -> p.received() >= total, LONG_WAIT);
     assertEquals(total, seen.received(), "every acknowledged message was accounted for, once");
     assertEquals(0, seen.missing());
-    assertEquals(sub.redelivered(), seen.duplicates(), "the only duplicates are redeliveries, dropped by stream sequence");
+    assertEquals(sub.redelivered(), seen.duplicates(),
+        "the only duplicates are redeliveries, dropped by stream sequence");
     assertEquals(0, seen.staleEpoch());
     System.out.printf(Locale.ROOT, "DURABLE hub restart (SIGKILL) at 200 Hz: %d messages, %d acknowledged before the"
         + " kill, 0 lost, 0 processed twice; publisher re-sends %d; redeliveries dropped by the subscriber %d%n",
@@ -218,7 +219,8 @@ class DurableChannelIT extends AgentItBase {
     StreamState state = jsm.getStreamInfo(channel.stream()).getStreamState();
     Map<Long, Boolean> numbers = new HashMap<>();
     for (long seq = state.getFirstSequence(); seq <= state.getLastSequence(); seq++) {
-      numbers.put(MessageCodec.decode(jsm.getMessage(channel.stream(), seq).getData(), AppMessage.class).number(), true);
+      AppMessage m = MessageCodec.decode(jsm.getMessage(channel.stream(), seq).getData(), AppMessage.class);
+      numbers.put(m.number(), true);
     }
     return numbers.size();
   }

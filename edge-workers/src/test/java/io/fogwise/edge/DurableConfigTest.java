@@ -60,6 +60,7 @@ class DurableConfigTest {
         + " '1 day'", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> create(Subscriber.factory(), "subscriber", Map.of("durable", "ja")));
-    assertTrue(e.getMessage().startsWith("service 'svc': field 'config.durable' must be true or false"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("service 'svc': field 'config.durable' must be true or false"),
+        e.getMessage());
   }
 }

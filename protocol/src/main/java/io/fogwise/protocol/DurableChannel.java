@@ -93,8 +93,8 @@ public record DurableChannel(String app, Duration maxAge, long maxBytes) {
           + "m, got " + maxAge);
     }
     if (maxBytes < MIN_MAX_BYTES) {
-      throw new IllegalArgumentException("'" + KEY_MAX_BYTES + "' must be at least " + MIN_MAX_BYTES + " bytes (1 MiB), got "
-          + maxBytes);
+      throw new IllegalArgumentException("'" + KEY_MAX_BYTES + "' must be at least " + MIN_MAX_BYTES
+          + " bytes (1 MiB), got " + maxBytes);
     }
   }
 

@@ -59,7 +59,7 @@ public final class Publisher implements HostedService, Handover {
    * arrive on NATS threads, which cannot end the wait). 5 ms: half a slot at 100 Hz.
    */
   private static final Duration ACK_POLL = Duration.ofMillis(5);
-  /** Durable mode: how long a stopping publisher waits for its messages in flight (the agent's stop grace is 500 ms). */
+  /** Durable mode: how long a stopping publisher waits for its messages in flight (the agent's grace: 500 ms). */
   private static final Duration DRAIN_TIMEOUT = Duration.ofMillis(400);
 
   private final ServiceContext ctx;
