@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
  *
  * <p>The stream name is lower case and carries the application name as the credentials' tag
  * {@code stream} does, because nats-server 2.9 fills a permission template only in a token that
- * is a template as a whole (its {@code processUserPermissionsTemplate}):
+ * is a template as a whole (probed on 2.9.10):
  * {@code $JS.API.STREAM.INFO.{{tag(stream)}}} can be granted, {@code ...FWD_{{tag(app)}}} cannot.
  *
  * @param app the application whose channels are durable
