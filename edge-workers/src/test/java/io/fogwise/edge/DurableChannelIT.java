@@ -159,6 +159,25 @@ class DurableChannelIT extends AgentItBase {
     assertEquals(0, seen.staleEpoch());
   }
 
+  @Test
+  void aPublisherWhoseStreamIsMissingHoldsItsMessagesUntilTheStreamExists() throws Exception {
+    EdgeAgent agent = agent("dl-pub");
+    Map<String, String> config = with(durable("durlate"), "rateHz", "500");
+    assertOk(command("dl-pub", Command.start("l1", "dpub-l", "publisher", 1, config)));
+    Publisher pub = (Publisher) agent.service("dpub-l").orElseThrow();
+    // nothing stores them: the publisher re-sends and, at its bound, stops producing
+    await().atMost(WAIT).until(() -> pub.inFlight() == 256 && pub.resent() > 256);
+    assertEquals(256, pub.outputs().getAsLong());
+    assertEquals(0, pub.acknowledged());
+
+    DurableChannel channel = ensure("durlate", "dsub-l");
+    await().atMost(WAIT).until(() -> pub.acknowledged() >= 400);
+    assertOk(command("dl-pub", Command.stop("l2", "dpub-l", 1)));
+    long total = pub.nextNumber();
+    assertEquals(total, pub.acknowledged());
+    assertStreamHoldsEachNumberOnce(channel, "dpub-l", 1, total);
+  }
+
   // ---- helpers ----------------------------------------------------------------------------
 
   /** The stream and the subscriber's consumer, made as the gateway makes them before it starts the services. */
