@@ -34,7 +34,11 @@ final class DurableSender {
   static final int MAX_IN_FLIGHT = 256;
   /** A message not acknowledged within this is sent again: a hub restart takes longer, a healthy ack ≈ 1 ms. */
   static final Duration ACK_TIMEOUT = Duration.ofSeconds(2);
-  /** After a refused or failed send, the wait before the next: the connection's reconnect wait. */
+  /**
+   * After a refused or failed send, the wait before the next: the connection's reconnect wait,
+   * doubled after each failure of the same message up to {@link #ACK_TIMEOUT}, so a missing
+   * stream costs the hub ≈ {@code MAX_IN_FLIGHT / 2} futile publishes per second, not thousands.
+   */
   static final Duration RETRY_DELAY = Duration.ofMillis(250);
   /** Least time between two warnings about failing sends. */
   private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -61,6 +65,7 @@ final class DurableSender {
     final String id;
     final byte[] data;
     int attempt;
+    int failures;
     long dueNanos;
     CompletableFuture<PublishAck> future;
 
@@ -111,7 +116,9 @@ final class DurableSender {
         }
       } else {
         warn("message " + p.id + " was not stored, sending it again: " + describe(d.error()), now);
-        p.dueNanos = Math.min(p.dueNanos, now + RETRY_DELAY.toNanos());
+        long delay = Math.min(ACK_TIMEOUT.toNanos(), RETRY_DELAY.toNanos() << Math.min(p.failures, 4));
+        p.failures++;
+        p.dueNanos = Math.min(p.dueNanos, now + delay);
       }
     }
     List<Pending> due = new ArrayList<>();
@@ -149,6 +156,13 @@ final class DurableSender {
    */
   int drain(Duration timeout) throws InterruptedException {
     long end = clock.nanos() + timeout.toNanos();
+    poll();
+    long now = clock.nanos();
+    for (Pending p : pending.values()) {
+      if (p.failures > 0) {
+        p.dueNanos = Math.min(p.dueNanos, now); // one last try now, not after its back-off
+      }
+    }
     poll();
     while (!pending.isEmpty()) {
       long left = end - clock.nanos();
