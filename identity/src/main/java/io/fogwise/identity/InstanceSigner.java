@@ -2,6 +2,7 @@ package io.fogwise.identity;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fogwise.protocol.DurableChannel;
 import io.fogwise.protocol.auth.Credentials;
 import io.nats.client.NKey;
 import io.nats.client.support.JsonSerializable;
@@ -21,8 +22,9 @@ import java.util.regex.Pattern;
  * A gateway's scoped signing key for the credentials of the instances it starts. The account
  * lists the key with a template ({@link Permissions#instanceTemplate}); the hub fills the
  * template from the JWT this signer writes (the service name, its data application as tag
- * {@code app}), so a credential reaches exactly its service's subjects — and a credential
- * signed with this key can never carry more, whatever the gateway writes into it.
+ * {@code app}, its durable channels' stream as tag {@code stream}), so a credential reaches
+ * exactly its service's subjects — and a credential signed with this key can never carry more,
+ * whatever the gateway writes into it.
  */
 public final class InstanceSigner {
   /** An application name the hub's lower-cased tags can carry unchanged, and a subject token. */
@@ -112,8 +114,11 @@ public final class InstanceSigner {
       claim.put("type", "user");
       claim.put("version", 2);
       claim.put("issuer_account", accountPublicKey);
-      claim.putArray("tags").add("app:" + appTag.toLowerCase(Locale.ROOT)).add("epoch:" + epoch)
-          .add("gateway:" + gatewayId.toLowerCase(Locale.ROOT));
+      String lowerApp = appTag.toLowerCase(Locale.ROOT);
+      // a template substitutes whole subject tokens only, so the stream name is a tag of its own
+      claim.putArray("tags").add("app:" + lowerApp).add("epoch:" + epoch)
+          .add("gateway:" + gatewayId.toLowerCase(Locale.ROOT))
+          .add("stream:" + DurableChannel.STREAM_PREFIX + lowerApp);
       // no permissions or limits here: the hub refuses a scoped user that carries its own
       String jwt = JwtUtils.issueJWT(key, new String(user.getPublicKey()), service,
           ttl.isZero() ? null : ttl, JwtUtils.currentTimeSeconds() - 1, publicKey(), null, raw(claim.toString()));

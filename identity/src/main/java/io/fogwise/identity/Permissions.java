@@ -3,6 +3,7 @@ package io.fogwise.identity;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fogwise.protocol.DurableChannel;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.auth.Credentials;
 import java.util.ArrayList;
@@ -163,16 +164,36 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
    * service's own stats subject ({@code {{name()}}} is the service name) and its application's
    * data subjects ({@code {{tag(app)}}}), reads of the epoch bucket, reads through the gateway's
    * cache, and its own inbox, {@link Subjects#instanceInbox}: fixed per service epoch, so it survives
-   * the renewal of the credentials (a new key each time).
+   * the renewal of the credentials (a new key each time). For durable channels ({@link
+   * DurableChannel}) it adds {@link #durableSubscriber} on its application's stream (tag {@code
+   * stream}, which {@link InstanceSigner} derives from the application) for the service's own
+   * consumer, and that consumer's delivery subject.
    */
   public static Permissions instanceTemplate(String gatewayId) {
     List<String> pub = new ArrayList<>(List.of("fw.data.{{tag(app)}}.>", "fw.stats.{{name()}}",
         "fw.stats.{{name()}}.>", Subjects.cacheGet(gatewayId)));
     pub.addAll(readBucket(Subjects.EPOCH_BUCKET));
-    return new Permissions(pub, List.of("fw.data.{{tag(app)}}.>",
+    pub.addAll(durableSubscriber("{{tag(stream)}}", "{{name()}}"));
+    return new Permissions(pub, List.of("fw.data.{{tag(app)}}.>", DurableChannel.deliverSubject("{{name()}}"),
         // the hub lower-cases tags, so the gateway's part of the inbox is lower case everywhere
         Subjects.instanceInbox(gatewayId.toLowerCase(java.util.Locale.ROOT), "{{name()}}", "{{tag(epoch)}}") + ".>"),
         true);
+  }
+
+  /**
+   * What a durable channel's subscriber publishes on {@code stream}, its consumer being {@code
+   * consumer}: looking that consumer up, and acknowledging its messages. A publisher needs
+   * nothing more than its data subject (its acknowledgements come to its inbox). No stream or
+   * consumer is created, updated or deleted here, and nothing is pulled: whoever may create a
+   * consumer or send a pull request chooses where the hub delivers the stream's messages (the
+   * reply subject of a pull request is not checked against the sender's permissions), so the
+   * gateway creates a push consumer with a fixed delivery subject ({@link
+   * io.fogwise.protocol.DurableChannel#ensureSubscriber}).
+   */
+  public static List<String> durableSubscriber(String stream, String consumer) {
+    return List.of(
+        streamApi("CONSUMER.INFO", stream) + "." + consumer,
+        "$JS.ACK." + stream + "." + consumer + ".>");
   }
 
   /** JetStream API subjects to read KV bucket {@code bucket}: info, gets, watches, key listings. */

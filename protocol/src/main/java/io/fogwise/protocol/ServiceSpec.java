@@ -16,7 +16,7 @@ import java.util.Map;
  * @param placement where instances may run
  * @param config service configuration handed to each instance; a value naming a subject (key
  *     {@code subject} or {@code ...Subject}) must lie in the service's own subject space
- *     ({@link ServiceSubjects})
+ *     ({@link ServiceSubjects}); the keys of a durable channel must be valid ({@link DurableChannel})
  * @param env environment variables for container instances
  * @param critical whether losing it matters more than losing other services (false if unset)
  * @param latencyObjectiveMs the end-to-end latency objective, or null
@@ -52,6 +52,7 @@ public record ServiceSpec(
     placement = placement == null ? Placement.ANYWHERE : placement;
     config = map(config);
     ServiceSubjects.checkConfig(name, config);
+    DurableChannel.checkConfig(config);
     env = map(env);
     if (latencyObjectiveMs != null && latencyObjectiveMs <= 0) {
       throw ProtocolViolation.invalid("latencyObjectiveMs", "must be > 0, got " + latencyObjectiveMs);

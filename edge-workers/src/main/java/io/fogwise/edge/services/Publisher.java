@@ -5,11 +5,13 @@ import io.fogwise.edge.HostedService;
 import io.fogwise.edge.ServiceContext;
 import io.fogwise.edge.ServiceFactory;
 import io.fogwise.protocol.AppMessage;
+import io.fogwise.protocol.DurableChannel;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.Subjects;
 import io.nats.client.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -27,6 +29,16 @@ import org.slf4j.LoggerFactory;
  * at once, then keeps the rate from there. Started in standby, it is connected but publishes
  * nothing until activated. {@link #outputs()} counts the messages published by this instance.
  *
+ * <p>With {@code durable: true} ({@link DurableChannel}: also {@code durableMaxAge},
+ * {@code durableMaxBytes}) each message goes through JetStream to the application's stream with
+ * the message id {@code service/epoch/number}: at most {@link DurableSender#MAX_IN_FLIGHT} are
+ * unacknowledged at a time, and one whose acknowledgement fails or does not come is sent again
+ * with the same id, so the stream stores it once, across hub restarts and hand-overs (a
+ * handed-over instance keeps re-sending what it had in flight). Numbering, standby, hand-over,
+ * {@code stallAfter} and the output count (messages handed to NATS, re-sends not counted) are
+ * as in core mode; {@link #acknowledged()} and {@link #resent()} count the rest. The stream must
+ * exist: the gateway creates it ({@link DurableChannel#ensure}).
+ *
  * <p>{@code stallAfter} is a fault-injection knob for tests and demos: after that many messages
  * (in total for the instance) the publisher silently stops publishing while it keeps running
  * and is still reported RUNNING, as a hung service would; its output count stops growing.
@@ -42,6 +54,13 @@ public final class Publisher implements HostedService, Handover {
   public static final double MAX_RATE_HZ = 10_000;
   /** While not publishing, how long one wait lasts; stop and activation end it earlier. */
   private static final Duration IDLE_WAIT = Duration.ofSeconds(1);
+  /**
+   * Durable mode: how often acknowledgements are taken in while messages are in flight (they
+   * arrive on NATS threads, which cannot end the wait). 5 ms: half a slot at 100 Hz.
+   */
+  private static final Duration ACK_POLL = Duration.ofMillis(5);
+  /** Durable mode: how long a stopping publisher waits for its messages in flight (the agent's grace: 500 ms). */
+  private static final Duration DRAIN_TIMEOUT = Duration.ofMillis(400);
 
   private final ServiceContext ctx;
   private final String subject;
@@ -50,6 +69,10 @@ public final class Publisher implements HostedService, Handover {
   /** Held across check, publish and count, and by handover/activate: see {@link OutputGate}. */
   private final ReentrantLock lock = new ReentrantLock();
   private final OutputGate gate;
+  /** Null in core mode. */
+  private final DurableChannel durable;
+  /** Durable mode: made at the first run, kept across crash-restarts with what it has in flight. */
+  private volatile DurableSender sender;
   // copies of the gate's numbers for readers on other threads, which must not wait for a publish
   private volatile long nextNumber;
   private volatile long published;
@@ -61,6 +84,11 @@ public final class Publisher implements HostedService, Handover {
     String channel = ctx.configString("channel", DEFAULT_CHANNEL);
     try {
       this.subject = Subjects.data(app, channel);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("service '" + ctx.serviceName() + "': " + e.getMessage(), e);
+    }
+    try {
+      this.durable = DurableChannel.fromConfig(ctx.config()).orElse(null);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("service '" + ctx.serviceName() + "': " + e.getMessage(), e);
     }
@@ -84,6 +112,29 @@ public final class Publisher implements HostedService, Handover {
   /** The data subject this publisher sends to. */
   public String subject() {
     return subject;
+  }
+
+  /** The durable channel it publishes to, or empty in core mode. */
+  public Optional<DurableChannel> durableChannel() {
+    return Optional.ofNullable(durable);
+  }
+
+  /** Durable mode: messages JetStream acknowledged (stored, or already stored under their id); 0 in core mode. */
+  public long acknowledged() {
+    DurableSender s = sender;
+    return s == null ? 0 : s.acknowledged();
+  }
+
+  /** Durable mode: re-sends after a failed or missing acknowledgement; 0 in core mode. */
+  public long resent() {
+    DurableSender s = sender;
+    return s == null ? 0 : s.resent();
+  }
+
+  /** Durable mode: messages handed to JetStream and not yet acknowledged; 0 in core mode. */
+  public int inFlight() {
+    DurableSender s = sender;
+    return s == null ? 0 : s.inFlight();
   }
 
   /** Messages published by this instance so far. */
@@ -119,12 +170,18 @@ public final class Publisher implements HostedService, Handover {
   }
 
   @Override
-  public void run() throws InterruptedException {
+  public void run() throws Exception {
     Connection nc = ctx.connection();
+    if (durable != null && sender == null) {
+      sender = new DurableSender(nc.jetStream(), subject, durable,
+          "publisher '" + ctx.serviceName() + "' epoch " + ctx.epoch() + " on " + ctx.deviceId(), ctx.clock());
+    }
+    DurableSender js = sender;
     long period = RateSchedule.periodNanos(rateHz);
     LOG.info(
-        "publisher '{}' epoch {} on {}: {} at {} Hz from number {}{}{}",
-        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), subject, rateHz, nextNumber,
+        "publisher '{}' epoch {} on {}: {}{} at {} Hz from number {}{}{}",
+        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), subject,
+        js == null ? "" : " (durable, stream " + durable.stream() + ")", rateHz, nextNumber,
         isActive() ? "" : ", in standby",
         stallAfter == OutputGate.NEVER ? "" : ", stalling after " + stallAfter + " message(s) (fault injection)");
     RateSchedule schedule = null;
@@ -132,10 +189,13 @@ public final class Publisher implements HostedService, Handover {
     boolean stallLogged = false;
     while (!ctx.isStopping()) {
       long wait;
+      if (js != null) {
+        js.poll();
+      }
       lock.lock();
       try {
         if (!gate.mayProduce()) {
-          wait = IDLE_WAIT.toNanos();
+          wait = js == null || js.inFlight() == 0 ? IDLE_WAIT.toNanos() : ACK_POLL.toNanos();
           if (gate.stalled() && !stallLogged) {
             stallLogged = true;
             LOG.info(
@@ -151,7 +211,13 @@ public final class Publisher implements HostedService, Handover {
           }
           wait = schedule.deadline() - now;
           if (wait <= 0) {
-            publish(nc, schedule);
+            if (js == null || js.hasRoom()) {
+              publish(nc, js, schedule);
+            } else {
+              wait = ACK_POLL.toNanos(); // the slots passed meanwhile are skipped, the numbers are not
+            }
+          } else if (js != null && js.inFlight() > 0) {
+            wait = Math.min(wait, ACK_POLL.toNanos());
           }
         }
       } finally {
@@ -161,16 +227,27 @@ public final class Publisher implements HostedService, Handover {
         break;
       }
     }
+    if (js != null) {
+      int left = js.drain(DRAIN_TIMEOUT);
+      LOG.info("publisher '{}' epoch {} on {}: {} message(s) acknowledged by stream {}, {} re-send(s), {} of them"
+          + " already stored{}", ctx.serviceName(), ctx.epoch(), ctx.deviceId(), js.acknowledged(), durable.stream(),
+          js.resent(), js.duplicateAcks(), left == 0 ? "" : "; " + left + " still unacknowledged at stop (the stream"
+              + " may or may not have them)");
+    }
     LOG.info(
         "publisher '{}' epoch {} on {} stopped at number {} after {} message(s) ({} slot(s) skipped while behind)",
         ctx.serviceName(), ctx.epoch(), ctx.deviceId(), nextNumber, published, skipped);
   }
 
   /** Sends the due message; the caller holds the lock. */
-  private void publish(Connection nc, RateSchedule schedule) {
+  private void publish(Connection nc, DurableSender js, RateSchedule schedule) {
     long number = gate.next();
     AppMessage m = new AppMessage(ctx.deviceId(), ctx.serviceName(), ctx.epoch(), number, wallNanos());
-    nc.publish(subject, MessageCodec.encode(m));
+    if (js == null) {
+      nc.publish(subject, MessageCodec.encode(m));
+    } else {
+      js.send(number, DurableChannel.messageId(ctx.serviceName(), ctx.epoch(), number), MessageCodec.encode(m));
+    }
     gate.produced();
     nextNumber = gate.next();
     published = gate.producedCount();

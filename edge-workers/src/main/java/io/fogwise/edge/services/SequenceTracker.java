@@ -114,6 +114,14 @@ public final class SequenceTracker {
     return Outcome.ACCEPTED;
   }
 
+  /**
+   * Counts a message known to be a duplicate without looking at its number: a durable
+   * subscriber's redelivery of a stream message it already processed.
+   */
+  public void countDuplicate() {
+    duplicates++;
+  }
+
   /** The highest epoch seen, or -1 before the first message. */
   public long epoch() {
     return epoch;

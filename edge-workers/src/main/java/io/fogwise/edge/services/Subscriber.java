@@ -4,6 +4,7 @@ import io.fogwise.edge.HostedService;
 import io.fogwise.edge.ServiceContext;
 import io.fogwise.edge.ServiceFactory;
 import io.fogwise.protocol.AppMessage;
+import io.fogwise.protocol.DurableChannel;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.MessageRejections;
 import io.fogwise.protocol.RejectReason;
@@ -14,13 +15,18 @@ import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.SubscriberStats.PublisherStats;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
+import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
+import io.nats.client.PushSubscribeOptions;
+import io.nats.client.impl.NatsJetStreamMetaData;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
@@ -41,6 +47,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Counts and latencies are cumulative since the instance was started and survive a
  * crash-restart of the instance.
+ *
+ * <p>With {@code durable: true} ({@link DurableChannel}) it reads the channel from the
+ * application's stream through the durable consumer named after the service, which the gateway
+ * creates ({@link DurableChannel#ensureSubscriber}) and which pushes to {@code fw.dlv.<service>}
+ * (a queue group: during a make-before-break move each message goes to one instance). So an
+ * instance started elsewhere for the same service continues where the last stopped. Each
+ * message is acknowledged after it is accounted for; one whose stream sequence this instance
+ * already processed (a redelivery: its acknowledgement was lost, e.g. to a hub restart) is
+ * acknowledged again and counted as a duplicate of its publisher, never accounted twice.
+ * Processed sequences are remembered exactly for the last {@link SequenceTracker#WINDOW}, so a
+ * redelivered older message that was never processed is still accounted for. A stopping instance
+ * stops taking messages, then makes sure the hub has its acknowledgements.
  *
  * <p>It does not implement {@link io.fogwise.edge.Handover} and reports no output count: in
  * standby, and after a HANDOVER, it stays subscribed and keeps publishing its statistics, and
@@ -64,6 +82,15 @@ public final class Subscriber implements HostedService {
   private final LongAdder rejected = new LongAdder();
   private final MessageRejections rejections;
   private final IssuedEpochs issued;
+  /** Null in core mode. */
+  private final DurableChannel durable;
+  /** Durable mode: stream sequences processed (epoch 0, number = sequence); guarded by {@link #intake}. */
+  private final SequenceTracker streamSequences = new SequenceTracker();
+  /** Held while a durable message is accounted for and acknowledged, and while a stop shuts the intake. */
+  private final Object intake = new Object();
+  private final LongAdder redelivered = new LongAdder();
+  private final LongAdder acknowledged = new LongAdder();
+  private boolean intakeClosed;
 
   private Subscriber(ServiceContext ctx) {
     this.ctx = ctx;
@@ -75,6 +102,11 @@ public final class Subscriber implements HostedService {
       // this agent write the gateway's durable state or speak on its subjects.
       this.statsSubject = ServiceSubjects.require(ctx.serviceName(), "statsSubject",
           ctx.configString("statsSubject", Subjects.subscriberStats(ctx.serviceName())), app);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("service '" + ctx.serviceName() + "': " + e.getMessage(), e);
+    }
+    try {
+      this.durable = DurableChannel.fromConfig(ctx.config()).orElse(null);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("service '" + ctx.serviceName() + "': " + e.getMessage(), e);
     }
@@ -93,29 +125,138 @@ public final class Subscriber implements HostedService {
     return dataSubject;
   }
 
+  /** The durable channel it reads, or empty in core mode. */
+  public Optional<DurableChannel> durableChannel() {
+    return Optional.ofNullable(durable);
+  }
+
+  /** Durable mode: redeliveries of stream messages this instance had already processed (dropped). */
+  public long redelivered() {
+    return redelivered.sum();
+  }
+
+  /** Durable mode: messages acknowledged to the stream (processed ones and redeliveries). */
+  public long acknowledged() {
+    return acknowledged.sum();
+  }
+
   @Override
-  public void run() throws InterruptedException {
+  public void run() throws Exception {
     Connection nc = ctx.connection();
-    Dispatcher dispatcher = nc.createDispatcher(this::onMessage);
-    dispatcher.subscribe(dataSubject);
+    Dispatcher dispatcher;
+    if (durable == null) {
+      dispatcher = nc.createDispatcher(this::onMessage);
+      dispatcher.subscribe(dataSubject);
+    } else {
+      synchronized (intake) {
+        intakeClosed = false;
+      }
+      dispatcher = nc.createDispatcher();
+      try {
+        bindConsumer(nc, dispatcher);
+      } catch (Exception e) {
+        nc.closeDispatcher(dispatcher); // run() is retried after a back-off: no dispatcher thread per attempt
+        throw e;
+      }
+    }
     LOG.info(
-        "subscriber '{}' epoch {} on {}: listening on {}, stats to {} every {} ms",
-        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), dataSubject, statsSubject, statsInterval.toMillis());
+        "subscriber '{}' epoch {} on {}: listening on {}{}, stats to {} every {} ms",
+        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), dataSubject,
+        durable == null ? "" : " (durable, consumer " + ctx.serviceName() + " of stream " + durable.stream() + ")",
+        statsSubject, statsInterval.toMillis());
     try {
       while (!ctx.awaitStop(statsInterval)) {
         publishStats();
       }
     } finally {
+      if (durable != null) {
+        synchronized (intake) {
+          intakeClosed = true; // what is still queued is not acknowledged: the next instance gets it
+        }
+      }
       nc.closeDispatcher(dispatcher);
+      if (durable != null) {
+        flushAcks(nc);
+      }
       publishStats();
     }
   }
 
+  private void bindConsumer(Connection nc, Dispatcher dispatcher) throws IOException, JetStreamApiException {
+    String consumer = ctx.serviceName();
+    try {
+      nc.jetStream().subscribe(dataSubject, consumer, dispatcher, this::onDurable, false,
+          PushSubscribeOptions.bind(durable.stream(), consumer));
+    } catch (JetStreamApiException | IllegalArgumentException e) {
+      throw new IllegalStateException("subscriber '" + consumer + "' on " + ctx.deviceId() + ": cannot use durable"
+          + " consumer " + consumer + " of stream " + durable.stream() + " (" + e.getMessage() + "); the gateway"
+          + " creates both before it starts a durable subscriber (DurableChannel.ensure, ensureSubscriber)", e);
+    }
+  }
+
+  private void flushAcks(Connection nc) {
+    try {
+      nc.flush(Duration.ofSeconds(1));
+    } catch (Exception e) {
+      LOG.info("subscriber '{}' on {}: acknowledgements may not have reached the hub before the stop ({}); the"
+          + " stream redelivers those messages to the next instance", ctx.serviceName(), ctx.deviceId(), e.toString());
+    }
+  }
+
+  private void onDurable(Message msg) {
+    synchronized (intake) {
+      if (intakeClosed) {
+        return;
+      }
+      NatsJetStreamMetaData meta = msg.metaData();
+      if (!meta.getStream().equals(durable.stream()) || !meta.getConsumer().equals(ctx.serviceName())) {
+        // only the gateway creates consumers; one delivering here from elsewhere is not this channel
+        rejected.increment();
+        rejections.reject("data", msg.getSubject(), new RejectedMessageException(RejectReason.RELAYED,
+            "delivered by consumer " + meta.getConsumer() + " of stream " + meta.getStream() + ", not by "
+                + ctx.serviceName() + " of " + durable.stream()));
+        return;
+      }
+      if (streamSequences.record(0, meta.streamSequence()) == SequenceTracker.Outcome.DUPLICATE) {
+        redelivered.increment();
+        countRedelivery(msg);
+      } else {
+        account(msg, false);
+      }
+      msg.ack();
+      acknowledged.increment();
+    }
+  }
+
+  /** A redelivery of a processed message: a duplicate of its publisher, if it was accounted to one. */
+  private void countRedelivery(Message msg) {
+    try {
+      AppMessage m = MessageCodec.decode(msg.getData(), AppMessage.class);
+      Track track = tracks.get(m.service());
+      if (track != null) {
+        track.countDuplicate();
+      }
+    } catch (RejectedMessageException e) {
+      // rejected (and counted) when it came first
+    }
+  }
+
   private void onMessage(Message msg) {
+    account(msg, true);
+  }
+
+  /**
+   * Accounts for one data message. A core-NATS message is first checked not to be relayed by
+   * JetStream ({@link io.fogwise.protocol.Relayed}); a durable delivery is JetStream's by design,
+   * and comes from this service's own consumer (checked by the caller).
+   */
+  private void account(Message msg, boolean checkRelayed) {
     long receivedNanos = wallNanos();
     AppMessage m;
     try {
-      io.fogwise.protocol.Relayed.check(msg);
+      if (checkRelayed) {
+        io.fogwise.protocol.Relayed.check(msg);
+      }
       m = MessageCodec.decode(msg.getData(), AppMessage.class);
     } catch (RejectedMessageException e) {
       rejected.increment();
@@ -170,6 +311,10 @@ public final class Subscriber implements HostedService {
         long micros = Math.max(0, (receivedNanos - m.epochNanos()) / 1_000);
         latency.recordValue(Math.min(MAX_LATENCY_MICROS, micros));
       }
+    }
+
+    synchronized void countDuplicate() {
+      sequence.countDuplicate();
     }
 
     synchronized PublisherStats snapshot(String service) {

@@ -148,4 +148,14 @@ class SequenceTrackerTest {
     assertEquals(2, t.epoch());
     assertEquals(Outcome.UNISSUED_EPOCH, t.record(0, 0, -1), "nothing issued: nothing accepted");
   }
+
+  @Test
+  void aKnownDuplicateIsCountedWithoutTouchingTheSequence() {
+    t.record(1, 0);
+    t.record(1, 1);
+    t.countDuplicate();
+    counts(2, 0, 0, 1, 0);
+    assertEquals(Outcome.ACCEPTED, t.record(1, 2));
+    assertEquals(2, t.highestNumber());
+  }
 }
