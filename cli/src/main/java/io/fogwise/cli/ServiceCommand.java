@@ -116,6 +116,12 @@ final class ServiceCommand implements Runnable {
         for (SpecFiles.Document d : docs) {
           Reply reply;
           try {
+            java.util.Optional<String> durable = client.provisionDurable(d.spec());
+            if (durable.isPresent()) {
+              out.println("durable channel of " + d.spec().name() + ": stream "
+                  + io.fogwise.protocol.DurableChannel.streamName(d.spec().config().getOrDefault("app",
+                      io.fogwise.protocol.Subjects.DEFAULT_APP)) + " ready (" + durable.get() + ")");
+            }
             reply = client.send(ServiceRequest.apply(d.spec()));
           } catch (CliFailure f) {
             throw applied == 0 && refused.isEmpty() ? f

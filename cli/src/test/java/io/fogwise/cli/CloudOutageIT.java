@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class CloudOutageIT {
   static final List<String> STEPS = List.of(
       "gateway up on its leaf node",
-      "3 devices alive at the site",
+      "4 devices alive at the site",
       "services applied from the cloud run at the site",
+      "durable channel flowing at the site",
       "cache serves cloud data",
       "leaf node saw the link drop",
       "device killed during the outage: service moved",
@@ -35,7 +36,8 @@ class CloudOutageIT {
       "leaf node linked again",
       "policy pushed during the outage applied after it",
       "backlog delivered once, in order",
-      "telemetry recorded during the outage reached the cloud");
+      "telemetry recorded during the outage reached the cloud",
+      "durable channel: nothing lost, nothing twice, across a failover and a site NATS restart");
 
   @Test
   void theSiteRunsThroughACloudOutageAndCatchesUpAfterIt(@TempDir Path dir) throws Exception {
@@ -51,5 +53,7 @@ class CloudOutageIT {
     assertEquals(0, exit);
     assertTrue(s.at("/counts/eventsDuringOutage").asLong() > 0, s.toString());
     assertEquals(s.at("/counts/siteEvents").asLong(), s.at("/counts/cloudEvents").asLong(), s.toString());
+    assertEquals(0, s.at("/counts/durableLost").asLong(-1), s.toString());
+    assertEquals(s.at("/counts/durableStored").asLong(), s.at("/counts/durableReceived").asLong(), s.toString());
   }
 }

@@ -315,4 +315,52 @@ public record DurableChannel(String app, Duration maxAge, long maxBytes) {
   private static ProtocolViolation bad(String key, String why) {
     return ProtocolViolation.invalid("config." + key, why);
   }
+
+  /**
+   * Creates, as an operator (or the cloud), what {@code spec} needs when it declares a durable
+   * channel: the application's stream and, for a subscriber, its durable consumer. They go where
+   * the gateway's devices publish: in the gateway's own JetStream domain when it runs its site's
+   * NATS as a leaf node ({@code fogwise gateway --leaf}), else on the hub. Gateways cannot create
+   * them (a gateway allowed to create a stream on the hub could make it capture any subject), and
+   * instances may neither create streams nor consumers, so {@code fogwise service apply} does this
+   * before it sends the spec.
+   *
+   * @return where they were made ({@code domain <gw>} or {@code hub}), empty for a core-only spec
+   * @throws IOException naming the stream or consumer when JetStream cannot be reached or refuses
+   */
+  public static Optional<String> provision(io.nats.client.Connection operator, String gatewayId, ServiceSpec spec)
+      throws IOException {
+    Objects.requireNonNull(operator, "operator");
+    Objects.requireNonNull(spec, "spec");
+    Optional<DurableChannel> channel = fromConfig(spec.config());
+    if (channel.isEmpty()) {
+      return Optional.empty();
+    }
+    DurableChannel ch = channel.get();
+    String where = "hub";
+    JetStreamManagement jsm = operator.jetStreamManagement();
+    JetStreamManagement site = operator.jetStreamManagement(io.nats.client.JetStreamOptions.builder()
+        .domain(Subjects.gatewayDomain(gatewayId)).requestTimeout(SITE_PROBE).build());
+    try {
+      site.getAccountStatistics(); // answered only by a leaf node of that domain
+      jsm = site;
+      where = "domain " + Subjects.gatewayDomain(gatewayId);
+    } catch (IOException | JetStreamApiException | RuntimeException noSite) {
+      // no JetStream of that domain: the gateway's devices use the hub
+    }
+    try {
+      ch.ensure(jsm);
+      if ("subscriber".equals(spec.kind())) {
+        ch.ensureSubscriber(jsm, spec.name(), spec.config().getOrDefault("channel", "readings"));
+      }
+    } catch (JetStreamApiException e) {
+      throw new IOException("durable channel of " + spec.name() + ": JetStream (" + where + ") refused stream "
+          + ch.stream() + (("subscriber".equals(spec.kind())) ? " or consumer " + spec.name() : "") + ": "
+          + e.getMessage(), e);
+    }
+    return Optional.of(where);
+  }
+
+  /** How long {@link #provision} waits to learn whether the gateway's site domain answers. */
+  private static final Duration SITE_PROBE = Duration.ofSeconds(2);
 }

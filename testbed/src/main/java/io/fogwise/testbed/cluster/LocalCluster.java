@@ -254,6 +254,11 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Applies a service spec, failing loudly if the gateway refuses it. */
   public void apply(String gatewayId, ServiceSpec spec) throws InterruptedException {
+    try {
+      io.fogwise.protocol.DurableChannel.provision(nats, gatewayId, spec); // as fogwise service apply does
+    } catch (IOException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
     ServiceResponse r = request(gatewayId, ServiceRequest.apply(spec));
     if (!r.ok()) {
       throw new IllegalStateException("gateway refused " + spec.name() + ": " + r.field() + ": " + r.error());

@@ -8,6 +8,8 @@ import io.fogwise.policy.PolicyBundle;
 import io.fogwise.policy.PolicyBundles;
 import io.fogwise.policy.PolicyRollout;
 import io.fogwise.protocol.AdaptationEvent;
+import io.fogwise.protocol.AppMessage;
+import io.fogwise.protocol.SubscriberStats;
 import io.fogwise.protocol.DataReply;
 import io.fogwise.protocol.DataRequest;
 import io.fogwise.protocol.Layer;
@@ -59,6 +61,7 @@ public final class CloudOutageScenario {
   static final String APP = "site";
   static final String CHANNEL = "readings";
   static final String KEY = "site/config";
+  static final String DURABLE_APP = "sited";
 
   /** How the scenario runs. */
   public record Settings(Path runDir, int rateHz, Duration stepTimeout) {
@@ -154,7 +157,8 @@ public final class CloudOutageScenario {
     cluster.startAgent("e1", GATEWAY, Layer.EDGE, Map.of("pub", "true"), siteUrl, List.of());
     cluster.startAgent("e2", GATEWAY, Layer.EDGE, Map.of("pub", "true"), siteUrl, List.of());
     cluster.startAgent("e3", GATEWAY, Layer.EDGE, Map.of("sub", "true"), siteUrl, List.of());
-    require("3 devices alive at the site", siteObs.awaitStatus(GATEWAY, s -> s.devicesIn("ALIVE") == 3, timeout)
+    cluster.startAgent("e4", GATEWAY, Layer.EDGE, Map.of("pub", "true"), siteUrl, List.of());
+    require("4 devices alive at the site", siteObs.awaitStatus(GATEWAY, s -> s.devicesIn("ALIVE") == 4, timeout)
         .isPresent(), "gateway status seen on the site's NATS");
     Map<String, String> app = Map.of("app", APP, "channel", CHANNEL);
     // applied from the cloud: the request crosses the leaf link
@@ -166,6 +170,24 @@ public final class CloudOutageScenario {
     require("services applied from the cloud run at the site",
         siteObs.awaitData(o -> o.received() >= settings.rateHz(), timeout),
         "the site observer received " + siteObs.received() + " messages");
+    // a durable channel beside the core one: its stream and consumer live on the site's NATS
+    Map<String, String> durable = Map.of("app", DURABLE_APP, "channel", CHANNEL, "durable", "true");
+    cluster.apply(GATEWAY, ServiceSpec.of("dsub", "subscriber",
+        new ServiceSpec.Placement(Layer.EDGE, Map.of("sub", "true")), durable));
+    java.util.Map<String, String> dpubConfig = new java.util.HashMap<>(durable);
+    dpubConfig.put("rateHz", Integer.toString(settings.rateHz()));
+    cluster.apply(GATEWAY, ServiceSpec.of("dpub", "publisher",
+        new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")), dpubConfig));
+    java.util.concurrent.atomic.AtomicReference<AppMessage> lastDurable = new java.util.concurrent.atomic.AtomicReference<>();
+    site.createDispatcher(m -> {
+      try {
+        lastDurable.set(MessageCodec.decode(m.getData(), AppMessage.class));
+      } catch (io.fogwise.protocol.RejectedMessageException ignored) {
+        // nothing here sends malformed data
+      }
+    }).subscribe(Subjects.data(DURABLE_APP, CHANNEL));
+    require("durable channel flowing at the site", await(() -> durableReceived(siteObs) > settings.rateHz(), timeout),
+        "dsub received " + durableReceived(siteObs) + " messages of dpub through its durable consumer");
     DataReply fresh = read(site, timeout);
     require("cache serves cloud data", fresh != null && fresh.item() != null && !fresh.stale(),
         "read of " + KEY + " through the gateway: " + describe(fresh));
@@ -183,19 +205,29 @@ public final class CloudOutageScenario {
     // a device dies during the outage: failover at the site
     long epochBefore = siteObs.currentEpoch();
     String victimDevice = siteObs.epoch(epochBefore).map(Observer.EpochSeen::publisherId).orElse("?");
+    AppMessage durableBefore = lastDurable.get();
     int evFrom = siteObs.eventCount();
     timeline.log(">>> killing %s (it hosts the publisher) while the cloud is unreachable", victimDevice);
     long killAt = cluster.kill(victimDevice);
+    String durableVictim = durableBefore.publisherId();
+    if (!durableVictim.equals(victimDevice)) {
+      timeline.log(">>> killing %s too (it hosts the durable publisher)", durableVictim);
+      cluster.kill(durableVictim);
+    }
     boolean lost = siteObs.awaitEvent(evFrom, e -> e.type() == AdaptationEvent.Type.DEVICE_LOST
         && victimDevice.equals(e.deviceId()), timeout).isPresent();
     boolean moved = siteObs.awaitData(o -> o.currentEpoch() > epochBefore, timeout);
+    boolean durableMoved = await(() -> lastDurable.get().epoch() > durableBefore.epoch(), timeout);
     long recoverMs = (System.nanoTime() - killAt) / 1_000_000;
     long epochAfter = siteObs.currentEpoch();
     String newHost = siteObs.epoch(epochAfter).map(Observer.EpochSeen::publisherId).orElse("?");
     counts.put("failoverRecoverMs", recoverMs);
-    require("device killed during the outage: service moved", lost && moved,
+    int alive = durableVictim.equals(victimDevice) ? 3 : 2;
+    require("device killed during the outage: service moved", lost && moved && durableMoved,
         victimDevice + " declared lost; publisher epoch " + epochBefore + " -> " + epochAfter + " (" + newHost
-            + "), first new-epoch message " + recoverMs + " ms after the kill");
+            + "), first new-epoch message " + recoverMs + " ms after the kill; durable publisher epoch "
+            + durableBefore.epoch() + " (" + durableVictim + ") -> " + lastDurable.get().epoch() + " ("
+            + lastDurable.get().publisherId() + ")");
 
     // the cache serves its copy stale
     DataReply stale = awaitRead(site, r -> r != null && r.item() != null && r.stale(), timeout);
@@ -219,14 +251,15 @@ public final class CloudOutageScenario {
     // the gateway restarts during the outage and resumes from its leaf node
     long runningEpoch = siteObs.currentEpoch();
     int evBeforeRestart = siteObs.eventCount();
-    timeline.log(">>> restarting gateway %s (SIGKILL) while the cloud is unreachable", GATEWAY);
+    timeline.log(">>> restarting gateway %s (SIGKILL; its site's NATS goes down and up with it) while the cloud is"
+        + " unreachable", GATEWAY);
     long killedAtMillis = System.currentTimeMillis();
     cluster.kill(GATEWAY);
     cluster.startGateway(GATEWAY, gatewayArgs);
     long restartedAt = System.nanoTime();
     // a status from the new process (started after the kill) that sees both live devices again
     boolean back = siteObs.awaitStatus(GATEWAY, s -> s.startedAtMillis() >= killedAtMillis
-        && s.devicesIn("ALIVE") == 2, timeout).isPresent();
+        && s.devicesIn("ALIVE") == alive, timeout).isPresent();
     long n0 = siteObs.epoch(runningEpoch).map(Observer.EpochSeen::count).orElse(0L);
     boolean flowing = siteObs.awaitData(o -> o.epoch(runningEpoch).map(Observer.EpochSeen::count).orElse(0L)
         > n0 + settings.rateHz(), timeout);
@@ -279,8 +312,50 @@ public final class CloudOutageScenario {
     require("telemetry recorded during the outage reached the cloud", tmArrived,
         "the cloud's " + Subjects.TELEMETRY_STREAM + " holds " + streamCount(cloudJs, Subjects.TELEMETRY_STREAM)
             + " readings; the site had " + siteTm);
+    // the durable channel: stop its publisher, let the subscriber drain, compare with the stream
+    cluster.request(GATEWAY, io.fogwise.protocol.ServiceRequest.delete("dpub"));
+    String dstream = io.fogwise.protocol.DurableChannel.streamName(DURABLE_APP);
+    long[] stored = {-1, -2};
+    await(() -> {
+      long before = stored[0];
+      stored[0] = streamCount(jsm(site), dstream);
+      return stored[0] == before && stored[0] > 0;
+    }, timeout);
+    List<String> durableMsgs = events(jsm(site), dstream, Subjects.data(DURABLE_APP, CHANNEL));
+    java.util.Set<String> distinct = new java.util.HashSet<>();
+    for (String json : durableMsgs) {
+      try {
+        AppMessage a = MessageCodec.decode(json.getBytes(StandardCharsets.UTF_8), AppMessage.class);
+        distinct.add(a.epoch() + "/" + a.number());
+      } catch (io.fogwise.protocol.RejectedMessageException e) {
+        throw new StepFailed("unreadable message in " + dstream + ": " + e.getMessage());
+      }
+    }
+    boolean drained = await(() -> durableReceived(siteObs) >= distinct.size(), timeout);
+    long received = durableReceived(siteObs);
+    long dropped = durableDuplicates(siteObs);
+    counts.put("durableStored", durableMsgs.size());
+    counts.put("durableReceived", received);
+    counts.put("durableLost", Math.max(0, distinct.size() - received));
+    counts.put("durableDuplicatesDropped", dropped);
+    require("durable channel: nothing lost, nothing twice, across a failover and a site NATS restart",
+        drained && received == distinct.size() && durableMsgs.size() == distinct.size(),
+        durableMsgs.size() + " messages acknowledged by the site's JetStream (" + distinct.size() + " distinct), "
+            + received + " processed by dsub; redeliveries dropped: " + dropped);
     counts.put("messagesReceivedAtSite", siteObs.received());
     counts.put("messagesDuplicatedAtSite", siteObs.duplicates());
+  }
+
+  private static long durableReceived(Observer obs) {
+    return obs.subscriberStats().values().stream().filter(st -> st.service().equals("dsub"))
+        .flatMap(st -> st.publishers().stream()).filter(p -> p.service().equals("dpub"))
+        .mapToLong(SubscriberStats.PublisherStats::received).sum();
+  }
+
+  private static long durableDuplicates(Observer obs) {
+    return obs.subscriberStats().values().stream().filter(st -> st.service().equals("dsub"))
+        .flatMap(st -> st.publishers().stream()).filter(p -> p.service().equals("dpub"))
+        .mapToLong(SubscriberStats.PublisherStats::duplicates).sum();
   }
 
   private static final String OUTAGE_RULES = "package fogwise.outage\n\n"
