@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         "Exit code 3 on a breach."})
 final class BenchChaosCommand implements Callable<Integer> {
   /** The paper's app as the docs declare it. */
-  static final List<String> DEFAULT_SPECS = List.of("docs/examples/publisher.yaml", "docs/examples/subscribers.yaml");
+  static final List<String> DEFAULT_SPECS = List.of("docs/examples/publisher.yaml", "docs/examples/subscribers.yaml",
+      "docs/examples/durable.yaml");
 
   @Option(names = "--minutes", defaultValue = "10", description = "Length of the chaos phase. Default: ${DEFAULT-VALUE}.")
   double minutes;
@@ -35,7 +36,8 @@ final class BenchChaosCommand implements Callable<Integer> {
   boolean keepGoing;
 
   @Option(names = "--spec", paramLabel = "FILE",
-      description = "Spec files of the app (exactly one publisher). Default: docs/examples/publisher.yaml and subscribers.yaml.")
+      description = "Spec files of the app (exactly one core publisher; durable publishers and subscribers are accounted"
+          + " for from their stream). Default: docs/examples/publisher.yaml, subscribers.yaml and durable.yaml.")
   List<Path> specFiles;
 
   @Option(names = "--out", defaultValue = "bench-results/chaos.json", description = "Result file. Default: ${DEFAULT-VALUE}.")

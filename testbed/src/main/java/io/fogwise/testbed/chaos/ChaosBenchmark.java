@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.AppMessage;
+import io.fogwise.protocol.DurableChannel;
 import io.fogwise.protocol.GatewayStatus;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.InstanceReport;
@@ -113,11 +114,14 @@ public final class ChaosBenchmark {
    * whose {@code passed} says whether no invariant was breached.
    */
   public ObjectNode run(List<ServiceSpec> specs, Settings settings, Path runDir) throws Exception {
-    List<ServiceSpec> publishers = specs.stream().filter(s -> "publisher".equals(s.kind())).toList();
+    List<ServiceSpec> publishers = specs.stream().filter(s -> "publisher".equals(s.kind())
+        && DurableChannel.fromConfig(s.config()).isEmpty()).toList();
     if (publishers.size() != 1) {
-      throw new IllegalArgumentException("the chaos run needs exactly one publisher spec, got " + publishers.size());
+      throw new IllegalArgumentException("the chaos run needs exactly one core publisher spec, got " + publishers.size());
     }
     ServiceSpec primary = publishers.get(0);
+    List<ServiceSpec> durablePublishers = specs.stream().filter(s -> "publisher".equals(s.kind())
+        && DurableChannel.fromConfig(s.config()).isPresent()).toList();
     String dataSubject = Subjects.data(primary.config().get("app"), primary.config().get("channel"));
     List<Agent> agents = PAPER_TOPOLOGY;
     List<ChaosSchedule.Fault> faults = ChaosSchedule.plan(settings.run(), settings.seed(),
@@ -233,6 +237,13 @@ public final class ChaosBenchmark {
       m.put("epochs", obs.currentEpoch());
       ObjectNode subs = m.putObject("subscribers");
       obs.subscriberStats().forEach((k, v) -> subs.set(k, MessageCodec.mapper().valueToTree(v)));
+      ArrayNode durableOut = m.putArray("durable");
+      boolean durableOk = true;
+      for (ServiceSpec dpub : durablePublishers) {
+        ObjectNode d = durable(cluster, dpub, specs);
+        durableOut.add(d);
+        durableOk &= d.get("lost").asLong(-1) == 0 && d.get("storedTwice").asLong(-1) == 0;
+      }
       ObjectNode dp = out.putObject("doublePrimary");
       dp.put("windows", monitor.doublePrimaryWindows());
       dp.put("longestMs", monitor.longestDoublePrimaryMillis());
@@ -247,12 +258,12 @@ public final class ChaosBenchmark {
       }
       boolean allKinds = done.size() == ChaosSchedule.Kind.values().length;
       out.put("everyKindInjected", allKinds);
-      out.put("passed", first.isEmpty() && allKinds);
+      out.put("passed", first.isEmpty() && allKinds && durableOk);
       timeline.log("chaos: %s after %.1f s; faults %s; recovery p50 %d ms, p99 %d ms, max %d ms (%d recoveries); "
-              + "messages lost %d, duplicated %d, stale %d; longest double primary %d ms",
+              + "core messages lost %d, duplicated %d, stale %d; durable %s; longest double primary %d ms",
           first.isEmpty() ? "no breach" : "STOPPED AT BREACH", (end - chaosStart) / 1e9, done, percentile(rec, 50),
           percentile(rec, 99), r.get("maxMs").asLong(), rec.size(), obs.missing(), obs.duplicates(),
-          obs.staleEpoch(), monitor.longestDoublePrimaryMillis());
+          obs.staleEpoch(), durableOut, monitor.longestDoublePrimaryMillis());
       first.ifPresent(b -> timeline.log("chaos: first breach %s at %.3fs: %s (seed %d)", b.invariant(),
           (b.atNanos() - chaosStart) / 1e9, b.message(), settings.seed()));
     } finally {
@@ -260,6 +271,78 @@ public final class ChaosBenchmark {
       links.values().forEach(LinkEmulator::close);
     }
     return out;
+  }
+
+  /**
+   * The durable channel of {@code dpub}, measured from its stream once the chaos is over: the
+   * publisher is stopped (it drains what it has in flight), the stream read back, and the
+   * subscribers' durable consumers given time to acknowledge everything. Lost = stored (so
+   * acknowledged to the publisher by JetStream) but never acknowledged by a subscriber, which
+   * acknowledges only after it has accounted for a message.
+   */
+  private ObjectNode durable(LocalCluster cluster, ServiceSpec dpub, List<ServiceSpec> specs) throws Exception {
+    DurableChannel ch = DurableChannel.fromConfig(dpub.config()).orElseThrow();
+    ObjectNode d = MessageCodec.mapper().createObjectNode();
+    d.put("publisher", dpub.name());
+    d.put("stream", ch.stream());
+    cluster.request(GW, io.fogwise.protocol.ServiceRequest.delete(dpub.name()));
+    var jsm = cluster.nats().jetStreamManagement();
+    long[] last = {-1};
+    awaitUntil(() -> {
+      try {
+        long now = jsm.getStreamInfo(ch.stream()).getStreamState().getLastSequence();
+        boolean stable = now == last[0];
+        last[0] = now;
+        return stable;
+      } catch (Exception e) {
+        return false;
+      }
+    }, Duration.ofSeconds(30));
+    Set<String> distinct = new HashSet<>();
+    long stored = 0;
+    for (long seq = 1; seq <= last[0]; seq++) {
+      try {
+        var mi = jsm.getMessage(ch.stream(), seq);
+        AppMessage a = MessageCodec.decode(mi.getData(), AppMessage.class);
+        if (a.service().equals(dpub.name())) {
+          stored++;
+          distinct.add(a.epoch() + "/" + a.number());
+        }
+      } catch (io.nats.client.JetStreamApiException gone) {
+        // beyond the stream's limits: not counted either way
+      }
+    }
+    d.put("stored", stored);
+    d.put("storedTwice", stored - distinct.size());
+    String app = dpub.config().get("app");
+    ArrayNode consumers = d.putArray("subscribers");
+    long lost = 0;
+    for (ServiceSpec sub : specs) {
+      if (!"subscriber".equals(sub.kind()) || DurableChannel.fromConfig(sub.config()).isEmpty()
+          || !app.equals(sub.config().get("app"))) {
+        continue;
+      }
+      long lastSeq = last[0];
+      boolean drained = awaitUntil(() -> {
+        try {
+          var ci = jsm.getConsumerInfo(ch.stream(), sub.name());
+          return ci.getAckFloor().getStreamSequence() >= lastSeq && ci.getNumAckPending() == 0;
+        } catch (Exception e) {
+          return false;
+        }
+      }, Duration.ofSeconds(60));
+      var ci = jsm.getConsumerInfo(ch.stream(), sub.name());
+      long acked = Math.min(lastSeq, ci.getAckFloor().getStreamSequence());
+      ObjectNode c = consumers.addObject();
+      c.put("subscriber", sub.name());
+      c.put("drained", drained);
+      c.put("ackFloor", ci.getAckFloor().getStreamSequence());
+      c.put("redelivered", ci.getRedelivered());
+      c.put("notAcknowledged", lastSeq - acked + ci.getNumAckPending());
+      lost += lastSeq - acked + ci.getNumAckPending();
+    }
+    d.put("lost", lost);
+    return d;
   }
 
   private void inject(ChaosSchedule.Fault f, Agent agent, LocalCluster cluster, Map<String, LinkEmulator> links,

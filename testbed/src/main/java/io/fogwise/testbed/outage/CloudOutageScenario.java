@@ -265,6 +265,7 @@ public final class CloudOutageScenario {
         > n0 + settings.rateHz(), timeout);
     boolean restartedService = siteObs.events().subList(evBeforeRestart, siteObs.eventCount()).stream()
         .anyMatch(r -> r.message().type() == AdaptationEvent.Type.INSTANCE_STARTING);
+    counts.put("gatewayRestartMs", (System.nanoTime() - restartedAt) / 1_000_000);
     require("gateway restarted during the outage resumed without restarting services",
         back && flowing && !restartedService && siteObs.currentEpoch() == runningEpoch,
         "status again after " + (System.nanoTime() - restartedAt) / 1_000_000 + " ms; publisher still epoch "
@@ -278,13 +279,16 @@ public final class CloudOutageScenario {
     int beforeRestore = logLines(leafLog);
     timeline.log(">>> restoring the cloud link after %d ms", outageMs);
     link.restore();
+    long restoredAt = System.nanoTime();
     counts.put("outageMs", outageMs);
     long statusAfter = System.currentTimeMillis();
     require("leaf node linked again", awaitLeafLinked(leafLog, beforeRestore, timeout) > 0
         && cloudObs.awaitStatus(GATEWAY, s -> s.atMillis() > statusAfter, timeout).isPresent(),
         "leaf log: handshake with the cloud done; the gateway's status reaches the cloud again");
+    counts.put("relinkMs", (System.nanoTime() - restoredAt) / 1_000_000);
     boolean landed = cloudObs.awaitStatus(GATEWAY, s -> s.policyVersions().getOrDefault(scope, 0L) >= version,
         timeout).isPresent();
+    counts.put("policyAppliedAfterRestoreMs", (System.nanoTime() - restoredAt) / 1_000_000);
     require("policy pushed during the outage applied after it", landed,
         "the gateway's status, seen in the cloud, shows " + scope + " v" + version);
 
@@ -292,6 +296,7 @@ public final class CloudOutageScenario {
     long siteEvents = siteEventCount(site);
     JetStreamManagement cloudJs = cluster.nats().jetStreamManagement();
     boolean arrived = await(() -> cloudEventCount(cloudJs) >= siteEvents, timeout);
+    counts.put("backlogInCloudAfterRestoreMs", (System.nanoTime() - restoredAt) / 1_000_000);
     List<String> siteList = events(jsm(site), Subjects.EVENTS_STREAM, Subjects.events(GATEWAY));
     List<String> cloudList = events(cloudJs, Subjects.EVENTS_STREAM, Subjects.events(GATEWAY));
     List<String> sitePrefix = siteList.subList(0, (int) Math.min(siteList.size(), siteEvents));
