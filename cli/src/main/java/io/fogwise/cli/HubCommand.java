@@ -18,7 +18,7 @@ final class HubCommand implements Callable<Integer> {
 
   @Option(names = "--leaf-port",
       description = "Port gateways' leaf nodes connect to ('fogwise gateway --leaf'); 0 = a free one, -1 = none. "
-          + "Default: 7422, or a free one with --port 0.")
+          + "Default: 7422 with the default --port 4222, else a free one (printed at start).")
   Integer leafPort;
 
   @Option(names = "--leaf-advertise", paramLabel = "HOST:PORT",
@@ -51,7 +51,8 @@ final class HubCommand implements Callable<Integer> {
     try {
       NatsServer.Builder b = NatsServer.builder().port(port).store(store)
           .domain(io.fogwise.protocol.Subjects.CLOUD_DOMAIN);
-      int leaf = leafPort != null ? leafPort : port == 0 ? 0 : 7422;
+      // a second hub on this machine (another --port) must not collide on the leaf port
+      int leaf = leafPort != null ? leafPort : port == 4222 ? 7422 : 0;
       if (leaf >= 0) {
         b.leafListen(leaf).leafAdvertise(leafAdvertise);
       }
