@@ -45,5 +45,10 @@ class ChaosIT {
       assertTrue(result.get("faultsDone").get(k.name()).asInt() >= 1, k + " injected at least once: " + result.get("faultsDone"));
     }
     assertTrue(result.get("passed").asBoolean(), result::toPrettyString);
+    // the durable channel of docs/examples/durable.yaml: nothing acknowledged to its publisher is lost
+    var durable = result.at("/messages/durable/0");
+    assertTrue(durable.get("stored").asLong() > 0, result::toPrettyString);
+    assertEquals(0, durable.get("lost").asLong(-1), result::toPrettyString);
+    assertEquals(0, durable.get("storedTwice").asLong(-1), result::toPrettyString);
   }
 }
