@@ -244,8 +244,8 @@ final class GatewayCommand implements Callable<Integer> {
       io.fogwise.identity.IdentityHome h = io.fogwise.identity.IdentityHome.openOrInit(home);
       java.nio.file.Path creds = h.credsFile(io.fogwise.identity.Role.LEAF, id);
       if (!java.nio.file.Files.exists(creds)) {
-        throw new IllegalStateException("no leaf-node credentials for " + id + " (" + creds + "); issue the gateway with "
-            + "'fogwise identity issue gateway " + id + "', which writes them");
+        throw new IllegalStateException("no leaf-node credentials for " + id + " (" + creds + "); 'fogwise identity "
+            + "issue leaf " + id + "' writes them (a gateway issued now gets them with its own)");
       }
       b.identity(home).leafOf(remote, creds);
     }
