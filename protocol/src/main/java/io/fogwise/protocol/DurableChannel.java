@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  * optionally with a {@code KiB}/{@code MiB}/{@code GiB} suffix; default {@link
  * #DEFAULT_MAX_BYTES}). The stream keeps messages by age and size and discards the oldest.
  *
- * <p>Streams and consumers are made by the gateway ({@link #ensure}, {@link #ensureSubscriber}),
+ * <p>Streams and consumers are made by an operator ({@link #provision}: {@link #ensure}, {@link #ensureSubscriber}),
  * never by an instance: whoever may create a consumer, or pull from one, chooses where the hub
  * delivers the stream's messages — any subject, with a payload an instance published — so an
  * instance only subscribes to its consumer's fixed delivery subject and acknowledges.
@@ -190,7 +190,7 @@ public record DurableChannel(String app, Duration maxAge, long maxBytes) {
 
   /**
    * Creates the durable consumer of subscriber service {@code service} on {@code channel}, or
-   * updates it; what the gateway calls after {@link #ensure} and before it starts the
+   * updates it; what {@link #provision} calls after {@link #ensure} before the spec starts the
    * subscriber. Its position (what was acknowledged) is kept across updates.
    *
    * @throws IOException if JetStream cannot be reached
@@ -220,7 +220,7 @@ public record DurableChannel(String app, Duration maxAge, long maxBytes) {
 
   /**
    * Creates the stream, or updates its limits when they differ; does nothing when it is as
-   * configured. What the gateway calls (in its own JetStream domain) before it starts a durable
+   * configured. What {@link #provision} calls (in the gateway's site domain, or on the hub) before a durable
    * publisher or subscriber: instances may not create or update streams.
    *
    * @return the stream's info after the call

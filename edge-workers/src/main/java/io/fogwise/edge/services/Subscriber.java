@@ -182,6 +182,9 @@ public final class Subscriber implements HostedService {
     }
   }
 
+  /** How long a stopping durable subscriber waits for its acknowledgements to reach the hub. */
+  private static final Duration ACK_FLUSH = Duration.ofMillis(500);
+
   private void bindConsumer(Connection nc, Dispatcher dispatcher) throws IOException, JetStreamApiException {
     String consumer = ctx.serviceName();
     try {
@@ -189,14 +192,21 @@ public final class Subscriber implements HostedService {
           PushSubscribeOptions.bind(durable.stream(), consumer));
     } catch (JetStreamApiException | IllegalArgumentException e) {
       throw new IllegalStateException("subscriber '" + consumer + "' on " + ctx.deviceId() + ": cannot use durable"
-          + " consumer " + consumer + " of stream " + durable.stream() + " (" + e.getMessage() + "); the gateway"
-          + " creates both before it starts a durable subscriber (DurableChannel.ensure, ensureSubscriber)", e);
+          + " consumer " + consumer + " of stream " + durable.stream() + " (" + e.getMessage() + "); 'fogwise service"
+          + " apply' creates both before it sends the spec (DurableChannel.provision)", e);
     }
   }
 
   private void flushAcks(Connection nc) {
+    if (nc.getStatus() != Connection.Status.CONNECTED) {
+      // a flush would only wait out its timeout, holding up the agent's next commands (a fence is
+      // usually followed by a START elsewhere); what was not acknowledged is redelivered
+      LOG.info("subscriber '{}' on {}: not connected at the stop ({}); unacknowledged messages go to the next"
+          + " instance", ctx.serviceName(), ctx.deviceId(), nc.getStatus());
+      return;
+    }
     try {
-      nc.flush(Duration.ofSeconds(1));
+      nc.flush(ACK_FLUSH);
     } catch (Exception e) {
       LOG.info("subscriber '{}' on {}: acknowledgements may not have reached the hub before the stop ({}); the"
           + " stream redelivers those messages to the next instance", ctx.serviceName(), ctx.deviceId(), e.toString());
@@ -210,7 +220,7 @@ public final class Subscriber implements HostedService {
       }
       NatsJetStreamMetaData meta = msg.metaData();
       if (!meta.getStream().equals(durable.stream()) || !meta.getConsumer().equals(ctx.serviceName())) {
-        // only the gateway creates consumers; one delivering here from elsewhere is not this channel
+        // only operators create consumers; one delivering here from elsewhere is not this channel
         rejected.increment();
         rejections.reject("data", msg.getSubject(), new RejectedMessageException(RejectReason.RELAYED,
             "delivered by consumer " + meta.getConsumer() + " of stream " + meta.getStream() + ", not by "
