@@ -68,7 +68,8 @@ final class GatewayCommand implements Callable<Integer> {
       description = {"Run the site's own NATS server, a leaf node of the cloud hub whose leaf-node listener is at",
           "HOST:PORT ('fogwise hub' listens on 7422), in JetStream domain <id> (env FW_LEAF_REMOTE). The gateway",
           "and the site's devices connect to it (--leaf-port); desired state, the id lease, the last policy and",
-          "the site's history live in it, so the site runs on while the cloud is unreachable. --nats is then unused."})
+          "the site's history live in it, so the site runs on while the cloud is unreachable. --nats is then unused.",
+          "On a site host, --home is a site export ('fogwise identity export-site'), which holds no fleet keys."})
   String leaf;
 
   @Option(names = "--leaf-port", defaultValue = "${env:FW_LEAF_PORT:-4223}",
@@ -241,13 +242,19 @@ final class GatewayCommand implements Callable<Integer> {
     if (identity.insecure) {
       b.insecure();
     } else {
-      io.fogwise.identity.IdentityHome h = io.fogwise.identity.IdentityHome.openOrInit(home);
+      // a site export (no private keys of the fleet) on a site host; the whole home on the hub's machine
+      io.fogwise.identity.ServerIdentity h = io.fogwise.identity.SiteHome.isSite(home)
+          ? io.fogwise.identity.SiteHome.open(home) : io.fogwise.identity.IdentityHome.openOrInit(home);
       java.nio.file.Path creds = h.credsFile(io.fogwise.identity.Role.LEAF, id);
       if (!java.nio.file.Files.exists(creds)) {
         throw new IllegalStateException("no leaf-node credentials for " + id + " (" + creds + "); 'fogwise identity "
             + "issue leaf " + id + "' writes them (a gateway issued now gets them with its own)");
       }
-      b.identity(home).leafOf(remote, creds);
+      if (h instanceof io.fogwise.identity.SiteHome) {
+        b.site(home).leafOf(remote, creds);
+      } else {
+        b.identity(home).leafOf(remote, creds);
+      }
     }
     b.store(leafStore != null ? leafStore : home.resolve("sites").resolve(id));
     io.fogwise.testsupport.NatsServer server = b.start();

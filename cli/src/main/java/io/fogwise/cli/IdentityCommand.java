@@ -5,6 +5,8 @@ import io.fogwise.identity.Role;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,7 +18,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "identity", mixinStandardHelpOptions = true,
     description = {"Manage identities: who may connect to the hub, and what each may do there.",
         "Everything lives in the identity home (--home, env FW_HOME, default ~/.fogwise); the hub serves it."},
-    subcommands = {IdentityCommand.Init.class, IdentityCommand.Issue.class, IdentityCommand.Revoke.class,
+    subcommands = {IdentityCommand.Init.class, IdentityCommand.Issue.class, IdentityCommand.ExportSite.class,
+        IdentityCommand.Revoke.class,
         IdentityCommand.ListIdentities.class, IdentityCommand.Token.class, IdentityCommand.Cert.class})
 final class IdentityCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -139,6 +142,32 @@ final class IdentityCommand implements Runnable {
         provision(h, id, out, err, nats);
       }
       out.println("  run it with: --creds " + file + " --ca " + h.caFile());
+      return 0;
+    }
+  }
+
+  @Command(name = "export-site", mixinStandardHelpOptions = true,
+      description = {"Write what the site of gateway GATEWAY needs to a new directory: the operator's and accounts'",
+          "JWTs, the CA certificate, a certificate for the site's NATS, and the credentials of the gateway (with its",
+          "instance key), its leaf links and its devices; no private key of the operator, the accounts or the CA.",
+          "Copy it to the site host and run 'fogwise gateway --id GATEWAY --leaf HUB:7422 --home DIR' there."})
+  static final class ExportSite extends Base {
+    @Parameters(index = "0", paramLabel = "GATEWAY")
+    String gateway;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "A new (or empty) directory.")
+    Path out;
+
+    @Option(names = "--host", paramLabel = "NAME",
+        description = "A name or address devices reach the site's NATS at, for its certificate (repeatable).")
+    List<String> hosts = new ArrayList<>();
+
+    @Override
+    int execute(PrintWriter out, PrintWriter err) {
+      IdentityHome h = IdentityHome.open(home());
+      List<Path> files = h.exportSite(gateway, this.out, hosts);
+      out.println("site " + gateway + " exported to " + this.out + " (" + files.size() + " files, no fleet keys)");
+      out.println("  on the site host: fogwise gateway --id " + gateway + " --leaf <hub>:7422 --home " + this.out);
       return 0;
     }
   }

@@ -46,7 +46,7 @@ import java.util.regex.Pattern;
  * home/creds/&lt;role&gt;-&lt;id&gt;.creds, creds/gateway-&lt;id&gt;.instance.nk, creds/sys.creds
  * </pre>
  */
-public final class IdentityHome {
+public final class IdentityHome implements ServerIdentity {
   /** The operator user every home starts with, for the CLI and the testbed. */
   public static final String DEFAULT_OPERATOR = "admin";
   /** How long a push of an account update may take. */
@@ -127,6 +127,10 @@ public final class IdentityHome {
    */
   public static IdentityHome init(Path dir) {
     Objects.requireNonNull(dir, "dir");
+    if (SiteHome.isSite(dir)) {
+      throw new IllegalStateException(dir + " is a site export, not an identity home: it serves a site's NATS"
+          + " ('fogwise gateway --leaf --home " + dir + "') and cannot issue identities");
+    }
     if (exists(dir)) {
       throw new IllegalStateException("an identity home already exists in " + dir);
     }
@@ -167,16 +171,29 @@ public final class IdentityHome {
   }
 
   /** The home directory. */
+  @Override
   public Path dir() {
     return dir;
   }
 
   /** The CA certificate every client trusts. */
+  @Override
+  public Path serverCert() {
+    return dir.resolve("hub/server.pem");
+  }
+
+  @Override
+  public Path serverKey() {
+    return dir.resolve("hub/server-key.pem");
+  }
+
+  @Override
   public Path caFile() {
     return dir.resolve("ca.pem");
   }
 
   /** The credentials file of identity {@code id} of role {@code role}. */
+  @Override
   public Path credsFile(Role role, String id) {
     return dir.resolve("creds").resolve(role.label() + "-" + checkId(id, "id") + ".creds");
   }
@@ -197,6 +214,7 @@ public final class IdentityHome {
   }
 
   /** The fleet account's public key. */
+  @Override
   public String fleetAccount() {
     return pub(fleet);
   }
@@ -378,6 +396,12 @@ public final class IdentityHome {
    * {@link #pushAccount} apply at once and survive a restart) in {@code resolverDir}, and TLS
    * with the hub's certificate.
    */
+  @Override
+  public String serverConfig(Path resolverDir) {
+    return hubConfig(resolverDir);
+  }
+
+  /** {@link #serverConfig}: the hub's. */
   public synchronized String hubConfig(Path resolverDir) {
     return "# written by Fogwise from the identity home " + dir.toAbsolutePath() + "\n"
         + "operator: " + quote(dir.resolve("operator.jwt")) + "\n"
@@ -424,6 +448,7 @@ public final class IdentityHome {
   }
 
   /** The system account's public key. */
+  @Override
   public String systemAccount() {
     return pub(sys);
   }
@@ -433,6 +458,7 @@ public final class IdentityHome {
    * on first use): account updates pushed to the hub, revocations included, then reach the
    * leaf's resolver too, and it closes revoked users' connections at the site.
    */
+  @Override
   public synchronized Path siteSystemCreds(String gatewayId) {
     checkId(gatewayId, "gateway");
     Path file = dir.resolve("creds/leaf-" + gatewayId + ".sys.creds");
@@ -467,6 +493,78 @@ public final class IdentityHome {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot sign the leaf's system credentials: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Writes a {@link SiteHome} for gateway {@code gatewayId} to {@code out}: what its site needs
+   * to run its NATS as a leaf node and its gateway and devices to connect, and none of the
+   * operator's, the accounts' or the CA's private keys. The site's server certificate is issued
+   * now for {@code hostNames} (plus this machine's loopback names).
+   *
+   * @return the files written
+   * @throws IllegalArgumentException if the gateway is not issued, or {@code out} is not empty
+   */
+  public synchronized java.util.List<Path> exportSite(String gatewayId, Path out, java.util.List<String> hostNames) {
+    checkId(gatewayId, "gateway");
+    if (current(Role.GATEWAY, gatewayId).isEmpty()) {
+      throw new IllegalArgumentException("no gateway '" + gatewayId + "' is issued in " + dir
+          + "; 'fogwise identity issue gateway " + gatewayId + "' first");
+    }
+    try {
+      if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent())) {
+        throw new IllegalArgumentException(out + " exists and is not empty: export a site into a new directory");
+      }
+      if (current(Role.LEAF, gatewayId).isEmpty()) {
+        issue(Role.LEAF, gatewayId, null);
+      }
+      Files.createDirectories(out.resolve("accounts"));
+      Files.createDirectories(out.resolve("creds"));
+      Files.createDirectories(out.resolve("site"));
+      java.util.List<Path> written = new java.util.ArrayList<>();
+      ObjectNode marker = JSON.createObjectNode();
+      marker.put("gateway", gatewayId);
+      marker.put("fleetAccount", pub(fleet));
+      marker.put("systemAccount", pub(sys));
+      marker.put("exportedAt", java.time.Instant.now().toString());
+      written.add(write(out.resolve(SiteHome.MARKER), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(marker)));
+      written.add(write(out.resolve("operator.jwt"), Files.readString(dir.resolve("operator.jwt"))));
+      written.add(write(out.resolve("accounts/fleet.jwt"), accountJwt() + "\n"));
+      written.add(write(out.resolve("accounts/sys.jwt"), systemAccountJwt() + "\n"));
+      written.add(write(out.resolve("ca.pem"), Files.readString(caFile())));
+      java.util.List<String> names = new java.util.ArrayList<>(CertificateAuthority.localNames());
+      for (String h : hostNames) {
+        if (!names.contains(h)) {
+          names.add(h);
+        }
+      }
+      CertificateAuthority.load(caFile(), dir.resolve("keys/ca-key.pem"))
+          .issue("fogwise-site-" + gatewayId, names, out.resolve("site/server.pem"), out.resolve("site/server-key.pem"));
+      written.add(out.resolve("site/server.pem"));
+      written.add(out.resolve("site/server-key.pem"));
+      java.util.List<Path> creds = new java.util.ArrayList<>(java.util.List.of(credsFile(Role.GATEWAY, gatewayId),
+          instanceKeyFile(gatewayId), credsFile(Role.LEAF, gatewayId), siteSystemCreds(gatewayId)));
+      for (Entry e : ledger.identities()) {
+        if (e.role().equals(Role.DEVICE.label()) && gatewayId.equals(e.gateway()) && !e.revoked()) {
+          Path c = credsFile(Role.DEVICE, e.id());
+          if (!creds.contains(c)) {
+            creds.add(c);
+          }
+        }
+      }
+      for (Path c : creds) {
+        Path target = out.resolve("creds").resolve(c.getFileName());
+        Secrets.write(target, Files.readString(c));
+        written.add(target);
+      }
+      return written;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export site " + gatewayId + " to " + out + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Path write(Path file, String text) throws IOException {
+    Files.writeString(file, text, java.nio.charset.StandardCharsets.UTF_8);
+    return file;
   }
 
   /** The newest unrevoked entry of {@code id} of {@code role}. */

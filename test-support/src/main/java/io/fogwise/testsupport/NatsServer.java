@@ -128,12 +128,15 @@ public final class NatsServer implements AutoCloseable {
   private final CompletableFuture<Integer> exit;
   private final Path config;
   private final IdentityHome identity;
+  /** What the server serves: {@link #identity}, a site export, or null when insecure. */
+  private final io.fogwise.identity.ServerIdentity served;
   private final Extras extras;
   private final Map<String, NatsAuth> auths = new ConcurrentHashMap<>();
   private volatile boolean ownsStore;
 
   private NatsServer(Process watchdog, long serverPid, int port, Path storeDir, boolean ownsStore, Path log,
-      long logStart, String name, Path config, IdentityHome identity, Extras extras) {
+      long logStart, String name, Path config, IdentityHome identity, io.fogwise.identity.ServerIdentity served,
+      Extras extras) {
     this.watchdog = watchdog;
     this.lifeline = watchdog.getOutputStream();
     this.serverPid = serverPid;
@@ -145,6 +148,7 @@ public final class NatsServer implements AutoCloseable {
     this.name = name;
     this.config = config;
     this.identity = identity;
+    this.served = served;
     this.extras = extras;
     this.exit = watchdog.onExit().thenApply(Process::exitValue);
   }
@@ -189,6 +193,7 @@ public final class NatsServer implements AutoCloseable {
     private Path store;
     private Path config;
     private Path identity;
+    private Path site;
     private boolean insecure;
     private String domain;
     private int leafPort = -1;
@@ -275,6 +280,16 @@ public final class NatsServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Serves a site export ({@code fogwise identity export-site}) instead of an identity home:
+     * a site's NATS on a machine that holds none of the fleet's private keys. Such a server
+     * creates no buckets and issues no identities.
+     */
+    public Builder site(Path siteHome) {
+      this.site = siteHome;
+      return this;
+    }
+
     /** No authentication and no TLS: anyone who reaches the port may do anything. */
     public Builder insecure() {
       this.insecure = true;
@@ -287,10 +302,13 @@ public final class NatsServer implements AutoCloseable {
         boolean owns = store == null;
         Path dir = owns ? Files.createTempDirectory("fogwise-nats-") : store;
         try {
-          IdentityHome home = insecure ? null : IdentityHome.openOrInit(identity == null ? dir.resolve("identity") : identity);
+          IdentityHome home = insecure || site != null ? null
+              : IdentityHome.openOrInit(identity == null ? dir.resolve("identity") : identity);
+          io.fogwise.identity.ServerIdentity served = insecure ? null
+              : site != null ? io.fogwise.identity.SiteHome.open(site) : home;
           int leaf = leafPort == 0 ? freePort() : leafPort;
           Extras extras = new Extras(domain, leaf, leafAdvertise, leafRemote, leafRemoteCreds, provision);
-          return launch(port == 0 ? freePort() : port, dir, owns, !owns, config, home, extras);
+          return launch(port == 0 ? freePort() : port, dir, owns, !owns, config, home, served, extras);
         } catch (IOException | RuntimeException e) {
           if (owns) {
             delete(dir);
@@ -315,7 +333,7 @@ public final class NatsServer implements AutoCloseable {
       throw new IllegalStateException("nats-server (pid " + serverPid + ") is still running on port " + port);
     }
     try {
-      NatsServer next = launch(port, storeDir, ownsStore, true, config, identity, extras);
+      NatsServer next = launch(port, storeDir, ownsStore, true, config, identity, served, extras);
       ownsStore = false;
       return next;
     } catch (IOException e) {
@@ -325,7 +343,7 @@ public final class NatsServer implements AutoCloseable {
 
   /** Starts the watchdog and server; on failure the server is stopped and the store left alone. */
   private static NatsServer launch(int port, Path store, boolean owns, boolean keepsLog, Path config,
-      IdentityHome identity, Extras extras) throws IOException {
+      IdentityHome identity, io.fogwise.identity.ServerIdentity served, Extras extras) throws IOException {
     Path binary =
         find()
             .orElseThrow(
@@ -339,7 +357,7 @@ public final class NatsServer implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WATCHDOG, "fogwise-nats", log.toString(),
         Long.toString(graceTenths), binary.toString(), "-a", "127.0.0.1", "-p", Integer.toString(port), "-n", name,
         "-js", "-sd", store.toString()));
-    Path generated = generatedConfig(store, config, identity, extras);
+    Path generated = generatedConfig(store, config, served, extras);
     if (generated != null) {
       cmd.add("-c");
       cmd.add(generated.toString());
@@ -352,7 +370,8 @@ public final class NatsServer implements AutoCloseable {
       watchdog.destroyForcibly();
       throw new IllegalStateException("nats-server watchdog did not start: " + e.getMessage() + "; see " + log, e);
     }
-    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config, identity, extras);
+    NatsServer server = new NatsServer(watchdog, pid, port, store, owns, log, logStart, name, config, identity, served,
+        extras);
     server.awaitReady(STARTUP_TIMEOUT, keepsLog);
     if (identity != null && extras.provision()) {
       try {
@@ -370,15 +389,15 @@ public final class NatsServer implements AutoCloseable {
    * resolver, TLS), written fresh at every start so revocations made while it was down apply,
    * followed by the caller's file; null when there is neither.
    */
-  private static Path generatedConfig(Path store, Path config, IdentityHome identity, Extras extras)
-      throws IOException {
+  private static Path generatedConfig(Path store, Path config, io.fogwise.identity.ServerIdentity identity,
+      Extras extras) throws IOException {
     if (identity == null && extras.isEmpty()) {
       return config;
     }
     String text = "";
     if (identity != null) {
       Path resolver = Files.createDirectories(store.resolve("jwt"));
-      text = identity.hubConfig(resolver);
+      text = identity.serverConfig(resolver);
     }
     text += extras.config(identity);
     if (config != null) {
@@ -553,7 +572,7 @@ public final class NatsServer implements AutoCloseable {
 
   /** Whether this server authenticates clients and speaks TLS. */
   public boolean isSecure() {
-    return identity != null;
+    return served != null;
   }
 
   /**
@@ -563,7 +582,8 @@ public final class NatsServer implements AutoCloseable {
    */
   public IdentityHome identity() {
     if (identity == null) {
-      throw new IllegalStateException("this nats-server was started --insecure: it has no identities");
+      throw new IllegalStateException("this nats-server was started --insecure or from a site export: it has no"
+          + " identity home");
     }
     return identity;
   }
@@ -591,7 +611,8 @@ public final class NatsServer implements AutoCloseable {
 
   private NatsAuth authFor(Role role, String id, String gatewayId) {
     if (identity == null) {
-      return NatsAuth.insecure();
+      // insecure, or a site export: its credentials as exported, nothing issued here
+      return served == null ? NatsAuth.insecure() : NatsAuth.files(served.credsFile(role, id), served.caFile());
     }
     return auths.computeIfAbsent(role.label() + "/" + id + "/" + gatewayId, k -> {
       if (identity.current(role, id).isEmpty()) {
@@ -670,7 +691,7 @@ public final class NatsServer implements AutoCloseable {
       return domain == null && leafPort < 0 && leafRemote == null;
     }
 
-    String config(IdentityHome identity) {
+    String config(io.fogwise.identity.ServerIdentity identity) {
       StringBuilder b = new StringBuilder();
       if (domain != null) {
         b.append("jetstream { domain: ").append(quote(domain)).append(" }\n");
@@ -685,8 +706,8 @@ public final class NatsServer implements AutoCloseable {
             b.append("  advertise: \"").append(leafAdvertise).append("\"\n");
           }
           if (identity != null) {
-            b.append("  tls: { cert_file: ").append(quote(identity.dir().resolve("hub/server.pem")))
-                .append(", key_file: ").append(quote(identity.dir().resolve("hub/server-key.pem")))
+            b.append("  tls: { cert_file: ").append(quote(identity.serverCert()))
+                .append(", key_file: ").append(quote(identity.serverKey()))
                 .append(", timeout: 2 }\n");
           }
         }

@@ -147,17 +147,28 @@ public final class CloudOutageScenario {
     DataStore.jetStream(cluster.nats()).put(KEY, "application/json",
         "{\"sampleEveryMs\":100}".getBytes(StandardCharsets.UTF_8));
     cluster.startCloud("cloud", List.of());
-    cluster.startGateway(GATEWAY, gatewayArgs);
+    // the site runs from an export of the identities that holds none of the fleet's private keys,
+    // as a site host would: the gateway's, leaf and device credentials, the JWTs, its certificate
+    cluster.identityArgs(Role.GATEWAY, GATEWAY, null);
+    for (String d : List.of("e1", "e2", "e3", "e4")) {
+      cluster.identityArgs(Role.DEVICE, d, GATEWAY);
+    }
+    Path siteIdentity = settings.runDir().resolve("site-identity");
+    int files = cluster.hub().identity().exportSite(GATEWAY, siteIdentity, List.of()).size();
+    timeline.log("site identities exported to %s (%d files, no fleet keys)", siteIdentity, files);
+    startGateway(cluster, siteIdentity, gatewayArgs);
     Connection site = connectWhenUp(siteUrl, cluster, timeout);
     conns.add(site);
     Observer siteObs = new Observer(site, Subjects.data(APP, CHANNEL));
     Observer cloudObs = cluster.observer();
     require("gateway up on its leaf node", siteObs.awaitStatus(GATEWAY, s -> true, timeout).isPresent()
         && awaitLeafLinked(leafLog, 0, timeout) > 0, "status on the site's NATS; leaf log: link up");
-    cluster.startAgent("e1", GATEWAY, Layer.EDGE, Map.of("pub", "true"), siteUrl, List.of());
-    cluster.startAgent("e2", GATEWAY, Layer.EDGE, Map.of("pub", "true"), siteUrl, List.of());
-    cluster.startAgent("e3", GATEWAY, Layer.EDGE, Map.of("sub", "true"), siteUrl, List.of());
-    cluster.startAgent("e4", GATEWAY, Layer.EDGE, Map.of("pub", "true"), siteUrl, List.of());
+    for (String d : List.of("e1", "e2", "e3", "e4")) {
+      cluster.launch(d, List.of("edge", "--id", d, "--gateway", GATEWAY, "--layer", "EDGE", "--labels",
+          d.equals("e3") ? "sub=true" : "pub=true", "--nats", siteUrl, "--home", siteIdentity.toString()),
+          ComponentLauncher.SMALL_JVM);
+    }
+    timeline.log("agents e1, e2, e4 (pub=true) and e3 (sub=true) started on the site's NATS");
     require("4 devices alive at the site", siteObs.awaitStatus(GATEWAY, s -> s.devicesIn("ALIVE") == 4, timeout)
         .isPresent(), "gateway status seen on the site's NATS");
     Map<String, String> app = Map.of("app", APP, "channel", CHANNEL);
@@ -255,7 +266,7 @@ public final class CloudOutageScenario {
         + " unreachable", GATEWAY);
     long killedAtMillis = System.currentTimeMillis();
     cluster.kill(GATEWAY);
-    cluster.startGateway(GATEWAY, gatewayArgs);
+    startGateway(cluster, siteIdentity, gatewayArgs);
     long restartedAt = System.nanoTime();
     // a status from the new process (started after the kill) that sees both live devices again
     boolean back = siteObs.awaitStatus(GATEWAY, s -> s.startedAtMillis() >= killedAtMillis
@@ -363,6 +374,14 @@ public final class CloudOutageScenario {
         .mapToLong(SubscriberStats.PublisherStats::duplicates).sum();
   }
 
+  private void startGateway(LocalCluster cluster, Path siteIdentity, List<String> extra) throws IOException {
+    List<String> args = new ArrayList<>(List.of("gateway", "--id", GATEWAY, "--http-port", "-1", "--home",
+        siteIdentity.toString()));
+    args.addAll(extra);
+    Process p = cluster.launch(GATEWAY, args, ComponentLauncher.GATEWAY_JVM);
+    timeline.log("gateway %s started (pid %d) with its site's leaf node", GATEWAY, p.pid());
+  }
+
   private static final String OUTAGE_RULES = "package fogwise.outage\n\n"
       + "import io.fogwise.rules.model.Device;\n\n"
       + "global io.fogwise.rules.Actions actions;\n\n"
@@ -432,17 +451,6 @@ public final class CloudOutageScenario {
       Thread.sleep(250); // a read every 250 ms until the copy is older than its freshness
     }
     return null;
-  }
-
-  private static String httpGet(int port, String path) {
-    try {
-      var c = java.net.http.HttpClient.newHttpClient();
-      var r = c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
-          .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() + " " + r.body();
-    } catch (Exception e) {
-      return "error " + e;
-    }
   }
 
   private static String describe(DataReply r) {
