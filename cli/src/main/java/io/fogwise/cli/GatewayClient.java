@@ -68,14 +68,14 @@ final class GatewayClient implements AutoCloseable {
 
   /**
    * Creates the stream (and a subscriber's consumer) a spec's durable channel needs, where the
-   * gateway's devices publish ({@link io.fogwise.protocol.DurableChannel#provision}); a
+   * gateway's devices publish ({@link io.fogwise.protocol.DurableStreams#provision}); a
    * core-only spec needs nothing.
    *
    * @return where they were made, or empty
    */
   java.util.Optional<String> provisionDurable(io.fogwise.protocol.ServiceSpec spec) throws CliFailure {
     try {
-      return io.fogwise.protocol.DurableChannel.provision(nats, gatewayId, spec);
+      return io.fogwise.protocol.DurableStreams.provision(nats, gatewayId, spec);
     } catch (java.io.IOException e) {
       throw new CliFailure(3, e.getMessage() + " (durable channels are created with the operator's credentials)");
     }

@@ -10,6 +10,7 @@ import io.fogwise.protocol.AppMessage;
 import io.fogwise.protocol.Command;
 import io.fogwise.protocol.CommandReply;
 import io.fogwise.protocol.DurableChannel;
+import io.fogwise.protocol.DurableStreams;
 import io.fogwise.protocol.MessageCodec;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.SubscriberStats;
@@ -183,9 +184,9 @@ class DurableChannelIT extends AgentItBase {
   /** The stream and the subscriber's consumer, made as the gateway makes them before it starts the services. */
   private static DurableChannel ensure(String app, String subscriber) throws Exception {
     DurableChannel channel = DurableChannel.fromConfig(durable(app)).orElseThrow();
-    channel.ensure(test.jetStreamManagement());
-    channel.ensure(test.jetStreamManagement()); // idempotent
-    channel.ensureSubscriber(test.jetStreamManagement(), subscriber, "readings");
+    DurableStreams.ensure(channel, test.jetStreamManagement());
+    DurableStreams.ensure(channel, test.jetStreamManagement()); // idempotent
+    DurableStreams.ensureSubscriber(channel, test.jetStreamManagement(), subscriber, "readings");
     return channel;
   }
 

@@ -188,7 +188,7 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
    * consumer or send a pull request chooses where the hub delivers the stream's messages (the
    * reply subject of a pull request is not checked against the sender's permissions), so the
    * gateway creates a push consumer with a fixed delivery subject ({@link
-   * io.fogwise.protocol.DurableChannel#ensureSubscriber}).
+   * io.fogwise.protocol.DurableStreams#ensureSubscriber}).
    */
   public static List<String> durableSubscriber(String stream, String consumer) {
     return List.of(

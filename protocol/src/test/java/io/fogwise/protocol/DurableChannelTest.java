@@ -87,7 +87,7 @@ class DurableChannelTest {
 
   @Test
   void theStreamIsFileStoredLimitedByAgeAndSizeDiscardsOldAndDropsDuplicateIds() {
-    StreamConfiguration c = new DurableChannel("plant", Duration.ofMinutes(30), 64L << 20).streamConfiguration();
+    StreamConfiguration c = DurableStreams.streamConfiguration(new DurableChannel("plant", Duration.ofMinutes(30), 64L << 20));
     assertEquals("fwd_plant", c.getName());
     assertEquals(List.of("fw.data.plant.>"), c.getSubjects());
     assertEquals(StorageType.File, c.getStorageType());

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fogwise.identity.InstanceSigner;
 import io.fogwise.identity.Role;
 import io.fogwise.protocol.DurableChannel;
+import io.fogwise.protocol.DurableStreams;
 import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.auth.NatsAuth;
 import io.nats.client.Connection;
@@ -51,7 +52,7 @@ class DurableChannelPermissionsIT {
     try (Connection operator = hub.connect()) {
       // as the gateway does before it starts a durable publisher or subscriber
       for (String app : List.of("plant", "other")) {
-        channel(app).ensure(operator.jetStreamManagement());
+        DurableStreams.ensure(channel(app), operator.jetStreamManagement());
       }
     }
   }
@@ -101,7 +102,7 @@ class DurableChannelPermissionsIT {
 
       try (Connection operator = hub.connect()) {
         // as the gateway does before it starts a durable subscriber
-        channel("plant").ensureSubscriber(operator.jetStreamManagement(), "plant-sub", "readings");
+        DurableStreams.ensureSubscriber(channel("plant"), operator.jetStreamManagement(), "plant-sub", "readings");
       }
       List<Message> got = new CopyOnWriteArrayList<>();
       Dispatcher d = sub.conn().createDispatcher();
@@ -128,7 +129,7 @@ class DurableChannelPermissionsIT {
           .subjects("fw.hb.>").build()));
       c.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.CREATE.fwd_plant2\"");
       assertThrows(Exception.class, () -> jsm.updateStream(
-          new DurableChannel("plant", Duration.ofHours(1), 1L << 20).streamConfiguration()));
+          DurableStreams.streamConfiguration(new DurableChannel("plant", Duration.ofHours(1), 1L << 20))));
       c.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.UPDATE.fwd_plant\"");
       assertThrows(Exception.class, () -> jsm.deleteStream("fwd_plant"));
       c.awaitError("Permissions Violation for Publish to \"$JS.API.STREAM.DELETE.fwd_plant\"");
@@ -160,11 +161,11 @@ class DurableChannelPermissionsIT {
     try (Connection operator = hub.connect()) {
       var jsm = operator.jetStreamManagement();
       DurableChannel day = channel("limits");
-      var created = day.ensure(jsm);
-      assertEquals(created.getCreateTime(), day.ensure(jsm).getCreateTime(), "unchanged: not re-created");
+      var created = DurableStreams.ensure(day, jsm);
+      assertEquals(created.getCreateTime(), DurableStreams.ensure(day, jsm).getCreateTime(), "unchanged: not re-created");
       operator.jetStream().publish("fw.data.limits.x", new byte[] {1});
       DurableChannel hour = new DurableChannel("limits", Duration.ofHours(1), 8L << 20);
-      var updated = hour.ensure(jsm);
+      var updated = DurableStreams.ensure(hour, jsm);
       assertEquals(Duration.ofHours(1), updated.getConfiguration().getMaxAge());
       assertEquals(8L << 20, updated.getConfiguration().getMaxBytes());
       assertEquals(1, updated.getStreamState().getMsgCount(), "an update keeps the messages");

@@ -232,7 +232,7 @@ final class DurableSender {
     Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     String s = c.toString();
     if (s.contains("503") || s.contains("No Responders")) {
-      return s + " — is the stream missing? 'fogwise service apply' creates it (DurableChannel.provision)";
+      return s + " — is the stream missing? 'fogwise service apply' creates it (DurableStreams.provision)";
     }
     return s;
   }

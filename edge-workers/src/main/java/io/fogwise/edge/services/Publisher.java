@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * handed-over instance keeps re-sending what it had in flight). Numbering, standby, hand-over,
  * {@code stallAfter} and the output count (messages handed to NATS, re-sends not counted) are
  * as in core mode; {@link #acknowledged()} and {@link #resent()} count the rest. The stream must
- * exist: 'fogwise service apply' creates it ({@link DurableChannel#provision}).
+ * exist: 'fogwise service apply' creates it ({@link DurableStreams#provision}).
  *
  * <p>{@code stallAfter} is a fault-injection knob for tests and demos: after that many messages
  * (in total for the instance) the publisher silently stops publishing while it keeps running

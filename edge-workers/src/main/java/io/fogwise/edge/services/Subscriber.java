@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With {@code durable: true} ({@link DurableChannel}) it reads the channel from the
  * application's stream through the durable consumer named after the service, which the gateway
- * creates ({@link DurableChannel#ensureSubscriber}) and which pushes to {@code fw.dlv.<service>}
+ * creates ({@link DurableStreams#ensureSubscriber}) and which pushes to {@code fw.dlv.<service>}
  * (a queue group: during a make-before-break move each message goes to one instance). So an
  * instance started elsewhere for the same service continues where the last stopped. Each
  * message is acknowledged after it is accounted for; one whose stream sequence this instance
@@ -193,7 +193,7 @@ public final class Subscriber implements HostedService {
     } catch (JetStreamApiException | IllegalArgumentException e) {
       throw new IllegalStateException("subscriber '" + consumer + "' on " + ctx.deviceId() + ": cannot use durable"
           + " consumer " + consumer + " of stream " + durable.stream() + " (" + e.getMessage() + "); 'fogwise service"
-          + " apply' creates both before it sends the spec (DurableChannel.provision)", e);
+          + " apply' creates both before it sends the spec (DurableStreams.provision)", e);
     }
   }
 

@@ -255,7 +255,7 @@ public final class LocalCluster implements AutoCloseable {
   /** Applies a service spec, failing loudly if the gateway refuses it. */
   public void apply(String gatewayId, ServiceSpec spec) throws InterruptedException {
     try {
-      io.fogwise.protocol.DurableChannel.provision(nats, gatewayId, spec); // as fogwise service apply does
+      io.fogwise.protocol.DurableStreams.provision(nats, gatewayId, spec); // as fogwise service apply does
     } catch (IOException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
