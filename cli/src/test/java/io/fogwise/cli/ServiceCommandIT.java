@@ -127,7 +127,7 @@ class ServiceCommandIT {
     assertEquals(3, list.exit(), list.toString());
     assertTrue(list.err().startsWith("fogwise service list: no answer from gateway gw-nobody on fw.gw.gw-nobody.svc within 1 s"),
         list.toString());
-    assertTrue(list.err().contains("(is it running? --nats " + hub.url()), list.toString());
+    assertTrue(list.err().contains("(is it running, and if it runs its site's NATS as a leaf node, is the site linked to the cloud? --nats " + hub.url()), list.toString());
     assertEquals(1, list.err().lines().count(), list.toString());
   }
 
@@ -141,7 +141,7 @@ class ServiceCommandIT {
           "--timeout", "0.5");
       assertEquals(3, list.exit(), list.toString());
       assertEquals("fogwise service list: no answer from gateway gw-silent on fw.gw.gw-silent.svc within 0.5 s"
-          + " (is it running? --nats " + hub.url() + ", --gateway gw-silent)", list.err().strip());
+          + " (is it running, and if it runs its site's NATS as a leaf node, is the site linked to the cloud? --nats " + hub.url() + ", --gateway gw-silent)", list.err().strip());
     }
   }
 
