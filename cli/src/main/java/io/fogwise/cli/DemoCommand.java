@@ -54,12 +54,7 @@ final class DemoCommand implements Callable<Integer> {
       return 1;
     }
     if (json != null) {
-      Path parent = json.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      MessageCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), summary);
-      timeline.log("summary written to %s", json);
+      BenchCommand.write(json, summary, timeline);
     }
     boolean ok = summary.get("ok").asBoolean();
     timeline.log("demo %s in %.1f s", ok ? "passed" : "FAILED", summary.get("durationMs").asLong() / 1000.0);
@@ -83,12 +78,7 @@ final class DemoCommand implements Callable<Integer> {
       System.out.printf("  %-6s %s: %s%n", step.ok() ? "ok" : "FAILED", step.name(), step.detail());
     }
     if (json != null) {
-      Path parent = json.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      MessageCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), summary);
-      timeline.log("summary written to %s", json);
+      BenchCommand.write(json, summary, timeline);
     }
     timeline.log("demo --cloud-outage %s in %.1f s", result.ok() ? "passed" : "FAILED",
         (System.nanoTime() - t0) / 1e9);

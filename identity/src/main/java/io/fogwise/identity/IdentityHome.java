@@ -403,17 +403,8 @@ public final class IdentityHome implements ServerIdentity {
 
   /** {@link #serverConfig}: the hub's. */
   public synchronized String hubConfig(Path resolverDir) {
-    return "# written by Fogwise from the identity home " + dir.toAbsolutePath() + "\n"
-        + "operator: " + quote(dir.resolve("operator.jwt")) + "\n"
-        + "system_account: " + pub(sys) + "\n"
-        + "max_control_line: " + NatsAuth.MAX_CONTROL_LINE + "\n"
-        + "resolver: { type: full, dir: " + quote(resolverDir) + ", allow_delete: false, interval: \"2m\", timeout: \"5s\" }\n"
-        + "resolver_preload: {\n"
-        + "  " + pub(fleet) + ": \"" + accountJwt() + "\"\n"
-        + "  " + pub(sys) + ": \"" + systemAccountJwt() + "\"\n"
-        + "}\n"
-        + "tls: { cert_file: " + quote(dir.resolve("hub/server.pem")) + ", key_file: "
-        + quote(dir.resolve("hub/server-key.pem")) + ", timeout: 2 }\n";
+    return ServerConfig.text("the identity home " + dir.toAbsolutePath(), dir.resolve("operator.jwt"), pub(fleet),
+        accountJwt(), pub(sys), systemAccountJwt(), resolverDir, serverCert(), serverKey());
   }
 
   /**
@@ -590,10 +581,6 @@ public final class IdentityHome implements ServerIdentity {
       throw new IllegalArgumentException(what + " must be 1-64 letters, digits, '-' or '_', got '" + id + "'");
     }
     return id;
-  }
-
-  private static String quote(Path p) {
-    return "\"" + p.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private static NKey readKey(Path file) throws IOException {

@@ -2,7 +2,6 @@ package io.fogwise.identity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fogwise.protocol.auth.NatsAuth;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -76,17 +75,8 @@ public final class SiteHome implements ServerIdentity {
 
   @Override
   public String serverConfig(Path resolverDir) {
-    return "# written by Fogwise from the site export " + dir.toAbsolutePath() + "\n"
-        + "operator: " + quote(dir.resolve("operator.jwt")) + "\n"
-        + "system_account: " + systemAccount + "\n"
-        + "max_control_line: " + NatsAuth.MAX_CONTROL_LINE + "\n"
-        + "resolver: { type: full, dir: " + quote(resolverDir) + ", allow_delete: false, interval: \"2m\", timeout: \"5s\" }\n"
-        + "resolver_preload: {\n"
-        + "  " + fleetAccount + ": \"" + read("accounts/fleet.jwt") + "\"\n"
-        + "  " + systemAccount + ": \"" + read("accounts/sys.jwt") + "\"\n"
-        + "}\n"
-        + "tls: { cert_file: " + quote(dir.resolve("site/server.pem")) + ", key_file: "
-        + quote(dir.resolve("site/server-key.pem")) + ", timeout: 2 }\n";
+    return ServerConfig.text("the site export " + dir.toAbsolutePath(), dir.resolve("operator.jwt"), fleetAccount,
+        read("accounts/fleet.jwt"), systemAccount, read("accounts/sys.jwt"), resolverDir, serverCert(), serverKey());
   }
 
   @Override
@@ -137,7 +127,4 @@ public final class SiteHome implements ServerIdentity {
     }
   }
 
-  private static String quote(Path p) {
-    return "\"" + p.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-  }
 }
