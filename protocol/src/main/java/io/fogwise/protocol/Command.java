@@ -21,6 +21,7 @@ import java.util.Map;
  * @param number ACTIVATE only: the message number to continue from
  * @param v the command protocol version ({@link #PROTOCOL_VERSION}; absent means 1)
  * @param credentials START only, optional: the instance's own NATS credentials
+ * @param container START only, optional: image, environment and limits for a container runtime
  */
 public record Command(
     String requestId,
@@ -32,7 +33,8 @@ public record Command(
     Boolean standby,
     Long number,
     Integer v,
-    String credentials) {
+    String credentials,
+    ContainerSpec container) {
   /** The command protocol version this code speaks; a command with another is refused by name. */
   public static final int PROTOCOL_VERSION = 1;
 
@@ -68,6 +70,26 @@ public record Command(
     if (action == Action.RENEW) {
       required(credentials, "credentials");
     }
+    if (container != null && action != Action.START) {
+      throw ProtocolViolation.invalid("container", "is only valid with START");
+    }
+  }
+
+  /** A command without container settings. */
+  public Command(String requestId, Action action, String service, String kind, long epoch, Map<String, String> config,
+      Boolean standby, Long number, Integer v, String credentials) {
+    this(requestId, action, service, kind, epoch, config, standby, number, v, credentials, null);
+  }
+
+  /** This START with container settings (null or empty: none). */
+  public Command withContainer(ContainerSpec c) {
+    return new Command(requestId, action, service, kind, epoch, config, standby, number, v, credentials,
+        c == null || c.isEmpty() ? null : c);
+  }
+
+  /** The container settings, {@link ContainerSpec#NONE} when absent. */
+  public ContainerSpec containerOrNone() {
+    return container == null ? ContainerSpec.NONE : container;
   }
 
   /**
@@ -75,7 +97,7 @@ public record Command(
    * gateway's scoped instance key), which the agent uses for the instance's connection.
    */
   public Command withCredentials(String creds) {
-    return new Command(requestId, action, service, kind, epoch, config, standby, number, v, creds);
+    return new Command(requestId, action, service, kind, epoch, config, standby, number, v, creds, container);
   }
 
   /** Never prints the credentials. */
@@ -83,7 +105,7 @@ public record Command(
   public String toString() {
     return "Command[requestId=" + requestId + ", action=" + action + ", service=" + service + ", kind=" + kind
         + ", epoch=" + epoch + ", config=" + config + ", standby=" + standby + ", number=" + number + ", v=" + v
-        + (credentials == null ? "" : ", credentials=<redacted>") + "]";
+        + (credentials == null ? "" : ", credentials=<redacted>") + (container == null ? "" : ", container=" + container) + "]";
   }
 
   /** What the agent is asked to do. */

@@ -20,6 +20,7 @@ import java.util.Map;
  * @param env environment variables for container instances
  * @param critical whether losing it matters more than losing other services (false if unset)
  * @param latencyObjectiveMs the end-to-end latency objective, or null
+ * @param resources CPU and memory limits of each container instance, or null
  */
 public record ServiceSpec(
     String name,
@@ -31,7 +32,8 @@ public record ServiceSpec(
     Map<String, String> config,
     Map<String, String> env,
     Boolean critical,
-    Long latencyObjectiveMs) {
+    Long latencyObjectiveMs,
+    ContainerSpec.Resources resources) {
   public ServiceSpec {
     id(name, "name");
     if (kind == null && image == null) {
@@ -54,9 +56,29 @@ public record ServiceSpec(
     ServiceSubjects.checkConfig(name, config);
     DurableChannel.checkConfig(config);
     env = map(env);
+    if (image != null || !env.isEmpty()) {
+      new ContainerSpec(image, env, resources); // validates image and env names
+    }
     if (latencyObjectiveMs != null && latencyObjectiveMs <= 0) {
       throw ProtocolViolation.invalid("latencyObjectiveMs", "must be > 0, got " + latencyObjectiveMs);
     }
+  }
+
+  /** A spec without resource limits. */
+  public ServiceSpec(String name, String kind, String image, String version, Integer replicas, Placement placement,
+      Map<String, String> config, Map<String, String> env, Boolean critical, Long latencyObjectiveMs) {
+    this(name, kind, image, version, replicas, placement, config, env, critical, latencyObjectiveMs, null);
+  }
+
+  /** What a container runtime needs beyond kind and config: image, environment, limits. */
+  public ContainerSpec container() {
+    return image == null && env.isEmpty() && resources == null ? ContainerSpec.NONE
+        : new ContainerSpec(image, env, resources);
+  }
+
+  /** The kind instances run: {@code kind}, or {@link ContainerSpec#CONTAINER_KIND} for a spec that names only an image. */
+  public String instanceKind() {
+    return kind != null ? kind : ContainerSpec.CONTAINER_KIND;
   }
 
   /** A one-replica spec of {@code kind} with the given placement and config. */
@@ -66,12 +88,12 @@ public record ServiceSpec(
 
   /** A copy with another placement. */
   public ServiceSpec withPlacement(Placement p) {
-    return new ServiceSpec(name, kind, image, version, replicas, p, config, env, critical, latencyObjectiveMs);
+    return new ServiceSpec(name, kind, image, version, replicas, p, config, env, critical, latencyObjectiveMs, resources);
   }
 
   /** A copy with another replica count. */
   public ServiceSpec withReplicas(int n) {
-    return new ServiceSpec(name, kind, image, version, n, placement, config, env, critical, latencyObjectiveMs);
+    return new ServiceSpec(name, kind, image, version, n, placement, config, env, critical, latencyObjectiveMs, resources);
   }
 
   /**

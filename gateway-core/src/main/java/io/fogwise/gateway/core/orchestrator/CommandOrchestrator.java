@@ -39,6 +39,7 @@ public abstract class CommandOrchestrator implements Orchestrator {
     Command c = mode == StartMode.STANDBY
         ? Command.standby(nextId(), i.service(), i.kind(), i.epoch(), i.config())
         : Command.start(nextId(), i.service(), i.kind(), i.epoch(), i.config());
+    c = c.withContainer(i.container());
     return call(i.deviceId(), c).thenApply(r -> null);
   }
 

@@ -171,7 +171,7 @@ public final class ScenarioRunner {
         long epoch = epochs.merge(i.service(), 1L, Long::sum);
         String version = i.version() != null ? i.version() : spec.version();
         placed.add(new DesiredSnapshot.PlacementRecord(i.service(), i.device(), epoch, version));
-        fleet.start(new InstanceIntent(spec.name(), spec.kind(), version, epoch, i.device(), spec.config()),
+        fleet.start(new InstanceIntent(spec.name(), spec.instanceKind(), version, epoch, i.device(), spec.config(), spec.container()),
             Orchestrator.StartMode.ACTIVE);
       }
       scheduler.runDue();
