@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
 @Command(name = "edge", mixinStandardHelpOptions = true,
     description = {"Run an edge agent until SIGTERM or Ctrl-C.",
         "Every option may also come from the environment: FW_NATS_URL, FW_DEVICE_ID, FW_GATEWAY, FW_LAYER,",
-        "FW_LABELS, FW_DEVICE_CLASS, FW_HEARTBEAT_MS, FW_TELEMETRY_MS, FW_CREDS, FW_CA, FW_HOME, FW_INSECURE;",
-        "options win."})
+        "FW_LABELS, FW_DEVICE_CLASS, FW_HEARTBEAT_MS, FW_TELEMETRY_MS, FW_CREDS, FW_CA, FW_HOME, FW_INSECURE,",
+        "FW_RUNTIME, FW_IMAGES (kind=image,...); options win."})
 final class EdgeCommand implements Callable<Integer> {
   @Option(names = "--nats", description = "NATS URL.")
   String nats;
@@ -38,6 +38,14 @@ final class EdgeCommand implements Callable<Integer> {
 
   @Option(names = "--heartbeat-ms", description = "Heartbeat interval in milliseconds (default 200).")
   Long heartbeatMs;
+
+  @Option(names = "--runtime", description = "Where services run: process (in this JVM, the default) or docker "
+      + "(containers on the local Docker engine, DOCKER_HOST).")
+  String runtime;
+
+  @Option(names = "--image", description = "With --runtime docker: the image of a kind, kind=image (repeatable; "
+      + "defaults: publisher=fogwise/publisher:latest, subscriber=fogwise/subscriber:latest).")
+  java.util.List<String> images;
 
   @Override
   public Integer call() throws Exception {
@@ -72,8 +80,45 @@ final class EdgeCommand implements Callable<Integer> {
         return e.exitCode();
       }
     }
+    String rt = runtime != null ? runtime : System.getenv().getOrDefault("FW_RUNTIME", "process");
+    io.fogwise.edge.container.DockerRuntime containers = null;
+    if ("docker".equals(rt)) {
+      java.util.Map<String, String> kinds = new java.util.TreeMap<>(io.fogwise.containers.Images.defaults());
+      java.util.List<String> pairs = new java.util.ArrayList<>();
+      if (images != null) {
+        pairs.addAll(images);
+      } else if (System.getenv("FW_IMAGES") != null) {
+        pairs.addAll(java.util.Arrays.asList(System.getenv("FW_IMAGES").split(",")));
+      }
+      for (String pair : pairs) {
+        int eq = pair.indexOf('=');
+        if (eq <= 0 || eq == pair.length() - 1) {
+          spec.commandLine().getErr().println("fogwise edge: --image must be kind=image, got '" + pair + "' (see --help)");
+          return 2;
+        }
+        kinds.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+      }
+      AgentConfig draft = b.build();
+      try {
+        containers = io.fogwise.edge.container.DockerRuntime.start(io.fogwise.containers.DockerClients.connect(),
+            draft.deviceId(), draft.gatewayId(), kinds);
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        spec.commandLine().getErr().println("fogwise edge: " + e.getMessage());
+        return 1;
+      }
+      b.services(containers.kinds());
+    } else if (!"process".equals(rt)) {
+      spec.commandLine().getErr().println("fogwise edge: --runtime must be process or docker, got '" + rt + "' (see --help)");
+      return 2;
+    }
     EdgeAgent agent = EdgeAgent.start(b.build());
-    Waiting.untilShutdown(agent, "agent " + agent.deviceId());
+    io.fogwise.edge.container.DockerRuntime owned = containers;
+    Waiting.untilShutdown(() -> {
+      agent.close();
+      if (owned != null) {
+        owned.close();
+      }
+    }, "agent " + agent.deviceId());
     return 0;
   }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       GatewayCommand.class,
       CloudCommand.class,
       EdgeCommand.class,
+      InstanceCommand.class,
       TestCommand.class,
       BenchCommand.class,
       ServiceCommand.class,

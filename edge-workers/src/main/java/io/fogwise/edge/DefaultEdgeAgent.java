@@ -152,7 +152,10 @@ final class DefaultEdgeAgent implements EdgeAgent {
   public List<InstanceReport> instances() {
     List<InstanceReport> list = new ArrayList<>(hosted.size());
     for (HostedInstance i : hosted.values()) {
-      list.add(i.report());
+      InstanceReport r = i.report();
+      if (r != null) {
+        list.add(r);
+      }
     }
     list.sort(Comparator.comparing(InstanceReport::service));
     return list;
@@ -253,6 +256,9 @@ final class DefaultEdgeAgent implements EdgeAgent {
           "service '" + c.service() + "' epoch " + c.epoch() + " already runs on device " + deviceId + " as kind '"
               + existing.kind() + "', not '" + c.kind() + "'");
     }
+    if (factory instanceof ContainerFactory containers) {
+      return startContainer(c, containers, existing);
+    }
     Connection instanceConnection;
     try {
       instanceConnection = instanceConnection(c);
@@ -282,6 +288,57 @@ final class DefaultEdgeAgent implements EdgeAgent {
     hosted.put(c.service(), instance);
     instance.start(c.standby());
     LOG.info("device {}: started {}{} (request {})", deviceId, ctx, c.standby() ? " in standby" : "", c.requestId());
+    return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  /** How long a standby START waits for its container to answer its probe before it replies. */
+  static final Duration CONTAINER_READY_WAIT = Duration.ofMillis(2500);
+
+  /**
+   * Starts an instance that runs as a container: the agent opens no connection for it (the
+   * container opens its own with the START's credentials). A standby START replies once the
+   * container answers its probe (within {@link #CONTAINER_READY_WAIT}), so the hand-over that
+   * follows does not wait for a JVM to boot.
+   */
+  private CommandReply startContainer(Command c, ContainerFactory factory, HostedInstance existing) {
+    if (!config.auth().isInsecure() && c.credentials() == null) {
+      return CommandReply.error(c.requestId(), deviceId, "cannot start service '" + c.service() + "' epoch " + c.epoch()
+          + " on device " + deviceId + ": the START carries no instance credentials (is the gateway run without its "
+          + "instance key?)");
+    }
+    InstanceContext ctx = new InstanceContext(c.service(), c.kind(), c.epoch(), c.config(), deviceId, config.gatewayId(),
+        nc, false, clock);
+    InstanceLaunch launch = new InstanceLaunch(config.natsUrl(), c.credentials(), config.auth().caFile(),
+        config.auth().isInsecure(), c.containerOrNone());
+    HostedService service;
+    try {
+      service = java.util.Objects.requireNonNull(factory.create(ctx, launch), "factory of kind '" + c.kind() + "' returned null");
+    } catch (RuntimeException e) {
+      LOG.info("device {}: cannot start {}: {}", deviceId, ctx, e.getMessage());
+      return CommandReply.error(c.requestId(), deviceId, "cannot start service '" + c.service() + "' epoch " + c.epoch()
+          + " on device " + deviceId + ": " + e.getMessage());
+    }
+    if (existing != null) {
+      LOG.info("device {}: replacing {} by epoch {}", deviceId, existing, c.epoch());
+      hosted.remove(c.service(), existing);
+      existing.stop();
+    }
+    HostedInstance instance = new HostedInstance(ctx, service, backoff);
+    hosted.put(c.service(), instance);
+    instance.start(c.standby());
+    if (c.standby()) {
+      long deadline = System.nanoTime() + CONTAINER_READY_WAIT.toNanos();
+      while (!service.ready() && System.nanoTime() < deadline && !closed.get()) {
+        try {
+          Thread.sleep(20); // polling a flag the container's probe sets; bounded by CONTAINER_READY_WAIT
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    LOG.info("device {}: started {} as a container{} (request {})", deviceId, ctx, c.standby() ? " in standby" : "",
+        c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);
   }
 
@@ -327,6 +384,15 @@ final class DefaultEdgeAgent implements EdgeAgent {
     HostedInstance existing = hosted(c);
     if (existing == null) {
       return notHosted(c);
+    }
+    if (existing.hostedService() instanceof RenewableService renewable) {
+      try {
+        renewable.renew(c.credentials());
+      } catch (RuntimeException e) {
+        return CommandReply.error(c.requestId(), deviceId, "service '" + c.service() + "' epoch " + c.epoch()
+            + " did not take its new credentials: " + e.getMessage());
+      }
+      return CommandReply.ok(c.requestId(), deviceId);
     }
     RenewableAuth auth = instanceAuth.get(existing.connection());
     if (auth == null) {

@@ -32,6 +32,8 @@ final class HostedInstance {
   private volatile InstanceState state = InstanceState.RUNNING;
   /** False in standby: started idle or handed over, until activated. Written on the control thread. */
   private volatile boolean active = true;
+  /** Whether the service was ever ready (see {@link HostedService#ready()}). */
+  private volatile boolean wasReady;
 
   HostedInstance(InstanceContext context, HostedService service, Backoff backoff) {
     this.context = context;
@@ -111,8 +113,25 @@ final class HostedInstance {
     return service;
   }
 
+  /**
+   * The instance as the heartbeat reports it, or null while a service that was never ready is
+   * still starting (a container booting): its START is still in progress.
+   */
   InstanceReport report() {
     InstanceState reported = state == InstanceState.RUNNING && !active ? InstanceState.STANDBY : state;
+    boolean ready;
+    try {
+      ready = service.ready();
+    } catch (RuntimeException e) {
+      ready = true;
+    }
+    if (ready) {
+      wasReady = true;
+    } else if (!wasReady && restarts.get() == 0 && reported != InstanceState.RESTARTING) {
+      return null;
+    } else {
+      reported = InstanceState.RESTARTING;
+    }
     return new InstanceReport(context.serviceName(), context.kind(), context.epoch(), reported, restarts.get(), outputs());
   }
 

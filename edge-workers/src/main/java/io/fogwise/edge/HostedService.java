@@ -34,4 +34,14 @@ public interface HostedService {
   default OptionalLong outputs() {
     return OptionalLong.empty();
   }
+
+  /**
+   * Whether the instance is ready to be reported: true (the default) for a service that runs in
+   * the agent's JVM; a container is ready once its own probe answers. An instance that was never
+   * ready is not reported yet (its START is still in progress); one that was and no longer is, is
+   * reported RESTARTING. Called from the heartbeat thread: must not block.
+   */
+  default boolean ready() {
+    return true;
+  }
 }

@@ -1,0 +1,327 @@
+package io.fogwise.edge;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.fogwise.containers.InstanceEnv;
+import io.fogwise.protocol.InstanceReport;
+import io.fogwise.protocol.NatsOptions;
+import io.fogwise.protocol.auth.Credentials;
+import io.fogwise.protocol.auth.NatsAuth;
+import io.fogwise.protocol.time.Clock;
+import io.nats.client.Connection;
+import io.nats.client.ForceReconnectOptions;
+import io.nats.client.Nats;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One service instance in a process of its own: what an instance container runs ({@code fogwise
+ * instance}). Configured entirely by the environment ({@link InstanceEnv}), it hosts the kind's
+ * service exactly as an agent would (the same {@link HostedInstance}: crash restarts with
+ * back-off, standby, hand-over) on a NATS connection of its own, and answers its agent's probe
+ * and hand-over on a control endpoint on 127.0.0.1 that requires a bearer token. SIGTERM stops
+ * the service, flushes what it sent, and exits.
+ */
+public final class InstanceProcess implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(InstanceProcess.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HostedInstance instance;
+  private final InstanceContext context;
+  private final RenewableAuth renewable;
+  private final HttpServer control;
+  private final byte[] token;
+  private final CountDownLatch closed = new CountDownLatch(1);
+
+  private InstanceProcess(HostedInstance instance, InstanceContext context, RenewableAuth renewable, HttpServer control,
+      String token) {
+    this.instance = instance;
+    this.context = context;
+    this.renewable = renewable;
+    this.control = control;
+    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Starts the instance {@code env} describes.
+   *
+   * @throws IllegalArgumentException with a message naming the variable when the environment is incomplete or wrong
+   * @throws IllegalStateException when the hub cannot be reached or the control port is taken
+   */
+  public static InstanceProcess start(Map<String, String> env) {
+    String natsUrl = required(env, InstanceEnv.NATS_URL);
+    String gateway = required(env, InstanceEnv.GATEWAY);
+    String device = required(env, InstanceEnv.DEVICE);
+    String service = required(env, InstanceEnv.SERVICE);
+    String kind = required(env, InstanceEnv.KIND);
+    long epoch;
+    try {
+      epoch = Long.parseLong(required(env, InstanceEnv.EPOCH));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(InstanceEnv.EPOCH + " must be a number, got '" + env.get(InstanceEnv.EPOCH) + "'");
+    }
+    Map<String, String> config = Map.of();
+    String configJson = env.get(InstanceEnv.CONFIG);
+    if (configJson != null && !configJson.isBlank()) {
+      try {
+        config = JSON.readValue(configJson, new TypeReference<LinkedHashMap<String, String>>() { });
+      } catch (IOException e) {
+        throw new IllegalArgumentException(InstanceEnv.CONFIG + " must be a JSON object of strings: " + e.getMessage());
+      }
+    }
+    ServiceFactory factory = ServiceKinds.discover(InstanceProcess.class.getClassLoader()).get(kind);
+    if (factory == null) {
+      throw new IllegalArgumentException("unknown service kind '" + kind + "' (known: "
+          + String.join(", ", ServiceKinds.discover(InstanceProcess.class.getClassLoader()).keySet()) + ")");
+    }
+    int port = 0;
+    String portText = env.get(InstanceEnv.CONTROL_PORT);
+    if (portText != null && !portText.isBlank()) {
+      try {
+        port = Integer.parseInt(portText.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(InstanceEnv.CONTROL_PORT + " must be a port number, got '" + portText + "'");
+      }
+    }
+    String token = env.get(InstanceEnv.CONTROL_TOKEN);
+    if (port > 0 && (token == null || token.length() < 16)) {
+      throw new IllegalArgumentException(InstanceEnv.CONTROL_TOKEN + " (at least 16 characters) is required with "
+          + InstanceEnv.CONTROL_PORT);
+    }
+
+    String name = device + "/" + service + "#" + epoch;
+    RenewableAuth renewable = null;
+    NatsAuth auth;
+    if ("true".equalsIgnoreCase(env.get(InstanceEnv.INSECURE))) {
+      auth = NatsAuth.insecure();
+    } else {
+      String creds = env.get(InstanceEnv.CREDS);
+      String credsFile = env.get(InstanceEnv.CREDS_FILE);
+      Credentials c;
+      try {
+        c = creds != null && !creds.isBlank() ? Credentials.parse(creds)
+            : credsFile != null ? Credentials.read(Path.of(credsFile)) : null;
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("unreadable instance credentials: " + e.getMessage());
+      }
+      if (c == null) {
+        throw new IllegalArgumentException(InstanceEnv.CREDS + " or " + InstanceEnv.CREDS_FILE
+            + " is required (or " + InstanceEnv.INSECURE + "=true for a hub without authentication)");
+      }
+      Path ca = Path.of(required(env, InstanceEnv.CA));
+      if (!Files.isReadable(ca)) {
+        throw new IllegalArgumentException(InstanceEnv.CA + ": cannot read " + ca);
+      }
+      auth = NatsAuth.of(c, ca);
+      renewable = new RenewableAuth(c);
+    }
+    NatsListeners listeners = new NatsListeners(name);
+    io.nats.client.Options.Builder options = NatsOptions.component(natsUrl, name, auth)
+        .errorListener(listeners).connectionListener(listeners);
+    if (renewable != null) {
+      options.authHandler(renewable);
+    }
+    Connection conn;
+    try {
+      conn = Nats.connect(options.build());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot connect to NATS at " + natsUrl + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while connecting to NATS", e);
+    }
+    InstanceContext ctx = new InstanceContext(service, kind, epoch, config, device, gateway, conn, true, Clock.system());
+    HostedService hosted;
+    try {
+      hosted = Objects.requireNonNull(factory.create(ctx), "factory of kind '" + kind + "' returned null");
+    } catch (RuntimeException e) {
+      ctx.closeOwnConnection();
+      throw new IllegalArgumentException("cannot start service '" + service + "': " + e.getMessage(), e);
+    }
+    HostedInstance instance = new HostedInstance(ctx, hosted,
+        new Backoff(AgentConfig.DEFAULT_RESTART_BACKOFF_BASE, AgentConfig.DEFAULT_RESTART_BACKOFF_MAX));
+    HttpServer server = null;
+    if (port > 0) {
+      try {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+      } catch (IOException e) {
+        ctx.closeOwnConnection();
+        throw new IllegalStateException("cannot listen on 127.0.0.1:" + port + " for the control endpoint: " + e.getMessage(), e);
+      }
+    }
+    InstanceProcess p = new InstanceProcess(instance, ctx, renewable, server, token);
+    boolean standby = "true".equalsIgnoreCase(env.get(InstanceEnv.STANDBY));
+    instance.start(standby);
+    if (server != null) {
+      server.createContext("/", p::handle);
+      server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "fw-instance-control");
+        t.setDaemon(true);
+        return t;
+      }));
+      server.start();
+    }
+    LOG.info("instance {} ({}) started{}{}", name, kind, standby ? " in standby" : "",
+        server == null ? "" : ", control endpoint on 127.0.0.1:" + port);
+    return p;
+  }
+
+  /** The instance's report, as its agent probes it. */
+  public InstanceReport report() {
+    return instance.report();
+  }
+
+  private void handle(HttpExchange x) throws IOException {
+    try (x) {
+      String auth = x.getRequestHeaders().getFirst("Authorization");
+      byte[] given = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
+      if (token == null || !MessageDigest.isEqual(token, given)) {
+        respond(x, 401, Map.of("error", "a bearer token is required"));
+        return;
+      }
+      String path = x.getRequestURI().getPath();
+      String method = x.getRequestMethod();
+      switch (method + " " + path) {
+        case "GET /health" -> {
+          InstanceReport r = instance.report();
+          Map<String, Object> body = new LinkedHashMap<>();
+          body.put("state", r.state().name());
+          body.put("restarts", r.restarts());
+          body.put("outputs", r.outputs());
+          respond(x, 200, body);
+        }
+        case "POST /handover" -> {
+          OptionalLong next = instance.handover();
+          try {
+            context.connection().flush(DefaultEdgeAgent.HANDOVER_FLUSH_TIMEOUT);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } catch (Exception e) {
+            LOG.warn("{}: hand-over: NATS did not confirm the last messages: {}", context, e.toString());
+          }
+          Map<String, Object> body = new LinkedHashMap<>();
+          body.put("next", next.isPresent() ? next.getAsLong() : null);
+          respond(x, 200, body);
+        }
+        case "POST /activate" -> {
+          String q = x.getRequestURI().getQuery();
+          long number;
+          try {
+            number = Long.parseLong(q == null || !q.startsWith("number=") ? "" : q.substring(7));
+          } catch (NumberFormatException e) {
+            respond(x, 400, Map.of("error", "activate needs ?number=N"));
+            return;
+          }
+          respond(x, 200, Map.of("changed", instance.activate(number)));
+        }
+        case "POST /renew" -> {
+          if (renewable == null) {
+            respond(x, 409, Map.of("error", "the instance runs without credentials of its own"));
+            return;
+          }
+          Credentials next;
+          try (InputStream in = x.getRequestBody()) {
+            next = Credentials.parse(new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8));
+          } catch (RuntimeException e) {
+            respond(x, 400, Map.of("error", "unreadable credentials: " + e.getMessage()));
+            return;
+          }
+          renewable.renew(next);
+          OptionalLong held = instance.holdOutput();
+          try {
+            context.connection().forceReconnect(ForceReconnectOptions.builder().flush(DefaultEdgeAgent.RENEW_FLUSH_TIMEOUT).build());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } catch (IOException | RuntimeException e) {
+            LOG.warn("{} will reconnect with its new credentials on its own: {}", context, e.toString());
+          } finally {
+            held.ifPresent(instance::releaseOutput);
+          }
+          x.sendResponseHeaders(204, -1);
+        }
+        default -> respond(x, 404, Map.of("error", "no such endpoint: " + method + " " + path));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("{}: control request failed: {}", context, e.toString());
+    }
+  }
+
+  private static void respond(HttpExchange x, int status, Map<String, ?> body) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(body);
+    x.getResponseHeaders().set("Content-Type", "application/json");
+    x.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = x.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** Blocks until {@link #close()}. */
+  public void awaitClose() throws InterruptedException {
+    closed.await();
+  }
+
+  /** Stops the service (its last output flushed), the control endpoint and the connection. */
+  @Override
+  public void close() {
+    if (closed.getCount() == 0) {
+      return;
+    }
+    if (control != null) {
+      control.stop(0);
+    }
+    instance.stop(); // also closes the instance's own connection
+    LOG.info("instance {} stopped", context);
+    closed.countDown();
+  }
+
+  /**
+   * Runs the instance {@code env} describes until SIGTERM (or Ctrl-C).
+   *
+   * @return the exit code: 0 after a stop, 2 when the environment is wrong, 1 when it cannot start
+   */
+  public static int run(Map<String, String> env) {
+    InstanceProcess p;
+    try {
+      p = start(env);
+    } catch (IllegalArgumentException e) {
+      System.err.println("fogwise instance: " + e.getMessage());
+      return 2;
+    } catch (IllegalStateException e) {
+      System.err.println("fogwise instance: " + e.getMessage());
+      return 1;
+    }
+    Thread hook = new Thread(p::close, "fw-instance-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      p.awaitClose();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static String required(Map<String, String> env, String name) {
+    String v = env.get(name);
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException(name + " is required");
+    }
+    return v.trim();
+  }
+}

@@ -1,0 +1,233 @@
+package io.fogwise.edge.container;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import io.fogwise.containers.DockerClients;
+import io.fogwise.containers.Images;
+import io.fogwise.containers.Labels;
+import io.fogwise.edge.ContainerFactory;
+import io.fogwise.edge.HostedService;
+import io.fogwise.edge.InstanceLaunch;
+import io.fogwise.edge.ServiceContext;
+import io.fogwise.edge.ServiceFactory;
+import io.fogwise.protocol.ContainerSpec;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An agent's services as containers on a Docker engine. Every container it creates carries the
+ * labels {@code fogwise.device} (this agent's device), {@code fogwise.service},
+ * {@code fogwise.epoch}, {@code fogwise.kind}, {@code fogwise.gateway}; it only ever lists,
+ * stops or removes containers with its own device label. A sweep (at start and then every
+ * {@link #SWEEP_INTERVAL_MS} ms) removes every container of this device that no live instance
+ * owns: what a previous life of the agent left behind, and stale epochs (fencing).
+ */
+public final class DockerRuntime implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DockerRuntime.class);
+  /** How often the sweep runs. */
+  public static final long SWEEP_INTERVAL_MS = 2000;
+
+  private final DockerClient docker;
+  private final String deviceId;
+  private final String gatewayId;
+  private final Map<String, String> images;
+  /** Names of the containers live instances own (registered before they are created). */
+  private final Set<String> owned = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService sweeper;
+  private final ExecutorService cleanup;
+
+  private DockerRuntime(DockerClient docker, String deviceId, String gatewayId, Map<String, String> images) {
+    this.docker = docker;
+    this.deviceId = deviceId;
+    this.gatewayId = gatewayId;
+    this.images = Map.copyOf(images);
+    this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("fw-docker-sweep-" + deviceId));
+    this.cleanup = Executors.newCachedThreadPool(daemon("fw-docker-cleanup-" + deviceId));
+  }
+
+  /**
+   * A runtime for device {@code deviceId} on the engine {@code docker}, running each kind of
+   * {@code images} (kind → image reference) as that image.
+   *
+   * @throws IllegalStateException with what to do when the engine does not answer
+   */
+  public static DockerRuntime start(DockerClient docker, String deviceId, String gatewayId, Map<String, String> images) {
+    Objects.requireNonNull(docker, "docker");
+    DockerClients.problem(docker).ifPresent(p -> {
+      throw new IllegalStateException("device " + deviceId + ": " + p);
+    });
+    for (Map.Entry<String, String> e : images.entrySet()) {
+      if (!ContainerSpec.wellFormed(e.getValue())) {
+        throw new IllegalArgumentException("kind '" + e.getKey() + "': '" + e.getValue() + "' is not an image reference");
+      }
+    }
+    DockerRuntime r = new DockerRuntime(docker, deviceId, gatewayId, images);
+    r.sweep();
+    r.sweeper.scheduleWithFixedDelay(r::sweepQuietly, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, TimeUnit.MILLISECONDS);
+    return r;
+  }
+
+  /**
+   * The kinds this runtime runs, for the agent: one container factory per kind of its image map,
+   * plus {@value ContainerSpec#CONTAINER_KIND} for specs that name only an image.
+   */
+  public Map<String, ServiceFactory> kinds() {
+    Map<String, ServiceFactory> kinds = new TreeMap<>();
+    for (String kind : images.keySet()) {
+      kinds.put(kind, factory(kind));
+    }
+    kinds.put(ContainerSpec.CONTAINER_KIND, factory(ContainerSpec.CONTAINER_KIND));
+    return kinds;
+  }
+
+  private ContainerFactory factory(String kind) {
+    return new ContainerFactory() {
+      @Override
+      public HostedService create(ServiceContext context, InstanceLaunch launch) {
+        String image = launch.container().image() != null ? launch.container().image() : images.get(kind);
+        if (image == null) {
+          throw new IllegalArgumentException("a '" + ContainerSpec.CONTAINER_KIND + "' service needs an image in its spec");
+        }
+        checkImage(image);
+        return new ContainerService(DockerRuntime.this, context, launch, image);
+      }
+    };
+  }
+
+  private void checkImage(String image) {
+    try {
+      docker.inspectImageCmd(Images.withTag(image)).exec();
+    } catch (NotFoundException e) {
+      throw new IllegalArgumentException("image '" + image + "' is not on device " + deviceId
+          + "'s Docker engine (build it with images/build.sh, or docker load it)");
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(DockerClients.problem(docker)
+          .orElse("the Docker engine failed to inspect image '" + image + "': " + e.getMessage()));
+    }
+  }
+
+  /** Removes every container of this device that no live instance owns; returns how many. */
+  public int sweep() {
+    int removed = 0;
+    for (Container c : ownContainers()) {
+      String name = name(c);
+      if (name != null && owned.contains(name)) {
+        continue;
+      }
+      LOG.info("device {}: removing container {} ({} epoch {}): no live instance owns it", deviceId, name,
+          c.getLabels().get(Labels.SERVICE), c.getLabels().get(Labels.EPOCH));
+      try {
+        docker.removeContainerCmd(c.getId()).withForce(true).exec();
+        removed++;
+      } catch (NotFoundException gone) {
+        // removed meanwhile
+      }
+    }
+    return removed;
+  }
+
+  private void sweepQuietly() {
+    try {
+      sweep();
+    } catch (RuntimeException e) {
+      LOG.debug("device {}: container sweep failed: {}", deviceId, e.toString());
+    }
+  }
+
+  /** This device's containers, running or not. */
+  public List<Container> ownContainers() {
+    return docker.listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of(Labels.DEVICE, deviceId)).exec();
+  }
+
+  /**
+   * Kills ({@code docker kill}) every container labelled with {@code deviceId}: with SIGKILL of its
+   * agent, how a device loss is simulated on a shared engine. Returns how many were killed.
+   */
+  public static int killDevice(DockerClient docker, String deviceId) {
+    int killed = 0;
+    for (Container c : docker.listContainersCmd().withLabelFilter(Map.of(Labels.DEVICE, deviceId)).exec()) {
+      try {
+        docker.killContainerCmd(c.getId()).exec();
+        killed++;
+      } catch (RuntimeException e) {
+        LOG.debug("kill of {}: {}", c.getId(), e.toString());
+      }
+    }
+    return killed;
+  }
+
+  /** Removes every container labelled with {@code deviceId} (after a test or a demo). */
+  public static void removeDevice(DockerClient docker, String deviceId) {
+    for (Container c : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.DEVICE, deviceId)).exec()) {
+      try {
+        docker.removeContainerCmd(c.getId()).withForce(true).exec();
+      } catch (RuntimeException e) {
+        LOG.debug("remove of {}: {}", c.getId(), e.toString());
+      }
+    }
+  }
+
+  private static String name(Container c) {
+    String[] names = c.getNames();
+    if (names == null || names.length == 0) {
+      return null;
+    }
+    String n = names[0];
+    return n.startsWith("/") ? n.substring(1) : n;
+  }
+
+  DockerClient docker() {
+    return docker;
+  }
+
+  String deviceId() {
+    return deviceId;
+  }
+
+  String gatewayId() {
+    return gatewayId;
+  }
+
+  void own(String containerName) {
+    owned.add(containerName);
+  }
+
+  void disown(String containerName) {
+    owned.remove(containerName);
+  }
+
+  ExecutorService cleanup() {
+    return cleanup;
+  }
+
+  @Override
+  public void close() {
+    sweeper.shutdownNow();
+    cleanup.shutdown();
+    try {
+      cleanup.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
