@@ -29,6 +29,11 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--after-s", defaultValue = "3", description = "Seconds of traffic after recovery. Default: ${DEFAULT-VALUE}.")
   int afterSeconds;
 
+  @Option(names = "--orchestrator", defaultValue = "process",
+      description = {"Where the agents run services: process (in their own JVM) or docker (containers from the images",
+          "images/build.sh builds, on the local Docker engine). Default: ${DEFAULT-VALUE}."})
+  String orchestrator;
+
   @Option(names = "--cloud-outage",
       description = {"Instead: a site that runs on while its cloud link is down. The gateway runs its site's NATS as a",
           "leaf node of the cloud hub behind an emulated link; the link is cut, a device killed (its service moves),",
@@ -45,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
     Timeline timeline = new Timeline(System.out);
     timeline.log("fogwise demo: logs of every process go to %s", runDir);
     Demo demo = new Demo(ComponentLauncher.currentJvm(Fogwise.class.getName(), List.of()), timeline,
-        new Demo.Options(rate, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(afterSeconds), runDir));
+        new Demo.Options(rate, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(afterSeconds), runDir, orchestrator));
     ObjectNode summary;
     try {
       summary = demo.run();

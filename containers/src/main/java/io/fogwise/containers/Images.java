@@ -12,12 +12,16 @@ import java.util.regex.Pattern;
 public final class Images {
   /** The repository prefix of the images {@code images/build.sh} builds. */
   public static final String PREFIX = "fogwise/";
-  /** The tag {@code images/build.sh} gives them. */
-  public static final String TAG = "latest";
+  /** The tag {@code images/build.sh} gives them: {@code FOGWISE_IMAGE_TAG}, as for the script, or {@code latest}. */
+  public static final String TAG = tag(System.getenv("FOGWISE_IMAGE_TAG"));
   private static final Pattern REFERENCE =
       Pattern.compile("[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?");
 
   private Images() {}
+
+  private static String tag(String env) {
+    return env == null || env.isBlank() ? "latest" : env.trim();
+  }
 
   /** The image of a built-in kind: {@code fogwise/<kind>:latest}. */
   public static String builtIn(String kind) {

@@ -32,6 +32,8 @@ final class HostedInstance {
   private volatile InstanceState state = InstanceState.RUNNING;
   /** False in standby: started idle or handed over, until activated. Written on the control thread. */
   private volatile boolean active = true;
+  /** Why the service last crashed, or null. */
+  private volatile String lastFailure;
   /** Whether the service was ever ready (see {@link HostedService#ready()}). */
   private volatile boolean wasReady;
 
@@ -132,7 +134,8 @@ final class HostedInstance {
     } else {
       reported = InstanceState.RESTARTING;
     }
-    return new InstanceReport(context.serviceName(), context.kind(), context.epoch(), reported, restarts.get(), outputs());
+    return new InstanceReport(context.serviceName(), context.kind(), context.epoch(), reported, restarts.get(), outputs(),
+        lastFailure);
   }
 
   private Long outputs() {
@@ -171,6 +174,7 @@ final class HostedInstance {
       attempt++;
       Duration delay = backoff.delay(attempt);
       state = InstanceState.RESTARTING;
+      lastFailure = failure.getMessage() != null ? failure.getMessage() : failure.toString();
       LOG.warn(
           "service '{}' ({}) epoch {} on device {} crashed: {}; restarting in {} ms (crash {} in a row)",
           context.serviceName(),

@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class InstanceProcess implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InstanceProcess.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** How many times the first connect is tried. */
+  static final int CONNECT_ATTEMPTS = 3;
 
   private final HostedInstance instance;
   private final InstanceContext context;
@@ -138,14 +140,24 @@ public final class InstanceProcess implements AutoCloseable {
     if (renewable != null) {
       options.authHandler(renewable);
     }
-    Connection conn;
-    try {
-      conn = Nats.connect(options.build());
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot connect to NATS at " + natsUrl + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while connecting to NATS", e);
+    Connection conn = null;
+    // a container boots beside others on a loaded device: a first TLS handshake can miss its
+    // timeout, so the first connect is tried a few times before the instance gives up (and its
+    // agent restarts it with back-off)
+    io.nats.client.Options built = options.build();
+    for (int attempt = 1; conn == null; attempt++) {
+      try {
+        conn = Nats.connect(built);
+      } catch (IOException e) {
+        if (attempt >= CONNECT_ATTEMPTS) {
+          throw new IllegalStateException("cannot connect to NATS at " + natsUrl + " (" + attempt + " attempts): "
+              + e.getMessage(), e);
+        }
+        LOG.info("instance {}: connect attempt {} failed ({}); trying again", name, attempt, e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while connecting to NATS", e);
+      }
     }
     InstanceContext ctx = new InstanceContext(service, kind, epoch, config, device, gateway, conn, true, Clock.system());
     HostedService hosted;

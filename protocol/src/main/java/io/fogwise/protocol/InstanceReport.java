@@ -14,9 +14,18 @@ import static io.fogwise.protocol.Checks.required;
  * @param restarts how many times the agent restarted it after a crash
  * @param outputs how many outputs (e.g. messages) it has produced, or null if the service does
  *     not count its output; the gateway detects a stalled service from it
+ * @param reason why it last crashed (e.g. a container's exit code and last output), or null;
+ *     at most {@value #MAX_REASON} characters
  */
-public record InstanceReport(String service, String kind, long epoch, InstanceState state, int restarts, Long outputs) {
+public record InstanceReport(String service, String kind, long epoch, InstanceState state, int restarts, Long outputs,
+    String reason) {
+  /** The longest reason carried (longer ones are cut). */
+  public static final int MAX_REASON = 400;
+
   public InstanceReport {
+    if (reason != null && reason.length() > MAX_REASON) {
+      reason = reason.substring(0, MAX_REASON - 1) + "…";
+    }
     id(service, "service");
     id(kind, "kind");
     nonNegative(epoch, "epoch");
@@ -27,9 +36,14 @@ public record InstanceReport(String service, String kind, long epoch, InstanceSt
     }
   }
 
+  /** A report without a crash reason. */
+  public InstanceReport(String service, String kind, long epoch, InstanceState state, int restarts, Long outputs) {
+    this(service, kind, epoch, state, restarts, outputs, null);
+  }
+
   /** A report without an output count. */
   public InstanceReport(String service, String kind, long epoch, InstanceState state, int restarts) {
-    this(service, kind, epoch, state, restarts, null);
+    this(service, kind, epoch, state, restarts, null, null);
   }
 
   /** Agent-side state of a hosted instance. */

@@ -30,6 +30,10 @@ import io.fogwise.identity.Role;
  * a JVM shutdown hook does the same on Ctrl-C.
  */
 public final class LocalCluster implements AutoCloseable {
+  /** The engine agents run containers on, in container mode ({@link #useContainers}). */
+  private com.github.dockerjava.api.DockerClient docker;
+  /** The agents started in container mode, whose containers a kill or close removes. */
+  private final java.util.Set<String> agents = new java.util.LinkedHashSet<>();
   private final ComponentLauncher launcher;
   private final Path runDir;
   private final Timeline timeline;
@@ -177,6 +181,10 @@ public final class LocalCluster implements AutoCloseable {
       args.add("--labels");
       args.add(labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
     }
+    if (docker != null) {
+      args.addAll(List.of("--runtime", "docker"));
+      agents.add(deviceId);
+    }
     args.addAll(extraArgs);
     Process p = launch(deviceId, args, ComponentLauncher.SMALL_JVM);
     timeline.log("agent %s started as %s%s (pid %d)", deviceId, layer, labels.isEmpty() ? "" : " " + labels, p.pid());
@@ -201,7 +209,25 @@ public final class LocalCluster implements AutoCloseable {
     return hub.operatorAuth();
   }
 
-  /** Kills a component's process with SIGKILL; returns System.nanoTime of the kill. */
+  /**
+   * From now on, agents run their services as containers on {@code docker} ({@code fogwise edge
+   * --runtime docker}); a kill of an agent also kills its labelled containers (a device loss on a
+   * shared engine), and closing the cluster removes them.
+   */
+  public synchronized LocalCluster useContainers(com.github.dockerjava.api.DockerClient docker) {
+    this.docker = docker;
+    return this;
+  }
+
+  /** Whether agents run their services as containers. */
+  public synchronized boolean containers() {
+    return docker != null;
+  }
+
+  /**
+   * Kills a component's process with SIGKILL (an agent's containers too, with {@code docker
+   * kill}, in container mode); returns System.nanoTime of the kill.
+   */
   public synchronized long kill(String name) {
     Process p = processes.get(name);
     if (p == null) {
@@ -209,6 +235,10 @@ public final class LocalCluster implements AutoCloseable {
     }
     long t = System.nanoTime();
     p.destroyForcibly();
+    if (docker != null && agents.contains(name)) {
+      int n = io.fogwise.edge.container.DockerRuntime.killDevice(docker, name);
+      timeline.log("docker kill of %d container(s) of %s", n, name);
+    }
     try {
       p.waitFor(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -308,6 +338,11 @@ public final class LocalCluster implements AutoCloseable {
       } catch (InterruptedException e) {
         p.destroyForcibly();
         Thread.currentThread().interrupt();
+      }
+    }
+    if (docker != null) {
+      for (String agent : agents) {
+        io.fogwise.edge.container.DockerRuntime.removeDevice(docker, agent);
       }
     }
     observer.close();

@@ -47,9 +47,18 @@ public final class Demo {
    * @param warmup how long the app runs before the kill
    * @param after how long the app runs after recovery
    * @param runDir where process logs go
+   * @param orchestrator {@code process} (services in the agents' JVMs) or {@code docker} (containers)
    */
-  public record Options(int rateHz, Duration warmup, Duration after, Path runDir) {
+  public record Options(int rateHz, Duration warmup, Duration after, Path runDir, String orchestrator) {
+    /** Agents host services in their own JVM. */
+    public Options(int rateHz, Duration warmup, Duration after, Path runDir) {
+      this(rateHz, warmup, after, runDir, "process");
+    }
+
     public Options {
+      if (!"process".equals(orchestrator) && !"docker".equals(orchestrator)) {
+        throw new IllegalArgumentException("the demo's orchestrator is process or docker, got '" + orchestrator + "'");
+      }
       if (rateHz < 1 || rateHz > 10_000) {
         throw new IllegalArgumentException("rate must be within [1, 10000] Hz, got " + rateHz);
       }
@@ -72,6 +81,22 @@ public final class Demo {
     try (LocalCluster cluster = LocalCluster.start(launcher, options.runDir(), timeline, Subjects.data(APP, CHANNEL))) {
       Observer obs = cluster.observer();
       obs.onEvent(this::narrate);
+      summary.put("orchestrator", options.orchestrator());
+      if ("docker".equals(options.orchestrator())) {
+        com.github.dockerjava.api.DockerClient docker = io.fogwise.containers.DockerClients.connect();
+        io.fogwise.containers.DockerClients.problem(docker).ifPresent(p -> {
+          throw new DemoFailure(p);
+        });
+        for (String image : io.fogwise.containers.Images.defaults().values()) {
+          try {
+            docker.inspectImageCmd(image).exec();
+          } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            throw new DemoFailure("image " + image + " is not built; run images/build.sh first");
+          }
+        }
+        cluster.useContainers(docker);
+        timeline.log("agents run their services as containers (images %s)", io.fogwise.containers.Images.defaults().values());
+      }
       cluster.startGateway(GATEWAY, List.of());
       require(obs.awaitStatus(GATEWAY, s -> true, Duration.ofSeconds(40)).isPresent(),
           "the gateway did not report status within 40 s; see " + options.runDir().resolve(GATEWAY + ".log"));
@@ -97,7 +122,7 @@ public final class Demo {
           options.rateHz());
       for (String svc : List.of("sub-cloud", "sub-edge", "publisher")) {
         require(obs.awaitEvent(eventsBefore, e -> e.type() == AdaptationEvent.Type.INSTANCE_STARTED
-            && svc.equals(e.service()), Duration.ofSeconds(20)).isPresent(), svc + " did not start within 20 s");
+            && svc.equals(e.service()), Duration.ofSeconds(40)).isPresent(), svc + " did not start within 40 s");
       }
       require(obs.awaitData(o -> o.received() > 0, Duration.ofSeconds(10)), "no application data within 10 s");
       long warmupMsgs = Math.max(1, options.rateHz() * options.warmup().toMillis() / 1000);
@@ -119,7 +144,8 @@ public final class Demo {
       long oldEpoch = obs.currentEpoch();
       String victim = obs.epoch(oldEpoch).orElseThrow().publisherId();
 
-      timeline.log(">>> killing %s with SIGKILL (it hosts the publisher)", victim);
+      timeline.log(">>> killing %s with SIGKILL (it hosts the publisher)%s", victim,
+          cluster.containers() ? ", and its containers with docker kill" : "");
       FailoverProbe.Measurement fo;
       try {
         fo = FailoverProbe.killPublisherHost(cluster, Duration.ofSeconds(15));

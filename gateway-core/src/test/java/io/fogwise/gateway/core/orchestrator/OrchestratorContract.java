@@ -164,6 +164,8 @@ public abstract class OrchestratorContract {
     Predicate<InstanceReport> svcG2 = r -> r.service().equals("svc-g") && r.epoch() == 2;
     f.await("the standby instance is reported", () -> f.secondDeviceReports().stream()
         .anyMatch(r -> svcG2.test(r) && r.state() == InstanceReport.InstanceState.STANDBY));
+    // the gateway hands over only an instance its device reports running
+    f.await("the old instance is reported running", () -> running("svc-g", 1));
     long next = f.complete(o.handover("svc-g", 1, old.deviceId()));
     assertTrue(next >= 0, "next number " + next);
     f.complete(o.activate("svc-g", 2, successor.deviceId(), next));
