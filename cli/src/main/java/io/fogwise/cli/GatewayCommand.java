@@ -94,6 +94,12 @@ final class GatewayCommand implements Callable<Integer> {
           "(by default a gateway loads one when it is signed by a trusted key and built from exactly its sources)."})
   boolean noArtifacts;
 
+  @Option(names = "--instance-start-timeout", paramLabel = "DURATION", defaultValue = "5s",
+      converter = PolicyCommands.DurationConverter.class,
+      description = {"How long a started instance may go unreported by its device before the start counts as failed",
+          "and is retried (raise it for devices that run containers: a container boots a JVM). Default: ${DEFAULT-VALUE}."})
+  java.time.Duration instanceStartTimeout;
+
   @Option(names = "--start-timeout", paramLabel = "DURATION", defaultValue = "60s",
       converter = PolicyCommands.DurationConverter.class,
       description = {"How long to wait for NATS, durable state and the first rule compile before giving up",
@@ -197,7 +203,11 @@ final class GatewayCommand implements Callable<Integer> {
       }
       // refused here, before NATS is contacted: an HTTP API beyond loopback without tokens and TLS
       config = b.httpPort(httpPort).http(httpSettings()).durable(!ephemeral)
-          .trustedKeys(trusted).startTimeout(startTimeout).cache(cache)
+          .trustedKeys(trusted).startTimeout(startTimeout)
+          .reconciler(new io.fogwise.gateway.core.reconcile.Reconciler.Settings(instanceStartTimeout,
+              io.fogwise.gateway.core.reconcile.Reconciler.Settings.DEFAULT.missingGrace(),
+              io.fogwise.gateway.core.reconcile.Reconciler.Settings.DEFAULT.stopRetry(),
+              io.fogwise.gateway.core.reconcile.Reconciler.Settings.DEFAULT.avoidAfterFailure())).cache(cache)
           .policy(io.fogwise.gateway.policy.PolicyManager.Settings.DEFAULT.withArtifacts(!noArtifacts)).build();
     } catch (GatewayClient.CliFailure | IllegalArgumentException | IllegalStateException e) {
       spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());

@@ -97,7 +97,8 @@ public final class Demo {
         cluster.useContainers(docker);
         timeline.log("agents run their services as containers (images %s)", io.fogwise.containers.Images.defaults().values());
       }
-      cluster.startGateway(GATEWAY, List.of());
+      // a container boots a JVM of its own: give its start more time than an in-process one
+      cluster.startGateway(GATEWAY, cluster.containers() ? List.of("--instance-start-timeout", "30s") : List.of());
       require(obs.awaitStatus(GATEWAY, s -> true, Duration.ofSeconds(40)).isPresent(),
           "the gateway did not report status within 40 s; see " + options.runDir().resolve(GATEWAY + ".log"));
       timeline.log("gateway %s is up", GATEWAY);
