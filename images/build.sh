@@ -11,6 +11,9 @@
 #   --no-jar-build   never run Maven; cli/target/fogwise.jar must exist (env FOGWISE_NO_JAR_BUILD=1 too)
 #   --json FILE      also write each image's name, size in bytes and build seconds to FILE
 #   --keep-work      keep the work directory (rootfs, build contexts) and print where it is
+#   --force          build even when every image was built from the same inputs already
+# Images already built from the same inputs (jar, its libraries, Dockerfiles, this script, the JDK,
+# nats-server: label io.fogwise.inputs) are left alone; an image a rebuild replaces is removed.
 # Env: FOGWISE_IMAGE_TAG (default latest), DOCKER_HOST as the docker CLI reads it.
 set -euo pipefail
 
@@ -20,6 +23,9 @@ TAG="${FOGWISE_IMAGE_TAG:-latest}"
 NO_JAR_BUILD="${FOGWISE_NO_JAR_BUILD:-0}"
 JSON=""
 KEEP=0
+FORCE=0
+ROLES=(gateway cloud edge publisher subscriber)
+ALL_IMAGES=(base app hub "${ROLES[@]}")
 # the non-root user every image runs as (except where noted in its Dockerfile)
 APP_UID=10001
 APP_GID=10001
@@ -30,7 +36,8 @@ while [ $# -gt 0 ]; do
     --json) JSON="${2:?--json needs a file}"; shift ;;
     --json=*) JSON="${1#--json=}" ;;
     --keep-work) KEEP=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --force) FORCE=1 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -73,7 +80,57 @@ CLASSPATH_JARS="$(unzip -p "$JAR" META-INF/MANIFEST.MF | tr -d '\r' | sed -e ':a
   | sed -n 's/^Class-Path: //p' | tr ' ' '\n' | sed '/^$/d')"
 [ -n "$CLASSPATH_JARS" ] || die "$JAR has no Class-Path in its manifest"
 
+NATS="$(command -v nats-server 2>/dev/null || echo /usr/sbin/nats-server)"
+[ -x "$NATS" ] || die "nats-server is not installed (Debian: apt-get install -y nats-server)"
+
 NAMES=(); BYTES=(); SECONDS_TAKEN=()
+# Prints (and with --json writes) each image's size and build time: report TOTAL_SECONDS UP_TO_DATE
+report() {
+  printf '%-28s %12s %8s\n' IMAGE BYTES SECONDS
+  for i in "${!NAMES[@]}"; do
+    printf '%-28s %12s %8s\n' "${NAMES[$i]}" "${BYTES[$i]}" "${SECONDS_TAKEN[$i]}"
+  done
+  if [ "$2" = true ]; then echo "${#NAMES[@]} images up to date"; else echo "built ${#NAMES[@]} images in $1 s"; fi
+  echo "(BYTES: each image's whole size, layers shared with the others counted in each)"
+  docker system df
+  if [ -n "$JSON" ]; then
+    {
+      printf '{\n  "seconds": %s,\n  "upToDate": %s,\n  "inputs": "%s",\n  "jlinkModules": "%s",\n  "images": [\n' \
+        "$1" "$2" "$INPUTS" "$(docker image inspect --format '{{index .Config.Labels "io.fogwise.jlink.modules"}}' "fogwise/base:$TAG")"
+      for i in "${!NAMES[@]}"; do
+        sep=","; [ "$i" -eq $((${#NAMES[@]} - 1)) ] && sep=""
+        printf '    {"name": "%s", "bytes": %s, "seconds": %s}%s\n' "${NAMES[$i]}" "${BYTES[$i]}" "${SECONDS_TAKEN[$i]}" "$sep"
+      done
+      printf '  ]\n}\n'
+    } > "$JSON"
+    say "wrote $JSON"
+  fi
+}
+
+# What the images are made of; unchanged inputs, unchanged images.
+INPUTS="$( { sha256sum "$JAR" "$HERE/build.sh" "$HERE"/*/Dockerfile "$JDK/release" "$NATS"
+  (cd "$ROOT/cli/target" && echo "$CLASSPATH_JARS" | xargs sha256sum); } | awk '{ print $1 }' | sha256sum | cut -c1-16)"
+up_to_date() {
+  local i
+  for i in "${ALL_IMAGES[@]}"; do
+    [ "$(docker image inspect --format '{{index .Config.Labels "io.fogwise.inputs"}}' "fogwise/$i:$TAG" 2>/dev/null)" = "$INPUTS" ] \
+      || return 1
+  done
+}
+if [ "$FORCE" = 0 ] && up_to_date; then
+  say "every image is up to date (inputs $INPUTS); --force builds them again"
+  for i in "${ALL_IMAGES[@]}"; do
+    NAMES+=("fogwise/$i:$TAG"); BYTES+=("$(docker image inspect --format '{{.Size}}' "fogwise/$i:$TAG")"); SECONDS_TAKEN+=(0)
+  done
+  report 0 true
+  exit 0
+fi
+# the images this build replaces, removed once it is done (unless a container still uses one)
+declare -A OLD_IDS=()
+for i in "${ALL_IMAGES[@]}"; do
+  OLD_IDS[$i]="$(docker image inspect --format '{{.Id}}' "fogwise/$i:$TAG" 2>/dev/null || true)"
+done
+
 record() { # name start
   local bytes
   bytes="$(docker image inspect --format '{{.Size}}' "$1")"
@@ -83,7 +140,7 @@ record() { # name start
 # docker build, quiet unless it fails (the classic builder also warns that it is deprecated)
 build_image() { # name context args...
   local name="$1" ctx="$2"; shift 2
-  if ! docker build -q "$@" -t "$name" "$ctx" >"$WORK/build.log" 2>&1; then
+  if ! docker build -q "$@" --label "io.fogwise.inputs=$INPUTS" -t "$name" "$ctx" >"$WORK/build.log" 2>&1; then
     cat "$WORK/build.log" >&2
     die "building $name failed"
   fi
@@ -172,6 +229,7 @@ docker import \
   --change "WORKDIR /home/fogwise" \
   --change "LABEL org.opencontainers.image.title=fogwise-base" \
   --change "LABEL io.fogwise.jlink.modules=$MODULES" \
+  --change "LABEL io.fogwise.inputs=$INPUTS" \
   --change 'CMD ["java", "-version"]' \
   -m "jlink runtime of $("$JDK/bin/java" -version 2>&1 | head -1 | tr -d '"')" \
   "$WORK/rootfs.tar" "fogwise/base:$TAG" >/dev/null
@@ -187,8 +245,6 @@ record "fogwise/app:$TAG" "$start"
 
 # ---- fogwise/hub: nats-server and the shell tools its watchdog runs ------------------------------------
 start="$(now)"
-NATS="$(command -v nats-server 2>/dev/null || echo /usr/sbin/nats-server)"
-[ -x "$NATS" ] || die "nats-server is not installed (Debian: apt-get install -y nats-server)"
 HUB="$WORK/hub"
 mkdir -p "$HUB/rootfs/usr/bin" "$HUB/rootfs/usr/sbin"
 cp -L "$NATS" "$HUB/rootfs/usr/sbin/nats-server"
@@ -206,7 +262,7 @@ build_image "fogwise/hub:$TAG" "$HUB" --build-arg "APP=fogwise/app:$TAG"
 record "fogwise/hub:$TAG" "$start"
 
 # ---- the roles that add no layer ------------------------------------------------------------------------
-for role in gateway cloud edge publisher subscriber; do
+for role in "${ROLES[@]}"; do
   start="$(now)"
   ctx="$WORK/$role"; mkdir -p "$ctx"; cp "$HERE/$role/Dockerfile" "$ctx/Dockerfile"
   build_image "fogwise/$role:$TAG" "$ctx" --build-arg "APP=fogwise/app:$TAG"
@@ -214,21 +270,10 @@ for role in gateway cloud edge publisher subscriber; do
 done
 
 TOTAL="$(secs "$ALL_START" "$(now)")"
-printf '%-28s %12s %8s\n' IMAGE BYTES SECONDS
-for i in "${!NAMES[@]}"; do
-  printf '%-28s %12s %8s\n' "${NAMES[$i]}" "${BYTES[$i]}" "${SECONDS_TAKEN[$i]}"
+for i in "${ALL_IMAGES[@]}"; do
+  old="${OLD_IDS[$i]}"
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "fogwise/$i:$TAG")" ]; then
+    docker image rm "$old" >/dev/null 2>&1 || say "kept the replaced image $old of fogwise/$i (still in use)"
+  fi
 done
-echo "built ${#NAMES[@]} images in ${TOTAL} s (sizes are each image's total, shared layers counted in each)"
-docker system df
-
-if [ -n "$JSON" ]; then
-  {
-    printf '{\n  "seconds": %s,\n  "jlinkModules": "%s",\n  "images": [\n' "$TOTAL" "$MODULES"
-    for i in "${!NAMES[@]}"; do
-      sep=","; [ "$i" -eq $((${#NAMES[@]} - 1)) ] && sep=""
-      printf '    {"name": "%s", "bytes": %s, "seconds": %s}%s\n' "${NAMES[$i]}" "${BYTES[$i]}" "${SECONDS_TAKEN[$i]}" "$sep"
-    done
-    printf '  ]\n}\n'
-  } > "$JSON"
-  say "wrote $JSON"
-fi
+report "$TOTAL" false
