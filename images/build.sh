@@ -270,7 +270,9 @@ for role in "${ROLES[@]}"; do
 done
 
 TOTAL="$(secs "$ALL_START" "$(now)")"
-for i in "${ALL_IMAGES[@]}"; do
+# the images built on others first: an image is in use while one built on it exists
+for ((k = ${#ALL_IMAGES[@]} - 1; k >= 0; k--)); do
+  i="${ALL_IMAGES[$k]}"
   old="${OLD_IDS[$i]}"
   if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "fogwise/$i:$TAG")" ]; then
     docker image rm "$old" >/dev/null 2>&1 || say "kept the replaced image $old of fogwise/$i (still in use)"
