@@ -80,6 +80,28 @@ final class GatewayCommand implements Callable<Integer> {
       description = "With --leaf: the site NATS server's JetStream store; keep it across restarts. Default: <home>/sites/<id>.")
   java.nio.file.Path leafStore;
 
+  @Option(names = "--orchestrator", paramLabel = "NAME", defaultValue = "${env:FW_ORCHESTRATOR:-process}",
+      description = {"Who runs the gateway's service instances (env FW_ORCHESTRATOR). Default: ${DEFAULT-VALUE}.",
+          "process: edge agents ('fogwise edge') host them, commanded over NATS.",
+          "swarm: this host's Docker engine is a Swarm manager; each Swarm node labelled fogwise.device=<id> (and",
+          "layer=CLOUD|FOG|EDGE) is a device, each instance a Swarm service placed on its device's node",
+          "(DOCKER_HOST names another engine)."})
+  String orchestrator;
+
+  @Option(names = "--instance-nats", paramLabel = "URL", defaultValue = "${env:FW_INSTANCE_NATS_URL}",
+      description = {"With --orchestrator swarm: the hub's URL as instance containers on the nodes see it (env",
+          "FW_INSTANCE_NATS_URL). Default: the gateway's own (--nats, or the site's with --leaf)."})
+  String instanceNats;
+
+  /** The orchestration {@code --orchestrator} names. */
+  GatewayConfig.Orchestration orchestration() {
+    return switch (orchestrator == null ? "process" : orchestrator.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "process" -> GatewayConfig.Orchestration.PROCESS;
+      case "swarm" -> GatewayConfig.Orchestration.SWARM;
+      default -> throw new IllegalArgumentException("--orchestrator must be process or swarm, not '" + orchestrator + "'");
+    };
+  }
+
   @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
   boolean ephemeral;
 
@@ -180,7 +202,11 @@ final class GatewayCommand implements Callable<Integer> {
           return 1;
         }
       }
-      GatewayConfig.Builder b = GatewayConfig.builder(id, site != null ? site.currentUrl() : nats).leafSite(site != null);
+      GatewayConfig.Builder b = GatewayConfig.builder(id, site != null ? site.currentUrl() : nats).leafSite(site != null)
+          .orchestration(orchestration());
+      if (instanceNats != null && !instanceNats.isBlank()) {
+        b.instanceNatsUrl(instanceNats.strip());
+      }
       // what the options alone refuse comes first, before credentials are looked for
       if (httpPort >= 0) {
         var refusal = httpSettings().refusal();
