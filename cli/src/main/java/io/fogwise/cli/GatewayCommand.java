@@ -40,8 +40,9 @@ final class GatewayCommand implements Callable<Integer> {
 
   @Option(names = "--instance-ttl", paramLabel = "DURATION",
       converter = PolicyCommands.LongDurationConverter.class,
-      description = "How long an instance's credentials are valid; the gateway renews them at half of it "
-          + "(RENEW: the instance reconnects with the new ones). Default: 1h.")
+      description = {"How long an instance's credentials are valid; the gateway renews them at half of it",
+          "(RENEW: the instance reconnects with the new ones). Default: 1h; with --orchestrator swarm, which",
+          "does not renew them, no expiry."})
   Duration instanceTtl;
   @Option(names = "--http-host", paramLabel = "ADDRESS", defaultValue = "${env:FW_HTTP_HOST:-127.0.0.1}",
       description = {"Address the HTTP API binds to (env FW_HTTP_HOST). Default: ${DEFAULT-VALUE}, so only this host",
@@ -218,8 +219,10 @@ final class GatewayCommand implements Callable<Integer> {
       b.auth(auth);
       if (!auth.isInsecure()) {
         java.nio.file.Path key = instanceKey != null ? instanceKey : identity.instanceKeyFile(id);
-        b.instanceSigner(io.fogwise.identity.InstanceSigner.load(key),
-            instanceTtl == null ? DEFAULT_INSTANCE_TTL : instanceTtl);
+        // the swarm orchestrator cannot renew credentials (no RENEW path into a container yet): no expiry by default
+        Duration ttl = instanceTtl != null ? instanceTtl
+            : orchestration() == GatewayConfig.Orchestration.SWARM ? Duration.ZERO : DEFAULT_INSTANCE_TTL;
+        b.instanceSigner(io.fogwise.identity.InstanceSigner.load(key), ttl);
       }
       // refused here, before NATS is contacted: an HTTP API beyond loopback without tokens and TLS
       config = b.httpPort(httpPort).http(httpSettings()).durable(!ephemeral)

@@ -241,7 +241,7 @@ final class GatewayVerticle extends VerticleBase {
     }
     if (config.instanceCredentials.renewAfter().isPresent()) {
       LOG.warn("gateway {}: the swarm orchestrator does not renew instance credentials: an instance loses the hub "
-          + "when its credentials expire (--instance-ttl; 0 = no expiry)", config.gatewayId);
+          + "when its credentials expire (--instance-ttl; with swarm the CLI default is no expiry)", config.gatewayId);
     }
     io.fogwise.gateway.swarm.SwarmOrchestrator.Settings settings = io.fogwise.gateway.swarm.SwarmOrchestrator.Settings
         .builder(config.gatewayId, config.instanceNatsUrl)
