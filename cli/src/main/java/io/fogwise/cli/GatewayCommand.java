@@ -40,8 +40,9 @@ final class GatewayCommand implements Callable<Integer> {
 
   @Option(names = "--instance-ttl", paramLabel = "DURATION",
       converter = PolicyCommands.LongDurationConverter.class,
-      description = "How long an instance's credentials are valid; the gateway renews them at half of it "
-          + "(RENEW: the instance reconnects with the new ones). Default: 1h.")
+      description = {"How long an instance's credentials are valid; the gateway renews them at half of it",
+          "(RENEW: the instance reconnects with the new ones). Default: 1h; with --orchestrator swarm, which",
+          "does not renew them, no expiry."})
   Duration instanceTtl;
   @Option(names = "--http-host", paramLabel = "ADDRESS", defaultValue = "${env:FW_HTTP_HOST:-127.0.0.1}",
       description = {"Address the HTTP API binds to (env FW_HTTP_HOST). Default: ${DEFAULT-VALUE}, so only this host",
@@ -79,6 +80,28 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--leaf-store", paramLabel = "DIR",
       description = "With --leaf: the site NATS server's JetStream store; keep it across restarts. Default: <home>/sites/<id>.")
   java.nio.file.Path leafStore;
+
+  @Option(names = "--orchestrator", paramLabel = "NAME", defaultValue = "${env:FW_ORCHESTRATOR:-process}",
+      description = {"Who runs the gateway's service instances (env FW_ORCHESTRATOR). Default: ${DEFAULT-VALUE}.",
+          "process: edge agents ('fogwise edge') host them, commanded over NATS.",
+          "swarm: this host's Docker engine is a Swarm manager; each Swarm node labelled fogwise.device=<id> (and",
+          "layer=CLOUD|FOG|EDGE) is a device, each instance a Swarm service placed on its device's node",
+          "(DOCKER_HOST names another engine)."})
+  String orchestrator;
+
+  @Option(names = "--instance-nats", paramLabel = "URL", defaultValue = "${env:FW_INSTANCE_NATS_URL}",
+      description = {"With --orchestrator swarm: the hub's URL as instance containers on the nodes see it (env",
+          "FW_INSTANCE_NATS_URL). Default: the gateway's own (--nats, or the site's with --leaf)."})
+  String instanceNats;
+
+  /** The orchestration {@code --orchestrator} names. */
+  GatewayConfig.Orchestration orchestration() {
+    return switch (orchestrator == null ? "process" : orchestrator.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "process" -> GatewayConfig.Orchestration.PROCESS;
+      case "swarm" -> GatewayConfig.Orchestration.SWARM;
+      default -> throw new IllegalArgumentException("--orchestrator must be process or swarm, not '" + orchestrator + "'");
+    };
+  }
 
   @Option(names = "--ephemeral", description = "Do not keep desired state in JetStream KV (start afresh every time).")
   boolean ephemeral;
@@ -186,7 +209,11 @@ final class GatewayCommand implements Callable<Integer> {
           return 1;
         }
       }
-      GatewayConfig.Builder b = GatewayConfig.builder(id, site != null ? site.currentUrl() : nats).leafSite(site != null);
+      GatewayConfig.Builder b = GatewayConfig.builder(id, site != null ? site.currentUrl() : nats).leafSite(site != null)
+          .orchestration(orchestration());
+      if (instanceNats != null && !instanceNats.isBlank()) {
+        b.instanceNatsUrl(instanceNats.strip());
+      }
       // what the options alone refuse comes first, before credentials are looked for
       if (httpPort >= 0) {
         var refusal = httpSettings().refusal();
@@ -198,8 +225,10 @@ final class GatewayCommand implements Callable<Integer> {
       b.auth(auth);
       if (!auth.isInsecure()) {
         java.nio.file.Path key = instanceKey != null ? instanceKey : identity.instanceKeyFile(id);
-        b.instanceSigner(io.fogwise.identity.InstanceSigner.load(key),
-            instanceTtl == null ? DEFAULT_INSTANCE_TTL : instanceTtl);
+        // the swarm orchestrator cannot renew credentials (no RENEW path into a container yet): no expiry by default
+        Duration ttl = instanceTtl != null ? instanceTtl
+            : orchestration() == GatewayConfig.Orchestration.SWARM ? Duration.ZERO : DEFAULT_INSTANCE_TTL;
+        b.instanceSigner(io.fogwise.identity.InstanceSigner.load(key), ttl);
       }
       // refused here, before NATS is contacted: an HTTP API beyond loopback without tokens and TLS
       config = b.httpPort(httpPort).http(httpSettings()).durable(!ephemeral)

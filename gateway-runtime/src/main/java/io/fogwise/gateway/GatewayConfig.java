@@ -26,6 +26,18 @@ public final class GatewayConfig {
   public static final io.fogwise.gateway.cache.CloudCache.Settings DEFAULT_CACHE =
       io.fogwise.gateway.cache.CloudCache.Settings.DEFAULT;
 
+  /** Which orchestrator carries out the gateway's intents. */
+  public enum Orchestration {
+    /** Edge agents host instances, commanded over NATS (the default). */
+    PROCESS,
+    /**
+     * This host's Docker engine is a Swarm manager: instances are Swarm services on nodes
+     * labelled {@code fogwise.device}, and those nodes are the gateway's devices
+     * ({@link io.fogwise.gateway.swarm.SwarmOrchestrator}).
+     */
+    SWARM
+  }
+
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
   final String gatewayId;
@@ -49,6 +61,8 @@ public final class GatewayConfig {
   final io.fogwise.gateway.cache.CloudCache.Settings cache;
   final io.fogwise.protocol.auth.NatsAuth auth;
   final io.fogwise.gateway.orchestrator.InstanceCredentials instanceCredentials;
+  final Orchestration orchestration;
+  final String instanceNatsUrl;
 
   private GatewayConfig(Builder b) {
     this.gatewayId = b.gatewayId;
@@ -72,6 +86,8 @@ public final class GatewayConfig {
     this.cache = b.cache;
     this.auth = b.auth;
     this.instanceCredentials = b.instanceCredentials;
+    this.orchestration = b.orchestration;
+    this.instanceNatsUrl = b.instanceNatsUrl != null ? b.instanceNatsUrl : b.natsUrl;
   }
 
   public static Builder builder(String gatewayId, String natsUrl) {
@@ -110,6 +126,8 @@ public final class GatewayConfig {
     private io.fogwise.gateway.cache.CloudCache.Settings cache = DEFAULT_CACHE;
     private io.fogwise.protocol.auth.NatsAuth auth;
     private io.fogwise.gateway.orchestrator.InstanceCredentials instanceCredentials;
+    private Orchestration orchestration = Orchestration.PROCESS;
+    private String instanceNatsUrl;
 
     private Builder(String gatewayId, String natsUrl) {
       Objects.requireNonNull(gatewayId, "gatewayId");
@@ -140,6 +158,13 @@ public final class GatewayConfig {
     public Builder policy(io.fogwise.gateway.policy.PolicyManager.Settings v) { this.policy = Objects.requireNonNull(v); return this; }
     /** How long {@code Gateway.start} waits for NATS, durable state and the first compile (default 60 s). */
     public Builder startTimeout(Duration v) { this.startTimeout = positive(v, "startTimeout"); return this; }
+    /** Which orchestrator carries out intents (default {@link Orchestration#PROCESS}). */
+    public Builder orchestration(Orchestration v) { this.orchestration = Objects.requireNonNull(v); return this; }
+    /**
+     * The hub as the instances the gateway starts see it, when they do not see it at the
+     * gateway's own URL (swarm: containers on other nodes). Default: the gateway's URL.
+     */
+    public Builder instanceNatsUrl(String v) { this.instanceNatsUrl = Objects.requireNonNull(v); return this; }
     /** The cache of cloud data served on fw.gw.&lt;id&gt;.cache.get and GET /cache/{key}. */
     public Builder cache(io.fogwise.gateway.cache.CloudCache.Settings v) { this.cache = Objects.requireNonNull(v); return this; }
     /** Whether desired state is kept in the JetStream KV bucket fw-desired-&lt;id&gt; (default true). */

@@ -47,8 +47,10 @@ import org.slf4j.LoggerFactory;
  * valid messages to this verticle's context.
  */
 final class GatewayVerticle extends VerticleBase {
-  /** The process orchestrator, which also renews instances' expiring credentials. */
+  /** The process orchestrator, which also renews instances' expiring credentials; null with swarm. */
   private ProcessOrchestrator orchestrator;
+  /** The swarm orchestrator ({@code --orchestrator swarm}), whose nodes are also the devices; else null. */
+  private volatile io.fogwise.gateway.swarm.SwarmOrchestrator swarm;
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
 
   private final GatewayConfig config;
@@ -123,6 +125,9 @@ final class GatewayVerticle extends VerticleBase {
                         (scope, v) -> rejected.getOrDefault(scope, java.util.List.of()).contains(v), durable),
                     config.rules, config.policy.useArtifacts(), problems);
                 snapshot.ifPresent(s -> announceQuietly(epochs, s));
+                if (config.orchestration == GatewayConfig.Orchestration.SWARM) {
+                  swarm = startSwarm();
+                }
                 return new Object[] {store, snapshot, initial};
               });
             })
@@ -159,8 +164,8 @@ final class GatewayVerticle extends VerticleBase {
                   .parameters(new io.fogwise.rules.model.Parameters(params))
                   .detector(config.detector)
                   .reconciler(config.reconciler)
-                  .orchestrator(orchestrator = new ProcessOrchestrator(conn, config.commandTimeout, gw,
-                      config.instanceCredentials, config.clock))
+                  .orchestrator(swarm != null ? swarm : (orchestrator = new ProcessOrchestrator(conn,
+                      config.commandTimeout, gw, config.instanceCredentials, config.clock)))
                   .decisionThread(task -> ctx.runOnContext(v -> task.run()))
                   .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
                   .metrics(metrics)
@@ -177,6 +182,9 @@ final class GatewayVerticle extends VerticleBase {
                 }
               });
               subscribe();
+              if (swarm != null) {
+                heartbeatsFromSwarm(swarm);
+              }
               Scheduler scheduler = config.scheduler == null ? VertxScheduler.timers(vertx)
                   : VertxScheduler.onContext(config.scheduler, ctx);
               policy = new PolicyManager(gw, vertx, ctx, scheduler, () -> engine, policyStore, config.trustedKeys, conn,
@@ -188,7 +196,8 @@ final class GatewayVerticle extends VerticleBase {
                   () -> Math.max(BACKLOG_MIN, devices / 2));
               scheduler.every(config.statusInterval, this::publishStatus);
               ProcessOrchestrator renewing = orchestrator;
-              renewing.renewCheckInterval().ifPresent(every -> scheduler.every(every, () -> renewing.renewDue(
+              java.util.Optional.ofNullable(renewing).flatMap(ProcessOrchestrator::renewCheckInterval)
+                  .ifPresent(every -> scheduler.every(every, () -> renewing.renewDue(
                   engine.placements().stream()
                       .filter(p -> p.state() == io.fogwise.gateway.core.reconcile.Placement.State.RUNNING)
                       .map(p -> new ProcessOrchestrator.Running(p.deviceId(), p.service(),
@@ -213,6 +222,53 @@ final class GatewayVerticle extends VerticleBase {
             })
             .recover(err -> Future.failedFuture(new IllegalStateException(
                 "cannot serve the HTTP API on port " + config.httpPort + ": " + err.getMessage(), err))));
+  }
+
+  /**
+   * The swarm orchestrator on this host's engine, which must be a Swarm manager: refused in one
+   * line saying what to do otherwise.
+   */
+  private io.fogwise.gateway.swarm.SwarmOrchestrator startSwarm() {
+    com.github.dockerjava.api.DockerClient docker = io.fogwise.containers.DockerClients.connect();
+    io.fogwise.containers.DockerClients.problem(docker).ifPresent(why -> {
+      throw new IllegalStateException("--orchestrator swarm: " + why);
+    });
+    try {
+      docker.inspectSwarmCmd().exec();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("--orchestrator swarm: this host's Docker engine is not a Swarm manager ("
+          + e.getMessage().strip() + "); run 'docker swarm init' here, or use --orchestrator process", e);
+    }
+    if (config.instanceCredentials.renewAfter().isPresent()) {
+      LOG.warn("gateway {}: the swarm orchestrator does not renew instance credentials: an instance loses the hub "
+          + "when its credentials expire (--instance-ttl; with swarm the CLI default is no expiry)", config.gatewayId);
+    }
+    io.fogwise.gateway.swarm.SwarmOrchestrator.Settings settings = io.fogwise.gateway.swarm.SwarmOrchestrator.Settings
+        .builder(config.gatewayId, config.instanceNatsUrl)
+        .insecure(config.auth.isInsecure())
+        .caFile(config.auth.caFile().orElse(null))
+        .clock(config.clock)
+        .build();
+    LOG.info("gateway {}: orchestrating with the Swarm at {} (devices are nodes labelled {})", config.gatewayId,
+        System.getenv().getOrDefault("DOCKER_HOST", io.fogwise.containers.DockerClients.DEFAULT_HOST),
+        io.fogwise.containers.Labels.DEVICE);
+    return io.fogwise.gateway.swarm.SwarmOrchestrator.start(docker, settings, config.instanceCredentials);
+  }
+
+  /**
+   * Each Swarm node labelled as a device heartbeats as an agent would, through the path a
+   * decoded NATS heartbeat takes: stamped with the clock on arrival, handed to the decision
+   * context.
+   */
+  private void heartbeatsFromSwarm(io.fogwise.gateway.swarm.SwarmOrchestrator s) {
+    io.fogwise.gateway.swarm.SwarmHeartbeats beats = new io.fogwise.gateway.swarm.SwarmHeartbeats(config.gatewayId,
+        io.fogwise.gateway.swarm.SwarmOrchestrator.Settings.DEFAULT_POLL_INTERVAL);
+    s.watch(view -> {
+      for (Heartbeat hb : beats.of(view)) {
+        long arrival = config.clock.nanos();
+        ctx.runOnContext(v -> engine.onHeartbeat(hb, arrival));
+      }
+    });
   }
 
   /**
@@ -281,6 +337,9 @@ final class GatewayVerticle extends VerticleBase {
 
   /** After a failed start (stop() is not called then): give the id back and disconnect. */
   void abandonFailedStart() {
+    if (swarm != null) {
+      swarm.close();
+    }
     if (keepingLease != null) {
       keepingLease.cancel();
     }
@@ -480,6 +539,9 @@ final class GatewayVerticle extends VerticleBase {
       }
       if (engine != null) {
         engine.close();
+      }
+      if (swarm != null) {
+        swarm.close(); // its Swarm services keep running: a restarted gateway finds them
       }
       if (lease != null) {
         lease.release(); // a restart under this id can take it at once
