@@ -291,14 +291,11 @@ final class DefaultEdgeAgent implements EdgeAgent {
     return CommandReply.ok(c.requestId(), deviceId);
   }
 
-  /** How long a standby START waits for its container to answer its probe before it replies. */
-  static final Duration CONTAINER_READY_WAIT = Duration.ofMillis(2500);
-
   /**
    * Starts an instance that runs as a container: the agent opens no connection for it (the
-   * container opens its own with the START's credentials). A standby START replies once the
-   * container answers its probe (within {@link #CONTAINER_READY_WAIT}), so the hand-over that
-   * follows does not wait for a JVM to boot.
+   * container opens its own with the START's credentials). The START is answered once the
+   * container is created and started; the instance is reported from its first answered probe
+   * on, which is what the gateway waits for before a hand-over.
    */
   private CommandReply startContainer(Command c, ContainerFactory factory, HostedInstance existing) {
     if (!config.auth().isInsecure() && c.credentials() == null) {
@@ -326,17 +323,6 @@ final class DefaultEdgeAgent implements EdgeAgent {
     HostedInstance instance = new HostedInstance(ctx, service, backoff);
     hosted.put(c.service(), instance);
     instance.start(c.standby());
-    if (c.standby()) {
-      long deadline = System.nanoTime() + CONTAINER_READY_WAIT.toNanos();
-      while (!service.ready() && System.nanoTime() < deadline && !closed.get()) {
-        try {
-          Thread.sleep(20); // polling a flag the container's probe sets; bounded by CONTAINER_READY_WAIT
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-      }
-    }
     LOG.info("device {}: started {} as a container{} (request {})", deviceId, ctx, c.standby() ? " in standby" : "",
         c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);

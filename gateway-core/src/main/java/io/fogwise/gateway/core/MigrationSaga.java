@@ -32,6 +32,22 @@ final class MigrationSaga {
 
   private record Pending(Step.Migrate step, long startedNanos) {}
 
+  /** A move with hand-over whose idle instance is not yet both answered and reported. */
+  private static final class Standby {
+    final Step.Migrate step;
+    final long startedNanos;
+    boolean started;
+    boolean reported;
+
+    Standby(Step.Migrate step, long startedNanos) {
+      this.step = step;
+      this.startedNanos = startedNanos;
+    }
+  }
+
+  /** Moves with hand-over waiting for their idle instance, by service. */
+  private final Map<String, Standby> standby = new HashMap<>();
+
   private record Activation(long next, IntentFailedException failure) {}
 
   MigrationSaga(EngineState s, Intents intents) {
@@ -56,8 +72,21 @@ final class MigrationSaga {
         Map.of("from", from.deviceId(), "fromEpoch", Long.toString(from.epoch())));
     InstanceIntent intent = InstanceIntent.of(m.spec(), to.epoch(), to.deviceId());
     if (m.strategy() == Step.Strategy.HANDOVER) {
-      intents.start(intent, Orchestrator.StartMode.STANDBY, ok -> handOver(m, startedNanos),
-          failure -> abort(m, "the new instance did not start: " + failure.getMessage(), false));
+      // the hand-over waits until the device reports the idle instance: an instance that boots
+      // (a container's JVM) is not ready when its START is answered, and the gap is what the
+      // subscribers see between the old instance's last message and the new one's first
+      Standby w = new Standby(m, startedNanos);
+      standby.put(svc, w);
+      intents.start(intent, Orchestrator.StartMode.STANDBY, ok -> {
+        if (standby.get(svc) == w) {
+          w.started = true;
+          handOverWhenReady(w);
+        }
+      }, failure -> {
+        if (standby.remove(svc, w)) {
+          abort(m, "the new instance did not start: " + failure.getMessage(), false);
+        }
+      });
     } else {
       waiting.put(svc, new Pending(m, startedNanos));
       intents.start(intent, Orchestrator.StartMode.ACTIVE, ok -> { }, failure -> {
@@ -103,8 +132,22 @@ final class MigrationSaga {
         }));
   }
 
-  /** A placement was reported running: a move without hand-over whose new instance it is can finish. */
+  private void handOverWhenReady(Standby w) {
+    if (w.started && w.reported && standby.remove(w.step.spec().name(), w)) {
+      handOver(w.step, w.startedNanos);
+    }
+  }
+
+  /**
+   * A placement was reported by its device: a move without hand-over whose new instance it is can
+   * finish; a move with hand-over whose idle instance it is can hand over.
+   */
   void confirmed(Placement p) {
+    Standby idle = standby.get(p.service());
+    if (idle != null && idle.step.to().key().equals(p.key())) {
+      idle.reported = true;
+      handOverWhenReady(idle);
+    }
     Pending w = waiting.get(p.service());
     if (w != null && w.step().to().key().equals(p.key())) {
       waiting.remove(p.service());
@@ -112,8 +155,15 @@ final class MigrationSaga {
     }
   }
 
-  /** Gives up on moves without hand-over whose new instance was not reported running in time. */
+  /** Gives up on moves whose new instance was not reported (running, or idle for a hand-over) in time. */
   void expire(long nowMillis) {
+    for (Iterator<Standby> it = standby.values().iterator(); it.hasNext(); ) {
+      Standby w = it.next();
+      if (nowMillis >= w.step.to().deadlineMillis()) {
+        it.remove();
+        abort(w.step, "the new instance was not reported ready in standby in time", true);
+      }
+    }
     for (Iterator<Pending> it = waiting.values().iterator(); it.hasNext(); ) {
       Pending w = it.next();
       if (nowMillis >= w.step().to().deadlineMillis()) {

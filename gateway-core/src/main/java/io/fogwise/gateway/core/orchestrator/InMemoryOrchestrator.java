@@ -42,7 +42,7 @@ public final class InMemoryOrchestrator implements Orchestrator {
     return new InMemoryOrchestrator(scheduler, EnumSet.of(Capability.HANDOVER), DEFAULT_REPLY_TIMEOUT);
   }
 
-  /** Without hand-over, like a container engine: moves are start-new, wait-ready, stop-old. */
+  /** Without hand-over, like the swarm adapter: moves are start-new, wait-ready, stop-old. */
   public static InMemoryOrchestrator withoutHandover(Scheduler scheduler) {
     return new InMemoryOrchestrator(scheduler, EnumSet.noneOf(Capability.class), DEFAULT_REPLY_TIMEOUT);
   }
