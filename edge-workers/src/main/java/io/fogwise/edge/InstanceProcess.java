@@ -329,6 +329,11 @@ public final class InstanceProcess implements AutoCloseable {
     return 0;
   }
 
+  /** The instance images' entry point ({@code fogwise instance} is the same through the CLI). */
+  public static void main(String[] args) {
+    System.exit(run(System.getenv()));
+  }
+
   private static String required(Map<String, String> env, String name) {
     String v = env.get(name);
     if (v == null || v.isBlank()) {
