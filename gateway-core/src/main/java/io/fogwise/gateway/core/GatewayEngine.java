@@ -84,8 +84,8 @@ public final class GatewayEngine implements AutoCloseable {
 
   private GatewayEngine(Builder b) {
     DeviceRegistry registry = new DeviceRegistry(b.clock, b.detector);
-    Step.Strategy moves = b.orchestrator.can(Orchestrator.Capability.HANDOVER)
-        ? Step.Strategy.HANDOVER : Step.Strategy.START_THEN_STOP;
+    Step.Strategy moves = b.orchestrator.can(Orchestrator.Capability.HANDOVER) ? Step.Strategy.HANDOVER
+        : b.orchestrator.can(Orchestrator.Capability.RELOCATE) ? Step.Strategy.RELOCATE : Step.Strategy.START_THEN_STOP;
     this.s = new EngineState(b.gatewayId, b.clock, registry, new Reconciler(b.reconcilerSettings, moves), b.metrics,
         new EventLog(b.gatewayId, b.clock, b.events), new RuleSession(b.rules, b.clock, b.firingBudget, b.parameters),
         b.observer);

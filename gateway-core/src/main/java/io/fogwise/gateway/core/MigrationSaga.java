@@ -71,7 +71,13 @@ final class MigrationSaga {
             + " (epoch " + to.epoch() + "), make-before-break",
         Map.of("from", from.deviceId(), "fromEpoch", Long.toString(from.epoch())));
     InstanceIntent intent = InstanceIntent.of(m.spec(), to.epoch(), to.deviceId());
-    if (m.strategy() == Step.Strategy.HANDOVER) {
+    if (m.strategy() == Step.Strategy.RELOCATE) {
+      // the orchestrator moves the instance itself (Swarm: constraint update, start-first); the
+      // old instance goes with it, so nothing is left to stop
+      intents.follow(to.deviceId(), intents.orchestrator().relocate(svc, from.epoch(), from.deviceId(), intent),
+          ok -> complete(m, startedNanos, Map.of("relocated", "true"), "", false),
+          failure -> abortRelocation(m, "the orchestrator did not relocate it: " + failure.getMessage()));
+    } else if (m.strategy() == Step.Strategy.HANDOVER) {
       // the hand-over waits until the device reports the idle instance: an instance that boots
       // (a container's JVM) is not ready when its START is answered, and the gap is what the
       // subscribers see between the old instance's last message and the new one's first
@@ -174,6 +180,11 @@ final class MigrationSaga {
   }
 
   private void complete(Step.Migrate m, long startedNanos, Map<String, String> extra, String continuing) {
+    complete(m, startedNanos, extra, continuing, true);
+  }
+
+  private void complete(Step.Migrate m, long startedNanos, Map<String, String> extra, String continuing,
+      boolean stopOld) {
     String svc = m.spec().name();
     Placement from = m.from();
     Placement to = m.to();
@@ -187,8 +198,20 @@ final class MigrationSaga {
     s.emit(AdaptationEvent.Type.MIGRATION_COMPLETED, to.deviceId(), svc, to.epoch(), null,
         svc + " now runs on " + to.deviceId() + " epoch " + to.epoch() + continuing, Map.copyOf(details));
     s.reconciler.stopping(svc, from.deviceId(), from.epoch(), s.clock.millis());
-    intents.stop(svc, from.epoch(), from.deviceId(),
-        f -> LOG.debug("stop of the old instance of {} on {}: {}", svc, from.deviceId(), f.getMessage()));
+    if (stopOld) {
+      intents.stop(svc, from.epoch(), from.deviceId(),
+          f -> LOG.debug("stop of the old instance of {} on {}: {}", svc, from.deviceId(), f.getMessage()));
+    }
+  }
+
+  /** A relocation the orchestrator could not make: it put the old instance back; nothing new runs. */
+  private void abortRelocation(Step.Migrate m, String why) {
+    String svc = m.spec().name();
+    s.reconciler.abortMigration(svc, s.clock.millis());
+    s.metrics.migration(false, 0);
+    LOG.warn("moving {} to {} failed: {}", svc, m.to().deviceId(), why);
+    s.emit(AdaptationEvent.Type.MIGRATION_FAILED, m.to().deviceId(), svc, m.to().epoch(), null, why, Map.of());
+    s.reconciler.stopping(svc, m.to().deviceId(), m.to().epoch(), s.clock.millis());
   }
 
   private void abort(Step.Migrate m, String why, boolean stopNew) {

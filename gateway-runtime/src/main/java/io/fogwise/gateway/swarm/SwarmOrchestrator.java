@@ -134,7 +134,7 @@ public final class SwarmOrchestrator implements Orchestrator {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of();
+    return Set.of(Capability.RELOCATE);
   }
 
   /** The latest poll's view of the Swarm ({@link SwarmView#EMPTY} before the first). */
@@ -227,6 +227,7 @@ public final class SwarmOrchestrator implements Orchestrator {
    * task runs on the target device; on failure the service's previous spec is put back, so the
    * old instance keeps running.
    */
+  @Override
   public CompletionStage<Void> relocate(String service, long oldEpoch, String fromDevice, InstanceIntent to) {
     Objects.requireNonNull(to, "to");
     if (!to.service().equals(service)) {
@@ -387,7 +388,7 @@ public final class SwarmOrchestrator implements Orchestrator {
     String name = SwarmNames.secret(serviceName, intent.epoch(), Long.toHexString(ThreadLocalRandom.current().nextLong()).substring(0, 6));
     Map<String, String> labels = instanceLabels(intent);
     String id = docker.createSecretCmd(new SecretSpec().withName(name).withLabels(labels)
-        .withData(Base64.getEncoder().encodeToString(creds.getBytes(StandardCharsets.UTF_8)))).exec().getId();
+        .withData(creds)).exec().getId(); // docker-java encodes the data (base64) itself
     return Optional.of(new Secret(id, name));
   }
 
@@ -565,6 +566,8 @@ public final class SwarmOrchestrator implements Orchestrator {
   /** Completes the waiters whose instance runs, failed, or waited too long. */
   private void settle(Survey s) {
     long now = settings.clock.millis();
+    List<Runnable> outcomes = new ArrayList<>();
+    boolean removed = false;
     for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
       Survey.Progress p = s.progress(w.serviceId, w.intent.epoch(), w.intent.deviceId());
@@ -577,7 +580,8 @@ public final class SwarmOrchestrator implements Orchestrator {
           continue;
         }
         case GONE -> why = w.intent.key() + " was stopped before it ran";
-        case FAILED -> why = w.failFast ? "Swarm could not run " + w.intent.key() + " (" + p.message() + ")" : null;
+        case FAILED -> why = w.failFast || missingImage(p.message())
+            ? "Swarm could not run " + w.intent.key() + " (" + p.message() + ")" : null;
         case WAITING -> { }
       }
       if (why == null && now - w.since >= settings.placementTimeout.toMillis()) {
@@ -592,14 +596,27 @@ public final class SwarmOrchestrator implements Orchestrator {
           try {
             docker.removeServiceCmd(w.serviceId).exec();
             removeSecrets(w.intent.service(), w.intent.epoch(), w.intent.deviceId());
+            removed = true;
           } catch (RuntimeException e) {
             LOG.debug("gateway {}: removing the failed {}: {}", settings.gatewayId, w.intent.key(), e.toString());
           }
         }
-        run(w.onFailure);
-        w.out.completeExceptionally(IntentFailedException.refused(why));
+        String reason = why;
+        outcomes.add(() -> {
+          run(w.onFailure);
+          w.out.completeExceptionally(IntentFailedException.refused(reason));
+        });
       }
     }
+    if (removed) {
+      poll(); // the view no longer shows what was removed by the time the failure is known
+    }
+    outcomes.forEach(Runnable::run);
+  }
+
+  /** An image no node has: Swarm rejects every task of it and would try forever. */
+  private static boolean missingImage(String message) {
+    return message != null && message.toLowerCase(java.util.Locale.ROOT).contains("no such image");
   }
 
   private static void run(Runnable r) {

@@ -47,6 +47,11 @@ public final class InMemoryOrchestrator implements Orchestrator {
     return new InMemoryOrchestrator(scheduler, EnumSet.noneOf(Capability.class), DEFAULT_REPLY_TIMEOUT);
   }
 
+  /** Relocating, like the swarm adapter: the orchestrator moves an instance itself, start-first. */
+  public static InMemoryOrchestrator withRelocation(Scheduler scheduler) {
+    return new InMemoryOrchestrator(scheduler, EnumSet.of(Capability.RELOCATE), DEFAULT_REPLY_TIMEOUT);
+  }
+
   /** A simulated device; created on first use. */
   public SimDevice device(String id) {
     return devices.computeIfAbsent(Objects.requireNonNull(id, "id"), SimDevice::new);
@@ -113,6 +118,20 @@ public final class InMemoryOrchestrator implements Orchestrator {
     d.instances.remove(service + "@" + deviceId + "#" + epoch);
     out.complete(null);
     return out;
+  }
+
+  /** Starts {@code to} (after its device's start latency), then removes the old instance. */
+  @Override
+  public CompletionStage<Void> relocate(String service, long epoch, String fromDevice, InstanceIntent to) {
+    if (!can(Capability.RELOCATE)) {
+      return Orchestrator.super.relocate(service, epoch, fromDevice, to);
+    }
+    SimDevice from = device(fromDevice);
+    if (!from.instances.containsKey(service + "@" + fromDevice + "#" + epoch)) {
+      return CompletableFuture.failedFuture(IntentFailedException.refused("no instance of " + service + " epoch " + epoch
+          + " on " + fromDevice));
+    }
+    return start(to, StartMode.ACTIVE).thenRun(() -> from.instances.remove(service + "@" + fromDevice + "#" + epoch));
   }
 
   @Override

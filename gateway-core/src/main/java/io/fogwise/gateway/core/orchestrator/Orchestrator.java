@@ -26,7 +26,13 @@ public interface Orchestrator extends AutoCloseable {
      * say where its numbering stopped ({@link #handover}), and make an idle one produce from a
      * number ({@link #activate}): a move without a gap or a duplicate.
      */
-    HANDOVER
+    HANDOVER,
+    /**
+     * Move a running instance to another device itself, make-before-break ({@link #relocate}): the
+     * {@code swarm} adapter updates the Swarm service's placement constraint and epoch and Swarm
+     * starts the new task before it stops the old one.
+     */
+    RELOCATE
   }
 
   /** How an instance starts. */
@@ -68,6 +74,15 @@ public interface Orchestrator extends AutoCloseable {
   /** Makes an idle instance produce, continuing from {@code number}. Only with {@link Capability#HANDOVER}. */
   default CompletionStage<Void> activate(String service, long epoch, String deviceId, long number) {
     return unsupported("activate");
+  }
+
+  /**
+   * Moves the running instance of {@code service} with {@code epoch} on {@code fromDevice} to
+   * {@code to} (its device and epoch), the new one running before the old one stops; completes
+   * when the new one runs. On failure the old one keeps running. Only with {@link Capability#RELOCATE}.
+   */
+  default CompletionStage<Void> relocate(String service, long epoch, String fromDevice, InstanceIntent to) {
+    return unsupported("relocate");
   }
 
   /** Whether this adapter has {@code c}. */

@@ -24,7 +24,9 @@ public sealed interface Step {
      */
     HANDOVER,
     /** Start {@code to}, wait until it is reported running, then stop {@code from} (both run for a moment). */
-    START_THEN_STOP
+    START_THEN_STOP,
+    /** The orchestrator moves {@code from} to {@code to} itself, start-first (a Swarm constraint update). */
+    RELOCATE
   }
 
   /** A placement was given up without a command (its device is lost and was excluded). */
