@@ -82,6 +82,9 @@ public final class GatewayEngine implements AutoCloseable {
   private final Map<String, Long> missedReported = new HashMap<>();
   private volatile HealthSnapshot health;
 
+  /** The restart count last reported per instance (service@device#epoch). */
+  private final Map<String, Integer> restartsSeen = new java.util.HashMap<>();
+
   private GatewayEngine(Builder b) {
     DeviceRegistry registry = new DeviceRegistry(b.clock, b.detector);
     Step.Strategy moves = b.orchestrator.can(Orchestrator.Capability.HANDOVER) ? Step.Strategy.HANDOVER
@@ -130,6 +133,7 @@ public final class GatewayEngine implements AutoCloseable {
     if (!s.closed) {
       s.reconciler.fence(hb.deviceId(), s.registry, s.desired, now).forEach(steps::execute);
     }
+    noteRestarts(hb);
     for (Placement p : s.reconciler.observe(hb.deviceId(), hb.instances(), now)) {
       s.metrics.reconcileAction("confirmed");
       EngineState.Failover fo = s.failedOver.remove(p.service());
@@ -142,6 +146,27 @@ public final class GatewayEngine implements AutoCloseable {
           fo == null ? Map.of() : Map.of("replaces", fo.deviceId(),
               "recoveryMs", Long.toString(now - fo.decidedAtMillis())));
       saga.confirmed(p);
+    }
+  }
+
+  /**
+   * An INSTANCE_RESTARTED event, with the device's reason (a container's exit code and last
+   * output), each time a device reports that it restarted an instance after a crash: a service
+   * that keeps failing on its device shows in the events, not only in the device's log.
+   */
+  private void noteRestarts(Heartbeat hb) {
+    for (io.fogwise.protocol.InstanceReport r : hb.instances()) {
+      String key = r.service() + "@" + hb.deviceId() + "#" + r.epoch();
+      Integer before = restartsSeen.put(key, r.restarts());
+      if (before != null && r.restarts() > before) {
+        s.emit(AdaptationEvent.Type.INSTANCE_RESTARTED, hb.deviceId(), r.service(), r.epoch(), null,
+            r.service() + " epoch " + r.epoch() + " was restarted by " + hb.deviceId() + " after a crash ("
+                + r.restarts() + " so far)" + (r.reason() == null ? "" : ": " + r.reason()),
+            Map.of("restarts", Integer.toString(r.restarts())));
+      }
+    }
+    if (restartsSeen.size() > 4 * Math.max(64, hb.instances().size() * s.registry.size())) {
+      restartsSeen.clear(); // forgotten instances; the next report of each starts afresh
     }
   }
 
