@@ -263,11 +263,43 @@ cp "$HERE/hub/Dockerfile" "$HUB/Dockerfile"
 build_image "fogwise/hub:$TAG" "$HUB" --build-arg "APP=fogwise/app:$TAG"
 record "fogwise/hub:$TAG" "$start"
 
-# ---- the roles that add no layer ------------------------------------------------------------------------
+# An instance image boots on a failover's critical path: give its JVM an application class-data
+# archive (AppCDS), trained by running the instance once against a throwaway nats-server, which
+# halves its boot (≈ 0.8 s → 0.4 s to the first message on this machine). One layer (≈ 11 MB).
+train_cds() { # kind
+  local kind="$1" image="fogwise/$1:$TAG" port name="fw-cds-train-$1-$$" pid i ok=0
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 14999)"
+  "$NATS" -a 127.0.0.1 -p "$port" >/dev/null 2>&1 & pid=$!
+  local entry
+  entry="$(docker image inspect --format '{{json .Config.Entrypoint}}' "$image")"
+  docker run -d --name "$name" --network host --user 0 \
+    -e FW_NATS_URL="nats://127.0.0.1:$port" -e FW_INSECURE=true -e FW_GATEWAY=cds -e FW_DEVICE_ID=cds \
+    -e FW_SERVICE=cds -e FW_EPOCH=1 -e FW_CONFIG='{"app":"cds"}' \
+    -e JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=/opt/fogwise/$kind.jsa" "$image" >/dev/null
+  for i in $(seq 1 300); do
+    if docker logs "$name" 2>&1 | grep -q "instance cds/cds#1 ($kind) started"; then ok=1; break; fi
+    sleep 0.1
+  done
+  sleep 1 # a second of its steady state (the publisher's first messages, the subscriber's first stats)
+  docker stop -t 20 "$name" >/dev/null
+  kill "$pid" 2>/dev/null || true
+  if [ "$ok" = 1 ] && docker diff "$name" | grep -q "/opt/fogwise/$kind.jsa"; then
+    # the same entry point, mapping the archive (a JVM that cannot map it runs without: -Xshare:auto)
+    entry="$(printf '%s' "$entry" | sed "s|\"-cp\"|\"-XX:SharedArchiveFile=/opt/fogwise/$kind.jsa\", \"-cp\"|")"
+    docker commit --change "USER $APP_UID:$APP_GID" --change "ENV JAVA_TOOL_OPTIONS=" \
+      --change "ENTRYPOINT $entry" -m "AppCDS archive of the $kind instance" "$name" "$image" >/dev/null
+  else
+    say "AppCDS training of $kind failed; $image runs without it:"; docker logs "$name" 2>&1 | tail -5 >&2
+  fi
+  docker rm -f "$name" >/dev/null
+}
+
+# ---- the roles that add no layer (the instance images: their AppCDS archive) ----------------------------
 for role in "${ROLES[@]}"; do
   start="$(now)"
   ctx="$WORK/$role"; mkdir -p "$ctx"; cp "$HERE/$role/Dockerfile" "$ctx/Dockerfile"
   build_image "fogwise/$role:$TAG" "$ctx" --build-arg "APP=fogwise/app:$TAG"
+  case "$role" in publisher|subscriber) train_cds "$role" ;; esac
   record "fogwise/$role:$TAG" "$start"
 done
 
