@@ -283,11 +283,15 @@ train_cds() { # kind
   sleep 1 # a second of its steady state (the publisher's first messages, the subscriber's first stats)
   docker stop -t 20 "$name" >/dev/null
   kill "$pid" 2>/dev/null || true
-  if [ "$ok" = 1 ] && docker diff "$name" | grep -q "/opt/fogwise/$kind.jsa"; then
-    # the same entry point, mapping the archive (a JVM that cannot map it runs without: -Xshare:auto)
+  if [ "$ok" = 1 ] && docker cp "$name:/opt/fogwise/$kind.jsa" "$WORK/$kind/$kind.jsa" 2>/dev/null; then
+    # the archive only (not the training container: its environment must not reach the image), and
+    # the same entry point mapping it (a JVM that cannot map it runs without: -Xshare:auto)
     entry="$(printf '%s' "$entry" | sed "s|\"-cp\"|\"-XX:SharedArchiveFile=/opt/fogwise/$kind.jsa\", \"-cp\"|")"
-    docker commit --change "USER $APP_UID:$APP_GID" --change "ENV JAVA_TOOL_OPTIONS=" \
-      --change "ENTRYPOINT $entry" -m "AppCDS archive of the $kind instance" "$name" "$image" >/dev/null
+    printf 'FROM %s\nCOPY --chown=0:0 %s.jsa /opt/fogwise/%s.jsa\nENTRYPOINT %s\n' "$image" "$kind" "$kind" "$entry" \
+      > "$WORK/$kind/Dockerfile.cds"
+    docker rm -f "$name" >/dev/null
+    build_image "$image" "$WORK/$kind" -f "$WORK/$kind/Dockerfile.cds"
+    return 0
   else
     say "AppCDS training of $kind failed; $image runs without it:"; docker logs "$name" 2>&1 | tail -5 >&2
   fi
