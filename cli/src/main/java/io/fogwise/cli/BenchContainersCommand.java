@@ -32,17 +32,31 @@ final class BenchContainersCommand implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "100", description = "Publisher rate, messages/s. Default: ${DEFAULT-VALUE}.")
   int rate;
 
+  @Option(names = "--part", split = ",", description = "Only these parts, of start, process, docker, swarm, failover "
+      + "(e.g. --part start,docker). Default: all.")
+  java.util.List<String> parts;
+
   @Option(names = "--no-swarm", description = "Skip the Swarm relocations (the engine is no Swarm manager).")
   boolean noSwarm;
 
   @Option(names = "--json", defaultValue = "bench-results/containers.json", description = "Result file. Default: ${DEFAULT-VALUE}.")
   Path json;
 
+  private java.util.Set<String> chosen() {
+    java.util.Set<String> chosen = new java.util.LinkedHashSet<>(
+        parts == null || parts.isEmpty() ? ContainerBenchmark.Settings.PARTS : parts);
+    if (noSwarm) {
+      chosen.remove("swarm");
+    }
+    return chosen;
+  }
+
   @Override
   public Integer call() throws Exception {
     Timeline timeline = new Timeline(System.out);
     Path runDir = Files.createTempDirectory("fogwise-bench-containers-");
-    ContainerBenchmark.Settings settings = new ContainerBenchmark.Settings(quick ? QUICK_RUNS : runs, rate, !noSwarm);
+    ContainerBenchmark.Settings settings = new ContainerBenchmark.Settings(quick ? QUICK_RUNS : runs, rate,
+        chosen());
     timeline.log("container benchmark: %d runs per part at %d msg/s, logs in %s", settings.runs(), rate, runDir);
     ObjectNode result = new ContainerBenchmark(BenchCommand.launcher(), timeline).run(settings, runDir);
     BenchCommand.write(json, result, timeline);

@@ -75,10 +75,19 @@ public final class ContainerBenchmark {
    *
    * @param runs measurements per part (starts, moves per adapter, failovers)
    * @param rateHz publisher rate
-   * @param swarm whether to measure Swarm relocations (needs the engine to be a Swarm manager)
+   * @param parts which parts to run, of {@link #PARTS}
    */
-  public record Settings(int runs, int rateHz, boolean swarm) {
+  public record Settings(int runs, int rateHz, java.util.Set<String> parts) {
+    /** Every part: start, the moves per adapter, the failover. */
+    public static final List<String> PARTS = List.of("start", "process", "docker", "swarm", "failover");
+
     public Settings {
+      parts = java.util.Set.copyOf(parts);
+      for (String p : parts) {
+        if (!PARTS.contains(p)) {
+          throw new IllegalArgumentException("unknown part '" + p + "'; parts are " + PARTS);
+        }
+      }
       if (runs < 1) {
         throw new IllegalArgumentException("runs must be >= 1, got " + runs);
       }
@@ -124,14 +133,23 @@ public final class ContainerBenchmark {
     machine.put("runs", settings.runs());
     machine.put("rateHz", settings.rateHz());
 
-    out.set("start", starts(docker, settings, runDir.resolve("start")));
+    java.util.Set<String> parts = settings.parts();
+    if (parts.contains("start")) {
+      out.set("start", starts(docker, settings, runDir.resolve("start")));
+    }
     ObjectNode moves = out.putObject("moves");
-    moves.set("process", moves(null, settings, runDir.resolve("move-process")));
-    moves.set("docker", moves(docker, settings, runDir.resolve("move-docker")));
-    if (settings.swarm()) {
+    if (parts.contains("process")) {
+      moves.set("process", moves(null, settings, runDir.resolve("move-process")));
+    }
+    if (parts.contains("docker")) {
+      moves.set("docker", moves(docker, settings, runDir.resolve("move-docker")));
+    }
+    if (parts.contains("swarm")) {
       moves.set("swarm", new SwarmRelocations(docker, timeline).run(launcher, settings, runDir.resolve("move-swarm")));
     }
-    out.set("failover", failovers(docker, settings, runDir.resolve("failover")));
+    if (parts.contains("failover")) {
+      out.set("failover", failovers(docker, settings, runDir.resolve("failover")));
+    }
     return out;
   }
 
