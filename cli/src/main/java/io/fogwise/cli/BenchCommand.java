@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each writes JSON to bench-results/ (summarised in docs/benchmarks.md).",
     subcommands = {BenchCommand.Failover.class, BenchCommand.FalseDetection.class, BenchCommand.DetectionLoad.class,
-        BenchChaosCommand.class, BenchPolicyPushCommand.class, BenchCacheCommand.class})
+        BenchChaosCommand.class, BenchPolicyPushCommand.class, BenchCacheCommand.class,
+        BenchContainersCommand.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
