@@ -62,11 +62,8 @@ final class SwarmRelocations {
         + "against the same update rolled STOP_FIRST (Swarm's default); no hand-over. gapMs = first new-epoch message - "
         + "last old-epoch message at an independent subscriber (negative: both epochs published at once)");
     out.put("nodes", swarm.getNodes() == null ? 0 : swarm.getNodes());
-    out.put("hub", "INSECURE (no authentication, no TLS): the swarm adapter's credentials secret is not readable by "
-        + "the instance (SwarmOrchestrator.secret base64-encodes the creds and docker-java's SecretSpec.withData encodes "
-        + "them again), so on a secure hub the instance exits with 'no user JWT' and never publishes");
-    // see "hub" above: with the adapter's secret fixed, this can be the secure hub like the other parts
-    try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, null, NatsServer.builder().insecure());
+    out.put("hub", "secure (TLS, JWT credentials in a Swarm secret)");
+    try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, null, NatsServer.builder());
         NodeLabel label = new NodeLabel(docker, swarm.getNodeID())) {
       label.set(Labels.DEVICE, DEVICE);
       for (UpdateOrder order : new UpdateOrder[] {UpdateOrder.START_FIRST, UpdateOrder.STOP_FIRST}) {
