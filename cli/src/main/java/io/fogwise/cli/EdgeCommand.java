@@ -47,6 +47,11 @@ final class EdgeCommand implements Callable<Integer> {
       + "defaults: publisher=fogwise/publisher:latest, subscriber=fogwise/subscriber:latest).")
   java.util.List<String> images;
 
+  @Option(names = "--warm-spares", paramLabel = "N", description = {"With --runtime docker: keep N booted containers "
+      + "per image that a START takes over instead of booting a JVM (a failover's critical path); 0-8, default 0.",
+      "Env FW_WARM_SPARES."})
+  Integer warmSpares;
+
   @Override
   public Integer call() throws Exception {
     AgentConfig.Builder b = AgentConfig.fromEnvironment(System.getenv());
@@ -99,9 +104,20 @@ final class EdgeCommand implements Callable<Integer> {
         kinds.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
       }
       AgentConfig draft = b.build();
+      int spares;
+      try {
+        spares = warmSpares != null ? warmSpares : Integer.parseInt(System.getenv().getOrDefault("FW_WARM_SPARES", "0"));
+      } catch (NumberFormatException e) {
+        spares = -1;
+      }
+      if (spares < 0 || spares > 8) {
+        spec.commandLine().getErr().println("fogwise edge: --warm-spares must be within [0, 8] (see --help)");
+        return 2;
+      }
       try {
         containers = io.fogwise.edge.container.DockerRuntime.start(io.fogwise.containers.DockerClients.connect(),
-            draft.deviceId(), draft.gatewayId(), kinds);
+            draft.deviceId(), draft.gatewayId(), kinds,
+            new io.fogwise.edge.container.DockerRuntime.Spares(spares, draft.auth().caFile()));
       } catch (IllegalStateException | IllegalArgumentException e) {
         spec.commandLine().getErr().println("fogwise edge: " + e.getMessage());
         return 1;

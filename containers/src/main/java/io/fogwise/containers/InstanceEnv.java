@@ -43,6 +43,12 @@ public final class InstanceEnv {
   public static final String CREDS_FILE = "FW_INSTANCE_CREDS_FILE";
   /** The CA certificate (PEM) file that signs the hub's TLS certificate. */
   public static final String CA = "FW_CA";
+  /**
+   * {@code true}: a warm spare — the JVM boots and waits on its control endpoint for {@code POST
+   * /assign} with the instance's variables (a JSON object); only {@link #CONTROL_PORT} and {@link
+   * #CONTROL_TOKEN} (and the CA's mount) are needed up front.
+   */
+  public static final String SPARE = "FW_SPARE";
   /** {@code true}: the hub runs without authentication (development only). */
   public static final String INSECURE = "FW_INSECURE";
 

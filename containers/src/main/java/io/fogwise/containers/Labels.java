@@ -16,6 +16,11 @@ public final class Labels {
   public static final String GATEWAY = "fogwise.gateway";
   /** The service kind the instance runs. */
   public static final String KIND = "fogwise.kind";
+  /**
+   * {@code true} on a warm spare: a booted instance container not yet assigned (its service and
+   * epoch are in its name once it is; labels cannot change after creation).
+   */
+  public static final String SPARE = "fogwise.spare";
   /** The Swarm node label that holds a node's layer (CLOUD, FOG, EDGE), as in the paper. */
   public static final String LAYER = "layer";
 

@@ -68,6 +68,14 @@ public final class InstanceProcess implements AutoCloseable {
    * @throws IllegalStateException when the hub cannot be reached or the control port is taken
    */
   public static InstanceProcess start(Map<String, String> env) {
+    return start(env, null);
+  }
+
+  /**
+   * Starts the instance {@code env} describes, on {@code server} when a warm spare already runs
+   * its control endpoint (null: the instance opens its own when {@link InstanceEnv#CONTROL_PORT} is set).
+   */
+  static InstanceProcess start(Map<String, String> env, HttpServer spareServer) {
     String natsUrl = required(env, InstanceEnv.NATS_URL);
     String gateway = required(env, InstanceEnv.GATEWAY);
     String device = required(env, InstanceEnv.DEVICE);
@@ -169,8 +177,8 @@ public final class InstanceProcess implements AutoCloseable {
     }
     HostedInstance instance = new HostedInstance(ctx, hosted,
         new Backoff(AgentConfig.DEFAULT_RESTART_BACKOFF_BASE, AgentConfig.DEFAULT_RESTART_BACKOFF_MAX));
-    HttpServer server = null;
-    if (port > 0) {
+    HttpServer server = spareServer;
+    if (server == null && port > 0) {
       try {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
       } catch (IOException e) {
@@ -181,7 +189,10 @@ public final class InstanceProcess implements AutoCloseable {
     InstanceProcess p = new InstanceProcess(instance, ctx, renewable, server, token);
     boolean standby = "true".equalsIgnoreCase(env.get(InstanceEnv.STANDBY));
     instance.start(standby);
-    if (server != null) {
+    if (spareServer != null) {
+      spareServer.removeContext("/");
+      spareServer.createContext("/", p::handle);
+    } else if (server != null) {
       server.createContext("/", p::handle);
       server.setExecutor(Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "fw-instance-control");
@@ -311,7 +322,7 @@ public final class InstanceProcess implements AutoCloseable {
   public static int run(Map<String, String> env) {
     InstanceProcess p;
     try {
-      p = start(env);
+      p = "true".equalsIgnoreCase(env.get(InstanceEnv.SPARE)) ? spare(env) : start(env);
     } catch (IllegalArgumentException e) {
       System.err.println("fogwise instance: " + e.getMessage());
       return 2;
@@ -327,6 +338,90 @@ public final class InstanceProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * A warm spare: the JVM boots, loads what an instance needs (NATS client, TLS, the kinds), opens
+   * its control endpoint and waits for its agent's {@code POST /assign} (a JSON object of the
+   * {@link InstanceEnv} variables of the instance it becomes), then starts that instance on the
+   * same endpoint. A failover to a device with a spare does not wait for a JVM to boot.
+   */
+  static InstanceProcess spare(Map<String, String> env) {
+    int port;
+    try {
+      port = Integer.parseInt(required(env, InstanceEnv.CONTROL_PORT));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(InstanceEnv.CONTROL_PORT + " must be a port number for a spare");
+    }
+    String token = required(env, InstanceEnv.CONTROL_TOKEN);
+    byte[] expected = token.getBytes(StandardCharsets.UTF_8);
+    HttpServer server;
+    try {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot listen on 127.0.0.1:" + port + " for the control endpoint: " + e.getMessage(), e);
+    }
+    java.util.concurrent.CompletableFuture<InstanceProcess> assigned = new java.util.concurrent.CompletableFuture<>();
+    server.createContext("/", x -> {
+      try (x) {
+        String auth = x.getRequestHeaders().getFirst("Authorization");
+        byte[] given = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (!MessageDigest.isEqual(expected, given)) {
+          respond(x, 401, Map.of("error", "a bearer token is required"));
+          return;
+        }
+        String what = x.getRequestMethod() + " " + x.getRequestURI().getPath();
+        if (what.equals("GET /health")) {
+          respond(x, 200, Map.of("state", "SPARE"));
+        } else if (what.equals("POST /assign") && !assigned.isDone()) {
+          Map<String, String> merged = new LinkedHashMap<>(env);
+          merged.remove(InstanceEnv.SPARE);
+          try (InputStream in = x.getRequestBody()) {
+            merged.putAll(JSON.readValue(in.readNBytes(256 * 1024), new TypeReference<LinkedHashMap<String, String>>() { }));
+          }
+          merged.put(InstanceEnv.CONTROL_PORT, Integer.toString(port));
+          merged.put(InstanceEnv.CONTROL_TOKEN, token);
+          try {
+            InstanceProcess p = start(merged, server);
+            respond(x, 200, Map.of("assigned", true));
+            assigned.complete(p);
+          } catch (RuntimeException e) {
+            respond(x, e instanceof IllegalArgumentException ? 400 : 500, Map.of("error", String.valueOf(e.getMessage())));
+            assigned.completeExceptionally(e);
+          }
+        } else {
+          respond(x, 404, Map.of("error", "a spare answers GET /health and POST /assign, not " + what));
+        }
+      }
+    });
+    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "fw-instance-control");
+      t.setDaemon(true);
+      return t;
+    }));
+    server.start();
+    warmUp();
+    LOG.info("spare ready on 127.0.0.1:{}", port);
+    try {
+      return assigned.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting to be assigned");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** Loads and initialises what every instance needs before it is one: TLS, the NATS client, the kinds. */
+  private static void warmUp() {
+    try {
+      javax.net.ssl.SSLContext.getDefault();
+      Class.forName("io.nats.client.impl.NatsConnection");
+      ServiceKinds.discover(InstanceProcess.class.getClassLoader());
+      JSON.writeValueAsString(Map.of("warm", "up"));
+    } catch (Exception e) {
+      LOG.debug("warm-up: {}", e.toString());
+    }
   }
 
   /** The instance images' entry point ({@code fogwise instance} is the same through the CLI). */

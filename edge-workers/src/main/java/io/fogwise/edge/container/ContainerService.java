@@ -66,7 +66,7 @@ final class ContainerService implements HostedService, Handover, RenewableServic
   private final ServiceContext ctx;
   private final InstanceLaunch launch;
   private final String image;
-  private final String token;
+  private volatile String token;
   /** Whether the image is a Fogwise instance with a control endpoint (any other image is only watched running). */
   private final boolean probeable;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
@@ -91,9 +91,7 @@ final class ContainerService implements HostedService, Handover, RenewableServic
     this.image = image;
     this.credentials = launch.credentials();
     this.probeable = !ContainerSpec.CONTAINER_KIND.equals(ctx.kind());
-    byte[] t = new byte[24];
-    RANDOM.nextBytes(t);
-    this.token = Base64.getUrlEncoder().withoutPadding().encodeToString(t);
+    this.token = newToken();
   }
 
   @Override
@@ -129,35 +127,55 @@ final class ContainerService implements HostedService, Handover, RenewableServic
     }
   }
 
+  /** The instance's variables (InstanceEnv), as a container's environment or a spare's assignment. */
+  private Map<String, String> instanceEnv(boolean standby) throws IOException {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put(InstanceEnv.NATS_URL, launch.natsUrl());
+    env.put(InstanceEnv.GATEWAY, ctx.gatewayId());
+    env.put(InstanceEnv.DEVICE, ctx.deviceId());
+    env.put(InstanceEnv.SERVICE, ctx.serviceName());
+    env.put(InstanceEnv.KIND, ContainerSpec.CONTAINER_KIND.equals(ctx.kind()) ? "" : ctx.kind());
+    env.put(InstanceEnv.EPOCH, Long.toString(ctx.epoch()));
+    env.put(InstanceEnv.CONFIG, JSON.writeValueAsString(new LinkedHashMap<>(ctx.config())));
+    env.put(InstanceEnv.STANDBY, Boolean.toString(standby));
+    if (launch.insecure()) {
+      env.put(InstanceEnv.INSECURE, "true");
+    } else {
+      env.put(InstanceEnv.CREDS, credentials);
+      env.put(InstanceEnv.CA, caPath());
+    }
+    return env;
+  }
+
+  private String caPath() {
+    return launch.caFile().orElseThrow(() -> new IllegalStateException("no CA certificate to give the container"))
+        .toAbsolutePath().toString();
+  }
+
   private String createAndStart() throws IOException {
     int n = attempt.incrementAndGet();
     String name = "fw-" + runtime.deviceId() + "-" + ctx.serviceName() + "-e" + ctx.epoch() + "-" + n;
-    int p = freePort();
     boolean standby = startStandby || idle;
+    if (probeable && launch.container().env().isEmpty() && launch.container().resources() == null) {
+      String id = fromSpare(name, standby);
+      if (id != null) {
+        return id;
+      }
+    }
+    int p = freePort();
+    String newToken = newToken();
     List<String> env = new ArrayList<>();
     for (Map.Entry<String, String> e : launch.container().env().entrySet()) {
       env.add(e.getKey() + "=" + e.getValue());
     }
-    env.add(InstanceEnv.NATS_URL + "=" + launch.natsUrl());
-    env.add(InstanceEnv.GATEWAY + "=" + ctx.gatewayId());
-    env.add(InstanceEnv.DEVICE + "=" + ctx.deviceId());
-    env.add(InstanceEnv.SERVICE + "=" + ctx.serviceName());
-    env.add(InstanceEnv.KIND + "=" + (ContainerSpec.CONTAINER_KIND.equals(ctx.kind()) ? "" : ctx.kind()));
-    env.add(InstanceEnv.EPOCH + "=" + ctx.epoch());
-    env.add(InstanceEnv.CONFIG + "=" + JSON.writeValueAsString(new LinkedHashMap<>(ctx.config())));
-    env.add(InstanceEnv.STANDBY + "=" + standby);
+    instanceEnv(standby).forEach((k, v) -> env.add(k + "=" + v));
     if (probeable) {
       env.add(InstanceEnv.CONTROL_PORT + "=" + p);
-      env.add(InstanceEnv.CONTROL_TOKEN + "=" + token);
+      env.add(InstanceEnv.CONTROL_TOKEN + "=" + newToken);
     }
     HostConfig host = HostConfig.newHostConfig().withNetworkMode("host");
-    if (launch.insecure()) {
-      env.add(InstanceEnv.INSECURE + "=true");
-    } else {
-      env.add(InstanceEnv.CREDS + "=" + credentials);
-      String ca = launch.caFile().orElseThrow(() -> new IllegalStateException("no CA certificate to give the container"))
-          .toAbsolutePath().toString();
-      env.add(InstanceEnv.CA + "=" + ca);
+    if (!launch.insecure()) {
+      String ca = caPath();
       host.withBinds(new Bind(ca, new Volume(ca), AccessMode.ro));
     }
     ContainerSpec.Resources limits = launch.container().resources();
@@ -176,6 +194,7 @@ final class ContainerService implements HostedService, Handover, RenewableServic
     runtime.own(name);
     containerName = name;
     port = p;
+    token = newToken;
     ready = false;
     idle = standby;
     CreateContainerResponse created;
@@ -195,6 +214,57 @@ final class ContainerService implements HostedService, Handover, RenewableServic
     }
     LOG.info("{}: container {} ({}) started{}", ctx, name, image, standby ? " idle" : "");
     return created.getId();
+  }
+
+  /**
+   * Becomes a warm spare of the image, if the runtime has one: renamed to the instance's name and
+   * assigned the instance's variables. Null when there is none or the assignment failed (the spare
+   * is removed; a fresh container is created instead).
+   */
+  private String fromSpare(String name, boolean standby) throws IOException {
+    DockerRuntime.Spare spare = runtime.takeSpare(image);
+    if (spare == null) {
+      return null;
+    }
+    runtime.own(name);
+    try {
+      docker.renameContainerCmd(spare.id()).withName(name).exec();
+    } catch (RuntimeException e) {
+      runtime.disown(name);
+      runtime.discard(spare);
+      return null;
+    }
+    runtime.disown(spare.name());
+    containerName = name;
+    containerId = spare.id();
+    port = spare.port();
+    token = spare.token();
+    ready = false;
+    idle = standby;
+    try {
+      HttpResponse<String> r = http.send(request("/assign").timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(instanceEnv(standby)))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IOException("the spare answered " + r.statusCode() + ": " + r.body());
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: warm spare {} could not be assigned ({}); starting a new container", ctx, name, e.getMessage());
+      stopContainer(spare.id(), name);
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopContainer(spare.id(), name);
+      return null;
+    }
+    LOG.info("{}: warm spare became container {} ({}){}", ctx, name, image, standby ? " idle" : "");
+    return spare.id();
+  }
+
+  static String newToken() {
+    byte[] t = new byte[24];
+    RANDOM.nextBytes(t);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(t);
   }
 
   private boolean probe() {
@@ -221,7 +291,7 @@ final class ContainerService implements HostedService, Handover, RenewableServic
     }
   }
 
-  private HttpRequest.Builder request(String path) {
+  HttpRequest.Builder request(String path) {
     return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .timeout(Duration.ofSeconds(2))
         .header("Authorization", "Bearer " + token);

@@ -47,7 +47,39 @@ public final class DockerRuntime implements AutoCloseable {
   private final ScheduledExecutorService sweeper;
   private final ExecutorService cleanup;
 
-  private DockerRuntime(DockerClient docker, String deviceId, String gatewayId, Map<String, String> images) {
+  /**
+   * Warm spares: booted instance containers kept per image, which a START takes over instead of
+   * booting a JVM (a failover's critical path). Off ({@link #none()}) by default.
+   *
+   * @param perImage how many spares to keep per image (0: none)
+   * @param caFile the CA certificate the agent trusts, mounted into each spare (empty: an insecure hub)
+   */
+  public record Spares(int perImage, java.util.Optional<java.nio.file.Path> caFile) {
+    public Spares {
+      if (perImage < 0 || perImage > 8) {
+        throw new IllegalArgumentException("warm spares per image must be within [0, 8], got " + perImage);
+      }
+      caFile = caFile == null ? java.util.Optional.empty() : caFile;
+    }
+
+    /** No spares. */
+    public static Spares none() {
+      return new Spares(0, java.util.Optional.empty());
+    }
+  }
+
+  /** A spare container: running, its control endpoint answering, waiting to be assigned. */
+  record Spare(String id, String name, String image, int port, String token) {}
+
+  private final Spares spares;
+  private final Map<String, java.util.Deque<Spare>> pool = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicInteger> creating = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong spareNames = new java.util.concurrent.atomic.AtomicLong();
+  private volatile boolean closed;
+
+  private DockerRuntime(DockerClient docker, String deviceId, String gatewayId, Map<String, String> images,
+      Spares spares) {
+    this.spares = spares;
     this.docker = docker;
     this.deviceId = deviceId;
     this.gatewayId = gatewayId;
@@ -63,6 +95,12 @@ public final class DockerRuntime implements AutoCloseable {
    * @throws IllegalStateException with what to do when the engine does not answer
    */
   public static DockerRuntime start(DockerClient docker, String deviceId, String gatewayId, Map<String, String> images) {
+    return start(docker, deviceId, gatewayId, images, Spares.none());
+  }
+
+  /** As above, keeping {@code spares} warm spares per image of {@code images}. */
+  public static DockerRuntime start(DockerClient docker, String deviceId, String gatewayId, Map<String, String> images,
+      Spares spares) {
     Objects.requireNonNull(docker, "docker");
     DockerClients.problem(docker).ifPresent(p -> {
       throw new IllegalStateException("device " + deviceId + ": " + p);
@@ -72,10 +110,131 @@ public final class DockerRuntime implements AutoCloseable {
         throw new IllegalArgumentException("kind '" + e.getKey() + "': '" + e.getValue() + "' is not an image reference");
       }
     }
-    DockerRuntime r = new DockerRuntime(docker, deviceId, gatewayId, images);
+    DockerRuntime r = new DockerRuntime(docker, deviceId, gatewayId, images, spares);
     r.sweep();
     r.sweeper.scheduleWithFixedDelay(r::sweepQuietly, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, TimeUnit.MILLISECONDS);
+    if (spares.perImage() > 0) {
+      images.forEach((kind, image) -> r.replenish(kind, image));
+    }
     return r;
+  }
+
+  /** A warm spare of {@code image}, taken out of the pool (another is made in the background), or null. */
+  Spare takeSpare(String image) {
+    java.util.Deque<Spare> q = pool.get(image);
+    Spare s = q == null ? null : q.pollFirst();
+    if (s != null) {
+      images.entrySet().stream().filter(e -> e.getValue().equals(image)).findFirst()
+          .ifPresent(e -> replenish(e.getKey(), image));
+    }
+    return s;
+  }
+
+  /** Removes a spare that could not be used. */
+  void discard(Spare s) {
+    disown(s.name());
+    cleanup.execute(() -> {
+      try {
+        docker.removeContainerCmd(s.id()).withForce(true).exec();
+      } catch (RuntimeException e) {
+        LOG.debug("device {}: removing spare {}: {}", deviceId, s.name(), e.toString());
+      }
+    });
+  }
+
+  /** How many warm spares of {@code image} are ready. */
+  public int sparesReady(String image) {
+    java.util.Deque<Spare> q = pool.get(image);
+    return q == null ? 0 : q.size();
+  }
+
+  /** Makes spares of {@code image} in the background until the pool holds {@link Spares#perImage()}. */
+  private void replenish(String kind, String image) {
+    if (closed || spares.perImage() == 0) {
+      return;
+    }
+    java.util.concurrent.atomic.AtomicInteger inFlight = creating.computeIfAbsent(image,
+        k -> new java.util.concurrent.atomic.AtomicInteger());
+    while (sparesReady(image) + inFlight.get() < spares.perImage()) {
+      inFlight.incrementAndGet();
+      try {
+        cleanup.execute(() -> {
+          try {
+            Spare s = makeSpare(kind, image);
+            if (s != null) {
+              pool.computeIfAbsent(image, k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).addLast(s);
+            }
+          } finally {
+            inFlight.decrementAndGet();
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        inFlight.decrementAndGet();
+        return;
+      }
+    }
+  }
+
+  private Spare makeSpare(String kind, String image) {
+    String name = "fw-" + deviceId + "-spare-" + kind + "-" + spareNames.incrementAndGet() + "-"
+        + Long.toHexString(System.nanoTime() & 0xffffff);
+    String token = ContainerService.newToken();
+    int port;
+    try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = ss.getLocalPort();
+    } catch (java.io.IOException e) {
+      return null;
+    }
+    com.github.dockerjava.api.model.HostConfig host =
+        com.github.dockerjava.api.model.HostConfig.newHostConfig().withNetworkMode("host");
+    spares.caFile().ifPresent(ca -> {
+      String path = ca.toAbsolutePath().toString();
+      host.withBinds(new com.github.dockerjava.api.model.Bind(path, new com.github.dockerjava.api.model.Volume(path),
+          com.github.dockerjava.api.model.AccessMode.ro));
+    });
+    own(name);
+    String id = null;
+    try {
+      id = docker.createContainerCmd(image).withName(name)
+          .withLabels(Map.of(Labels.DEVICE, deviceId, Labels.GATEWAY, gatewayId, Labels.KIND, kind, Labels.SPARE, "true"))
+          .withEnv(List.of(io.fogwise.containers.InstanceEnv.SPARE + "=true",
+              io.fogwise.containers.InstanceEnv.KIND + "=" + kind,
+              io.fogwise.containers.InstanceEnv.CONTROL_PORT + "=" + port,
+              io.fogwise.containers.InstanceEnv.CONTROL_TOKEN + "=" + token))
+          .withHostConfig(host).exec().getId();
+      docker.startContainerCmd(id).exec();
+      java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+          .connectTimeout(java.time.Duration.ofMillis(500)).build();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline && !closed) {
+        try {
+          var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/health"))
+              .timeout(java.time.Duration.ofSeconds(2)).header("Authorization", "Bearer " + token).GET().build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) {
+            LOG.info("device {}: warm spare {} of {} ready", deviceId, name, image);
+            return new Spare(id, name, image, port, token);
+          }
+        } catch (java.io.IOException booting) {
+          // not listening yet
+        }
+        TimeUnit.MILLISECONDS.sleep(100); // a booting JVM; bounded by the deadline
+      }
+      throw new IllegalStateException("its control endpoint did not answer within 60 s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.warn("device {}: cannot make a warm spare of {}: {}", deviceId, image, e.getMessage());
+    }
+    if (id != null) {
+      try {
+        docker.removeContainerCmd(id).withForce(true).exec();
+      } catch (RuntimeException ignored) {
+        // the sweep removes it
+      }
+    }
+    disown(name);
+    return null;
   }
 
   /**
@@ -214,6 +373,17 @@ public final class DockerRuntime implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
+    for (java.util.Deque<Spare> q : pool.values()) {
+      for (Spare sp; (sp = q.pollFirst()) != null; ) {
+        try {
+          docker.removeContainerCmd(sp.id()).withForce(true).exec();
+        } catch (RuntimeException e) {
+          LOG.debug("device {}: removing spare {}: {}", deviceId, sp.name(), e.toString());
+        }
+        disown(sp.name());
+      }
+    }
     sweeper.shutdownNow();
     cleanup.shutdown();
     try {

@@ -174,6 +174,37 @@ class DockerRuntimeIT {
   }
 
   @Test
+  void aStartTakesOverAWarmSpareAndAnotherIsMade() throws Exception {
+    runtime = DockerRuntime.start(docker, DEVICE, GW, Images.defaults(),
+        new DockerRuntime.Spares(1, java.util.Optional.of(server.identity().caFile())));
+    agent = EdgeAgent.start(AgentConfig.builder().natsUrl(server.url()).auth(server.deviceAuth(GW, DEVICE))
+        .deviceId(DEVICE).gatewayId(GW).layer(Layer.EDGE).heartbeatInterval(Duration.ofMillis(100))
+        .services(runtime.kinds()).build());
+    String image = Images.builtIn("publisher");
+    Awaitility.await("a warm spare of the publisher image").atMost(Duration.ofSeconds(90))
+        .until(() -> runtime.sparesReady(image) == 1);
+    List<Container> spares = docker.listContainersCmd()
+        .withLabelFilter(Map.of(Labels.DEVICE, DEVICE, Labels.SPARE, "true", Labels.KIND, "publisher")).exec();
+    assertEquals(1, spares.size(), spares.toString());
+    String spareId = spares.get(0).getId();
+
+    orchestrator.start(new InstanceIntent("sp", "publisher", "1", 1, DEVICE, Map.of("app", "drt")),
+        Orchestrator.StartMode.ACTIVE).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Awaitility.await("sp running").atMost(Duration.ofSeconds(60))
+        .until(() -> reported("sp", 1).filter(r -> r.state() == InstanceReport.InstanceState.RUNNING).isPresent());
+    InspectContainerResponse became = docker.inspectContainerCmd(spareId).exec();
+    assertTrue(became.getName().contains("-sp-e1-"), "the spare became the instance: " + became.getName());
+    Awaitility.await("another spare is made").atMost(Duration.ofSeconds(90))
+        .until(() -> runtime.sparesReady(image) == 1);
+    // and the instance really publishes: an independent subscriber hears it
+    java.util.concurrent.CountDownLatch heard = new java.util.concurrent.CountDownLatch(1);
+    try (Connection observer = Nats.connect(NatsOptions.component(server.url(), "drt-observer", server.operatorAuth()).build())) {
+      observer.createDispatcher(m -> heard.countDown()).subscribe(Subjects.data("drt", "readings"));
+      assertTrue(heard.await(20, TimeUnit.SECONDS), "no message from the instance that was a spare");
+    }
+  }
+
+  @Test
   void anEngineThatIsNotThereIsAClearErrorAtStart() {
     DockerClient nowhere = DockerClients.connect("unix:///nonexistent/docker.sock", Duration.ofSeconds(2));
     IllegalStateException e = assertThrows(IllegalStateException.class,

@@ -79,7 +79,7 @@ public final class ContainerBenchmark {
    */
   public record Settings(int runs, int rateHz, java.util.Set<String> parts) {
     /** Every part: start, the moves per adapter, the failover. */
-    public static final List<String> PARTS = List.of("start", "process", "docker", "swarm", "failover");
+    public static final List<String> PARTS = List.of("start", "process", "docker", "swarm", "failover", "failover-spares");
 
     public Settings {
       parts = java.util.Set.copyOf(parts);
@@ -147,8 +147,11 @@ public final class ContainerBenchmark {
     if (parts.contains("swarm")) {
       moves.set("swarm", new SwarmRelocations(docker, timeline).run(launcher, settings, runDir.resolve("move-swarm")));
     }
+    if (parts.contains("failover-spares")) {
+      out.set("failoverWarmSpares", failovers(docker, settings, runDir.resolve("failover-spares"), 1));
+    }
     if (parts.contains("failover")) {
-      out.set("failover", failovers(docker, settings, runDir.resolve("failover")));
+      out.set("failover", failovers(docker, settings, runDir.resolve("failover"), 0));
     }
     return out;
   }
@@ -350,10 +353,11 @@ public final class ContainerBenchmark {
 
   // ---- 3. device loss with the docker runtime ----
 
-  private ObjectNode failovers(DockerClient docker, Settings s, Path runDir) throws Exception {
+  private ObjectNode failovers(DockerClient docker, Settings s, Path runDir, int warmSpares) throws Exception {
     String data = Subjects.data(APP, "failover");
-    String gw = GW + "-fo";
+    String gw = GW + (warmSpares > 0 ? "-fs" : "-fo");
     ObjectNode out = MessageCodec.mapper().createObjectNode();
+    out.put("warmSpares", warmSpares);
     out.put("what", "SIGKILL of the agent hosting the publisher container + docker kill of its containers; kill -> "
         + "DEVICE_LOST (detect) -> START of the new epoch seen on the wire -> its container's 'start' event -> first "
         + "heartbeat reporting it RUNNING -> its first message (recover)");
@@ -362,7 +366,7 @@ public final class ContainerBenchmark {
     try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, data);
         Wire wire = new Wire(cluster.nats(), gw, data);
         DockerEvents events = new DockerEvents(docker, gw)) {
-      cluster.useContainers(docker);
+      cluster.useContainers(docker, warmSpares);
       Observer obs = cluster.observer();
       cluster.startGateway(gw, List.of("--instance-start-timeout", "30s"));
       require(obs.awaitStatus(gw, st -> true, Duration.ofSeconds(60)).isPresent(), "gateway did not come up; see " + runDir);
@@ -448,6 +452,7 @@ public final class ContainerBenchmark {
     JsonNode moves = result.path("moves");
     moves.fieldNames().forEachRemaining(a -> rows(b, "move " + a, moves.path(a).path("summary")));
     rows(b, "failover (docker)", result.path("failover").path("summary"));
+    rows(b, "failover (docker, 1 warm spare per image)", result.path("failoverWarmSpares").path("summary"));
     return b.toString();
   }
 

@@ -32,6 +32,7 @@ import io.fogwise.identity.Role;
 public final class LocalCluster implements AutoCloseable {
   /** The engine agents run containers on, in container mode ({@link #useContainers}). */
   private com.github.dockerjava.api.DockerClient docker;
+  private int warmSpares;
   /** The agents started in container mode, whose containers a kill or close removes. */
   private final java.util.Set<String> agents = new java.util.LinkedHashSet<>();
   private final ComponentLauncher launcher;
@@ -183,6 +184,9 @@ public final class LocalCluster implements AutoCloseable {
     }
     if (docker != null) {
       args.addAll(List.of("--runtime", "docker"));
+      if (warmSpares > 0) {
+        args.addAll(List.of("--warm-spares", Integer.toString(warmSpares)));
+      }
       agents.add(deviceId);
     }
     args.addAll(extraArgs);
@@ -215,7 +219,13 @@ public final class LocalCluster implements AutoCloseable {
    * shared engine), and closing the cluster removes them.
    */
   public synchronized LocalCluster useContainers(com.github.dockerjava.api.DockerClient docker) {
+    return useContainers(docker, 0);
+  }
+
+  /** As {@link #useContainers(com.github.dockerjava.api.DockerClient)}, each agent keeping {@code warmSpares} booted containers per image. */
+  public synchronized LocalCluster useContainers(com.github.dockerjava.api.DockerClient docker, int warmSpares) {
     this.docker = docker;
+    this.warmSpares = warmSpares;
     return this;
   }
 
