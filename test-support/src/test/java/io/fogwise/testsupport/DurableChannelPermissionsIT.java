@@ -73,7 +73,7 @@ class DurableChannelPermissionsIT {
     }
 
     void awaitError(String fragment) {
-      await().atMost(Duration.ofSeconds(5)).until(() -> errors.stream().anyMatch(e -> e.contains(fragment)));
+      await().atMost(Duration.ofSeconds(30)).until(() -> errors.stream().anyMatch(e -> e.contains(fragment)));
     }
   }
 
@@ -108,7 +108,7 @@ class DurableChannelPermissionsIT {
       Dispatcher d = sub.conn().createDispatcher();
       sub.conn().jetStream().subscribe("fw.data.plant.readings", "plant-sub", d, got::add, false,
           PushSubscribeOptions.bind("fwd_plant", "plant-sub"));
-      await().atMost(Duration.ofSeconds(5)).until(() -> got.size() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> got.size() == 1);
       assertEquals(1, got.get(0).metaData().streamSequence());
       got.get(0).ackSync(Duration.ofSeconds(2));
       try (Connection operator = hub.connect()) {
