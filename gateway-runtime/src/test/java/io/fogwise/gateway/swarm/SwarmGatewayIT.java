@@ -49,6 +49,14 @@ class SwarmGatewayIT {
             e.placements().stream().anyMatch(p -> p.service().equals("swarm-sub") && p.deviceId().equals(DEVICE)
                 && p.state() == Placement.State.RUNNING)));
         assertTrue(!SwarmIt.tasks(docker, gw, "swarm-sub").isEmpty(), "a Swarm service of this gateway runs it");
+        // the instance really is on the bus with the credentials the adapter gave it: an
+        // independent subscription hears the subscriber's own statistics
+        java.util.concurrent.CountDownLatch stats = new java.util.concurrent.CountDownLatch(1);
+        try (io.nats.client.Connection observer = hub.connect()) {
+          observer.createDispatcher(m -> stats.countDown()).subscribe(io.fogwise.protocol.Subjects.subscriberStats("swarm-sub"));
+          assertTrue(stats.await(30, java.util.concurrent.TimeUnit.SECONDS),
+              "no statistics from the subscriber instance on the Swarm: did it connect with its credentials?");
+        }
         assertTrue(gateway.query(e -> e.handle(ServiceRequest.delete("swarm-sub"))).ok());
         Awaitility.await("its Swarm service is removed").atMost(Duration.ofSeconds(30))
             .until(() -> SwarmIt.tasks(docker, gw, "swarm-sub").isEmpty());
