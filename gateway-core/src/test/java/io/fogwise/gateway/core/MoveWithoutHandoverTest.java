@@ -5,19 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.gateway.core.orchestrator.InMemoryOrchestrator;
 import io.fogwise.protocol.AdaptationEvent;
-import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.Layer;
 import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceSpec;
-import io.fogwise.protocol.time.ManualClock;
-import io.fogwise.protocol.time.ManualScheduler;
-import io.fogwise.rules.host.RuleSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,50 +21,31 @@ import org.junit.jupiter.api.Test;
  * instance that never comes up leaves the old one running.
  */
 class MoveWithoutHandoverTest {
-  private static RuleSet packs;
-
-  private final ManualScheduler scheduler = new ManualScheduler(new ManualClock());
-  private final InMemoryOrchestrator fleet = InMemoryOrchestrator.withoutHandover(scheduler);
-  private final List<AdaptationEvent> events = new ArrayList<>();
+  private static final Map<String, Layer> DEVICES = Map.of("c1", Layer.CLOUD, "e1", Layer.EDGE);
+  private EngineHarness h;
+  private InMemoryOrchestrator fleet;
   private GatewayEngine engine;
-  private long seq;
-
-  @BeforeAll
-  static void compile() throws Exception {
-    packs = RuleSet.compile("global v0", RuleSet.builtInPacks());
-  }
 
   @BeforeEach
   void setUp() {
-    engine = GatewayEngine.builder().gatewayId("gw").clock(scheduler.clock()).rules(packs).orchestrator(fleet)
-        .events(events::add).build();
+    h = new EngineHarness(InMemoryOrchestrator::withoutHandover);
+    fleet = h.fleet;
+    engine = h.engine;
     fleet.device("c1");
     fleet.device("e1").startLatency(Duration.ofMillis(650));
   }
 
   @AfterEach
   void tearDown() {
-    engine.close();
+    h.close();
   }
 
   private void run(long millis) {
-    for (long t = 0; t < millis; t += 25) {
-      if (scheduler.clock().millis() % 200 == 0) {
-        beat("c1", Layer.CLOUD);
-        beat("e1", Layer.EDGE);
-      }
-      engine.tick();
-      scheduler.advanceMillis(25);
-    }
-  }
-
-  private void beat(String id, Layer layer) {
-    engine.onHeartbeat(new Heartbeat(id, "gw", seq++, scheduler.clock().wallMillis(), 200, layer, null, Map.of(),
-        fleet.reports(id)), scheduler.clock().nanos());
+    h.run(millis, DEVICES);
   }
 
   private List<String> migrationEvents() {
-    return events.stream().filter(e -> e.type().name().startsWith("MIGRATION") || e.type() == AdaptationEvent.Type.INSTANCE_STARTED)
+    return h.events.stream().filter(e -> e.type().name().startsWith("MIGRATION") || e.type() == AdaptationEvent.Type.INSTANCE_STARTED)
         .map(e -> e.type() + " " + e.deviceId() + "#" + e.epoch()).toList();
   }
 
