@@ -8,28 +8,14 @@ import io.fogwise.edge.AgentConfig;
 import io.fogwise.edge.EdgeAgent;
 import io.fogwise.edge.container.DockerRuntime;
 import io.fogwise.gateway.core.orchestrator.InstanceIntent;
-import io.fogwise.gateway.core.orchestrator.Orchestrator;
 import io.fogwise.gateway.core.orchestrator.OrchestratorContract;
-import io.fogwise.identity.InstanceSigner;
-import io.fogwise.identity.Role;
-import io.fogwise.protocol.Heartbeat;
-import io.fogwise.protocol.InstanceReport;
 import io.fogwise.protocol.Layer;
-import io.fogwise.protocol.MessageCodec;
-import io.fogwise.protocol.NatsOptions;
-import io.fogwise.protocol.Subjects;
 import io.fogwise.testsupport.DockerEngine;
 import io.fogwise.testsupport.NatsServer;
-import io.nats.client.Connection;
-import io.nats.client.Dispatcher;
-import io.nats.client.Nats;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletionStage;
-import java.util.function.BooleanSupplier;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -65,27 +51,18 @@ class DockerOrchestratorContractIT extends OrchestratorContract {
     return new DockerFixture();
   }
 
-  private static final class DockerFixture implements Fixture {
-    final Connection nats;
-    final ProcessOrchestrator orchestrator;
+  private static final class DockerFixture extends AgentFixture {
     final DockerRuntime runtime;
     final DockerRuntime secondRuntime;
     final EdgeAgent agent;
-    final EdgeAgent second;
-    volatile List<InstanceReport> last = List.of();
-    volatile List<InstanceReport> lastSecond = List.of();
+    final EdgeAgent secondAgent;
 
     DockerFixture() throws Exception {
-      nats = Nats.connect(NatsOptions.component(server.url(), "dcontract-gateway", server.auth(Role.GATEWAY, GW)).build());
-      orchestrator = new ProcessOrchestrator(nats, Duration.ofSeconds(10), GW,
-          InstanceCredentials.signedBy(InstanceSigner.load(server.identity().instanceKeyFile(GW)), Duration.ZERO));
-      Dispatcher d = nats.createDispatcher();
-      d.subscribe(Subjects.heartbeat(GW, DEVICE), m -> last = decode(m.getData()).instances());
-      d.subscribe(Subjects.heartbeat(GW, SECOND), m -> lastSecond = decode(m.getData()).instances());
+      super(server, GW, DEVICE, SECOND, Duration.ofSeconds(60));
       runtime = runtime(DEVICE);
       secondRuntime = runtime(SECOND);
       agent = agent(DEVICE, runtime);
-      second = agent(SECOND, secondRuntime);
+      secondAgent = agent(SECOND, secondRuntime);
     }
 
     private static DockerRuntime runtime(String device) {
@@ -107,32 +84,14 @@ class DockerOrchestratorContractIT extends OrchestratorContract {
           .build());
     }
 
-    private static Heartbeat decode(byte[] data) {
-      try {
-        return MessageCodec.decode(data, Heartbeat.class);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
+    @Override
+    String kind() {
+      return "publisher";
     }
 
     @Override
-    public Orchestrator orchestrator() {
-      return orchestrator;
-    }
-
-    @Override
-    public InstanceIntent runnable(String service, long epoch) {
-      return new InstanceIntent(service, "publisher", "v1", epoch, DEVICE, Map.of("app", "contract", "rateHz", "20"));
-    }
-
-    @Override
-    public InstanceIntent runnableOnSecondDevice(String service, long epoch) {
-      return new InstanceIntent(service, "publisher", "v1", epoch, SECOND, Map.of("app", "contract", "rateHz", "20"));
-    }
-
-    @Override
-    public List<InstanceReport> secondDeviceReports() {
-      return lastSecond;
+    Map<String, String> config() {
+      return Map.of("app", "contract", "rateHz", "20");
     }
 
     @Override
@@ -153,25 +112,9 @@ class DockerOrchestratorContractIT extends OrchestratorContract {
     }
 
     @Override
-    public List<InstanceReport> reports() {
-      return last;
-    }
-
-    @Override
-    public void await(String what, BooleanSupplier condition) {
-      Awaitility.await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-          .until(condition::getAsBoolean);
-    }
-
-    @Override
-    public <T> T complete(CompletionStage<T> stage) throws Exception {
-      return join(stage, Duration.ofSeconds(30));
-    }
-
-    @Override
     public void close() throws Exception {
       agent.close();
-      second.close();
+      secondAgent.close();
       runtime.close();
       secondRuntime.close();
       nats.close();
