@@ -203,7 +203,7 @@ final class ContainerService implements HostedService, Handover, RenewableServic
           .withHostConfig(host).exec();
     } catch (RuntimeException e) {
       runtime.disown(name);
-      throw new IllegalStateException("cannot create container " + name + " from " + image + ": " + e.getMessage(), e);
+      throw new IllegalStateException("cannot create container " + name + " from " + image + ": " + engineProblem(e), e);
     }
     containerId = created.getId();
     try {
@@ -387,7 +387,14 @@ final class ContainerService implements HostedService, Handover, RenewableServic
       return docker.inspectContainerCmd(id).exec().getState();
     } catch (NotFoundException e) {
       return null;
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot watch container " + containerName + ": " + engineProblem(e), e);
     }
+  }
+
+  /** What went wrong with the engine, in one line. */
+  private String engineProblem(RuntimeException e) {
+    return io.fogwise.containers.DockerClients.problem(docker).orElse(String.valueOf(e.getMessage()));
   }
 
   private String lastLog(String id) {

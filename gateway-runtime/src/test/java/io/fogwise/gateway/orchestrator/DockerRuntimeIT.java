@@ -55,6 +55,7 @@ class DockerRuntimeIT {
   private Connection nats;
   private ProcessOrchestrator orchestrator;
   private volatile List<InstanceReport> reports = List.of();
+  private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
   private DockerRuntime runtime;
   private EdgeAgent agent;
 
@@ -77,6 +78,7 @@ class DockerRuntimeIT {
     orchestrator = new ProcessOrchestrator(nats, Duration.ofSeconds(10), GW,
         InstanceCredentials.signedBy(InstanceSigner.load(server.identity().instanceKeyFile(GW)), Duration.ZERO));
     nats.createDispatcher().subscribe(Subjects.heartbeat(GW, DEVICE), m -> {
+      heartbeats.incrementAndGet();
       try {
         reports = MessageCodec.decode(m.getData(), Heartbeat.class).instances();
       } catch (Exception e) {
@@ -201,6 +203,39 @@ class DockerRuntimeIT {
     try (Connection observer = Nats.connect(NatsOptions.component(server.url(), "drt-observer", server.operatorAuth()).build())) {
       observer.createDispatcher(m -> heard.countDown()).subscribe(Subjects.data("drt", "readings"));
       assertTrue(heard.await(20, TimeUnit.SECONDS), "no message from the instance that was a spare");
+    }
+  }
+
+  @Test
+  void anEngineThatGoesAwayIsAReasonInTheHeartbeatsAndTheInstanceComesBackWithIt() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fw-engine-proxy");
+    try (EngineProxy proxy = new EngineProxy(dir.resolve("docker.sock"), java.nio.file.Path.of("/var/run/docker.sock"))) {
+      DockerClient viaProxy = DockerClients.connect(proxy.url(), Duration.ofSeconds(5));
+      runtime = DockerRuntime.start(viaProxy, DEVICE, GW, Images.defaults());
+      agent = EdgeAgent.start(AgentConfig.builder().natsUrl(server.url()).auth(server.deviceAuth(GW, DEVICE))
+          .deviceId(DEVICE).gatewayId(GW).layer(Layer.EDGE).heartbeatInterval(Duration.ofMillis(100))
+          .restartBackoff(Duration.ofMillis(200), Duration.ofSeconds(1)).services(runtime.kinds()).build());
+      orchestrator.start(new InstanceIntent("gone", "publisher", "1", 1, DEVICE, Map.of("app", "drt")),
+          Orchestrator.StartMode.ACTIVE).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Awaitility.await("gone running").atMost(Duration.ofSeconds(60)).until(() -> reported("gone", 1)
+          .filter(r -> r.state() == InstanceReport.InstanceState.RUNNING).isPresent());
+
+      proxy.cut();
+      // the container dies while its agent cannot see the engine
+      for (Container c : docker.listContainersCmd().withLabelFilter(Map.of(Labels.DEVICE, DEVICE)).exec()) {
+        docker.killContainerCmd(c.getId()).exec();
+      }
+      Awaitility.await("the heartbeat says the engine is gone").atMost(Duration.ofSeconds(60)).until(() -> reported("gone", 1)
+          .filter(r -> r.state() == InstanceReport.InstanceState.RESTARTING && r.reason() != null
+              && r.reason().contains("Docker engine does not answer")).isPresent());
+      int restartsWhileGone = reported("gone", 1).orElseThrow().restarts();
+      long beatsBefore = heartbeats.get();
+      Awaitility.await("heartbeats go on").atMost(Duration.ofSeconds(10)).until(() -> heartbeats.get() >= beatsBefore + 5);
+
+      proxy.restore();
+      Awaitility.await("running again once the engine is back").atMost(Duration.ofSeconds(90)).until(() -> reported("gone", 1)
+          .filter(r -> r.state() == InstanceReport.InstanceState.RUNNING).isPresent());
+      assertTrue(reported("gone", 1).orElseThrow().restarts() >= restartsWhileGone);
     }
   }
 
