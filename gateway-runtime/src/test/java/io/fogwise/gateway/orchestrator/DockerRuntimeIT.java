@@ -240,6 +240,22 @@ class DockerRuntimeIT {
   }
 
   @Test
+  void theProbeFeedsTheOutputsAStallShowsIn() throws Exception {
+    startAgent();
+    // the publisher in the container stops producing after 30 messages but keeps running
+    orchestrator.start(new InstanceIntent("stall", "publisher", "1", 1, DEVICE,
+        Map.of("app", "drt", "rateHz", "50", "stallAfter", "30")), Orchestrator.StartMode.ACTIVE)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Awaitility.await("the probe reports the outputs up to the stall").atMost(Duration.ofSeconds(60))
+        .until(() -> reported("stall", 1).map(r -> r.outputs() != null && r.outputs() == 30).orElse(false));
+    long beats = heartbeats.get();
+    Awaitility.await("more heartbeats").atMost(Duration.ofSeconds(10)).until(() -> heartbeats.get() >= beats + 10);
+    InstanceReport r = reported("stall", 1).orElseThrow();
+    assertEquals(InstanceReport.InstanceState.RUNNING, r.state(), "running, not producing: " + r);
+    assertEquals(30L, r.outputs(), "the count stopped growing, which the gateway takes as a stall: " + r);
+  }
+
+  @Test
   void anEngineThatIsNotThereIsAClearErrorAtStart() {
     DockerClient nowhere = DockerClients.connect("unix:///nonexistent/docker.sock", Duration.ofSeconds(2));
     IllegalStateException e = assertThrows(IllegalStateException.class,
