@@ -204,10 +204,13 @@ class EdgeAgentIT extends AgentItBase {
     assertOk(command("crash-dev", Command.start("r2", "f1", "flaky", 1, Map.of())));
     awaitMessage(hbs, h -> h.instances().stream().anyMatch(i -> i.service().equals("c1") && i.state() == InstanceState.RESTARTING));
     awaitMessage(hbs, h -> h.instances().stream().anyMatch(i -> i.service().equals("c1") && i.restarts() >= 3));
-    awaitMessage(hbs, h -> h.instances().contains(new InstanceReport("f1", "flaky", 1, InstanceState.RUNNING, 1)));
+    // recovered, and the heartbeat still says why it last crashed
+    InstanceReport recovered = new InstanceReport("f1", "flaky", 1, InstanceState.RUNNING, 1, null, "first run fails");
+    awaitMessage(hbs, h -> h.instances().contains(recovered));
+    awaitMessage(hbs, h -> h.instances().stream().anyMatch(i -> i.service().equals("c1") && "boom".equals(i.reason())));
 
     assertOk(command("crash-dev", Command.stop("r3", "c1", 3)));
-    assertEquals(List.of(new InstanceReport("f1", "flaky", 1, InstanceState.RUNNING, 1)), agent.instances());
+    assertEquals(List.of(recovered), agent.instances());
     assertEquals(2, flakyRuns.get());
   }
 
