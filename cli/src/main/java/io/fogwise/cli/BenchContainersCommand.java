@@ -32,8 +32,8 @@ final class BenchContainersCommand implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "100", description = "Publisher rate, messages/s. Default: ${DEFAULT-VALUE}.")
   int rate;
 
-  @Option(names = "--part", split = ",", description = "Only these parts, of start, process, docker, swarm, failover "
-      + "(e.g. --part start,docker). Default: all.")
+  @Option(names = "--part", split = ",", description = "Only these parts, of start, process, docker, swarm, failover, "
+      + "failover-spares (the failover with one warm spare per image; e.g. --part start,docker). Default: all.")
   java.util.List<String> parts;
 
   @Option(names = "--no-swarm", description = "Skip the Swarm relocations (the engine is no Swarm manager).")
