@@ -117,7 +117,7 @@ final class EdgeCommand implements Callable<Integer> {
       try {
         containers = io.fogwise.edge.container.DockerRuntime.start(io.fogwise.containers.DockerClients.connect(),
             draft.deviceId(), draft.gatewayId(), kinds,
-            new io.fogwise.edge.container.DockerRuntime.Spares(spares, draft.auth().caFile()));
+            new io.fogwise.edge.container.DockerRuntime.Spares(spares, draft.auth().caFile(), draft.natsUrl()));
       } catch (IllegalStateException | IllegalArgumentException e) {
         spec.commandLine().getErr().println("fogwise edge: " + e.getMessage());
         return 1;

@@ -401,6 +401,7 @@ public final class InstanceProcess implements AutoCloseable {
     }));
     server.start();
     warmUp();
+    warmTls(env.get(InstanceEnv.NATS_URL), env.get(InstanceEnv.CA));
     LOG.info("spare ready on 127.0.0.1:{}", port);
     try {
       return assigned.get();
@@ -421,6 +422,54 @@ public final class InstanceProcess implements AutoCloseable {
       JSON.writeValueAsString(Map.of("warm", "up"));
     } catch (Exception e) {
       LOG.debug("warm-up: {}", e.toString());
+    }
+  }
+
+  /**
+   * One TLS handshake with the hub before the spare is assigned, with no credentials and nothing
+   * sent after it (the connection closes before NATS's CONNECT, so the hub sees no login): the
+   * handshake's classes, certificate checks and crypto are the slowest part of a cold instance's
+   * first connect, which is on a failover's critical path.
+   */
+  private static void warmTls(String natsUrl, String caPem) {
+    if (natsUrl == null || caPem == null) {
+      return;
+    }
+    try {
+      java.net.URI u = java.net.URI.create(natsUrl.split(",")[0].trim());
+      String host = u.getHost();
+      int port = u.getPort() > 0 ? u.getPort() : 4222;
+      java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+      java.security.KeyStore ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+      ks.load(null, null);
+      try (InputStream in = Files.newInputStream(Path.of(caPem))) {
+        int i = 0;
+        for (java.security.cert.Certificate c : cf.generateCertificates(in)) {
+          ks.setCertificateEntry("ca" + i++, c);
+        }
+      }
+      javax.net.ssl.TrustManagerFactory tmf =
+          javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      try (java.net.Socket raw = new java.net.Socket()) {
+        raw.connect(new InetSocketAddress(host, port), 2000);
+        raw.setSoTimeout(2000);
+        InputStream in = raw.getInputStream();
+        for (int b; (b = in.read()) >= 0 && b != '\n'; ) {
+          // the server's INFO line, in clear, before the TLS upgrade
+        }
+        try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, host, port, true)) {
+          javax.net.ssl.SSLParameters params = tls.getSSLParameters();
+          params.setEndpointIdentificationAlgorithm("HTTPS");
+          tls.setSSLParameters(params);
+          tls.startHandshake();
+        }
+      }
+      LOG.debug("spare: TLS with {} warmed up", natsUrl);
+    } catch (Exception e) {
+      LOG.debug("spare: TLS warm-up with {} failed: {}", natsUrl, e.toString());
     }
   }
 

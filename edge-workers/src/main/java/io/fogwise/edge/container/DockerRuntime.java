@@ -53,8 +53,14 @@ public final class DockerRuntime implements AutoCloseable {
    *
    * @param perImage how many spares to keep per image (0: none)
    * @param caFile the CA certificate the agent trusts, mounted into each spare (empty: an insecure hub)
+   * @param natsUrl the hub, with which each spare warms TLS up (a handshake, no login), or null
    */
-  public record Spares(int perImage, java.util.Optional<java.nio.file.Path> caFile) {
+  public record Spares(int perImage, java.util.Optional<java.nio.file.Path> caFile, String natsUrl) {
+    /** Spares that do not warm up TLS with the hub. */
+    public Spares(int perImage, java.util.Optional<java.nio.file.Path> caFile) {
+      this(perImage, caFile, null);
+    }
+
     public Spares {
       if (perImage < 0 || perImage > 8) {
         throw new IllegalArgumentException("warm spares per image must be within [0, 8], got " + perImage);
@@ -175,6 +181,18 @@ public final class DockerRuntime implements AutoCloseable {
     }
   }
 
+  private List<String> spareEnv(String kind, int port, String token) {
+    List<String> env = new java.util.ArrayList<>(List.of(io.fogwise.containers.InstanceEnv.SPARE + "=true",
+        io.fogwise.containers.InstanceEnv.KIND + "=" + kind,
+        io.fogwise.containers.InstanceEnv.CONTROL_PORT + "=" + port,
+        io.fogwise.containers.InstanceEnv.CONTROL_TOKEN + "=" + token));
+    if (spares.natsUrl() != null && spares.caFile().isPresent()) {
+      env.add(io.fogwise.containers.InstanceEnv.NATS_URL + "=" + spares.natsUrl());
+      env.add(io.fogwise.containers.InstanceEnv.CA + "=" + spares.caFile().get().toAbsolutePath());
+    }
+    return env;
+  }
+
   private Spare makeSpare(String kind, String image) {
     String name = "fw-" + deviceId + "-spare-" + kind + "-" + spareNames.incrementAndGet() + "-"
         + Long.toHexString(System.nanoTime() & 0xffffff);
@@ -197,10 +215,7 @@ public final class DockerRuntime implements AutoCloseable {
     try {
       id = docker.createContainerCmd(image).withName(name)
           .withLabels(Map.of(Labels.DEVICE, deviceId, Labels.GATEWAY, gatewayId, Labels.KIND, kind, Labels.SPARE, "true"))
-          .withEnv(List.of(io.fogwise.containers.InstanceEnv.SPARE + "=true",
-              io.fogwise.containers.InstanceEnv.KIND + "=" + kind,
-              io.fogwise.containers.InstanceEnv.CONTROL_PORT + "=" + port,
-              io.fogwise.containers.InstanceEnv.CONTROL_TOKEN + "=" + token))
+          .withEnv(spareEnv(kind, port, token))
           .withHostConfig(host).exec().getId();
       docker.startContainerCmd(id).exec();
       java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
