@@ -279,6 +279,11 @@ final class DefaultEdgeAgent implements EdgeAgent {
           c.requestId(), deviceId, "cannot start service '" + c.service() + "' epoch " + c.epoch() + " on device "
               + deviceId + ": " + e.getMessage());
     }
+    return host(c, ctx, service, existing, "");
+  }
+
+  /** Hosts {@code service} for START {@code c}, in place of {@code existing} (another epoch), if any. */
+  private CommandReply host(Command c, InstanceContext ctx, HostedService service, HostedInstance existing, String how) {
     if (existing != null) {
       LOG.info("device {}: replacing {} by epoch {}", deviceId, existing, c.epoch());
       hosted.remove(c.service(), existing);
@@ -287,7 +292,8 @@ final class DefaultEdgeAgent implements EdgeAgent {
     HostedInstance instance = new HostedInstance(ctx, service, backoff);
     hosted.put(c.service(), instance);
     instance.start(c.standby());
-    LOG.info("device {}: started {}{} (request {})", deviceId, ctx, c.standby() ? " in standby" : "", c.requestId());
+    LOG.info("device {}: started {}{}{} (request {})", deviceId, ctx, how, c.standby() ? " in standby" : "",
+        c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);
   }
 
@@ -315,17 +321,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
       return CommandReply.error(c.requestId(), deviceId, "cannot start service '" + c.service() + "' epoch " + c.epoch()
           + " on device " + deviceId + ": " + e.getMessage());
     }
-    if (existing != null) {
-      LOG.info("device {}: replacing {} by epoch {}", deviceId, existing, c.epoch());
-      hosted.remove(c.service(), existing);
-      existing.stop();
-    }
-    HostedInstance instance = new HostedInstance(ctx, service, backoff);
-    hosted.put(c.service(), instance);
-    instance.start(c.standby());
-    LOG.info("device {}: started {} as a container{} (request {})", deviceId, ctx, c.standby() ? " in standby" : "",
-        c.requestId());
-    return CommandReply.ok(c.requestId(), deviceId);
+    return host(c, ctx, service, existing, " as a container");
   }
 
   /**

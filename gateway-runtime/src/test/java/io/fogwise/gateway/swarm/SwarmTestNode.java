@@ -1,12 +1,7 @@
 package io.fogwise.gateway.swarm;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.exception.DockerException;
-import com.github.dockerjava.api.model.SwarmNode;
-import com.github.dockerjava.api.model.SwarmNodeSpec;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -65,22 +60,7 @@ final class SwarmTestNode implements AutoCloseable {
     before.clear();
   }
 
-  /** Read, change, write with the node's version; again when another writer came in between. */
   private void update(java.util.function.Consumer<Map<String, String>> change) {
-    for (int attempt = 0; ; attempt++) {
-      SwarmNode n = docker.listSwarmNodesCmd().withIdFilter(List.of(nodeId)).exec().get(0);
-      SwarmNodeSpec spec = n.getSpec();
-      Map<String, String> labels = new HashMap<>(spec.getLabels() == null ? Map.of() : spec.getLabels());
-      change.accept(labels);
-      try {
-        docker.updateSwarmNodeCmd().withSwarmNodeId(nodeId).withVersion(n.getVersion().getIndex())
-            .withSwarmNodeSpec(spec.withLabels(labels)).exec();
-        return;
-      } catch (DockerException e) {
-        if (attempt >= 5) {
-          throw e; // "update out of sequence" five times: not a race any more
-        }
-      }
-    }
+    io.fogwise.containers.SwarmNodes.updateLabels(docker, nodeId, change);
   }
 }

@@ -3,10 +3,7 @@ package io.fogwise.testbed.bench;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.model.Service;
-import com.github.dockerjava.api.model.SwarmNode;
-import com.github.dockerjava.api.model.SwarmNodeSpec;
 import com.github.dockerjava.api.model.UpdateOrder;
 import io.fogwise.containers.Images;
 import io.fogwise.containers.Labels;
@@ -208,21 +205,7 @@ final class SwarmRelocations {
     }
 
     private void update(java.util.function.Consumer<Map<String, String>> change) {
-      for (int attempt = 0; ; attempt++) {
-        SwarmNode n = docker.listSwarmNodesCmd().withIdFilter(List.of(nodeId)).exec().get(0);
-        SwarmNodeSpec spec = n.getSpec();
-        Map<String, String> labels = new HashMap<>(spec.getLabels() == null ? Map.of() : spec.getLabels());
-        change.accept(labels);
-        try {
-          docker.updateSwarmNodeCmd().withSwarmNodeId(nodeId).withVersion(n.getVersion().getIndex())
-              .withSwarmNodeSpec(spec.withLabels(labels)).exec();
-          return;
-        } catch (DockerException e) {
-          if (attempt >= 5) {
-            throw e; // "update out of sequence" five times: not a race any more
-          }
-        }
-      }
+      io.fogwise.containers.SwarmNodes.updateLabels(docker, nodeId, change);
     }
   }
 }
