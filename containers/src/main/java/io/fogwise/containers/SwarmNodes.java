@@ -34,4 +34,51 @@ public final class SwarmNodes {
       }
     }
   }
+
+  /**
+   * Labels set on a node and put back as they were on {@link #close}: on an engine others use too,
+   * only the keys set here are touched, each restored to its value before (or removed).
+   */
+  public static final class Relabel implements AutoCloseable {
+    private final DockerClient docker;
+    private final String nodeId;
+    /** Each key set or removed, with its value before (null: absent). */
+    private final Map<String, String> before = new java.util.LinkedHashMap<>();
+
+    public Relabel(DockerClient docker, String nodeId) {
+      this.docker = docker;
+      this.nodeId = nodeId;
+    }
+
+    /** The node. */
+    public String nodeId() {
+      return nodeId;
+    }
+
+    /** Sets {@code key=value} (null: removes it), remembering the value before the first time. */
+    public Relabel set(String key, String value) {
+      updateLabels(docker, nodeId, labels -> {
+        before.putIfAbsent(key, labels.get(key));
+        if (value == null) {
+          labels.remove(key);
+        } else {
+          labels.put(key, value);
+        }
+      });
+      return this;
+    }
+
+    /** Puts every key back. */
+    @Override
+    public void close() {
+      updateLabels(docker, nodeId, labels -> before.forEach((k, v) -> {
+        if (v == null) {
+          labels.remove(k);
+        } else {
+          labels.put(k, v);
+        }
+      }));
+      before.clear();
+    }
+  }
 }

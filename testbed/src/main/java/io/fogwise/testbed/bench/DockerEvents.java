@@ -51,21 +51,15 @@ final class DockerEvents implements AutoCloseable {
   }
 
   /** The first {@code action} event of {@code service} epoch {@code epoch} (any device). */
-  synchronized Optional<Long> await(String action, String service, long epoch, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
+  Optional<Long> await(String action, String service, long epoch, Duration timeout) throws InterruptedException {
+    return Arrivals.await(this, () -> {
       for (Seen s : seen) {
         if (s.action().equals(action) && service.equals(s.service()) && s.epoch() == epoch) {
-          return Optional.of(s.nanos());
+          return s.nanos();
         }
       }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return Optional.empty();
-      }
-      wait(Math.max(1, left / 1_000_000L));
-    }
+      return null;
+    }, timeout);
   }
 
   @Override

@@ -21,7 +21,6 @@ import io.fogwise.testbed.cluster.Timeline;
 import io.fogwise.testsupport.NatsServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +60,7 @@ final class SwarmRelocations {
     out.put("nodes", swarm.getNodes() == null ? 0 : swarm.getNodes());
     out.put("hub", "secure (TLS, JWT credentials in a Swarm secret)");
     try (LocalCluster cluster = LocalCluster.start(launcher, runDir, timeline, null, NatsServer.builder());
-        NodeLabel label = new NodeLabel(docker, swarm.getNodeID())) {
+        io.fogwise.containers.SwarmNodes.Relabel label = new io.fogwise.containers.SwarmNodes.Relabel(docker, swarm.getNodeID())) {
       label.set(Labels.DEVICE, DEVICE);
       for (UpdateOrder order : new UpdateOrder[] {UpdateOrder.START_FIRST, UpdateOrder.STOP_FIRST}) {
         out.set(order == UpdateOrder.START_FIRST ? "startFirst" : "stopFirst", relocations(cluster, order, s));
@@ -172,40 +171,4 @@ final class SwarmRelocations {
     }
   }
 
-  /**
-   * A label on the Swarm node, put back as it was on close: other sessions' tests on this engine
-   * label the same node, so only this key is touched.
-   */
-  private static final class NodeLabel implements AutoCloseable {
-    private final DockerClient docker;
-    private final String nodeId;
-    private final Map<String, String> before = new HashMap<>();
-
-    NodeLabel(DockerClient docker, String nodeId) {
-      this.docker = docker;
-      this.nodeId = nodeId;
-    }
-
-    void set(String key, String value) {
-      update(labels -> {
-        before.putIfAbsent(key, labels.get(key));
-        labels.put(key, value);
-      });
-    }
-
-    @Override
-    public void close() {
-      update(labels -> before.forEach((k, v) -> {
-        if (v == null) {
-          labels.remove(k);
-        } else {
-          labels.put(k, v);
-        }
-      }));
-    }
-
-    private void update(java.util.function.Consumer<Map<String, String>> change) {
-      io.fogwise.containers.SwarmNodes.updateLabels(docker, nodeId, change);
-    }
-  }
 }

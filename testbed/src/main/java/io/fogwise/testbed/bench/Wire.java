@@ -114,20 +114,8 @@ final class Wire implements AutoCloseable {
     return Optional.ofNullable(epochs.get(epoch));
   }
 
-  private synchronized <T> Optional<T> await(java.util.function.Supplier<T> value, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T v = value.get();
-      if (v != null) {
-        return Optional.of(v);
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return Optional.empty();
-      }
-      wait(Math.max(1, left / 1_000_000L));
-    }
+  private <T> Optional<T> await(java.util.function.Supplier<T> value, Duration timeout) throws InterruptedException {
+    return Arrivals.await(this, value, timeout);
   }
 
   @Override
