@@ -84,6 +84,11 @@ public record AdaptationEvent(
     DETECTION_SUSPENDED,
     /** Failure detection resumed; the reason says how long the gateway's own silence was (not counted as devices'). */
     DETECTION_RESUMED,
+    /**
+     * How a device's heartbeats arrived since the last report: details {@code class} and
+     * {@code intervalsMs}, comma-separated arrival intervals in ms (every 30 s per device).
+     */
+    HEARTBEAT_TIMING,
     /** A policy exclusion of a service from a device was lifted (probation passed, only device left, operator move). */
     EXCLUSION_LIFTED,
     /** A subscriber reported messages of a service it never received (skipped numbers within an epoch). */

@@ -31,9 +31,11 @@ final class EventLog {
       Map<String, String> details) {
     AdaptationEvent e = new AdaptationEvent(gatewayId, ++seq, clock.wallMillis(), type, deviceId, service, epoch, rule,
         reason, details);
-    recent.addLast(e);
-    if (recent.size() > RECENT) {
-      recent.removeFirst();
+    if (type != AdaptationEvent.Type.HEARTBEAT_TIMING) { // for the cloud's miner, not for operators' timeline
+      recent.addLast(e);
+      if (recent.size() > RECENT) {
+        recent.removeFirst();
+      }
     }
     try {
       sink.publish(e);

@@ -120,7 +120,8 @@ public final class GatewayEngine implements AutoCloseable {
       case JOINED -> {
         LOG.info("device {} joined ({} {}, labels {})", hb.deviceId(), hb.layer(), hb.deviceClass(), hb.labels());
         s.emit(AdaptationEvent.Type.DEVICE_JOINED, hb.deviceId(), null, 0, null,
-            "device " + hb.deviceId() + " joined as " + hb.layer(), Map.of("labels", hb.labels().toString()));
+            "device " + hb.deviceId() + " joined as " + hb.layer(),
+            Map.of("labels", hb.labels().toString(), "class", hb.deviceClass()));
       }
       case RETURNED -> {
         probation.returned(hb.deviceId(), now);
@@ -130,6 +131,7 @@ public final class GatewayEngine implements AutoCloseable {
       }
       case ALIVE -> { }
     }
+    reportHeartbeatTiming(hb, now);
     if (!s.closed) {
       s.reconciler.fence(hb.deviceId(), s.registry, s.desired, now).forEach(steps::execute);
     }
@@ -170,11 +172,33 @@ public final class GatewayEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * Every {@code history.heartbeatTimingMs} per device, the arrival intervals of its heartbeats as
+   * a {@code HEARTBEAT_TIMING} event: what the cloud miner learns detection thresholds from.
+   */
+  private void reportHeartbeatTiming(Heartbeat hb, long now) {
+    long every = (long) s.rules.parameters().number("history.heartbeatTimingMs", hb.deviceClass());
+    if (every <= 0) {
+      return;
+    }
+    List<Long> intervals = s.registry.takeHeartbeatTiming(hb.deviceId(), now, every);
+    if (!intervals.isEmpty()) {
+      StringBuilder csv = new StringBuilder();
+      for (Long i : intervals) {
+        csv.append(csv.length() == 0 ? "" : ",").append(i);
+      }
+      s.emit(AdaptationEvent.Type.HEARTBEAT_TIMING, hb.deviceId(), null, 0, null,
+          intervals.size() + " heartbeat intervals of " + hb.deviceId(),
+          Map.of("class", hb.deviceClass(), "intervalsMs", csv.toString()));
+    }
+  }
+
   /** Takes in a telemetry reading. */
   public void onTelemetry(Telemetry t) {
     if (s.registry.onTelemetry(t)) {
       long now = s.clock.millis();
-      s.rules.event(new Reading(t.deviceId(), now, t.temperatureC(), t.batteryPct(), t.cpuLoad()), now);
+      s.rules.event(new Reading(t.deviceId(), now, t.temperatureC(), t.batteryPct(), t.cpuLoad(),
+          DeviceRegistry.memoryPct(t)), now);
     }
   }
 

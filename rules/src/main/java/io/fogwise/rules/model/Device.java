@@ -20,6 +20,11 @@ public final class Device {
   private Double cpuLoad;
   private Double temperatureC;
   private Double batteryPct;
+  private Double memoryPct;
+  private Double cpuTrend;
+  private Double temperatureTrend;
+  private Double batteryTrend;
+  private Double memoryTrend;
   private int instances;
   private int commandFailures;
   private boolean quarantined;
@@ -89,6 +94,33 @@ public final class Device {
     return batteryPct;
   }
 
+  /** Latest memory in use, percent of the device's limit, or null. */
+  public Double getMemoryPct() {
+    return memoryPct;
+  }
+
+  /**
+   * How fast the CPU load changes, per minute, over the last minute ({@link Trend}), or null
+   * before there are enough readings. Likewise {@link #getTemperatureTrend} (°C per minute),
+   * {@link #getBatteryTrend} (percentage points per minute, negative while draining) and
+   * {@link #getMemoryTrend} (percentage points per minute).
+   */
+  public Double getCpuTrend() {
+    return cpuTrend;
+  }
+
+  public Double getTemperatureTrend() {
+    return temperatureTrend;
+  }
+
+  public Double getBatteryTrend() {
+    return batteryTrend;
+  }
+
+  public Double getMemoryTrend() {
+    return memoryTrend;
+  }
+
   /** Number of instances placed on this device. */
   public int getInstances() {
     return instances;
@@ -133,6 +165,17 @@ public final class Device {
     this.cpuLoad = cpuLoad;
     this.temperatureC = temperatureC;
     this.batteryPct = batteryPct;
+  }
+
+  public void setMemoryPct(Double memoryPct) {
+    this.memoryPct = memoryPct;
+  }
+
+  public void setTrends(Double cpuTrend, Double temperatureTrend, Double batteryTrend, Double memoryTrend) {
+    this.cpuTrend = cpuTrend;
+    this.temperatureTrend = temperatureTrend;
+    this.batteryTrend = batteryTrend;
+    this.memoryTrend = memoryTrend;
   }
 
   public void setInstances(int instances) {

@@ -41,7 +41,10 @@ public final class Parameters {
           Map.entry("compliance.quarantineMs", "1800000"),
           Map.entry("latency.windowMs", "10000"),
           Map.entry("latency.breaches", "3"),
-          Map.entry("damping.holdMs", "300000"));
+          Map.entry("damping.holdMs", "300000"),
+          // how often the gateway reports each device's heartbeat arrival intervals (HEARTBEAT_TIMING
+          // events, what the cloud miner learns detection thresholds from); 0 turns the reports off
+          Map.entry("history.heartbeatTimingMs", "30000"));
 
   private final Map<String, String> values;
 

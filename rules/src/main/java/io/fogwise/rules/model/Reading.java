@@ -16,6 +16,7 @@ public final class Reading {
   private final Double temperatureC;
   private final Double batteryPct;
   private final double cpuLoad;
+  private final Double memoryPct;
 
   /**
    * @param deviceId the device
@@ -25,11 +26,20 @@ public final class Reading {
    * @param cpuLoad process CPU load 0..1
    */
   public Reading(String deviceId, long atMillis, Double temperatureC, Double batteryPct, double cpuLoad) {
+    this(deviceId, atMillis, temperatureC, batteryPct, cpuLoad, null);
+  }
+
+  /**
+   * @param memoryPct memory in use, percent of the device's limit, or null if not reported
+   */
+  public Reading(String deviceId, long atMillis, Double temperatureC, Double batteryPct, double cpuLoad,
+      Double memoryPct) {
     this.deviceId = Objects.requireNonNull(deviceId, "deviceId");
     this.atMillis = atMillis;
     this.temperatureC = temperatureC;
     this.batteryPct = batteryPct;
     this.cpuLoad = cpuLoad;
+    this.memoryPct = memoryPct;
   }
 
   public String getDeviceId() {
@@ -53,6 +63,11 @@ public final class Reading {
 
   public double getCpuLoad() {
     return cpuLoad;
+  }
+
+  /** Memory in use, percent of the device's limit, or null. */
+  public Double getMemoryPct() {
+    return memoryPct;
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.fogwise.protocol.time.Clock;
 import io.fogwise.gateway.core.devices.PhiAccrualDetector;
 import io.fogwise.rules.model.Device;
 import io.fogwise.rules.model.DeviceState;
+import io.fogwise.rules.model.Trend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -28,6 +29,8 @@ import java.util.TreeMap;
 public final class DeviceRegistry {
   /** Suspicion is published to rules in steps of this size, so idle devices cause no updates. */
   static final double PHI_STEP = 0.1;
+  /** At most this many heartbeat intervals per timing report (a report is due every 30 s). */
+  static final int MAX_TIMING_SAMPLES = 600;
 
   private final Clock clock;
   private final PhiAccrualDetector.Settings settings;
@@ -77,7 +80,11 @@ public final class DeviceRegistry {
       changed.add(e.device);
     }
     // while the gateway itself is (or was just) deaf, the interval says nothing about the device
-    e.detector.heartbeat(arrivalNanos, ownSilenceSince == Long.MIN_VALUE);
+    boolean counts = ownSilenceSince == Long.MIN_VALUE;
+    e.detector.heartbeat(arrivalNanos, counts);
+    if (counts && obs == Observation.ALIVE && e.intervals.size() < MAX_TIMING_SAMPLES) {
+      e.intervals.add(Math.max(0, (arrivalNanos - e.lastHeardNanos) / 1_000_000));
+    }
     e.lastHeartbeat = hb;
     e.lastHeardNanos = arrivalNanos;
     if (obs != Observation.ALIVE) {
@@ -94,9 +101,48 @@ public final class DeviceRegistry {
       return false;
     }
     e.device.setTelemetry(t.cpuLoad(), t.temperatureC(), t.batteryPct());
+    Double memory = memoryPct(t);
+    e.device.setMemoryPct(memory);
+    long now = clock.millis();
+    e.cpuTrend.add(now, t.cpuLoad());
+    e.temperatureTrend.add(now, t.temperatureC() == null ? Double.NaN : t.temperatureC());
+    e.batteryTrend.add(now, t.batteryPct() == null ? Double.NaN : t.batteryPct());
+    e.memoryTrend.add(now, memory == null ? Double.NaN : memory);
+    e.device.setTrends(e.cpuTrend.perMinute(), e.temperatureTrend.perMinute(), e.batteryTrend.perMinute(),
+        e.memoryTrend.perMinute());
     e.lastTelemetry = t;
     changed.add(e.device);
     return true;
+  }
+
+  /** Memory in use as a percentage of the limit, rounded to 0.1, or null if the device reports no limit. */
+  public static Double memoryPct(Telemetry t) {
+    if (t.memMaxBytes() <= 0) {
+      return null;
+    }
+    return Math.round(1000.0 * t.memUsedBytes() / t.memMaxBytes()) / 10.0;
+  }
+
+  /**
+   * The heartbeat arrival intervals of {@code deviceId} gathered since its last report, if
+   * {@code everyMillis} have passed since then (at {@code nowMillis}) and there are any; the
+   * gathering starts afresh. Intervals spanning the gateway's own silence are not gathered.
+   */
+  public List<Long> takeHeartbeatTiming(String deviceId, long nowMillis, long everyMillis) {
+    Entry e = devices.get(deviceId);
+    if (e == null) {
+      return List.of();
+    }
+    if (e.timingSince == Long.MIN_VALUE) {
+      e.timingSince = nowMillis;
+    }
+    if (nowMillis - e.timingSince < everyMillis || e.intervals.isEmpty()) {
+      return List.of();
+    }
+    List<Long> out = List.copyOf(e.intervals);
+    e.intervals.clear();
+    e.timingSince = nowMillis;
+    return out;
   }
 
   /** Recomputes every device's suspicion at the clock's now; changed devices become dirty. */
@@ -311,6 +357,13 @@ public final class DeviceRegistry {
     Heartbeat lastHeartbeat;
     Telemetry lastTelemetry;
     long lastHeardNanos;
+    final Trend cpuTrend = new Trend();
+    final Trend temperatureTrend = new Trend();
+    final Trend batteryTrend = new Trend();
+    final Trend memoryTrend = new Trend();
+    /** Heartbeat arrival intervals (ms) since the last timing report, and when that was (ms). */
+    final List<Long> intervals = new ArrayList<>();
+    long timingSince = Long.MIN_VALUE;
     double phiNow;
     long silenceNow;
 

@@ -120,6 +120,21 @@ public final class Reconciler {
           steps.add(stop(p, Step.StopReason.DELETED, now));
         }
       } else if (desired.isExcluded(p.service(), p.deviceId(), now) || (d != null && d.isQuarantined())) {
+        if (alive && d.isQuarantined() && p.state() == Placement.State.RUNNING) {
+          // a quarantined device still runs it: drain it make-before-break, like an operator's move, when
+          // there is somewhere to go (a second move of the same service waits for the next pass); an
+          // exclusion (a stall, latency) stops the instance at once as before
+          if (moves.stream().anyMatch(m -> m.from().service().equals(p.service()))) {
+            continue;
+          }
+          Device target = moveTarget(spec, desired, devices, now, null, true);
+          if (target != null) {
+            long epoch = desired.nextEpoch(spec.name());
+            moves.add(new Step.Migrate(spec, p, Placement.starting(spec.name(), target.getId(), epoch,
+                now + settings.startTimeout().toMillis(), now, spec.version()), moveStrategy));
+            continue;
+          }
+        }
         it.remove();
         version++;
         steps.add(alive ? stop(p, Step.StopReason.EXCLUDED, now) : new Step.Abandon(p, "device " + p.deviceId() + " excluded"));

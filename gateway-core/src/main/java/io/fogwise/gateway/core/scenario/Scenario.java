@@ -110,8 +110,13 @@ public record Scenario(
   public record HeartbeatsResume(long atMillis, String device) implements Event {}
 
   /** From now on the device's telemetry reports these values (null fields keep theirs). */
-  public record TelemetryChange(long atMillis, String device, Double temperatureC, Double batteryPct, Double cpuLoad)
-      implements Event {}
+  public record TelemetryChange(long atMillis, String device, Double temperatureC, Double batteryPct, Double cpuLoad,
+      Double memoryPct) implements Event {
+    /** Without a memory reading. */
+    public TelemetryChange(long atMillis, String device, Double temperatureC, Double batteryPct, Double cpuLoad) {
+      this(atMillis, device, temperatureC, batteryPct, cpuLoad, null);
+    }
+  }
 
   /** An instance's output stalls from now on (it hangs but stays up). */
   public record Stall(long atMillis, String service, String device) implements Event {}

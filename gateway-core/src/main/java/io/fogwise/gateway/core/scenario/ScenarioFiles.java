@@ -56,7 +56,7 @@ public final class ScenarioFiles {
       "temperature", "battery", "cpu", "startMs", "refuseStarts");
   private static final Set<String> INSTANCE = Set.of("service", "device", "version");
   private static final Set<String> EVENT = Set.of("at", "device", "heartbeats", "temperature", "battery", "cpu",
-      "stall", "latency", "apply", "parameter");
+      "memory", "stall", "latency", "apply", "parameter");
   private static final Set<String> LATENCY = Set.of("service", "subscriber", "p99Ms", "p50Ms", "every", "until");
   private static final Set<String> EXPECT = Set.of("action", "at", "within", "after", "before", "device", "service",
       "layer", "replicas", "key", "value", "rule", "reason", "epoch");
@@ -341,10 +341,14 @@ public final class ScenarioFiles {
       Double temp = number(n, ptr, "temperature");
       Double battery = number(n, ptr, "battery");
       Double cpu = number(n, ptr, "cpu");
-      if (temp != null || battery != null || cpu != null) {
+      Double memory = number(n, ptr, "memory");
+      if (memory != null && (memory < 0 || memory > 100)) {
+        throw error(ptr + "/memory", "must be a percentage within [0, 100], got " + memory);
+      }
+      if (temp != null || battery != null || cpu != null || memory != null) {
         kinds++;
         requireDevice(device, ptr, "telemetry");
-        event = new Scenario.TelemetryChange(at, device, temp, battery, cpu);
+        event = new Scenario.TelemetryChange(at, device, temp, battery, cpu, memory);
       }
       String stall = text(n, ptr, "stall", false);
       if (stall != null) {
@@ -388,7 +392,8 @@ public final class ScenarioFiles {
         event = new Scenario.SetParameter(at, e.getKey(), e.getValue());
       }
       if (kinds != 1) {
-        throw error(ptr, "an event does exactly one of: heartbeats, temperature/battery/cpu, stall, latency, apply, parameter");
+        throw error(ptr, "an event does exactly one of: heartbeats, temperature/battery/cpu/memory, stall, latency,"
+            + " apply, parameter");
       }
       return event;
     }

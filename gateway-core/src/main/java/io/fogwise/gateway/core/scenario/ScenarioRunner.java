@@ -203,6 +203,9 @@ public final class ScenarioRunner {
           if (x.cpuLoad() != null) {
             d.cpu = x.cpuLoad();
           }
+          if (x.memoryPct() != null) {
+            d.memory = x.memoryPct();
+          }
         } else if (e instanceof Scenario.Stall x) {
           fleet.device(x.device()).stall(x.service());
         } else if (e instanceof Scenario.LatencyReport x) {
@@ -234,6 +237,7 @@ public final class ScenarioRunner {
       Double temperature;
       Double battery;
       double cpu;
+      Double memory;
 
       DeviceSim(Scenario.DeviceDecl decl) {
         this.decl = decl;
@@ -248,8 +252,9 @@ public final class ScenarioRunner {
           nextBeat = t + decl.heartbeatMs();
         }
         if (heartbeating && t >= nextTelemetry) {
-          engine.onTelemetry(new Telemetry(decl.id(), GATEWAY_ID, clock.wallMillis(), cpu, 1, 2, battery, temperature,
-              Map.of()));
+          // memory as used/limit of 1000 units (no limit, i.e. no memory reading, until the timeline sets one)
+          engine.onTelemetry(new Telemetry(decl.id(), GATEWAY_ID, clock.wallMillis(), cpu,
+              memory == null ? 0 : Math.round(memory * 10), memory == null ? 0 : 1000, battery, temperature, Map.of()));
           nextTelemetry = t + decl.telemetryMs();
         }
       }

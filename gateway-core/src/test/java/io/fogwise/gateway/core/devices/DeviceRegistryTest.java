@@ -86,4 +86,37 @@ class DeviceRegistryTest {
     registry.markLost("e2");
     assertEquals(Map.of(DeviceState.ALIVE, 1, DeviceState.LOST, 1), registry.countsByState());
   }
+
+  @Test
+  void telemetryGivesMemoryShareAndTrendsOverTheLastMinute() {
+    beat("e1");
+    for (int s = 0; s <= 60; s++) {
+      registry.onTelemetry(new Telemetry("e1", "gw", clock.wallMillis(), 0.5, 500 + 5L * s, 1000, 50.0 - s / 30.0,
+          40.0, Map.of()));
+      clock.advanceMillis(1000);
+    }
+    Device d = registry.get("e1");
+    assertEquals(80.0, d.getMemoryPct(), 0.001);
+    assertEquals(30.0, d.getMemoryTrend(), 0.01);
+    assertEquals(-2.0, d.getBatteryTrend(), 0.01);
+    assertEquals(0.0, d.getTemperatureTrend(), 0.01);
+    assertEquals(0.0, d.getCpuTrend(), 0.01);
+    registry.onTelemetry(new Telemetry("e1", "gw", clock.wallMillis(), 0.5, 0, 0, null, null, Map.of()));
+    assertEquals(null, d.getMemoryPct(), "no limit reported, no share");
+  }
+
+  @Test
+  void heartbeatArrivalIntervalsAreReportedOncePerPeriod() {
+    beat("e1");
+    long start = clock.millis();
+    assertEquals(List.of(), registry.takeHeartbeatTiming("e1", clock.millis(), 30_000));
+    for (int i = 0; i < 5; i++) {
+      clock.advanceMillis(200 + i);
+      beat("e1");
+    }
+    assertEquals(List.of(), registry.takeHeartbeatTiming("e1", clock.millis(), 30_000), "not due yet");
+    assertEquals(List.of(200L, 201L, 202L, 203L, 204L), registry.takeHeartbeatTiming("e1", start + 30_000, 30_000));
+    assertEquals(List.of(), registry.takeHeartbeatTiming("e1", start + 60_000, 30_000), "nothing new");
+    assertEquals(List.of(), registry.takeHeartbeatTiming("nosuch", start, 30_000));
+  }
 }
