@@ -93,6 +93,11 @@ public record AdaptationEvent(
     EXCLUSION_LIFTED,
     /** A subscriber reported messages of a service it never received (skipped numbers within an epoch). */
     MESSAGES_MISSED,
-    ALERT
+    ALERT,
+    /**
+     * How a device's heartbeats arrived since the last report: details {@code class} and
+     * {@code intervalsMs}, comma-separated arrival intervals in ms.
+     */
+    HEARTBEAT_TIMING
   }
 }
