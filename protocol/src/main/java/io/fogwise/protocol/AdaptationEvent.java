@@ -93,11 +93,6 @@ public record AdaptationEvent(
     EXCLUSION_LIFTED,
     /** A subscriber reported messages of a service it never received (skipped numbers within an epoch). */
     MESSAGES_MISSED,
-    ALERT,
-    /**
-     * How a device's heartbeats arrived since the last report: details {@code class} and
-     * {@code intervalsMs}, comma-separated arrival intervals in ms.
-     */
-    HEARTBEAT_TIMING
+    ALERT
   }
 }
