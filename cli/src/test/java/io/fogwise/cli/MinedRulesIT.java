@@ -205,6 +205,48 @@ class MinedRulesIT {
   }
 
   @Test
+  void withoutAKeyFindingsOnlyAndWithPublishAutoAtOnce(@TempDir Path dir) throws Exception {
+    try (NatsServer hub = NatsServer.start()) {
+      hub.credsFile(Role.OPERATOR, IdentityHome.DEFAULT_OPERATOR, null);
+      assertEquals(0, fogwise("rules", "keygen", "--out", dir.toString(), "--name", "cloud").exit());
+      TrustedKeys trusted = TrustedKeys.load(List.of(dir.resolve("cloud.pub")));
+      try (Gateway gw = Gateway.start(gateway(hub, "gw-a").trustedKeys(trusted).build())) {
+        try (CloudService cloud = CloudService.start(CloudConfig.builder(hub.url()).auth(hub.auth(Role.CLOUD, "cloud"))
+            .miner(why -> CompletableFuture.completedFuture(result(GOOD_DRL, "9.3"))).build())) {
+          CliRun findings = run(hub, "cloud", "mine", "--now", "--timeout", "60s");
+          assertEquals(0, findings.exit(), findings.toString());
+          assertTrue(findings.out().contains("FINDINGS_ONLY: no --signing-key: findings only"), findings.toString());
+          assertEquals(1, run(hub, "rules", "diff").exit(), "no candidate without a key");
+        }
+        // a pass that fails says so
+        try (CloudService cloud = CloudService.start(CloudConfig.builder(hub.url()).auth(hub.auth(Role.CLOUD, "cloud"))
+            .miner(why -> CompletableFuture.failedFuture(new IllegalStateException("not the leader"))).build())) {
+          CliRun failed = run(hub, "cloud", "mine", "--now", "--timeout", "60s");
+          assertEquals(1, failed.exit(), failed.toString());
+          assertTrue(failed.out().contains("FAILED: the mining pass failed: not the leader"), failed.toString());
+        }
+        // --publish auto: live at once (on top of the built-in packs, global v0), outcomes returned
+        try (CloudService cloud = CloudService.start(CloudConfig.builder(hub.url()).auth(hub.auth(Role.CLOUD, "cloud"))
+            .signingKey(PolicyCommands.signingKey(dir.resolve("cloud.key")))
+            .publishMode(io.fogwise.cloud.publish.Proposals.Mode.AUTO)
+            .miner(why -> CompletableFuture.completedFuture(result(GOOD_DRL, "9.3"))).build())) {
+          CliRun auto = run(hub, "cloud", "mine", "--now", "--timeout", "60s");
+          assertEquals(0, auto.exit(), auto.toString());
+          assertTrue(auto.out().contains("PUBLISHED v1: published global v1 (base v0): 1 of 1 gateways applied it"),
+              auto.toString());
+          assertTrue(auto.out().matches("(?s).*gw-a: APPLIED in \\d+ ms.*"), auto.toString());
+          await().atMost(WAIT).until(() -> "global v1".equals(gw.query(e -> e.policyLabel())));
+          boolean mined = gw.query(e -> e.ruleSet().ruleNames().contains(MINED_RULE));
+          assertTrue(mined, "the mined rule runs");
+          boolean builtIn = gw.query(e -> e.ruleSet().ruleNames().size() > 1);
+          assertTrue(builtIn, "the built-in packs stay");
+          assertEquals(1, run(hub, "rules", "diff").exit(), "auto leaves no candidate");
+        }
+      }
+    }
+  }
+
+  @Test
   void devicesAndGatewaysCanNeitherWriteCandidatesNorRequestPasses(@TempDir Path dir) throws Exception {
     try (NatsServer hub = NatsServer.start()) {
       try (Connection cloud = connect(hub, hub.auth(Role.CLOUD, "cloud"), new CopyOnWriteArrayList<>())) {
