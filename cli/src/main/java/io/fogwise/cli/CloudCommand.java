@@ -17,8 +17,10 @@ import picocli.CommandLine.Spec;
     description = {"Run the cloud service until SIGTERM or Ctrl-C: it answers the gateways' reads of cloud data",
         "(request/reply on fw.cloud.data.get) from JetStream (KV fw-cloud-data, object store fw-cloud-objects).",
         "'fogwise cloud data put|get|list|delete' manage the data, with or without the service running.",
+        "With --signing-key it signs the rules the miner generates: proposed as a candidate ('fogwise rules diff',",
+        "'fogwise rules approve') or, with --publish auto, published at once. 'fogwise cloud mine --now' runs a pass.",
         "Exit codes: 2 bad option, 3 NATS or JetStream unavailable at start; stopped by SIGTERM it exits 143 (Ctrl-C: 130)."},
-    subcommands = CloudDataCommand.class)
+    subcommands = {CloudDataCommand.class, CloudMineCommand.class})
 final class CloudCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -36,11 +38,23 @@ final class CloudCommand implements Callable<Integer> {
       description = "Threads answering data requests (1-64). Default: ${DEFAULT-VALUE}.")
   int workers;
 
+  @Option(names = "--signing-key", paramLabel = "NAME.key",
+      description = {"The cloud key (from 'fogwise rules keygen'; NAME.pub beside it, which gateways --trust-key)",
+          "that signs mined rules. Without it the miner stores findings only."})
+  java.nio.file.Path signingKey;
+
+  @Option(names = "--publish", paramLabel = "MODE", defaultValue = "propose",
+      description = {"propose: store mined rules as a candidate for 'fogwise rules approve'; auto: publish them at once.",
+          "Default: ${DEFAULT-VALUE}."})
+  String publish;
+
   @Override
   public Integer call() throws InterruptedException {
     CloudConfig config;
     try {
       config = CloudConfig.builder(nats).workers(workers)
+          .signingKey(signingKey == null ? null : PolicyCommands.signingKey(signingKey))
+          .publishMode(io.fogwise.cloud.publish.Proposals.Mode.parse(publish))
           .auth(identity.resolve(io.fogwise.identity.Role.CLOUD, id, "fogwise cloud")).build();
     } catch (GatewayClient.CliFailure e) {
       spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());

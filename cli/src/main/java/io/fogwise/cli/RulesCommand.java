@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
     description = "Work with rule files (DRL).",
     subcommands = {RulesCommand.Check.class, RulesCommand.Test.class, RulesKeygenCommand.class,
         RulesPushCommand.class, RulesStatusCommand.class, RulesHistoryCommand.class, RulesRollbackCommand.class,
-        RulesRepairCommand.class})
+        RulesRepairCommand.class, RulesDiffCommand.class, RulesApproveCommand.class})
 final class RulesCommand implements Runnable {
   @Spec CommandSpec spec;
 

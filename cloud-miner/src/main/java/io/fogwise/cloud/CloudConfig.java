@@ -1,9 +1,13 @@
 package io.fogwise.cloud;
 
 import io.fogwise.cloud.data.DataLimits;
+import io.fogwise.cloud.mining.MiningResult;
+import io.fogwise.cloud.publish.Proposals;
 import io.fogwise.protocol.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /** How a {@link CloudService} runs. Immutable; build with {@link #builder(String)}. */
 public final class CloudConfig {
@@ -24,6 +28,9 @@ public final class CloudConfig {
   private final int workers;
   private final int queue;
   private final Duration startTimeout;
+  private final io.fogwise.policy.PolicyBundles.SigningKey signingKey;
+  private final Proposals.Mode publishMode;
+  private final Function<String, CompletableFuture<MiningResult>> miner;
 
   private CloudConfig(Builder b) {
     this.natsUrl = b.natsUrl;
@@ -33,6 +40,9 @@ public final class CloudConfig {
     this.workers = b.workers;
     this.queue = b.queue;
     this.startTimeout = b.startTimeout;
+    this.signingKey = b.signingKey;
+    this.publishMode = b.publishMode;
+    this.miner = b.miner;
   }
 
   /** A builder for a service on the hub at {@code natsUrl}. */
@@ -69,6 +79,21 @@ public final class CloudConfig {
     return startTimeout;
   }
 
+  /** The key mined bundles are signed with, or null: the miner then stores findings only. */
+  public io.fogwise.policy.PolicyBundles.SigningKey signingKey() {
+    return signingKey;
+  }
+
+  /** Whether mined bundles are proposed (default) or published at once. */
+  public Proposals.Mode publishMode() {
+    return publishMode;
+  }
+
+  /** What runs a mining pass on request ({@code fogwise cloud mine --now}), or null: no pass runs on request. */
+  public Function<String, CompletableFuture<MiningResult>> miner() {
+    return miner;
+  }
+
   /** Builds a {@link CloudConfig}. */
   public static final class Builder {
     private final String natsUrl;
@@ -78,6 +103,9 @@ public final class CloudConfig {
     private int queue = DEFAULT_QUEUE;
     private Duration startTimeout = DEFAULT_START_TIMEOUT;
     private io.fogwise.protocol.auth.NatsAuth auth;
+    private io.fogwise.policy.PolicyBundles.SigningKey signingKey;
+    private Proposals.Mode publishMode = Proposals.Mode.PROPOSE;
+    private Function<String, CompletableFuture<MiningResult>> miner;
 
     private Builder(String natsUrl) {
       this.natsUrl = Objects.requireNonNull(natsUrl, "natsUrl");
@@ -120,6 +148,27 @@ public final class CloudConfig {
         throw new IllegalArgumentException("startTimeout must be positive, got " + startTimeout);
       }
       this.startTimeout = startTimeout;
+      return this;
+    }
+
+    /** The cloud key ({@code fogwise rules keygen}) mined bundles are signed with; null: findings only. */
+    public Builder signingKey(io.fogwise.policy.PolicyBundles.SigningKey signingKey) {
+      this.signingKey = signingKey;
+      return this;
+    }
+
+    /** {@link Proposals.Mode#PROPOSE} (default) or {@link Proposals.Mode#AUTO}. */
+    public Builder publishMode(Proposals.Mode publishMode) {
+      this.publishMode = Objects.requireNonNull(publishMode, "publishMode");
+      return this;
+    }
+
+    /**
+     * Runs a pass for a reason and completes with its result (the leader's {@code runNow});
+     * when set, the service answers {@value io.fogwise.protocol.Subjects#CLOUD_MINE}.
+     */
+    public Builder miner(Function<String, CompletableFuture<MiningResult>> miner) {
+      this.miner = miner;
       return this;
     }
 

@@ -2,6 +2,8 @@ package io.fogwise.cloud;
 
 import io.fogwise.cloud.data.DataResponder;
 import io.fogwise.cloud.data.DataStore;
+import io.fogwise.cloud.publish.MineRequests;
+import io.fogwise.cloud.publish.Proposals;
 import io.fogwise.protocol.MessageRejections;
 import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.Subjects;
@@ -27,12 +29,17 @@ public final class CloudService implements AutoCloseable {
   private final DataStore data;
   private final DataResponder responder;
   private final MessageRejections rejections;
+  private final Proposals proposals;
+  private final MineRequests mineRequests;
 
-  private CloudService(Connection nats, DataStore data, DataResponder responder, MessageRejections rejections) {
+  private CloudService(Connection nats, DataStore data, DataResponder responder, MessageRejections rejections,
+      Proposals proposals, MineRequests mineRequests) {
     this.nats = nats;
     this.data = data;
     this.responder = responder;
     this.rejections = rejections;
+    this.proposals = proposals;
+    this.mineRequests = mineRequests;
   }
 
   /**
@@ -60,10 +67,29 @@ public final class CloudService implements AutoCloseable {
       MessageRejections rejections = new MessageRejections("cloud");
       DataResponder responder = DataResponder.start(nats, data, rejections, config.workers(), config.queue(),
           config.startTimeout());
-      LOG.info("cloud service up on {}: answering {} from KV {} and object store {} ({} workers)",
+      Proposals proposals = Proposals.create(nats, config.signingKey(), config.publishMode(), config.clock(),
+          Proposals.DEFAULT_OUTCOME_TIMEOUT);
+      MineRequests mine = null;
+      if (config.miner() != null) {
+        try {
+          mine = MineRequests.start(nats, config.miner(), proposals, rejections, config.clock(), config.startTimeout());
+        } catch (java.util.concurrent.TimeoutException e) {
+          responder.close();
+          throw new UncheckedIOException(new IOException("NATS did not confirm the subscription to "
+              + Subjects.CLOUD_MINE + " within " + config.startTimeout().toMillis() + " ms"));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          responder.close();
+          throw new UncheckedIOException(new InterruptedIOException("interrupted while subscribing to "
+              + Subjects.CLOUD_MINE));
+        }
+      }
+      LOG.info("cloud service up on {}: answering {} from KV {} and object store {} ({} workers); mined rules: {}",
           nats.getConnectedUrl(), Subjects.CLOUD_DATA_GET, Subjects.CLOUD_DATA_BUCKET, Subjects.CLOUD_OBJECT_STORE,
-          config.workers());
-      return new CloudService(nats, data, responder, rejections);
+          config.workers(), config.signingKey() == null ? "findings only (no --signing-key)"
+              : config.publishMode().name().toLowerCase(java.util.Locale.ROOT) + ", signed with key "
+                  + config.signingKey().keyId());
+      return new CloudService(nats, data, responder, rejections, proposals, mine);
     } catch (RuntimeException e) {
       closeQuietly(nats);
       throw e;
@@ -85,9 +111,17 @@ public final class CloudService implements AutoCloseable {
     return responder.stats();
   }
 
+  /** Turns mining results into signed candidates or publications. */
+  public Proposals proposals() {
+    return proposals;
+  }
+
   /** Stops answering and disconnects. */
   @Override
   public void close() {
+    if (mineRequests != null) {
+      mineRequests.close();
+    }
     responder.close();
     closeQuietly(nats);
     LOG.info("cloud service stopped");

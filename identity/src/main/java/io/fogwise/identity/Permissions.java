@@ -86,16 +86,18 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
   }
 
   /**
-   * The cloud service's: answers cloud data reads, announces changes, owns the cloud data
-   * buckets, and administers streams (it creates the shared buckets and, with the miner, will
-   * write policy). It may not speak for devices or gateways.
+   * The cloud service's: answers cloud data reads and mining requests ({@link
+   * Subjects#CLOUD_MINE}), announces changes, owns the cloud data buckets, and administers
+   * streams (it creates the shared buckets, writes rule candidates and, with {@code --publish
+   * auto}, policy). It may not speak for devices or gateways. Gateways and devices may neither
+   * request a mining pass nor write candidates: no grant of theirs names them.
    */
   public static Permissions cloud(String userPublicKey) {
     return new Permissions(
         List.of(Subjects.CLOUD_DATA_CHANGES, "fw.gw.*.svc", "$JS.API.>", "$KV.>", "$O.>", "$JS.ACK.>",
             "$JS.FC.>"),
-        List.of(Subjects.CLOUD_DATA_GET, "fw.ev.*", Subjects.ALL_STATUS, Subjects.ALL_POLICY_OUTCOMES, "fw.tm.*.*",
-            inbox(userPublicKey)),
+        List.of(Subjects.CLOUD_DATA_GET, Subjects.CLOUD_MINE, "fw.ev.*", Subjects.ALL_STATUS,
+            Subjects.ALL_POLICY_OUTCOMES, "fw.tm.*.*", inbox(userPublicKey)),
         true);
   }
 

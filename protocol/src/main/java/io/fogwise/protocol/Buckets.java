@@ -68,6 +68,16 @@ public final class Buckets {
         .maximumValueSize(POLICY_MAX_VALUE_BYTES).build();
   }
 
+  /**
+   * {@code fw-rules-candidates}: the cloud miner's proposed bundle per scope, waiting for review;
+   * a newer pass replaces it, an approval removes it.
+   */
+  public static KeyValueConfiguration candidates() {
+    return KeyValueConfiguration.builder().name(Subjects.POLICY_CANDIDATE_BUCKET)
+        .description("Fogwise rule candidates from the cloud miner (<scope>), signed, waiting for 'fogwise rules approve'")
+        .maxHistoryPerKey(8).storageType(StorageType.File).maximumValueSize(POLICY_MAX_VALUE_BYTES).build();
+  }
+
   /** The buckets every gateway reads or writes a part of. */
   public static List<KeyValueConfiguration> shared() {
     return List.of(policy(), artifacts(), epochs());

@@ -96,6 +96,16 @@ public final class Subjects {
   /** The JetStream KV bucket holding every signed policy bundle and the live pointer per scope. */
   public static final String POLICY_BUCKET = "fw-rules";
 
+  /**
+   * The JetStream KV bucket of rule candidates the cloud miner proposes, key = scope: a signed
+   * bundle waiting for an operator's {@code fogwise rules approve}. Only the cloud service and
+   * operators may write it.
+   */
+  public static final String POLICY_CANDIDATE_BUCKET = "fw-rules-candidates";
+
+  /** Requests to the cloud miner to run a mining pass now (request/reply); the leader answers. */
+  public static final String CLOUD_MINE = "fw.cloud.mine";
+
   /** The JetStream KV bucket of signed compiled artifacts, keyed by the hash of their effective sources. */
   public static final String POLICY_ARTIFACT_BUCKET = "fw-rules-compiled";
 
