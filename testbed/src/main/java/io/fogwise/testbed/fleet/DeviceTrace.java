@@ -171,10 +171,6 @@ public final class DeviceTrace {
         + (mode == null ? "" : ", " + mode + " at " + deathMillis) + ")";
   }
 
-  long[] sentRaw() {
-    return heartbeatSent;
-  }
-
   long[] arrivedRaw() {
     return heartbeatArrived;
   }

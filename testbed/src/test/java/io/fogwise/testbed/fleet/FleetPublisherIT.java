@@ -112,14 +112,14 @@ class FleetPublisherIT {
   void publishingSpeedOfATwoHundredThousandMessageFleet() throws Exception {
     FleetTrace trace = FleetSimulator.generate(FleetParameters.training().scaled(28, Duration.ofHours(2)));
     try (NatsServer hub = NatsServer.start(); Connection fleet = hub.connect()) {
-      // warm-up (JIT): a cold JVM publishes at half the speed; a bench publishes warm
-      FleetTrace small = FleetSimulator.generate(FleetParameters.heldOut().scaled(9, Duration.ofMinutes(30)));
-      FleetPublisher.PublishResult warm = FleetPublisher.create().publish(fleet, small);
-      FleetPublisher.PublishResult result = FleetPublisher.create().publish(fleet, trace);
-      System.out.println("publishing speed (not asserted): " + result);
-      assertEquals(warm.telemetry() + trace.telemetryCount(),
+      // the first run warms the JIT up (half the speed on this machine); a benchmark publishes warm
+      FleetPublisher.PublishResult cold = FleetPublisher.create().publish(fleet, trace);
+      FleetPublisher.PublishResult warm = FleetPublisher.create().publish(fleet, trace);
+      System.out.println("publishing speed (not asserted), cold JVM: " + cold);
+      System.out.println("publishing speed (not asserted), warm JVM: " + warm);
+      assertEquals(2 * trace.telemetryCount(),
           fleet.jetStreamManagement().getStreamInfo(Subjects.TELEMETRY_STREAM).getStreamState().getMsgCount());
-      assertEquals(warm.events() + trace.eventCount(),
+      assertEquals(2 * trace.eventCount(),
           fleet.jetStreamManagement().getStreamInfo(Subjects.EVENTS_STREAM).getStreamState().getMsgCount());
     }
   }
