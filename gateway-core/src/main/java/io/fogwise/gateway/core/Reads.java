@@ -78,7 +78,7 @@ final class Reads {
           + (retryIn > 0 ? "; next try in " + seconds(retryIn) : "; trying again");
     } else if (ready >= replicas) {
       phase = ServiceState.Phase.RUNNING;
-      reason = null;
+      reason = trouble == null ? null : "the last start or move failed: " + trouble.lastFailure();
     } else if (unplaceable != null && instances.size() < replicas) {
       phase = ServiceState.Phase.UNPLACEABLE;
       reason = ready + " of " + replicas + " running; " + unplaceable;
