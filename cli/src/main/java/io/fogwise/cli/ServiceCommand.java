@@ -153,7 +153,6 @@ final class ServiceCommand implements Runnable {
             err.println("not applied " + d.spec().name() + " (" + d.file() + " document " + d.index() + "): " + refusal(r));
           }
         }
-      }
         if (refused.isEmpty() && waiting.wait) {
           Waits waits = new Waits(client, gw.gateway, waiting.waitTimeout, out, err);
           for (String name : toWaitFor) {
