@@ -116,7 +116,7 @@ class DocCommandsIT {
       }
     }
     Path shim = cwd.resolve("fogwise");
-    Files.writeString(shim, "#!/bin/sh\nexec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar '" + JAR + "' \"$@\"\n");
+    Files.writeString(shim, "#!/bin/sh\nexec java -Duser.home=\"$HOME\" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar '" + JAR + "' \"$@\"\n");
     shim.toFile().setExecutable(true);
     int hubPort = freePort();
     int httpPort = freePort();
@@ -148,6 +148,15 @@ class DocCommandsIT {
       ran.add(b.where());
     }
     assertTrue(ran.size() >= 5, "the quick start and the operating commands run: " + ran);
+  }
+
+  @Test
+  void theLaunchersTestHelpIsOursNotMavens() throws Exception {
+    Process p = new ProcessBuilder("bash", REPO.resolve("fogwise").toString(), "test", "--help").directory(REPO.toFile())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+    assertTrue(out.startsWith("Usage: fogwise test"), out);
   }
 
   /** Lines with {@code \}-continuations joined. */
@@ -253,6 +262,15 @@ class DocCommandsIT {
 
   @AfterAll
   static void stopDaemons() throws Exception {
+    stopAll();
+    if (work != null) {
+      try (Stream<Path> all = Files.walk(work)) {
+        all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete()); // links, not their targets
+      }
+    }
+  }
+
+  private static void stopAll() throws Exception {
     // the agents first, the hub last: each stops on SIGTERM as on Ctrl-C
     for (int i = daemons.size() - 1; i >= 0; i--) {
       Process p = daemons.get(i);
