@@ -273,7 +273,7 @@ train_cds() { # kind
   local entry
   entry="$(docker image inspect --format '{{json .Config.Entrypoint}}' "$image")"
   docker run -d --name "$name" --network host --user 0 \
-    -e FW_NATS_URL="nats://127.0.0.1:$port" -e FW_INSECURE=true -e FW_GATEWAY=cds -e FW_DEVICE_ID=cds \
+    -e FW_NATS_URL="nats://127.0.0.1:$port" -e FW_INSECURE=true -e FW_GATEWAY_ID=cds -e FW_DEVICE_ID=cds \
     -e FW_SERVICE=cds -e FW_EPOCH=1 -e FW_CONFIG='{"app":"cds"}' \
     -e JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=/opt/fogwise/$kind.jsa" "$image" >/dev/null
   for i in $(seq 1 300); do

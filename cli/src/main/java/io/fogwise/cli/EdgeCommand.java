@@ -10,17 +10,17 @@ import picocli.CommandLine.Option;
 
 @Command(name = "edge", mixinStandardHelpOptions = true,
     description = {"Run an edge agent until SIGTERM or Ctrl-C.",
-        "Every option may also come from the environment: FW_NATS_URL, FW_DEVICE_ID, FW_GATEWAY, FW_LAYER,",
+        "Every option may also come from the environment: FW_NATS_URL, FW_DEVICE_ID, FW_GATEWAY_ID, FW_LAYER,",
         "FW_LABELS, FW_DEVICE_CLASS, FW_HEARTBEAT_MS, FW_TELEMETRY_MS, FW_CREDS, FW_CA, FW_HOME, FW_INSECURE,",
         "FW_RUNTIME, FW_IMAGES (kind=image,...); options win."})
 final class EdgeCommand implements Callable<Integer> {
   @Option(names = "--nats", description = "NATS URL.")
   String nats;
 
-  @Option(names = "--id", description = "Device id.")
+  @Option(names = "--id", paramLabel = "ID", description = "Device id (env FW_DEVICE_ID); required.")
   String id;
 
-  @Option(names = "--gateway", description = "Gateway id to report to.")
+  @Option(names = "--gateway", paramLabel = "ID", description = "Gateway id to report to (env FW_GATEWAY_ID); required.")
   String gateway;
 
   @Option(names = "--layer", description = "CLOUD, FOG or EDGE.")
@@ -52,6 +52,16 @@ final class EdgeCommand implements Callable<Integer> {
       "Env FW_WARM_SPARES."})
   Integer warmSpares;
 
+  private int usage(String message) {
+    String name = spec.qualifiedName();
+    spec.commandLine().getErr().println(name + ": " + message + " (see '" + name + " --help')");
+    return 2;
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
   @Override
   public Integer call() throws Exception {
     AgentConfig.Builder b = AgentConfig.fromEnvironment(System.getenv());
@@ -76,7 +86,15 @@ final class EdgeCommand implements Callable<Integer> {
     if (heartbeatMs != null) {
       b.heartbeatInterval(Duration.ofMillis(heartbeatMs));
     }
-    String device = id != null ? id : System.getenv(AgentConfig.ENV_DEVICE_ID);
+    String device = id != null ? id : blankToNull(System.getenv(AgentConfig.ENV_DEVICE_ID));
+    if (device == null) {
+      return usage("which device is this? give --id ID (or set " + AgentConfig.ENV_DEVICE_ID + "), e.g. --id edge-1");
+    }
+    if (gateway == null && AgentConfig.gatewayFrom(System.getenv(), AgentConfig.ENV_GATEWAY,
+        AgentConfig.ENV_GATEWAY_DEPRECATED) == null) {
+      return usage("which gateway does it report to? give --gateway ID (or set " + AgentConfig.ENV_GATEWAY
+          + "), e.g. --gateway gw-1");
+    }
     if (device != null && !"true".equalsIgnoreCase(System.getenv(AgentConfig.ENV_INSECURE))) {
       try {
         b.auth(identity.resolve(io.fogwise.identity.Role.DEVICE, device, "fogwise edge"));

@@ -113,6 +113,32 @@ final class GatewayClient implements AutoCloseable {
         + " linked to the cloud? --nats " + natsUrl + ", --gateway " + gatewayId + ")");
   }
 
+  /**
+   * Calls {@code onEvent} with every adaptation event the gateway publishes from now on (on a
+   * NATS thread), until this client is closed; an event that does not decode is skipped.
+   */
+  void followEvents(java.util.function.Consumer<io.fogwise.protocol.AdaptationEvent> onEvent) {
+    io.nats.client.Dispatcher d = nats.createDispatcher(msg -> {
+      try {
+        onEvent.accept(MessageCodec.decode(msg.getData(), io.fogwise.protocol.AdaptationEvent.class));
+      } catch (RejectedMessageException e) {
+        // not an event this CLI can read (a newer gateway): nothing to show
+      }
+    });
+    d.subscribe(Subjects.events(gatewayId));
+    try {
+      nats.flush(timeout);
+    } catch (TimeoutException | InterruptedException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  String gatewayId() {
+    return gatewayId;
+  }
+
   static String seconds(Duration d) {
     long ms = d.toMillis();
     return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);

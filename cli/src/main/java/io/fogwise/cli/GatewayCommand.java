@@ -190,6 +190,14 @@ final class GatewayCommand implements Callable<Integer> {
         keys.add(java.nio.file.Path.of(k.strip()));
       }
     }
+    for (java.nio.file.Path k : keys) {
+      if (!java.nio.file.Files.exists(k)) {
+        spec.commandLine().getErr().println("fogwise gateway: --trust-key " + k + ": no such file or directory"
+            + " (give the .pub file, or a directory of them, that 'fogwise rules keygen --out DIR --name NAME' wrote"
+            + " as DIR/NAME.pub)");
+        return 2;
+      }
+    }
     io.fogwise.gateway.cache.CloudCache.Settings cache;
     try {
       cache = cacheSettings();

@@ -51,19 +51,29 @@ final class ServiceCommand implements Runnable {
         description = "NATS URL (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
     String nats;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "5",
-        description = "How long to wait for the gateway's answer. Default: ${DEFAULT-VALUE} s.")
-    double timeoutSeconds;
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5s",
+        converter = PolicyCommands.DurationConverter.class,
+        description = "How long to wait for the gateway's answer: 10s, 500ms, 2m (a bare number is seconds)."
+            + " Default: ${DEFAULT-VALUE}.")
+    java.time.Duration timeout;
 
     @Mixin IdentityOptions identity;
 
     GatewayClient connect() throws CliFailure {
-      if (!(timeoutSeconds > 0) || timeoutSeconds > 3600) {
-        throw new CliFailure(2, "--timeout must be within (0, 3600] seconds, got " + timeoutSeconds);
-      }
-      return GatewayClient.connect(nats, gateway, Duration.ofMillis(Math.round(timeoutSeconds * 1000)),
-          identity.operator("fogwise service"));
+      return GatewayClient.connect(nats, gateway, timeout, identity.operator("fogwise"));
     }
+  }
+
+  /** {@code --wait} and how long: shared by apply, move and delete. */
+  static final class WaitOptions {
+    @Option(names = "--wait", description = "Wait until the change is done (exit 0) or has failed (exit 1, with the"
+        + " gateway's reason); see --wait-timeout.")
+    boolean wait;
+
+    @Option(names = "--wait-timeout", paramLabel = "DURATION", defaultValue = "2m",
+        converter = PolicyCommands.DurationConverter.class,
+        description = "With --wait: give up after this long (exit 1, saying where it stands). Default: ${DEFAULT-VALUE}.")
+    java.time.Duration waitTimeout;
   }
 
   /** Runs a subcommand and turns a {@link CliFailure} into its one line and exit code. */
@@ -100,6 +110,8 @@ final class ServiceCommand implements Runnable {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Spec files.")
     List<Path> files;
 
+    @Mixin WaitOptions waiting;
+
     @Override
     void execute(PrintWriter out, PrintWriter err) throws CliFailure {
       List<SpecFiles.Document> docs;
@@ -112,6 +124,7 @@ final class ServiceCommand implements Runnable {
       }
       List<String> refused = new ArrayList<>();
       int applied = 0;
+      List<String> toWaitFor = new ArrayList<>();
       try (GatewayClient client = gw.connect()) {
         for (SpecFiles.Document d : docs) {
           Reply reply;
@@ -131,10 +144,19 @@ final class ServiceCommand implements Runnable {
           ServiceResponse r = reply.response();
           if (r.ok()) {
             applied++;
-            out.println("applied " + summary(r.services().isEmpty() ? d.spec() : r.services().get(0)));
+            toWaitFor.add(d.spec().name());
+            String outcome = r.outcome() == null ? "applied" : r.outcome(); // a gateway before 17 does not say
+            out.println(outcome + " " + summary(r.services().isEmpty() ? d.spec() : r.services().get(0)));
+            out.flush();
           } else {
             refused.add(d.spec().name());
             err.println("not applied " + d.spec().name() + " (" + d.file() + " document " + d.index() + "): " + refusal(r));
+          }
+        }
+        if (refused.isEmpty() && waiting.wait) {
+          Waits waits = new Waits(client, gw.gateway, waiting.waitTimeout, out, err);
+          for (String name : toWaitFor) {
+            waits.untilRunning(name);
           }
         }
       }
@@ -179,17 +201,22 @@ final class ServiceCommand implements Runnable {
     @Parameters(paramLabel = "NAME", description = "The service.")
     String name;
 
+    @Mixin WaitOptions waiting;
+
     @Override
     void execute(PrintWriter out, PrintWriter err) throws CliFailure {
       ServiceRequest request = request(() -> ServiceRequest.delete(name));
-      ServiceResponse r;
       try (GatewayClient client = gw.connect()) {
-        r = client.send(request).response();
+        ServiceResponse r = client.send(request).response();
+        if (!r.ok()) {
+          throw new CliFailure(1, refusal(r));
+        }
+        out.println("deleted " + name);
+        out.flush();
+        if (waiting.wait) {
+          new Waits(client, gw.gateway, waiting.waitTimeout, out, err).untilGone(name);
+        }
       }
-      if (!r.ok()) {
-        throw new CliFailure(1, refusal(r));
-      }
-      out.println("deleted " + name);
     }
   }
 
@@ -210,26 +237,35 @@ final class ServiceCommand implements Runnable {
       String device;
     }
 
+    @Mixin WaitOptions waiting;
+
     @Override
     void execute(PrintWriter out, PrintWriter err) throws CliFailure {
       ServiceRequest request = request(() -> target.layer != null
           ? ServiceRequest.moveToLayer(name, target.layer) : ServiceRequest.moveToDevice(name, target.device));
-      ServiceResponse r;
       try (GatewayClient client = gw.connect()) {
-        r = client.send(request).response();
-      }
-      if (!r.ok()) {
-        throw new CliFailure(1, refusal(r));
-      }
-      String to = target.layer != null ? target.layer.name() : "device " + target.device;
-      if (r.services().isEmpty()) {
-        out.println("moving " + name + " to " + to);
-      }
-      for (ServiceSpec s : r.services()) {
-        out.println("moving " + name + " to " + to + ": " + summary(s));
-      }
-      if (r.note() != null) {
-        out.println("note: " + r.note());
+        ServiceResponse r = client.send(request).response();
+        if (!r.ok()) {
+          throw new CliFailure(1, refusal(r));
+        }
+        String to = target.layer != null ? target.layer.name() : "device " + target.device;
+        if ("unchanged".equals(r.outcome())) {
+          out.println(r.note() != null ? r.note() : name + " already runs on " + to + "; nothing to move");
+          return;
+        }
+        if (r.services().isEmpty()) {
+          out.println("moving " + name + " to " + to);
+        }
+        for (ServiceSpec s : r.services()) {
+          out.println("moving " + name + " to " + to + ": " + summary(s));
+        }
+        if (r.note() != null) {
+          out.println("note: " + r.note());
+        }
+        out.flush();
+        if (waiting.wait) {
+          new Waits(client, gw.gateway, waiting.waitTimeout, out, err).untilMoved(name, target.layer, target.device);
+        }
       }
     }
   }

@@ -78,9 +78,9 @@ class ServiceCommandIT {
     CliRun apply = service("apply", EXAMPLES.resolve("publisher.yaml").toString(), EXAMPLES.resolve("subscribers.yaml").toString());
     assertEquals(0, apply.exit(), apply.toString());
     assertEquals(List.of(
-        "applied publisher (publisher, 1 replica, EDGE {pub=true})",
-        "applied sub-cloud (subscriber, 1 replica, CLOUD)",
-        "applied sub-edge (subscriber, 1 replica, EDGE {sub=true})"), apply.out().lines().toList(), apply.toString());
+        "created publisher (publisher, 1 replica, EDGE {pub=true})",
+        "created sub-cloud (subscriber, 1 replica, CLOUD)",
+        "created sub-edge (subscriber, 1 replica, EDGE {sub=true})"), apply.out().lines().toList(), apply.toString());
 
     CliRun list = service("list");
     assertEquals(0, list.exit(), list.toString());

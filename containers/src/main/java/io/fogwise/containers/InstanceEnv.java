@@ -19,8 +19,13 @@ package io.fogwise.containers;
 public final class InstanceEnv {
   /** The hub: {@code nats://} or {@code tls://host:port}. */
   public static final String NATS_URL = "FW_NATS_URL";
-  /** The gateway the instance's device reports to. */
-  public static final String GATEWAY = "FW_GATEWAY";
+  /** The gateway the instance's device reports to (the same name as everywhere else). */
+  public static final String GATEWAY = "FW_GATEWAY_ID";
+  /**
+   * The name {@link #GATEWAY} had before: still set beside it, so an image built before the
+   * rename runs, and still read (with a warning) when {@link #GATEWAY} is absent.
+   */
+  public static final String GATEWAY_DEPRECATED = "FW_GATEWAY";
   /** The device the instance runs on. */
   public static final String DEVICE = "FW_DEVICE_ID";
   /** The service name. */

@@ -34,7 +34,9 @@ public final class AgentConfig {
   /** Environment variable names read by {@link #fromEnvironment(Map)}. */
   public static final String ENV_NATS_URL = "FW_NATS_URL";
   public static final String ENV_DEVICE_ID = "FW_DEVICE_ID";
-  public static final String ENV_GATEWAY = "FW_GATEWAY";
+  public static final String ENV_GATEWAY = "FW_GATEWAY_ID";
+  /** The name {@link #ENV_GATEWAY} had before: still read when it is absent, with a deprecation warning. */
+  public static final String ENV_GATEWAY_DEPRECATED = "FW_GATEWAY";
   public static final String ENV_LAYER = "FW_LAYER";
   public static final String ENV_LABELS = "FW_LABELS";
   public static final String ENV_DEVICE_CLASS = "FW_DEVICE_CLASS";
@@ -93,7 +95,7 @@ public final class AgentConfig {
 
   /**
    * A builder filled from environment variables ({@code FW_NATS_URL}, {@code FW_DEVICE_ID},
-   * {@code FW_GATEWAY}, {@code FW_LAYER}, {@code FW_LABELS} as {@code k=v,k=v},
+   * {@code FW_GATEWAY_ID} (or the deprecated {@code FW_GATEWAY}), {@code FW_LAYER}, {@code FW_LABELS} as {@code k=v,k=v},
    * {@code FW_DEVICE_CLASS}, {@code FW_HEARTBEAT_MS}, {@code FW_TELEMETRY_MS}); unset or blank
    * variables keep the defaults.
    *
@@ -110,7 +112,7 @@ public final class AgentConfig {
     if ((v = env(env, ENV_DEVICE_ID)) != null) {
       b.deviceId(v);
     }
-    if ((v = env(env, ENV_GATEWAY)) != null) {
+    if ((v = gatewayFrom(env, ENV_GATEWAY, ENV_GATEWAY_DEPRECATED)) != null) {
       b.gatewayId(v);
     }
     if ((v = env(env, ENV_LAYER)) != null) {
@@ -184,6 +186,26 @@ public final class AgentConfig {
           "label '" + key + "' has value '" + value + "'; values must be 1-64 of [A-Za-z0-9_.-]");
     }
   }
+
+  /**
+   * The gateway id from {@code name}, or else from the deprecated {@code old} (saying once that it
+   * is deprecated), or null.
+   */
+  public static String gatewayFrom(Map<String, String> env, String name, String old) {
+    String v = env(env, name);
+    if (v != null) {
+      return v;
+    }
+    v = env(env, old);
+    if (v != null && WARNED_OLD_GATEWAY.compareAndSet(false, true)) {
+      org.slf4j.LoggerFactory.getLogger(AgentConfig.class).warn("{} is deprecated: set {} instead (the same name"
+          + " fogwise gateway and fogwise service read)", old, name);
+    }
+    return v;
+  }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean WARNED_OLD_GATEWAY =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private static String env(Map<String, String> env, String name) {
     String v = env.get(name);

@@ -494,12 +494,28 @@ final class DefaultEdgeAgent implements EdgeAgent {
               config.layer(),
               config.deviceClass(),
               config.labels(),
-              instances());
+              instances(),
+              announcedKinds());
       nc.publish(heartbeatSubject, MessageCodec.encode(hb));
     } catch (RuntimeException e) {
       // a scheduled task that throws is never run again: heartbeats must survive any failure
       warnPublishFailure("heartbeat", e);
     }
+  }
+
+  /**
+   * The kinds this agent can run, sorted, for its heartbeats: the gateway refuses a spec no
+   * device can run. Too many to announce is announced as none, which the gateway reads as
+   * "unknown" (never as "cannot run anything").
+   */
+  private List<String> announcedKinds() {
+    java.util.Set<String> kinds = new java.util.TreeSet<>();
+    for (String k : config.services().keySet()) {
+      if (k.matches("[A-Za-z0-9_-]{1,64}")) { // a spec's kind is such an id; another name cannot be asked for
+        kinds.add(k);
+      }
+    }
+    return kinds.size() > Heartbeat.MAX_KINDS ? List.of() : List.copyOf(kinds);
   }
 
   private void sendTelemetry() {

@@ -77,7 +77,10 @@ public final class InstanceProcess implements AutoCloseable {
    */
   static InstanceProcess start(Map<String, String> env, HttpServer spareServer) {
     String natsUrl = required(env, InstanceEnv.NATS_URL);
-    String gateway = required(env, InstanceEnv.GATEWAY);
+    String gateway = AgentConfig.gatewayFrom(env, InstanceEnv.GATEWAY, InstanceEnv.GATEWAY_DEPRECATED);
+    if (gateway == null) {
+      throw new IllegalArgumentException(InstanceEnv.GATEWAY + " is required");
+    }
     String device = required(env, InstanceEnv.DEVICE);
     String service = required(env, InstanceEnv.SERVICE);
     String kind = required(env, InstanceEnv.KIND);

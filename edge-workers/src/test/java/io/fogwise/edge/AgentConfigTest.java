@@ -33,13 +33,22 @@ class AgentConfigTest {
   }
 
   @Test
+  void theGatewayIdIsFwGatewayIdAndTheOldNameStillWorks() {
+    Map<String, String> old = Map.of("FW_DEVICE_ID", "d", "FW_GATEWAY", "fog-old", "FW_INSECURE", "true");
+    assertEquals("fog-old", AgentConfig.fromEnvironment(old).build().gatewayId(), "the deprecated name is still read");
+    Map<String, String> both = Map.of("FW_DEVICE_ID", "d", "FW_GATEWAY", "fog-old", "FW_GATEWAY_ID", "fog-new",
+        "FW_INSECURE", "true");
+    assertEquals("fog-new", AgentConfig.fromEnvironment(both).build().gatewayId(), "the one name wins");
+  }
+
+  @Test
   void readsTheEnvironment() {
     AgentConfig c =
         AgentConfig.fromEnvironment(
                 Map.of(
                     "FW_NATS_URL", "nats://hub:4222",
                     "FW_DEVICE_ID", "cam-7",
-                    "FW_GATEWAY", "fog-a",
+                    "FW_GATEWAY_ID", "fog-a",
                     "FW_LAYER", "fog",
                     "FW_LABELS", " zone=hall.b , gpu=true",
                     "FW_DEVICE_CLASS", "rpi4",

@@ -176,10 +176,11 @@ class ClosedLoopIT extends GatewayItBase {
 
   @Test
   void aStartTheDeviceRefusesIsReportedAndPlacedElsewhere() throws Exception {
-    agent("e1", Layer.EDGE, Map.of());
-    awaitAlive(1);
+    // applied before any device said what it runs: accepted, and the device refuses the start
     ServiceSpec unknownKind = ServiceSpec.of("teleporter", "teleporter", ServiceSpec.Placement.layer(Layer.EDGE), Map.of());
     assertTrue(request(MessageCodec.encode(ServiceRequest.apply(unknownKind))).ok());
+    agent("e1", Layer.EDGE, Map.of());
+    awaitAlive(1);
     await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.INSTANCE_START_FAILED
         && "teleporter".equals(e.service())));
     AdaptationEvent failed = events.stream().filter(e -> e.type() == AdaptationEvent.Type.INSTANCE_START_FAILED)
@@ -187,5 +188,10 @@ class ClosedLoopIT extends GatewayItBase {
     assertTrue(failed.reason().contains("teleporter"), failed.reason());
     List<Placement> none = new ArrayList<>(placementsOf("teleporter"));
     assertTrue(none.isEmpty(), "the refusing device is avoided: " + none);
+    // now that the device announced its kinds, a kind nobody runs is refused at apply
+    ServiceSpec typo = ServiceSpec.of("typo", "pubisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of());
+    io.fogwise.protocol.ServiceResponse refused = request(MessageCodec.encode(ServiceRequest.apply(typo)));
+    assertTrue(!refused.ok() && "kind".equals(refused.field()), refused.toString());
+    assertTrue(refused.error().contains("runs kind 'pubisher'; its devices offer: publisher, subscriber"), refused.error());
   }
 }

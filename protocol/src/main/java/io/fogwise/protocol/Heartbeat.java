@@ -24,6 +24,10 @@ import java.util.Map;
  * @param deviceClass the device class rule parameters are keyed by ("default" if unset)
  * @param labels placement labels
  * @param instances the instances this device hosts now
+ * @param kinds the service kinds this device can run (its built-in kinds, or with a container
+ *     runtime the kinds it has images for); empty when the agent does not say (an older agent),
+ *     which the gateway reads as "unknown", never as "none" (omitted from JSON when empty, so a
+ *     heartbeat without it reads as before)
  */
 public record Heartbeat(
     String deviceId,
@@ -34,7 +38,12 @@ public record Heartbeat(
     Layer layer,
     String deviceClass,
     Map<String, String> labels,
-    List<InstanceReport> instances) {
+    List<InstanceReport> instances,
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
+    List<String> kinds) {
+  /** At most this many kinds are announced (a heartbeat stays small). */
+  public static final int MAX_KINDS = 64;
+
   public Heartbeat {
     id(deviceId, "deviceId");
     id(gatewayId, "gatewayId");
@@ -47,5 +56,18 @@ public record Heartbeat(
     deviceClass = deviceClass == null ? "default" : id(deviceClass, "deviceClass");
     labels = map(labels);
     instances = list(instances, "instances");
+    kinds = list(kinds, "kinds");
+    if (kinds.size() > MAX_KINDS) {
+      throw ProtocolViolation.invalid("kinds", "at most " + MAX_KINDS + " kinds, got " + kinds.size());
+    }
+    for (int i = 0; i < kinds.size(); i++) {
+      id(kinds.get(i), "kinds[" + i + "]");
+    }
+  }
+
+  /** A heartbeat that does not announce its kinds. */
+  public Heartbeat(String deviceId, String gatewayId, long seq, long sentAtMillis, int intervalMs, Layer layer,
+      String deviceClass, Map<String, String> labels, List<InstanceReport> instances) {
+    this(deviceId, gatewayId, seq, sentAtMillis, intervalMs, layer, deviceClass, labels, instances, List.of());
   }
 }

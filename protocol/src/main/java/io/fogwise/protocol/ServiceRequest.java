@@ -7,7 +7,8 @@ import static io.fogwise.protocol.Checks.required;
  *
  * @param op what to do
  * @param spec the spec to apply (APPLY)
- * @param name the service concerned (DELETE, GET, MOVE)
+ * @param name the service concerned (DELETE, GET, MOVE); for DESCRIBE, DEVICES and EVENTS an
+ *     optional filter (one service, one device, events about that service or device)
  * @param toLayer MOVE: the layer to move to
  * @param toDevice MOVE: the device to move to
  */
@@ -23,6 +24,9 @@ public record ServiceRequest(Op op, ServiceSpec spec, String name, Layer toLayer
     if (op == Op.MOVE && (toLayer == null) == (toDevice == null)) {
       throw new ProtocolViolation(RejectReason.MISSING_FIELD, "toLayer", "MOVE needs exactly one of 'toLayer' or 'toDevice'");
     }
+    if (name != null) {
+      Checks.id(name, "name");
+    }
     if (toDevice != null) {
       Checks.id(toDevice, "toDevice");
     }
@@ -35,7 +39,23 @@ public record ServiceRequest(Op op, ServiceSpec spec, String name, Layer toLayer
     GET,
     LIST,
     /** Planned, make-before-break migration to a layer or a device. */
-    MOVE
+    MOVE,
+    /** Services with where they run, whether they are ready and why not ({@link ServiceState}). */
+    DESCRIBE,
+    /** The gateway's devices ({@link DeviceSummary}). */
+    DEVICES,
+    /** The gateway's recent adaptation events, oldest first. */
+    EVENTS,
+    /** The gateway's status summary and its problems. */
+    STATUS
+  }
+
+  /** A read: DESCRIBE, DEVICES, EVENTS or STATUS, about {@code name} or (null) everything. */
+  public static ServiceRequest read(Op op, String name) {
+    if (op != Op.DESCRIBE && op != Op.DEVICES && op != Op.EVENTS && op != Op.STATUS) {
+      throw new IllegalArgumentException(op + " is not a read");
+    }
+    return new ServiceRequest(op, null, name, null, null);
   }
 
   public static ServiceRequest apply(ServiceSpec spec) {

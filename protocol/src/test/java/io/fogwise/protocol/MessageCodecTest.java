@@ -23,6 +23,9 @@ class MessageCodecTest {
         Arguments.of("heartbeat.json", Heartbeat.class,
             new Heartbeat("edge-1", "gw-1", 42, 1_767_225_600_000L, 200, Layer.EDGE, "rpi3", Map.of("pub", "true"),
                 List.of(new InstanceReport("publisher", "publisher", 3, InstanceReport.InstanceState.RUNNING, 0)))),
+        Arguments.of("heartbeat-kinds.json", Heartbeat.class,
+            new Heartbeat("edge-1", "gw-1", 43, 1_767_225_600_200L, 200, Layer.EDGE, "rpi3", Map.of("pub", "true"),
+                List.of(), List.of("publisher", "subscriber"))),
         Arguments.of("telemetry.json", Telemetry.class,
             new Telemetry("edge-1", "gw-1", 1_767_225_600_000L, 0.25, 1_048_576, 4_194_304, 87.5, 41.0,
                 Map.of("rssi", -60.0))),
@@ -112,6 +115,21 @@ class MessageCodecTest {
     assertReject(RejectReason.INVALID_FIELD,
         "{\"deviceId\":\"e\",\"gatewayId\":\"gw\",\"atMillis\":1,\"cpuLoad\":7.5,\"memUsedBytes\":1,\"memMaxBytes\":1}",
         Telemetry.class);
+  }
+
+  @Test
+  void aHeartbeatWithoutKindsDoesNotAnnounceAny() throws Exception {
+    Heartbeat hb = MessageCodec.decode(golden("heartbeat.json"), Heartbeat.class);
+    assertEquals(List.of(), hb.kinds());
+    assertTrue(!MessageCodec.encodeToString(hb).contains("kinds"), "an empty list is left out");
+  }
+
+  @Test
+  void rejectsAnnouncedKindsThatAreNotIds() {
+    var e = assertReject(RejectReason.INVALID_FIELD,
+        "{\"deviceId\":\"e\",\"gatewayId\":\"gw\",\"seq\":1,\"sentAtMillis\":1,\"intervalMs\":200,"
+            + "\"layer\":\"EDGE\",\"kinds\":[\"publisher\",\"no spaces\"]}", Heartbeat.class);
+    assertEquals("kinds[1]", e.field(), e.getMessage());
   }
 
   @Test

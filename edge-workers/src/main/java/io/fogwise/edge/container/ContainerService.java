@@ -132,6 +132,7 @@ final class ContainerService implements HostedService, Handover, RenewableServic
     Map<String, String> env = new LinkedHashMap<>();
     env.put(InstanceEnv.NATS_URL, launch.natsUrl());
     env.put(InstanceEnv.GATEWAY, ctx.gatewayId());
+    env.put(InstanceEnv.GATEWAY_DEPRECATED, ctx.gatewayId()); // images built before the rename
     env.put(InstanceEnv.DEVICE, ctx.deviceId());
     env.put(InstanceEnv.SERVICE, ctx.serviceName());
     env.put(InstanceEnv.KIND, ContainerSpec.CONTAINER_KIND.equals(ctx.kind()) ? "" : ctx.kind());

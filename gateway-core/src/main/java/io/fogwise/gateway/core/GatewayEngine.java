@@ -64,6 +64,7 @@ public final class GatewayEngine implements AutoCloseable {
   private final MigrationSaga saga;
   private final StepExecutor steps;
   private final ServiceRequests requests;
+  private final Reads reads;
   private final ActionApplier actions;
   private final DurableState durable;
   private final long startedAtWallMillis;
@@ -95,7 +96,8 @@ public final class GatewayEngine implements AutoCloseable {
     this.intents = new Intents(s, b.orchestrator, b.decisionThread);
     this.saga = new MigrationSaga(s, intents);
     this.steps = new StepExecutor(s, intents, saga);
-    this.requests = new ServiceRequests(s);
+    this.reads = new Reads(s);
+    this.requests = new ServiceRequests(s, reads);
     this.actions = new ActionApplier(s, requests, intents);
     this.durable = new DurableState(s, b.store);
     this.startedAtWallMillis = b.clock.wallMillis();
@@ -362,8 +364,16 @@ public final class GatewayEngine implements AutoCloseable {
     return serviceHealth.degraded();
   }
 
+  /** Every declared service with where it runs, whether it is ready and why not, by name. */
+  public List<io.fogwise.protocol.ServiceState> serviceStates() {
+    return reads.services(null);
+  }
+
   private void publishHealth() {
-    health = new HealthSnapshot(status(), s.clock.nanos(), serviceHealth.degraded(), ownSilence.held());
+    java.util.Set<String> degraded = new java.util.TreeSet<>(serviceHealth.degraded());
+    // a failing service at once: waiting for service.underReplicatedMs would not make it any better
+    degraded.addAll(reads.troubled(List.of()));
+    health = new HealthSnapshot(status(), s.clock.nanos(), List.copyOf(degraded), ownSilence.held());
   }
 
   private void ruleFailure(String why) {
@@ -426,8 +436,29 @@ public final class GatewayEngine implements AutoCloseable {
     s.dirtyServices.clear();
   }
 
-  /** Handles an operator's service request. */
+  /** Handles an operator's service request (reads too: DESCRIBE, DEVICES, EVENTS, STATUS). */
   public ServiceResponse handle(ServiceRequest req) {
+    switch (req.op()) {
+      case DESCRIBE -> {
+        if (req.name() != null && s.desired.spec(req.name()) == null) {
+          return ServiceResponse.error("name", "no service named '" + req.name() + "'");
+        }
+        return ServiceResponse.states(reads.services(req.name()));
+      }
+      case DEVICES -> {
+        List<io.fogwise.protocol.DeviceSummary> ds = reads.devices(req.name());
+        return req.name() != null && ds.isEmpty()
+            ? ServiceResponse.error("name", "no device named '" + req.name() + "' has reported to gateway " + s.gatewayId)
+            : ServiceResponse.devices(ds);
+      }
+      case EVENTS -> {
+        return reads.events(req.name());
+      }
+      case STATUS -> {
+        return ServiceResponse.status(status());
+      }
+      default -> { }
+    }
     ServiceResponse r = requests.handle(req);
     durable.persist();
     return r;
@@ -506,7 +537,19 @@ public final class GatewayEngine implements AutoCloseable {
   public GatewayStatus status() {
     return new GatewayStatus(s.gatewayId, s.clock.wallMillis(), startedAtWallMillis, deviceCounts(),
         s.desired.specs().size(), s.reconciler.placements().size(), policyLabel(), durable.appliedPolicies(),
-        problems.messages());
+        allProblems());
+  }
+
+  /** The problems kept by {@link Problems}, then services that cannot be placed or keep failing. */
+  private List<String> allProblems() {
+    List<String> service = reads == null || serviceHealth == null ? List.of()
+        : reads.serviceProblems(serviceHealth.degraded());
+    if (service.isEmpty()) {
+      return problems.messages();
+    }
+    List<String> all = new ArrayList<>(problems.messages());
+    all.addAll(service);
+    return all;
   }
 
   private Map<String, Integer> deviceCounts() {

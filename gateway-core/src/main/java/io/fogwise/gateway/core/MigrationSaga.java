@@ -207,7 +207,7 @@ final class MigrationSaga {
   /** A relocation the orchestrator could not make: it put the old instance back; nothing new runs. */
   private void abortRelocation(Step.Migrate m, String why) {
     String svc = m.spec().name();
-    s.reconciler.abortMigration(svc, s.clock.millis());
+    s.reconciler.abortMigration(svc, why, s.clock.millis());
     s.metrics.migration(false, 0);
     LOG.warn("moving {} to {} failed: {}", svc, m.to().deviceId(), why);
     s.emit(AdaptationEvent.Type.MIGRATION_FAILED, m.to().deviceId(), svc, m.to().epoch(), null, why, Map.of());
@@ -216,7 +216,7 @@ final class MigrationSaga {
 
   private void abort(Step.Migrate m, String why, boolean stopNew) {
     String svc = m.spec().name();
-    s.reconciler.abortMigration(svc, s.clock.millis());
+    s.reconciler.abortMigration(svc, why, s.clock.millis());
     s.metrics.migration(false, 0);
     LOG.warn("moving {} to {} failed: {}", svc, m.to().deviceId(), why);
     s.emit(AdaptationEvent.Type.MIGRATION_FAILED, m.to().deviceId(), svc, m.to().epoch(), null, why, Map.of());

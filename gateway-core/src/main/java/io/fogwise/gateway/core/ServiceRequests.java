@@ -20,21 +20,33 @@ final class ServiceRequests {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceRequests.class);
 
   private final EngineState s;
+  private final Reads reads;
 
-  ServiceRequests(EngineState s) {
+  ServiceRequests(EngineState s, Reads reads) {
     this.s = s;
+    this.reads = reads;
   }
 
   ServiceResponse handle(ServiceRequest req) {
     switch (req.op()) {
       case APPLY -> {
         ServiceSpec spec = req.spec();
+        ServiceSpec before = s.desired.spec(spec.name());
+        if (spec.equals(before)) {
+          return ServiceResponse.ok(List.of(spec)).withOutcome("unchanged");
+        }
+        String unrunnable = unrunnableKind(spec);
+        if (unrunnable != null) {
+          return ServiceResponse.error("kind", unrunnable);
+        }
         s.desired.apply(spec);
         s.dirtyServices.add(spec.name());
+        s.reconciler.succeeded(spec.name()); // a changed spec is tried afresh, without the old back-off
         LOG.info("service {} applied: {} x{} placement {}", spec.name(), spec.kind(), spec.replicas(), spec.placement());
         s.emit(AdaptationEvent.Type.SERVICE_APPLIED, null, spec.name(), 0, null,
-            "service " + spec.name() + " applied (" + spec.replicas() + " replicas)", Map.of());
-        return ServiceResponse.ok(List.of(spec));
+            "service " + spec.name() + " " + (before == null ? "created" : "configured") + " (" + spec.replicas()
+                + " replicas)", Map.of());
+        return ServiceResponse.ok(List.of(spec)).withOutcome(before == null ? "created" : "configured");
       }
       case DELETE -> {
         ServiceSpec spec = s.desired.spec(req.name());
@@ -60,6 +72,22 @@ final class ServiceRequests {
     }
   }
 
+  /**
+   * Why no device of this gateway can run {@code spec}'s kind, or null if one can (or some device
+   * does not say what it runs). The kinds come from the devices' heartbeats, so a device with a
+   * new container image makes its kind acceptable.
+   */
+  private String unrunnableKind(ServiceSpec spec) {
+    java.util.Set<String> offered = reads.offeredKinds();
+    String kind = spec.instanceKind();
+    if (offered.isEmpty() || offered.contains(kind)) {
+      return null;
+    }
+    return "no device of gateway " + s.gatewayId + " runs kind '" + kind + "'" + (spec.kind() == null
+        ? " (a spec with only an image needs an agent with --runtime docker)" : "") + "; its devices offer: "
+        + String.join(", ", offered) + " (an agent with --runtime docker offers the kinds of its --image options)";
+  }
+
   private static ServiceResponse unknown(String name) {
     return ServiceResponse.error("name", "no service named '" + name + "'");
   }
@@ -78,6 +106,10 @@ final class ServiceRequests {
     }
     if (s.reconciler.migration(name) != null) {
       return ServiceResponse.error("name", "service '" + name + "' is already being moved");
+    }
+    String already = alreadyThere(spec, toLayer, toDevice);
+    if (already != null) {
+      return ServiceResponse.ok(List.of(spec)).withOutcome("unchanged").withNote(already);
     }
     String target;
     if (toLayer != null) {
@@ -119,7 +151,36 @@ final class ServiceRequests {
     LOG.info("service {} to be moved to {}{}", name, target, note == null ? "" : " (" + note + ")");
     s.emit(AdaptationEvent.Type.SERVICE_APPLIED, null, name, 0, null, "service " + name + " to be moved to " + target
         + (note == null ? "" : " (" + note + ")"), Map.of("move", target));
-    ServiceResponse ok = ServiceResponse.ok(List.of(s.desired.spec(name)));
+    ServiceResponse ok = ServiceResponse.ok(List.of(s.desired.spec(name))).withOutcome("moving");
     return note == null ? ok : ok.withNote(note);
+  }
+
+  /**
+   * Where {@code spec} already is, if a move to {@code toLayer} or {@code toDevice} would change
+   * nothing: the spec asks for that layer (or prefers that device) and every instance runs there.
+   */
+  private String alreadyThere(ServiceSpec spec, Layer toLayer, String toDevice) {
+    List<io.fogwise.gateway.core.reconcile.Placement> mine = s.reconciler.placements().stream()
+        .filter(p -> p.service().equals(spec.name())).toList();
+    if (mine.size() < spec.replicas()) {
+      return null;
+    }
+    List<String> where = new java.util.ArrayList<>();
+    for (io.fogwise.gateway.core.reconcile.Placement p : mine) {
+      Device d = s.registry.get(p.deviceId());
+      boolean there = toLayer != null ? d != null && d.getLayer() == toLayer : p.deviceId().equals(toDevice);
+      if (!there || p.state() != io.fogwise.gateway.core.reconcile.Placement.State.RUNNING) {
+        return null;
+      }
+      where.add(p.deviceId());
+    }
+    if (toLayer != null && spec.placement().layer() != toLayer) {
+      return null;
+    }
+    if (toDevice != null && !toDevice.equals(s.desired.preferred(spec.name())) && spec.replicas() > 1) {
+      return null;
+    }
+    return spec.name() + " already runs " + (toLayer != null ? "in layer " + toLayer : "on device " + toDevice)
+        + " (on " + String.join(", ", where) + "); nothing to move";
   }
 }

@@ -56,7 +56,7 @@ final class StepExecutor {
     s.emit(AdaptationEvent.Type.INSTANCE_STARTING, st.deviceId(), svc, st.epoch(), null,
         "starting " + svc + " epoch " + st.epoch() + " on " + st.deviceId(), Map.of());
     intents.start(InstanceIntent.of(st.spec(), st.epoch(), st.deviceId()), Orchestrator.StartMode.ACTIVE, failure -> {
-      if (s.reconciler.startRefused(svc, st.deviceId(), st.epoch(), s.clock.millis())) {
+      if (s.reconciler.startRefused(svc, st.deviceId(), st.epoch(), failure.getMessage(), s.clock.millis())) {
         LOG.warn("start of {} epoch {} on {} failed: {}", svc, st.epoch(), st.deviceId(), failure.getMessage());
         s.metrics.reconcileAction("start_failed");
         s.emit(AdaptationEvent.Type.INSTANCE_START_FAILED, st.deviceId(), svc, st.epoch(), null, failure.getMessage(),

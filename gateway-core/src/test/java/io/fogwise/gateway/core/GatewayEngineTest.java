@@ -477,6 +477,109 @@ class GatewayEngineTest {
   }
 
   /** Devices that do what they are told, synchronously, and heartbeat when asked. */
+  // ---- what the operator reads and is told (issue 17) ------------------------------------
+
+  @Test
+  void applySaysWhetherItCreatedChangedOrLeftTheServiceAlone() {
+    assertEquals("created", engine.handle(ServiceRequest.apply(PUBLISHER)).outcome());
+    assertEquals("unchanged", engine.handle(ServiceRequest.apply(PUBLISHER)).outcome());
+    assertEquals(1, eventsOf(AdaptationEvent.Type.SERVICE_APPLIED).size(), "an unchanged spec changes nothing");
+    assertEquals("configured", engine.handle(ServiceRequest.apply(PUBLISHER.withReplicas(2))).outcome());
+  }
+
+  @Test
+  void aKindNoDeviceRunsIsRefusedNamingTheKindsTheDevicesOffer() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.add("c1", Layer.CLOUD, Map.of());
+    fleet.devices.get("e1").kinds = List.of("publisher", "subscriber");
+    fleet.devices.get("c1").kinds = List.of("container", "publisher", "weather");
+    run(400);
+    var typo = engine.handle(ServiceRequest.apply(ServiceSpec.of("publisher", "pubisher",
+        ServiceSpec.Placement.layer(Layer.EDGE), Map.of())));
+    assertFalse(typo.ok());
+    assertEquals("kind", typo.field());
+    assertEquals("no device of gateway gw runs kind 'pubisher'; its devices offer: container, publisher, subscriber,"
+        + " weather (an agent with --runtime docker offers the kinds of its --image options)", typo.error());
+    assertTrue(engine.serviceStates().isEmpty(), "nothing applied");
+    assertTrue(engine.handle(ServiceRequest.apply(ServiceSpec.of("w", "weather", ServiceSpec.Placement.layer(Layer.CLOUD),
+        Map.of()))).ok(), "a kind one device offers is accepted");
+    fleet.add("old", Layer.FOG, Map.of());
+    run(400);
+    assertTrue(engine.handle(ServiceRequest.apply(ServiceSpec.of("publisher", "pubisher",
+        ServiceSpec.Placement.layer(Layer.EDGE), Map.of()))).ok(),
+        "a device that does not say what it runs might run it: not refused");
+  }
+
+  @Test
+  void movingToTheLayerItRunsInSaysSoAndMovesNothing() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(600);
+    var r = engine.handle(ServiceRequest.moveToLayer("publisher", Layer.EDGE));
+    assertTrue(r.ok(), r.toString());
+    assertEquals("unchanged", r.outcome());
+    assertEquals("publisher already runs in layer EDGE (on e1); nothing to move", r.note());
+    var toDevice = engine.handle(ServiceRequest.moveToDevice("publisher", "e1"));
+    assertEquals("unchanged", toDevice.outcome());
+    assertEquals(1, eventsOf(AdaptationEvent.Type.SERVICE_APPLIED).size(), "no move was recorded");
+  }
+
+  @Test
+  void describeShowsWhereAServiceRunsAndWhetherItIsReady() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    run(400);
+    apply(PUBLISHER);
+    run(600);
+    var r = engine.handle(ServiceRequest.read(ServiceRequest.Op.DESCRIBE, "publisher"));
+    io.fogwise.protocol.ServiceState st = r.states().get(0);
+    assertEquals(io.fogwise.protocol.ServiceState.Phase.RUNNING, st.phase());
+    assertEquals(1, st.ready());
+    assertEquals(null, st.reason());
+    assertEquals("e1", st.placements().get(0).deviceId());
+    assertEquals(1, st.placements().get(0).epoch());
+    assertTrue(st.placements().get(0).ready());
+    assertFalse(engine.handle(ServiceRequest.read(ServiceRequest.Op.DESCRIBE, "nosuch")).ok());
+    var devices = engine.handle(ServiceRequest.read(ServiceRequest.Op.DEVICES, null)).devices();
+    assertEquals(List.of("publisher#1"), devices.get(0).instances());
+    var events = engine.handle(ServiceRequest.read(ServiceRequest.Op.EVENTS, "publisher")).events();
+    assertTrue(events.stream().allMatch(e -> "publisher".equals(e.service())), events.toString());
+    assertEquals(AdaptationEvent.Type.INSTANCE_STARTED, events.get(events.size() - 1).type());
+  }
+
+  @Test
+  void aServiceWhoseStartsKeepFailingIsFailingInDescribeStatusAndHealthAndBacksOff() {
+    fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
+    fleet.devices.get("e1").refusesStarts = true;
+    run(400);
+    apply(PUBLISHER);
+    run(60_000);
+    io.fogwise.protocol.ServiceState st = engine.serviceStates().get(0);
+    assertEquals(io.fogwise.protocol.ServiceState.Phase.FAILING, st.phase(), st.toString());
+    assertTrue(st.reason().contains("failed starts or moves in a row, the last: refused"), st.reason());
+    assertTrue(engine.status().problems().stream().anyMatch(p -> p.startsWith("service publisher keeps failing: ")),
+        engine.status().problems().toString());
+    assertEquals(List.of("publisher"), engine.health().degraded());
+    int starts = eventsOf(AdaptationEvent.Type.INSTANCE_START_FAILED).size();
+    assertTrue(starts <= 6, "a minute of refusals costs " + starts + " starts, backing off");
+    fleet.devices.get("e1").refusesStarts = false;
+    apply(PUBLISHER.withReplicas(2));
+    run(1_000);
+    assertTrue(engine.serviceStates().get(0).failures() == 0, "a changed spec is tried afresh");
+  }
+
+  @Test
+  void aServiceNoDeviceAdmitsIsUnplaceableWithTheReason() {
+    fleet.add("c1", Layer.CLOUD, Map.of());
+    run(400);
+    apply(PUBLISHER);
+    run(500);
+    io.fogwise.protocol.ServiceState st = engine.serviceStates().get(0);
+    assertEquals(io.fogwise.protocol.ServiceState.Phase.UNPLACEABLE, st.phase());
+    assertEquals("0 of 1 running; no device in layer EDGE with labels {pub=true} (1 device known); start one there or"
+        + " change the placement", st.reason());
+  }
+
   private final class FakeFleet extends CommandOrchestrator {
     FakeFleet() {
       super("test");
@@ -551,6 +654,7 @@ class GatewayEngineTest {
     boolean alive = true;
     boolean ignoresStarts;
     boolean refusesStarts;
+    List<String> kinds = List.of();
     long seq;
 
     FakeDevice(String id, Layer layer, Map<String, String> labels) {
@@ -567,7 +671,7 @@ class GatewayEngineTest {
       running.forEach((svc, epoch) -> reports.add(new InstanceReport(svc, "publisher", epoch,
           standby.contains(svc) ? InstanceReport.InstanceState.STANDBY : InstanceReport.InstanceState.RUNNING, 0,
           outputs)));
-      return new Heartbeat(id, "gw", seq++, clock.wallMillis(), 200, layer, null, labels, reports);
+      return new Heartbeat(id, "gw", seq++, clock.wallMillis(), 200, layer, null, labels, reports, kinds);
     }
   }
 }

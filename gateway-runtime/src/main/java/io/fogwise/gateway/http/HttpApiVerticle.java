@@ -113,7 +113,7 @@ final class HttpApiVerticle extends VerticleBase {
     router.get("/devices").handler(rc -> query(rc, Views::devices, ok()));
     router.get("/services").handler(rc -> query(rc, Views::services, ok()));
     router.post("/services").handler(body).handler(this::applyService);
-    router.get("/services/:name").handler(rc -> byName(rc, ServiceRequest::get));
+    router.get("/services/:name").handler(this::describeService);
     router.delete("/services/:name").handler(rc -> byName(rc, ServiceRequest::delete));
     router.post("/services/:name/move").handler(body).handler(this::moveService);
     router.get("/events").handler(this::events);
@@ -189,6 +189,25 @@ final class HttpApiVerticle extends VerticleBase {
       return;
     }
     query(rc, e -> e.handle(req), (c, resp) -> json(c, statusOf(resp), resp));
+  }
+
+  /**
+   * {@code GET /services/{name}}: the spec ({@code services}, as before) and its state
+   * ({@code states}: phase, ready, reason, and each placement's device, epoch, state, readiness).
+   */
+  private void describeService(RoutingContext rc) {
+    ServiceRequest req;
+    try {
+      req = ServiceRequest.read(ServiceRequest.Op.DESCRIBE, rc.pathParam("name"));
+    } catch (ProtocolViolation v) {
+      refuse(rc, v.reason(), v.field(), v.getMessage());
+      return;
+    }
+    query(rc, e -> {
+      ServiceResponse r = e.handle(req);
+      return !r.ok() ? r : new ServiceResponse(true, null, null, List.of(r.states().get(0).spec()), null, null,
+          r.states(), List.of(), List.of(), null);
+    }, (c, resp) -> json(c, statusOf(resp), resp));
   }
 
   private static int statusOf(ServiceResponse resp) {

@@ -30,11 +30,13 @@ final class Views {
       Double cpuLoad,
       Double temperatureC,
       Double batteryPct,
-      int instances) {
+      int instances,
+      List<String> kinds) {
 
-    static DeviceView of(io.fogwise.rules.model.Device d) {
+    static DeviceView of(io.fogwise.rules.model.Device d, List<String> kinds) {
       return new DeviceView(d.getId(), d.getLayer(), d.getDeviceClass(), Map.copyOf(d.getLabels()), d.getState(),
-          d.getPhi(), d.getSilenceMs(), d.getCpuLoad(), d.getTemperatureC(), d.getBatteryPct(), d.getInstances());
+          d.getPhi(), d.getSilenceMs(), d.getCpuLoad(), d.getTemperatureC(), d.getBatteryPct(), d.getInstances(),
+          List.copyOf(kinds));
     }
   }
 
@@ -50,7 +52,7 @@ final class Views {
   /** Every device, by id. Runs on the decision thread. */
   static List<DeviceView> devices(GatewayEngine engine) {
     return engine.registry().all().stream()
-        .map(DeviceView::of)
+        .map(d -> DeviceView.of(d, engine.registry().kinds(d.getId())))
         .sorted(Comparator.comparing(DeviceView::id))
         .toList();
   }

@@ -410,6 +410,7 @@ public final class SwarmOrchestrator implements Orchestrator {
     Map<String, String> env = new LinkedHashMap<>(intent.container().env());
     env.put(InstanceEnv.NATS_URL, settings.natsUrl);
     env.put(InstanceEnv.GATEWAY, settings.gatewayId);
+    env.put(InstanceEnv.GATEWAY_DEPRECATED, settings.gatewayId); // images built before the rename
     env.put(InstanceEnv.DEVICE, intent.deviceId());
     env.put(InstanceEnv.SERVICE, intent.service());
     env.put(InstanceEnv.KIND, intent.kind());

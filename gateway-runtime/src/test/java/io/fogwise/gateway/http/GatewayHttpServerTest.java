@@ -185,6 +185,15 @@ class GatewayHttpServerTest {
     HttpResponse<String> one = get("/services/weather");
     assertEquals(200, one.statusCode());
     assertEquals("publisher", json(one).get("services").get(0).get("kind").asText());
+    JsonNode state = json(one).get("states").get(0);
+    assertEquals("STARTING", state.get("phase").asText(), one.body());
+    assertEquals(0, state.get("ready").asInt());
+    JsonNode instance = state.get("placements").get(0);
+    assertEquals("e1", instance.get("deviceId").asText(), one.body());
+    assertEquals(1, instance.get("epoch").asLong());
+    assertEquals("STARTING", instance.get("state").asText());
+    assertEquals(false, instance.get("ready").asBoolean());
+    assertTrue(instance.get("reason").asText().startsWith("not reported running yet"), one.body());
     assertEquals(404, get("/services/rain").statusCode());
   }
 

@@ -325,6 +325,12 @@ public final class DeviceRegistry {
     return e == null || e.lastHeartbeat == null ? List.of() : e.lastHeartbeat.instances();
   }
 
+  /** The kinds a device announced in its latest heartbeat; empty when it did not say (unknown). */
+  public List<String> kinds(String deviceId) {
+    Entry e = devices.get(deviceId);
+    return e == null || e.lastHeartbeat == null ? List.of() : e.lastHeartbeat.kinds();
+  }
+
   /** Latest telemetry of a device, or null. */
   public Telemetry lastTelemetry(String deviceId) {
     Entry e = devices.get(deviceId);

@@ -33,7 +33,31 @@ public final class Reconciler {
   private final Map<String, Migration> migrations = new HashMap<>();
   /** When each device last reported its instances (monotonic ms). */
   private final Map<String, Long> lastReport = new HashMap<>();
+  /** Services whose starts or moves failed in a row, with their back-off. */
+  private final Map<String, Trouble> troubles = new HashMap<>();
+  /** Services a missing replica of which no device can take now, and why. */
+  private final Map<String, String> unplaceable = new HashMap<>();
   private long version;
+
+  /** After this many failed starts or moves in a row a service is FAILING (shown, not hidden in events). */
+  public static final int FAILING_AFTER = 3;
+  /** The pause before the third try of a service that failed twice in a row; it doubles with every further failure. */
+  static final long BACKOFF_BASE_MS = 2_000;
+  /**
+   * The longest pause between tries of a service that keeps failing: a wrong spec costs one
+   * command and one event every 5 minutes, not one per reconcile pass, and a fixed device is
+   * used at the latest 5 minutes later (or at once, when the operator applies the spec again).
+   */
+  static final long BACKOFF_CAP_MS = 300_000;
+
+  /**
+   * Failed starts or moves of one service in a row.
+   *
+   * @param failures how many in a row
+   * @param lastFailure the last one's reason
+   * @param retryAtMillis no new start before this (monotonic ms)
+   */
+  public record Trouble(int failures, String lastFailure, long retryAtMillis) {}
 
   /** A planned migration in progress: the old placement keeps running until the new one took over. */
   public record Migration(Placement from, Placement to) {}
@@ -84,6 +108,7 @@ public final class Reconciler {
       placements.put(key, updated);
       if (p.state() == Placement.State.STARTING) {
         confirmed.add(updated);
+        troubles.remove(p.service());
         version++;
       }
     }
@@ -95,6 +120,8 @@ public final class Reconciler {
     List<Step> steps = new ArrayList<>();
     stopsInFlight.values().removeIf(until -> until <= nowMillis);
     avoidUntil.values().removeIf(until -> until <= nowMillis);
+    troubles.keySet().removeIf(name -> desired.spec(name) == null);
+    unplaceable.keySet().removeIf(name -> desired.spec(name) == null);
     retire(desired, devices, nowMillis, steps);
     fence(devices, desired, nowMillis, steps);
     for (ServiceSpec spec : desired.specs()) {
@@ -142,7 +169,9 @@ public final class Reconciler {
         it.remove();
         version++;
         avoidUntil.put(p.service() + "@" + p.deviceId(), now + settings.avoidAfterFailure().toMillis());
-        steps.add(new Step.StartFailed(p, "not reported running within " + settings.startTimeout().toMillis() + " ms"));
+        String why = "not reported running by " + p.deviceId() + " within " + settings.startTimeout().toMillis() + " ms";
+        failed(p.service(), why, now);
+        steps.add(new Step.StartFailed(p, why));
         if (alive) {
           steps.add(stop(p, Step.StopReason.START_TIMEOUT, now));
         }
@@ -157,7 +186,9 @@ public final class Reconciler {
       } else if (p.state() == Placement.State.RUNNING && alive && moves.stream().noneMatch(m -> m.from().service().equals(p.service()))) {
         boolean misplaced = !spec.placement().admits(d.getLayer(), d.getLabels());
         String preferred = desired.preferred(p.service());
-        if (misplaced || (preferred != null && !preferred.equals(p.deviceId()))) {
+        Trouble t = troubles.get(p.service());
+        boolean backingOff = t != null && now < t.retryAtMillis();
+        if (!backingOff && (misplaced || (preferred != null && !preferred.equals(p.deviceId())))) {
           Device target = moveTarget(spec, desired, devices, now, preferred, misplaced);
           if (target != null) {
             long epoch = desired.nextEpoch(spec.name());
@@ -301,6 +332,15 @@ public final class Reconciler {
     return m.to();
   }
 
+  /** As {@link #abortMigration(String, long)}, counting the failure toward the service's back-off. */
+  public Placement abortMigration(String service, String reason, long nowMillis) {
+    Placement to = abortMigration(service, nowMillis);
+    if (to != null) {
+      failed(service, "move to " + to.deviceId() + " failed: " + reason, nowMillis);
+    }
+    return to;
+  }
+
   /** The migration in progress for {@code service}, or null. */
   public Migration migration(String service) {
     return migrations.get(service);
@@ -345,10 +385,22 @@ public final class Reconciler {
       }
     }
     int missing = spec.replicas() - current.size();
+    if (missing <= 0) {
+      unplaceable.remove(spec.name());
+    }
     if (missing > 0) {
+      Trouble t = troubles.get(spec.name());
+      if (t != null && now < t.retryAtMillis()) {
+        return; // backing off: see failed()
+      }
       List<Device> eligible = eligible(spec, desired, devices, now);
       if (eligible.isEmpty()) {
         eligible = onlyExcluded(spec, desired, devices, now, steps);
+      }
+      if (eligible.isEmpty()) {
+        unplaceable.put(spec.name(), whyUnplaceable(spec, desired, devices, now));
+      } else {
+        unplaceable.remove(spec.name());
       }
       String preferred = desired.preferred(spec.name());
       for (int i = 0; i < missing && !eligible.isEmpty(); i++) {
@@ -407,13 +459,99 @@ public final class Reconciler {
 
   /** The device refused a start: forget the placement and avoid the device for a while. */
   public boolean startRefused(String service, String deviceId, long epoch, long nowMillis) {
+    return startRefused(service, deviceId, epoch, "refused by " + deviceId, nowMillis);
+  }
+
+  /**
+   * The device refused a start for {@code reason}: forget the placement, avoid the device for a
+   * while, and count the failure toward the service's back-off.
+   */
+  public boolean startRefused(String service, String deviceId, long epoch, String reason, long nowMillis) {
     Placement p = placements.remove(key(service, deviceId, epoch));
     if (p == null) {
       return false;
     }
     version++;
     avoidUntil.put(service + "@" + deviceId, nowMillis + settings.avoidAfterFailure().toMillis());
+    failed(service, reason, nowMillis);
     return true;
+  }
+
+  /** One line: why no device can take a replica of {@code spec} now. */
+  private String whyUnplaceable(ServiceSpec spec, DesiredState desired, DeviceRegistry devices, long now) {
+    String where = (spec.placement().layer() == null ? "any layer" : "layer " + spec.placement().layer())
+        + (spec.placement().labels().isEmpty() ? "" : " with labels " + new java.util.TreeMap<>(spec.placement().labels()));
+    int admitting = 0;
+    int lost = 0;
+    int excluded = 0;
+    int avoided = 0;
+    int hosting = 0;
+    int quarantined = 0;
+    for (Device d : devices.all()) {
+      if (!spec.placement().admits(d.getLayer(), d.getLabels())) {
+        continue;
+      }
+      admitting++;
+      if (d.getState() != DeviceState.ALIVE) {
+        lost++;
+      } else if (d.isQuarantined()) {
+        quarantined++;
+      } else if (hosts(spec.name(), d.getId())) {
+        hosting++;
+      } else if (avoidUntil.containsKey(spec.name() + "@" + d.getId())) {
+        avoided++;
+      } else if (desired.isExcluded(spec.name(), d.getId(), now)) {
+        excluded++;
+      }
+    }
+    if (admitting == 0) {
+      return "no device in " + where + " (" + devices.size() + (devices.size() == 1 ? " device" : " devices")
+          + " known); start one there or change the placement";
+    }
+    List<String> parts = new ArrayList<>();
+    if (lost > 0) {
+      parts.add(lost + " not alive");
+    }
+    if (quarantined > 0) {
+      parts.add(quarantined + " quarantined");
+    }
+    if (hosting > 0) {
+      parts.add(hosting + " already running it");
+    }
+    if (avoided > 0) {
+      parts.add(avoided + " avoided after a failed start");
+    }
+    if (excluded > 0) {
+      parts.add(excluded + " excluded by policy");
+    }
+    return "no eligible device in " + where + ": of " + admitting + " there, " + String.join(", ", parts);
+  }
+
+  /**
+   * Records a failed start or move of {@code service}: after the first failure another device may
+   * be tried at once (per-device avoidance still applies); after more the service waits
+   * {@code BACKOFF_BASE_MS * 2^(n-2)}, at most {@link #BACKOFF_CAP_MS}.
+   */
+  public void failed(String service, String reason, long nowMillis) {
+    Trouble before = troubles.get(service);
+    int n = before == null ? 1 : before.failures() + 1;
+    long pause = n < 2 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(n - 2, 20));
+    troubles.put(service, new Trouble(n, reason, nowMillis + pause));
+  }
+
+  /** Forgets the failures of {@code service} (an instance of it ran, or its spec changed). */
+  public void succeeded(String service) {
+    troubles.remove(service);
+  }
+
+  /** The failures in a row of {@code service}, or null if its last start or move worked. */
+  public Trouble trouble(String service) {
+    return troubles.get(service);
+  }
+
+  /** Why no device can take a missing replica of {@code service} now, or null. */
+  public String unplaceable(String service) {
+    return unplaceable.get(service);
   }
 
   /** Number of placements on a device. */

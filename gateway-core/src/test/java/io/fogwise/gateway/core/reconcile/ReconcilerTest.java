@@ -147,4 +147,70 @@ class ReconcilerTest {
     fresh.adopt(Placement.restored("svc", "e1", 1, clock.millis(), "1"));
     assertTrue(fresh.reconcile(desired, devices, clock.millis()).isEmpty(), "restored as running, nothing to do");
   }
+
+  /** Starts of {@code svc} in {@code steps}. */
+  private static List<Step.Start> starts(List<Step> steps) {
+    return steps.stream().filter(Step.Start.class::isInstance).map(Step.Start.class::cast).toList();
+  }
+
+  @Test
+  void aServiceWhoseStartsKeepBeingRefusedBacksOffExponentiallyUpToTheCap() {
+    beat("e1", Layer.EDGE);
+    desired.apply(ServiceSpec.of("svc", "pubisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    List<Long> gaps = new java.util.ArrayList<>();
+    long lastStart = -1;
+    // an hour of passes every 250 ms, the device refusing every start at once
+    for (long t = 0; t < 3_600_000; t += 250) {
+      beat("e1", Layer.EDGE);
+      for (Step.Start st : starts(pass())) {
+        if (lastStart >= 0) {
+          gaps.add(clock.millis() - lastStart);
+        }
+        lastStart = clock.millis();
+        assertTrue(reconciler.startRefused("svc", st.deviceId(), st.epoch(), "unknown service kind 'pubisher'",
+            clock.millis()));
+      }
+      clock.advanceMillis(250);
+    }
+    // 10 s device avoidance first, then 2 s * 2^(n-2) once that is longer, capped at 5 min
+    assertEquals(10_000, gaps.get(0));
+    assertEquals(10_000, gaps.get(1));
+    assertEquals(10_000, gaps.get(3));
+    assertEquals(16_000, gaps.get(4));
+    assertEquals(32_000, gaps.get(5));
+    assertEquals(300_000, gaps.get(gaps.size() - 1), "capped");
+    assertTrue(gaps.size() < 25, "an hour of a wrong kind costs " + (gaps.size() + 1) + " starts, not thousands");
+    Reconciler.Trouble t = reconciler.trouble("svc");
+    assertEquals(gaps.size() + 1, t.failures());
+    assertEquals("unknown service kind 'pubisher'", t.lastFailure());
+  }
+
+  @Test
+  void aConfirmedInstanceClearsTheFailuresAndTheBackOff() {
+    beat("e1", Layer.EDGE);
+    desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    Step.Start first = starts(pass()).get(0);
+    reconciler.startRefused("svc", "e1", first.epoch(), "busy", clock.millis());
+    assertEquals(1, reconciler.trouble("svc").failures());
+    clock.advanceMillis(10_001);
+    beat("e1", Layer.EDGE);
+    Step.Start second = starts(pass()).get(0);
+    beat("e1", Layer.EDGE, running("svc", second.epoch()));
+    assertEquals(null, reconciler.trouble("svc"), "an instance that runs ends the trouble");
+  }
+
+  @Test
+  void aServiceNoDeviceAdmitsSaysWhy() {
+    beat("c1", Layer.CLOUD);
+    desired.apply(ServiceSpec.of("svc", "publisher", new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")),
+        Map.of()));
+    assertEquals(List.of(), pass());
+    assertEquals("no device in layer EDGE with labels {pub=true} (1 device known); start one there or change the"
+        + " placement", reconciler.unplaceable("svc"));
+    beat("e1", Layer.EDGE);
+    devices.onHeartbeat(new Heartbeat("e1", "gw", 1, clock.wallMillis(), 200, Layer.EDGE, null, Map.of("pub", "true"),
+        List.of()), clock.nanos());
+    assertEquals(1, starts(pass()).size());
+    assertEquals(null, reconciler.unplaceable("svc"), "placed: nothing to explain");
+  }
 }
