@@ -145,6 +145,14 @@ class DocCommandsIT {
         }
       }
       run(b, chunk.toString(), cwd, env);
+      // a component a block started must still run once the block is done: one that stopped (a typo in
+      // its options, an id already in use) would otherwise pass unnoticed, as the one already running answers
+      for (int i = 0; i < daemons.size(); i++) {
+        if (!daemons.get(i).isAlive()) {
+          fail(b.where() + ": a component started by the docs stopped (exit " + daemons.get(i).exitValue() + "):\n"
+              + Files.readString(work.resolve("daemon-" + i + ".log")));
+        }
+      }
       ran.add(b.where());
     }
     assertTrue(ran.size() >= 5, "the quick start and the operating commands run: " + ran);
