@@ -119,7 +119,14 @@ public record Command(
     /** Begin (or resume) producing, continuing from {@code number}. */
     ACTIVATE,
     /** Take new credentials for this epoch's own connection, before the current ones expire. */
-    RENEW
+    RENEW,
+    /**
+     * A hub move, first step: connect this epoch to the device's own server (its gateway's) as
+     * well, and take its traffic on both connections (make-before-break).
+     */
+    ATTACH,
+    /** A hub move, second step: stop using the connection used before ATTACH; only the new one stays. */
+    DETACH
   }
 
   public static Command start(String requestId, String service, String kind, long epoch, Map<String, String> config) {
@@ -142,6 +149,16 @@ public record Command(
   /** New credentials ({@code .creds} text) for the running epoch {@code epoch} of {@code service}. */
   public static Command renew(String requestId, String service, long epoch, String credentials) {
     return new Command(requestId, Action.RENEW, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, credentials);
+  }
+
+  /** A hub move's first step for one instance ({@link Action#ATTACH}). */
+  public static Command attach(String requestId, String service, long epoch) {
+    return new Command(requestId, Action.ATTACH, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, null);
+  }
+
+  /** A hub move's second step for one instance ({@link Action#DETACH}). */
+  public static Command detach(String requestId, String service, long epoch) {
+    return new Command(requestId, Action.DETACH, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, null);
   }
 
   public static Command activate(String requestId, String service, long epoch, long number) {
