@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * each transmission (the paper's Fig. 4) rather than the published summaries:
  * {@code arrivalNanos,publisher,service,epoch,number,latencyMicros,outcome}, where arrival and
  * latency are the subscriber's own wall clock minus the publisher's, and outcome is the
- * {@link SequenceTracker.Outcome} (ACCEPTED, DUPLICATE, ...). Written to
+ * {@link SequenceTracker.Outcome} (ACCEPTED, DUPLICATE, ...) or COPY (the second copy of a message
+ * that arrived on both servers during a hub move, dropped). Written to
  * {@code <dir>/<service>-e<epoch>.csv}, flushed with every statistics report and at stop.
  */
 final class LatencyLog {
@@ -44,13 +45,14 @@ final class LatencyLog {
     }
   }
 
+  /** One line; {@code outcome} null for a hub move's copy. */
   synchronized void write(long arrivalNanos, AppMessage m, SequenceTracker.Outcome outcome) {
     if (failed) {
       return;
     }
     try {
       out.write(arrivalNanos + "," + m.publisherId() + "," + m.service() + "," + m.epoch() + "," + m.number() + ","
-          + (arrivalNanos - m.epochNanos()) / 1_000 + "," + outcome);
+          + (arrivalNanos - m.epochNanos()) / 1_000 + "," + (outcome == null ? "COPY" : outcome));
       out.newLine();
     } catch (IOException e) {
       fail(e);

@@ -382,6 +382,9 @@ public final class Subscriber implements HostedService, io.fogwise.edge.HubMove 
       }
       if (o != null && o.isCopy(m.service(), m.epoch(), m.number(), path)) {
         overlapCopies.increment();
+        if (latencyLog != null) {
+          latencyLog.write(receivedNanos, m, null);
+        }
         return;
       }
     }
