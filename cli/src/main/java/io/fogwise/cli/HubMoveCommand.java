@@ -101,10 +101,17 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
             + " ms on " + nats + " (are its devices connected there?)");
         return 1;
       }
-      out.printf("hub move to %s (%s): %d instance(s): %s%n", gateway, nats, targets.size(), targets);
+      out.printf("hub move to %s (%s): %d device(s), %d instance(s): %s%n", gateway, nats, devices.size(),
+          targets.size(), targets);
       out.flush();
       long a0 = System.nanoTime();
-      List<String> failed = step(nc, targets, true, timeout);
+      // first the devices: instances they start from now on (a failover during the move) go to the new server
+      List<String> failed = deviceStep(nc, timeout);
+      if (!failed.isEmpty()) {
+        err.println("fogwise hub move: devices did not take the new server for new instances: " + String.join("; ", failed));
+        return 1;
+      }
+      failed = step(nc, targets, true, timeout);
       long attachMs = ms(System.nanoTime() - a0);
       if (!failed.isEmpty()) {
         err.println("fogwise hub move: attach failed, nothing left the old server: " + String.join("; ", failed));
@@ -140,12 +147,18 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
+  /** Every device heard in {@link #discover}, with or without instances. */
+  private final java.util.Set<String> devices = new java.util.TreeSet<>();
+
   /** The instances the gateway's devices report in their heartbeats. */
   private List<Target> discover(Connection nc) throws InterruptedException {
     Map<String, Target> found = new TreeMap<>();
     Dispatcher d = nc.createDispatcher(msg -> {
       try {
         Heartbeat hb = MessageCodec.decode(msg.getData(), Heartbeat.class);
+        synchronized (devices) {
+          devices.add(hb.deviceId());
+        }
         synchronized (found) {
           for (InstanceReport r : hb.instances()) {
             found.put(hb.deviceId() + "/" + r.service(), new Target(hb.deviceId(), r.service(), r.kind(), r.epoch()));
@@ -163,18 +176,25 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  /** ATTACH (or DETACH) every target at once; returns what failed, one line each. */
-  private List<String> step(Connection nc, List<Target> targets, boolean attach, Duration timeout) {
-    List<CompletableFuture<Message>> replies = new ArrayList<>();
-    for (Target t : targets) {
-      String id = "hub-move-" + UUID.randomUUID().toString().substring(0, 8);
-      io.fogwise.protocol.Command c = attach ? io.fogwise.protocol.Command.attach(id, t.service(), t.epoch())
-          : io.fogwise.protocol.Command.detach(id, t.service(), t.epoch());
-      replies.add(nc.requestWithTimeout(Subjects.command(gateway, t.device()), MessageCodec.encode(c), timeout));
+  /** HUB_MOVED to every device heard; returns what failed, one line each. */
+  private List<String> deviceStep(Connection nc, Duration timeout) {
+    List<String> ids;
+    synchronized (devices) {
+      ids = List.copyOf(devices);
     }
+    List<CompletableFuture<Message>> replies = new ArrayList<>();
+    for (String device : ids) {
+      String id = "hub-move-" + UUID.randomUUID().toString().substring(0, 8);
+      replies.add(nc.requestWithTimeout(Subjects.command(gateway, device),
+          MessageCodec.encode(io.fogwise.protocol.Command.hubMoved(id)), timeout));
+    }
+    return answers(ids, replies, timeout);
+  }
+
+  private static List<String> answers(List<?> targets, List<CompletableFuture<Message>> replies, Duration timeout) {
     List<String> failed = new ArrayList<>();
     for (int i = 0; i < targets.size(); i++) {
-      Target t = targets.get(i);
+      Object t = targets.get(i);
       try {
         Message m = replies.get(i).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         CommandReply r = MessageCodec.decode(m.getData(), CommandReply.class);
@@ -187,5 +207,17 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
       }
     }
     return failed;
+  }
+
+  /** ATTACH (or DETACH) every target at once; returns what failed, one line each. */
+  private List<String> step(Connection nc, List<Target> targets, boolean attach, Duration timeout) {
+    List<CompletableFuture<Message>> replies = new ArrayList<>();
+    for (Target t : targets) {
+      String id = "hub-move-" + UUID.randomUUID().toString().substring(0, 8);
+      io.fogwise.protocol.Command c = attach ? io.fogwise.protocol.Command.attach(id, t.service(), t.epoch())
+          : io.fogwise.protocol.Command.detach(id, t.service(), t.epoch());
+      replies.add(nc.requestWithTimeout(Subjects.command(gateway, t.device()), MessageCodec.encode(c), timeout));
+    }
+    return answers(targets, replies, timeout);
   }
 }

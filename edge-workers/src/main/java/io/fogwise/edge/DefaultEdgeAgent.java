@@ -79,6 +79,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     this.deviceId = config.deviceId();
     this.clock = config.clock();
     this.nc = nc;
+    this.instanceNatsUrl = config.instanceNatsUrl();
     this.backoff = new Backoff(config.restartBackoffBase(), config.restartBackoffMax());
     this.rejections = new MessageRejections("agent " + deviceId);
     this.heartbeatSubject = Subjects.heartbeat(config.gatewayId(), deviceId);
@@ -232,6 +233,13 @@ final class DefaultEdgeAgent implements EdgeAgent {
         return attachInstance(c);
       case DETACH:
         return detachInstance(c);
+      case HUB_MOVED:
+        if (!instanceNatsUrl.equals(config.natsUrl())) {
+          LOG.info("device {}: hub moved: instances started from now on connect to {} (not {})", deviceId,
+              config.natsUrl(), instanceNatsUrl);
+          instanceNatsUrl = config.natsUrl();
+        }
+        return CommandReply.ok(c.requestId(), deviceId);
       default:
         return CommandReply.error(c.requestId(), deviceId, "unknown action " + c.action());
     }
@@ -339,13 +347,13 @@ final class DefaultEdgeAgent implements EdgeAgent {
     String name = deviceId + "/" + c.service() + "#" + c.epoch();
     if (config.auth().isInsecure()) {
       // the agent's own connection, unless instances use another hub (--instance-nats)
-      return config.instanceNatsUrl().equals(config.natsUrl()) ? nc : connectInstance(name, config.instanceNatsUrl(), null);
+      return instanceNatsUrl.equals(config.natsUrl()) ? nc : connectInstance(name, instanceNatsUrl, null);
     }
     if (c.credentials() == null) {
       throw new IllegalStateException("the START carries no instance credentials, and this device's own reach "
           + "only its heartbeat, telemetry and commands (is the gateway run without its instance key?)");
     }
-    return connectInstance(name, config.instanceNatsUrl(), new RenewableAuth(Credentials.parse(c.credentials())));
+    return connectInstance(name, instanceNatsUrl, new RenewableAuth(Credentials.parse(c.credentials())));
   }
 
   /**
@@ -425,6 +433,9 @@ final class DefaultEdgeAgent implements EdgeAgent {
     return CommandReply.ok(c.requestId(), deviceId);
   }
 
+  /** Where new instances connect: {@link AgentConfig#instanceNatsUrl()} until a hub move (HUB_MOVED). */
+  private volatile String instanceNatsUrl;
+
   /** How long an ATTACH waits for a subscriber's traffic to arrive on its new connection. */
   static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(2);
 
@@ -491,7 +502,10 @@ final class DefaultEdgeAgent implements EdgeAgent {
       instanceAuth.put(next, auth);
     }
     if (old != nc) {
-      closeQuietly(old);
+      // jnats' close waits for its threads (up to a second): not on the control thread
+      Thread closer = new Thread(() -> closeQuietly(old), "fw-close-" + c.service());
+      closer.setDaemon(true);
+      closer.start();
     }
     LOG.info("device {}: {} moved to {} (hub move)", deviceId, existing, config.natsUrl());
     return CommandReply.ok(c.requestId(), deviceId);

@@ -154,12 +154,15 @@ public final class PaperBenchmark {
 
         // --- the hub moves to the gateway: the user's command, as a process ---
         require(recorder.awaitNumber(first + s.messages() - 1, phase), "phase 1 did not complete");
-        long hubStart = System.nanoTime();
         Process move = cluster.launch("hub-move", List.of("hub", "move", "--to", GW, "--nats", siteUrl, "--home",
             hub.identity().dir().toString()), ComponentLauncher.SMALL_JVM);
+        // the move itself (not the command's JVM start and discovery) is timed from outside, by
+        // watching the command's output: from its first line (it starts moving) to "detached:"
+        Path moveLog = runDir.resolve("hub-move.log");
+        long hubStart = awaitLine(moveLog, "hub move to ", move);
+        long hubEnd = awaitLine(moveLog, "detached:", move);
         require(move.waitFor(60, TimeUnit.SECONDS), "fogwise hub move did not finish within 60 s");
-        long hubEnd = System.nanoTime();
-        String moveOutput = Files.readString(runDir.resolve("hub-move.log"), StandardCharsets.UTF_8);
+        String moveOutput = Files.readString(moveLog, StandardCharsets.UTF_8);
         require(move.exitValue() == 0, "fogwise hub move failed (exit " + move.exitValue() + "): " + moveOutput);
         timeline.log("hub move: %s", lastLines(moveOutput, 2));
         // the cloud's server leaves: no instance uses it any more; a graceful stop (SIGINT)
@@ -224,6 +227,25 @@ public final class PaperBenchmark {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /** System.nanoTime when {@code text} first appears in {@code log} (-1 if the process ended without it). */
+  private static long awaitLine(Path log, String text, Process p) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(text)) {
+          return System.nanoTime();
+        }
+      } catch (IOException e) {
+        // being written: read again
+      }
+      if (!p.isAlive()) {
+        return -1;
+      }
+      Thread.sleep(2); // polling another process's output; 2 ms is the resolution of this timing
+    }
+    return -1;
   }
 
   private static ServiceResponse request(Connection nc, ServiceRequest req) throws Exception {

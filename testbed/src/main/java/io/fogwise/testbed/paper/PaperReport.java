@@ -75,7 +75,7 @@ public final class PaperReport {
   /** What the report found: enough for the IT to assert and the CLI to print. */
   public record Summary(PhaseStats[] cloud, PhaseStats[] edge, Counts[] observer, long hubGapObserverMs,
       long hubGapCloudMs, long hubGapEdgeMs, long hubMoveMs, long pubGapObserverMs, long pubGapCloudMs,
-      long pubGapEdgeMs, long pubMoveMs, Path markdown, Path plot, Path json) {
+      long pubGapEdgeMs, long pubMoveMs, long hubFrom, long pubFirst, Path markdown, Path plot, Path json) {
     /** Lost plus duplicated over every phase, both subscribers and the observer. */
     public long lostOrDuplicated() {
       long n = 0;
@@ -148,9 +148,11 @@ public final class PaperReport {
     String base = markdown.getFileName().toString().replaceFirst("\\.md$", "");
     Path plot = dir.resolve(base + "-latency.png");
     Path json = dir.resolve(base + ".json");
-    plot(cloud, edge, first, n, plot);
+    long pubFirst = obs.stream().filter(a -> a.epoch() > oldEpoch).mapToLong(Recorder.Arrival::number).min()
+        .orElse(first + 2L * n);
+    plot(cloud, edge, first, n, hubFrom - first, pubFirst - first, plot);
     Summary sum = new Summary(cs, es, oc, hubGapObs, hubGapCloud, hubGapEdge, hubMoveMs, pubGapObs, pubGapCloud,
-        pubGapEdge, pubMoveMs, markdown, plot, json);
+        pubGapEdge, pubMoveMs, hubFrom, pubFirst, markdown, plot, json);
     Files.writeString(markdown, markdown(run, sum, command, plot.getFileName().toString()), StandardCharsets.UTF_8);
     MessageCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), json(run, sum, command));
     return sum;
@@ -272,7 +274,8 @@ public final class PaperReport {
     return new Counts(seen.size(), n - seen.size(), dup, ooo);
   }
 
-  private static void plot(List<Line> cloud, List<Line> edge, long first, int n, Path png) throws IOException {
+  private static void plot(List<Line> cloud, List<Line> edge, long first, int n, long hubAt, long pubAt, Path png)
+      throws IOException {
     System.setProperty("java.awt.headless", "true");
     XYSeriesCollection data = new XYSeriesCollection();
     data.addSeries(series("subscriber 1 (cloud)", cloud, first, n));
@@ -290,7 +293,9 @@ public final class PaperReport {
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
     for (int p = 1; p < 3; p++) {
-      ValueMarker m = new ValueMarker((double) p * n, Color.DARK_GRAY, new BasicStroke(1.5f));
+      ValueMarker phase = new ValueMarker((double) p * n, Color.LIGHT_GRAY, new BasicStroke(1f));
+      plot.addDomainMarker(phase);
+      ValueMarker m = new ValueMarker(p == 1 ? hubAt : pubAt, Color.DARK_GRAY, new BasicStroke(1.5f));
       m.setLabel(p == 1 ? "hub -> gateway" : "publisher -> edge");
       m.setLabelFont(new java.awt.Font("SansSerif", java.awt.Font.PLAIN, 12));
       m.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
@@ -363,8 +368,11 @@ public final class PaperReport {
     for (int p = 0; p < 3; p++) {
       b.append(p == 0 ? "" : "; ").append(PHASE_SHORT[p]).append(" = ").append(PHASES[p]);
     }
-    b.append(". Each phase is ").append(st.messages()).append(" consecutive message numbers; a migration happens at the start of")
-        .append(" the phase it leads to, so its messages count there.\n\n");
+    b.append(". Each phase is ").append(st.messages()).append(" consecutive message numbers; a migration is started at the")
+        .append(" first message of the phase it leads to and its messages count there. The hub move's command is started at")
+        .append(" that message; it moves from message ").append(s.hubFrom()).append(" on (its JVM starts and it listens to one")
+        .append(" second of heartbeats to find the instances first); the publisher's new epoch starts at message ")
+        .append(s.pubFirst()).append(".\n\n");
 
     b.append("## The migrations\n\n");
     b.append("| migration | gap at the observer | at subscriber 1 (cloud) | at subscriber 2 (edge) | duration | the paper | goal |\n");
