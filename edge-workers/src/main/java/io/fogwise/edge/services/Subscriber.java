@@ -155,7 +155,16 @@ public final class Subscriber implements HostedService, io.fogwise.edge.HubMove 
       attachedDispatcher.subscribe(dataSubject);
       attachedConnection = next;
     }
-    next.flush(timeout);
+    try {
+      next.flush(timeout);
+    } catch (Exception e) {
+      synchronized (moving) {
+        closeQuietly(attachedConnection, attachedDispatcher);
+        attachedDispatcher = null;
+        attachedConnection = null;
+      }
+      throw e;
+    }
     // the new path carries data once a message arrives on it: interest crossed to the old server
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (lastPathSeen) {
