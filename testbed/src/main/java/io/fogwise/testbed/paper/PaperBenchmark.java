@@ -80,7 +80,17 @@ public final class PaperBenchmark {
   /** Where the run's raw data is, for {@link PaperReport}. */
   public record Run(Settings settings, long firstNumber, List<Recorder.Arrival> observed, Path latencyDir,
       long hubMoveStartNanos, long hubMoveEndNanos, String hubMoveOutput, long pubMoveStartNanos,
-      long cloudStoppedNanos, Path runDir) {}
+      long cloudStoppedNanos, Path runDir, String loadBefore, String loadAfter) {}
+
+  /** The machine's load averages (1, 5, 15 min) from /proc/loadavg, or "unknown". */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split("\\s+");
+      return f[0] + " / " + f[1] + " / " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
 
   private final ComponentLauncher launcher;
   private final Timeline timeline;
@@ -93,6 +103,7 @@ public final class PaperBenchmark {
   /** Runs the experiment; the processes are gone when it returns. */
   public Run run(Settings s, Path runDir) throws Exception {
     Files.createDirectories(runDir);
+    String loadBefore = loadAverage();
     Path latencyDir = runDir.resolve("latency");
     int hubLeafPort = NatsServer.freePort();
     int sitePort = NatsServer.freePort();
@@ -181,8 +192,16 @@ public final class PaperBenchmark {
         require(await(() -> logged(latencyDir, SUB_CLOUD, last) && logged(latencyDir, SUB_EDGE, last),
             Duration.ofSeconds(15)), "the subscribers' logs do not reach the last message");
         timeline.log("phase 3 complete at number %d", last);
-        return new Run(s, first, recorder.arrivals(), latencyDir, hubStart, hubEnd, moveOutput, pubStart, cloudStopped,
-            runDir);
+        List<Recorder.Arrival> arrivals = recorder.arrivals();
+        // the observer's raw data beside the subscribers' (arrival nanoTime, publisher, epoch, number)
+        StringBuilder csv = new StringBuilder("arrivalNanoTime,publisher,epoch,number\n");
+        for (Recorder.Arrival a : arrivals) {
+          csv.append(a.nanos()).append(',').append(a.publisherId()).append(',').append(a.epoch()).append(',')
+              .append(a.number()).append('\n');
+        }
+        Files.writeString(runDir.resolve("observer.csv"), csv, StandardCharsets.US_ASCII);
+        return new Run(s, first, arrivals, latencyDir, hubStart, hubEnd, moveOutput, pubStart, cloudStopped,
+            runDir, loadBefore, loadAverage());
       } finally {
         site.close();
       }

@@ -344,7 +344,11 @@ public final class PaperReport {
         .append(st.edgeJitter().toNanos() / 1000).append(" µs jitter each way (the paper: Wi-Fi) |\n");
     b.append("| processes | cloud hub (nats-server), gateway `").append(PaperBenchmark.GW)
         .append("` with its own NATS (a leaf node of the cloud's), agents `cloud-1` (CLOUD), `edge-1`, `edge-2` (EDGE), each its own JVM |\n");
-    b.append("| run directory (logs, raw data) | `").append(run.runDir()).append("` |\n\n");
+    b.append("| machine load average (1 / 5 / 15 min) | ").append(run.loadBefore()).append(" before, ")
+        .append(run.loadAfter()).append(" after (").append(Runtime.getRuntime().availableProcessors())
+        .append(" cores; every process of the run shares them) |\n");
+    b.append("| run directory (logs, raw data) | `").append(run.runDir()).append("` (`latency/*.csv`: the subscribers' logs;")
+        .append(" `observer.csv`) |\n\n");
 
     b.append("## Table I: end-to-end latency (µs)\n\n");
     b.append("Fogwise's numbers first, the paper's in parentheses. p50/p99 are not in the paper.\n\n");
@@ -411,6 +415,19 @@ public final class PaperReport {
     b.append("\nDuring the hub move each subscriber listened on both servers for a moment and dropped the second copy of\n")
         .append("what arrived both ways: ").append(copies).append(" copies in all (not duplicates: the application never saw them).\n\n");
 
+    b.append("## Reading these numbers\n\n");
+    b.append("- One machine plays five: every link's delay is emulated in user space (`LinkEmulator`), and every process\n")
+        .append("  shares the same cores. A process that is not scheduled for a while holds its messages back, and they\n")
+        .append("  arrive together: the spikes in the plot, in every phase, migrations or not, and the maxima in Table I.\n")
+        .append("  p50 shows the links; the maxima and p99 show the machine.\n");
+    b.append("- Latency is measured with one clock (one machine), so unlike the paper's PTP-synchronised devices it has\n")
+        .append("  no clock error.\n");
+    b.append("- What the phases should show, by the links alone: Cloud, subscriber 1 next to the hub (tens to hundreds\n")
+        .append("  of µs), subscriber 2 across cloud and edge links (≈ ").append(f1((st.cloudGatewayOneWay().toNanos()
+            + st.edgeOneWay().toNanos()) / 1e6)).append(" ms); Fog, the cloud's messages cross the cloud link to the\n")
+        .append("  gateway and back to subscriber 1 (≈ ").append(f1(st.cloudGatewayOneWay().toNanos() * 2 / 1e6))
+        .append(" ms) and on to the edge (≈ ").append(f1((st.cloudGatewayOneWay().toNanos() + st.edgeOneWay().toNanos()) / 1e6))
+        .append(" ms); Edge, publisher and subscriber 2 one edge hop from the gateway each, subscriber 1 one cloud hop.\n\n");
     b.append("## Latency per transmission (cf. the paper's Fig. 4)\n\n");
     b.append("![latency per transmission](").append(plotName).append(")\n");
     return b.toString();
