@@ -526,6 +526,10 @@ final class DefaultEdgeAgent implements EdgeAgent {
     }
     hosted.remove(c.service(), existing);
     existing.stop();
+    Connection half = attached.remove(c.service()); // stopped in the middle of a hub move
+    if (half != null) {
+      closeQuietly(half);
+    }
     LOG.info("device {}: stopped {} (request {})", deviceId, existing, c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);
   }
