@@ -33,11 +33,12 @@ import picocli.CommandLine.Spec;
  * servers are linked; the old server can then leave (lame-duck mode).
  */
 @picocli.CommandLine.Command(name = "move", mixinStandardHelpOptions = true,
-    description = {"Move a gateway's service instances from the hub they use to the gateway's own NATS (its site,",
-        "'fogwise gateway --leaf'), make-before-break: each instance first attaches to the gateway's server and takes",
-        "traffic on both, dropping the copies; then it leaves the old one. Nothing is lost while the cloud's hub and",
-        "the site are linked; then the cloud's server may leave ('nats-server --signal ldm=<pid>').",
-        "Instances are found from the devices' heartbeats. Exit 0 when every instance moved, 1 otherwise."})
+    description = {"Move a gateway's service instances to the gateway's own NATS (its site, 'fogwise",
+        "gateway --leaf'), make-before-break: each instance first attaches to the gateway's server and",
+        "takes traffic on both, dropping the copies, then leaves the old one. Nothing is lost while",
+        "the cloud's hub and the site are linked; then the cloud's server may leave",
+        "('nats-server --signal ldm=<pid>'). Instances are found from the devices' heartbeats.",
+        "Exit 0 when every instance moved, 1 otherwise."})
 final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--to", paramLabel = "GATEWAY", required = true,
       description = "The gateway whose NATS server takes over (its devices' instances move there).")

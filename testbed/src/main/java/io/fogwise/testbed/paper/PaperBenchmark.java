@@ -142,10 +142,26 @@ public final class PaperBenchmark {
         Observer siteObs = new Observer(site, null);
         Recorder recorder = new Recorder(site, Subjects.data(APP, CHANNEL));
         require(siteObs.awaitStatus(GW, st -> true, timeout).isPresent(), "the gateway did not report on its site's NATS");
-        agent(cluster, "cloud-1", Layer.CLOUD, "pub=true", cloudToSite.url(), hub.url(), siteHome, latencyDir);
-        agent(cluster, "edge-1", Layer.EDGE, "sub=true", edge1ToSite.url(), edge1ToCloud.url(), siteHome, latencyDir);
-        agent(cluster, "edge-2", Layer.EDGE, "pub=true", edge2ToSite.url(), edge2ToCloud.url(), siteHome, latencyDir);
-        require(siteObs.awaitStatus(GW, st -> st.devicesIn("ALIVE") == 3, timeout).isPresent(), "agents did not join");
+        List<Runnable> agents = List.of(
+            () -> agent(cluster, "cloud-1", Layer.CLOUD, "pub=true", cloudToSite.url(), hub.url(), siteHome, latencyDir),
+            () -> agent(cluster, "edge-1", Layer.EDGE, "sub=true", edge1ToSite.url(), edge1ToCloud.url(), siteHome,
+                latencyDir),
+            () -> agent(cluster, "edge-2", Layer.EDGE, "pub=true", edge2ToSite.url(), edge2ToCloud.url(), siteHome,
+                latencyDir));
+        agents.forEach(Runnable::run);
+        // on a loaded machine an agent's first TLS connect can time out, and the agent exits: start it again
+        long joinDeadline = System.nanoTime() + timeout.toNanos() * 2;
+        while (siteObs.awaitStatus(GW, st -> st.devicesIn("ALIVE") == 3, Duration.ofSeconds(2)).isEmpty()) {
+          require(System.nanoTime() < joinDeadline, "agents did not join");
+          List<String> names = List.of("cloud-1", "edge-1", "edge-2");
+          for (int i = 0; i < names.size(); i++) {
+            Process p = cluster.process(names.get(i));
+            if (p != null && !p.isAlive()) {
+              timeline.log("agent %s exited (%d) before joining; starting it again", names.get(i), p.exitValue());
+              agents.get(i).run();
+            }
+          }
+        }
         Map<String, String> app = Map.of("app", APP, "channel", CHANNEL);
         cluster.apply(GW, ServiceSpec.of(SUB_CLOUD, "subscriber", ServiceSpec.Placement.layer(Layer.CLOUD), app));
         cluster.apply(GW, ServiceSpec.of(SUB_EDGE, "subscriber",
@@ -223,10 +239,15 @@ public final class PaperBenchmark {
   }
 
   private void agent(LocalCluster cluster, String id, Layer layer, String labels, String natsUrl, String instanceUrl,
-      Path home, Path latencyDir) throws IOException {
-    Process p = cluster.launch(id, List.of("edge", "--id", id, "--gateway", GW, "--layer", layer.name(), "--labels",
+      Path home, Path latencyDir) {
+    Process p;
+    try {
+      p = cluster.launch(id, List.of("edge", "--id", id, "--gateway", GW, "--layer", layer.name(), "--labels",
         labels, "--nats", natsUrl, "--instance-nats", instanceUrl, "--latency-log", latencyDir.toString(), "--home",
         home.toString()), ComponentLauncher.SMALL_JVM);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot start agent " + id + ": " + e.getMessage(), e);
+    }
     timeline.log("agent %s (%s, %s) started (pid %d): control via %s, instances via %s", id, layer, labels, p.pid(),
         natsUrl, instanceUrl);
   }
