@@ -52,6 +52,15 @@ final class EdgeCommand implements Callable<Integer> {
       "Env FW_WARM_SPARES."})
   Integer warmSpares;
 
+  @Option(names = "--instance-nats", paramLabel = "URL", description = {"Where hosted instances connect: the hub of "
+      + "application data, when it is not --nats (e.g. the cloud's while this device's gateway runs a site).",
+      "'fogwise hub move' moves them to --nats. Default: --nats."})
+  String instanceNats;
+
+  @Option(names = "--latency-log", paramLabel = "DIR", description = "Subscribers write one CSV line per message "
+      + "received to DIR/<service>-e<epoch>.csv (arrival, epoch, number, latency): raw data for benchmarks.")
+  java.nio.file.Path latencyLog;
+
   private int usage(String message) {
     String name = spec.qualifiedName();
     spec.commandLine().getErr().println(name + ": " + message + " (see '" + name + " --help')");
@@ -68,6 +77,7 @@ final class EdgeCommand implements Callable<Integer> {
     if (nats != null) {
       b.natsUrl(nats);
     }
+    b.instanceNatsUrl(instanceNats).latencyLogDir(latencyLog);
     if (id != null) {
       b.deviceId(id);
     }

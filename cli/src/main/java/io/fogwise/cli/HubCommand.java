@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "hub", mixinStandardHelpOptions = true,
+@Command(name = "hub", mixinStandardHelpOptions = true, subcommands = HubMoveCommand.class,
     description = {"Run the messaging hub: nats-server with JetStream, until Ctrl-C.",
         "Says 'listening' only once nats-server answers on its port; exits with nats-server's status if it dies"
             + " (or restarts it, with --restart); nats-server never outlives the hub, even one killed with SIGKILL."})

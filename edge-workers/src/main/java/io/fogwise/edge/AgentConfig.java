@@ -55,6 +55,8 @@ public final class AgentConfig {
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   private final String natsUrl;
+  private final String instanceNatsUrl;
+  private final java.nio.file.Path latencyLogDir;
   private final io.fogwise.protocol.auth.NatsAuth auth;
   private final String deviceId;
   private final String gatewayId;
@@ -72,6 +74,8 @@ public final class AgentConfig {
 
   private AgentConfig(Builder b) {
     this.natsUrl = b.natsUrl;
+    this.instanceNatsUrl = b.instanceNatsUrl != null ? b.instanceNatsUrl : b.natsUrl;
+    this.latencyLogDir = b.latencyLogDir;
     this.auth = b.auth;
     this.deviceId = b.deviceId;
     this.gatewayId = b.gatewayId;
@@ -242,6 +246,20 @@ public final class AgentConfig {
     return natsUrl;
   }
 
+  /**
+   * Where hosted instances connect: the application data's hub. The agent's own server
+   * ({@link #natsUrl()}) unless set; a hub move ({@code fogwise hub move}) moves running
+   * instances from here to the agent's own server.
+   */
+  public String instanceNatsUrl() {
+    return instanceNatsUrl;
+  }
+
+  /** Where subscribers write one line per message received (the benchmarks' raw data), if anywhere. */
+  public java.util.Optional<java.nio.file.Path> latencyLogDir() {
+    return java.util.Optional.ofNullable(latencyLogDir);
+  }
+
   /** How the agent authenticates to the hub. */
   public io.fogwise.protocol.auth.NatsAuth auth() {
     return auth;
@@ -315,6 +333,8 @@ public final class AgentConfig {
   /** Builds an {@link AgentConfig}; not thread-safe. */
   public static final class Builder {
     private String natsUrl = DEFAULT_NATS_URL;
+    private String instanceNatsUrl;
+    private java.nio.file.Path latencyLogDir;
     private io.fogwise.protocol.auth.NatsAuth auth;
     private String deviceId;
     private String gatewayId;
@@ -338,6 +358,18 @@ public final class AgentConfig {
         throw new IllegalArgumentException("natsUrl must not be blank");
       }
       this.natsUrl = natsUrl.trim();
+      return this;
+    }
+
+    /** Where hosted instances connect (default: {@link #natsUrl(String)}'s server); null or blank: the default. */
+    public Builder instanceNatsUrl(String url) {
+      this.instanceNatsUrl = url == null || url.isBlank() ? null : url.trim();
+      return this;
+    }
+
+    /** A directory where subscribers write a line per message received; null: none. */
+    public Builder latencyLogDir(java.nio.file.Path dir) {
+      this.latencyLogDir = dir;
       return this;
     }
 

@@ -79,6 +79,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
     this.deviceId = config.deviceId();
     this.clock = config.clock();
     this.nc = nc;
+    this.instanceNatsUrl = config.instanceNatsUrl();
     this.backoff = new Backoff(config.restartBackoffBase(), config.restartBackoffMax());
     this.rejections = new MessageRejections("agent " + deviceId);
     this.heartbeatSubject = Subjects.heartbeat(config.gatewayId(), deviceId);
@@ -228,6 +229,17 @@ final class DefaultEdgeAgent implements EdgeAgent {
         return activate(c);
       case RENEW:
         return renewInstance(c);
+      case ATTACH:
+        return attachInstance(c);
+      case DETACH:
+        return detachInstance(c);
+      case HUB_MOVED:
+        if (!instanceNatsUrl.equals(config.natsUrl())) {
+          LOG.info("device {}: hub moved: instances started from now on connect to {} (not {})", deviceId,
+              config.natsUrl(), instanceNatsUrl);
+          instanceNatsUrl = config.natsUrl();
+        }
+        return CommandReply.ok(c.requestId(), deviceId);
       default:
         return CommandReply.error(c.requestId(), deviceId, "unknown action " + c.action());
     }
@@ -268,7 +280,7 @@ final class DefaultEdgeAgent implements EdgeAgent {
           + " on device " + deviceId + ": " + e.getMessage());
     }
     InstanceContext ctx = new InstanceContext(c.service(), c.kind(), c.epoch(), c.config(), deviceId, config.gatewayId(),
-        instanceConnection, instanceConnection != nc, clock);
+        instanceConnection, instanceConnection != nc, clock).latencyLogDir(config.latencyLogDir().orElse(null));
     HostedService service;
     try {
       service = java.util.Objects.requireNonNull(factory.create(ctx), "factory of kind '" + c.kind() + "' returned null");
@@ -332,23 +344,37 @@ final class DefaultEdgeAgent implements EdgeAgent {
    * @throws IllegalStateException if credentials are needed and missing, or the connection fails
    */
   private Connection instanceConnection(Command c) {
+    String name = deviceId + "/" + c.service() + "#" + c.epoch();
     if (config.auth().isInsecure()) {
-      return nc;
+      // the agent's own connection, unless instances use another hub (--instance-nats)
+      return instanceNatsUrl.equals(config.natsUrl()) ? nc : connectInstance(name, instanceNatsUrl, null);
     }
     if (c.credentials() == null) {
       throw new IllegalStateException("the START carries no instance credentials, and this device's own reach "
           + "only its heartbeat, telemetry and commands (is the gateway run without its instance key?)");
     }
-    Credentials creds = Credentials.parse(c.credentials());
-    NatsAuth auth = NatsAuth.of(creds, config.auth().caFile().orElseThrow());
-    String name = deviceId + "/" + c.service() + "#" + c.epoch();
+    return connectInstance(name, instanceNatsUrl, new RenewableAuth(Credentials.parse(c.credentials())));
+  }
+
+  /**
+   * Opens an instance's own connection to {@code url}: with its credentials ({@code renewable},
+   * kept for RENEW), or without any on an insecure hub (null).
+   */
+  private Connection connectInstance(String name, String url, RenewableAuth renewable) {
     NatsListeners listeners = new NatsListeners(name);
-    RenewableAuth renewable = new RenewableAuth(creds);
     try {
-      Connection conn = Nats.connect(NatsOptions.component(config.natsUrl(), name, auth)
-          .authHandler(renewable) // the inbox (NatsAuth, from the credentials' tags) is per service epoch: it outlives renewals
-          .errorListener(listeners).connectionListener(listeners).build());
-      instanceAuth.put(conn, renewable);
+      io.nats.client.Options.Builder options;
+      if (renewable == null) {
+        options = NatsOptions.component(url, name, config.auth());
+      } else {
+        NatsAuth auth = NatsAuth.of(renewable.credentials(), config.auth().caFile().orElseThrow());
+        // the inbox (NatsAuth, from the credentials' tags) is per service epoch: it outlives renewals
+        options = NatsOptions.component(url, name, auth).authHandler(renewable);
+      }
+      Connection conn = Nats.connect(options.errorListener(listeners).connectionListener(listeners).build());
+      if (renewable != null) {
+        instanceAuth.put(conn, renewable);
+      }
       return conn;
     } catch (IOException e) {
       throw new IllegalStateException("cannot connect with the instance credentials: " + e.getMessage(), e);
@@ -407,6 +433,92 @@ final class DefaultEdgeAgent implements EdgeAgent {
     return CommandReply.ok(c.requestId(), deviceId);
   }
 
+  /** Where new instances connect: {@link AgentConfig#instanceNatsUrl()} until a hub move (HUB_MOVED). */
+  private volatile String instanceNatsUrl;
+
+  /** How long an ATTACH waits for a subscriber's traffic to arrive on its new connection. */
+  static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(2);
+
+  /** Hub moves under way: the new connection of each attached instance (by service), until DETACH. */
+  private final java.util.Map<String, Connection> attached = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A hub move's first step: a second connection for the instance, to this agent's own server
+   * (its gateway's), with the instance's credentials; the service takes traffic on both.
+   */
+  private CommandReply attachInstance(Command c) {
+    HostedInstance existing = hosted(c);
+    if (existing == null) {
+      return notHosted(c);
+    }
+    if (!(existing.hostedService() instanceof HubMove movable)) {
+      return CommandReply.error(c.requestId(), deviceId, "service '" + c.service() + "' epoch " + c.epoch() + " on "
+          + deviceId + " cannot move to another server (kind " + existing.kind() + ")");
+    }
+    if (attached.containsKey(c.service())) {
+      return CommandReply.ok(c.requestId(), deviceId); // a retried ATTACH
+    }
+    Connection old = existing.connection();
+    Connection next;
+    try {
+      next = connectInstance(deviceId + "/" + c.service() + "#" + c.epoch(), config.natsUrl(), instanceAuth.get(old));
+    } catch (IllegalStateException e) {
+      return CommandReply.error(c.requestId(), deviceId, "service '" + c.service() + "' epoch " + c.epoch()
+          + " cannot reach " + config.natsUrl() + ": " + e.getMessage());
+    }
+    try {
+      movable.attach(next, ATTACH_TIMEOUT);
+    } catch (Exception e) {
+      closeQuietly(next);
+      return CommandReply.error(c.requestId(), deviceId, "service '" + c.service() + "' epoch " + c.epoch()
+          + " cannot move: " + e.getMessage());
+    }
+    attached.put(c.service(), next);
+    LOG.info("device {}: {} attached to {} as well (hub move)", deviceId, existing, config.natsUrl());
+    return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  /** A hub move's second step: the instance leaves its old connection, which is closed. */
+  private CommandReply detachInstance(Command c) {
+    HostedInstance existing = hosted(c);
+    if (existing == null) {
+      return notHosted(c);
+    }
+    Connection next = attached.remove(c.service());
+    if (next == null) {
+      return CommandReply.error(c.requestId(), deviceId, "service '" + c.service() + "' epoch " + c.epoch()
+          + " was not attached to a new server (ATTACH first)");
+    }
+    try {
+      ((HubMove) existing.hostedService()).detach();
+    } catch (Exception e) {
+      attached.put(c.service(), next);
+      return CommandReply.error(c.requestId(), deviceId, "service '" + c.service() + "' epoch " + c.epoch()
+          + " did not leave its old server: " + e.getMessage());
+    }
+    Connection old = existing.useConnection(next);
+    RenewableAuth auth = instanceAuth.remove(old);
+    if (auth != null) {
+      instanceAuth.put(next, auth);
+    }
+    if (old != nc) {
+      // jnats' close waits for its threads (up to a second): not on the control thread
+      Thread closer = new Thread(() -> closeQuietly(old), "fw-close-" + c.service());
+      closer.setDaemon(true);
+      closer.start();
+    }
+    LOG.info("device {}: {} moved to {} (hub move)", deviceId, existing, config.natsUrl());
+    return CommandReply.ok(c.requestId(), deviceId);
+  }
+
+  private static void closeQuietly(Connection conn) {
+    try {
+      conn.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private CommandReply stopInstance(Command c) {
     HostedInstance existing = hosted(c);
     if (existing == null) {
@@ -414,6 +526,10 @@ final class DefaultEdgeAgent implements EdgeAgent {
     }
     hosted.remove(c.service(), existing);
     existing.stop();
+    Connection half = attached.remove(c.service()); // stopped in the middle of a hub move
+    if (half != null) {
+      closeQuietly(half);
+    }
     LOG.info("device {}: stopped {} (request {})", deviceId, existing, c.requestId());
     return CommandReply.ok(c.requestId(), deviceId);
   }

@@ -225,6 +225,11 @@ final class HostedInstance {
     return true;
   }
 
+  /** A hub move: the instance uses {@code next} from now on; returns the connection it used until now. */
+  io.nats.client.Connection useConnection(io.nats.client.Connection next) {
+    return context.useConnection(next);
+  }
+
   /** The instance's connection (its own, or the agent's). */
   io.nats.client.Connection connection() {
     return context.connection();

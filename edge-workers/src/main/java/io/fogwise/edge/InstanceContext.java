@@ -19,7 +19,8 @@ final class InstanceContext implements ServiceContext {
   private final Map<String, String> config;
   private final String deviceId;
   private final String gatewayId;
-  private final Connection connection;
+  private volatile Connection connection;
+  private volatile java.nio.file.Path latencyLogDir;
   private final boolean ownsConnection;
   private final Clock clock;
   private final ReentrantLock lock = new ReentrantLock();
@@ -120,6 +121,27 @@ final class InstanceContext implements ServiceContext {
     } finally {
       lock.unlock();
     }
+  }
+
+  @Override
+  public java.util.Optional<java.nio.file.Path> latencyLogDir() {
+    return java.util.Optional.ofNullable(latencyLogDir);
+  }
+
+  /** Sets where a subscriber writes its per-message lines (before the service is created). */
+  InstanceContext latencyLogDir(java.nio.file.Path dir) {
+    this.latencyLogDir = dir;
+    return this;
+  }
+
+  /**
+   * A hub move: from now on {@link #connection()} is {@code next}; returns the connection used
+   * until now, which the caller closes once the service no longer uses it.
+   */
+  Connection useConnection(Connection next) {
+    Connection old = connection;
+    connection = next;
+    return old;
   }
 
   /** Whether the instance has a connection of its own (its own credentials), closed when it stops. */

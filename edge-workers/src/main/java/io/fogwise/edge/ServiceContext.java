@@ -33,6 +33,14 @@ public interface ServiceContext {
    */
   Connection connection();
 
+  /**
+   * Where a subscriber writes one line per message received, if the agent was asked to
+   * ({@code fogwise edge --latency-log DIR}); empty by default.
+   */
+  default java.util.Optional<java.nio.file.Path> latencyLogDir() {
+    return java.util.Optional.empty();
+  }
+
   /** The agent's clock. */
   Clock clock();
 

@@ -175,6 +175,12 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
     List<String> pub = new ArrayList<>(List.of("fw.data.{{tag(app)}}.>", "fw.stats.{{name()}}",
         "fw.stats.{{name()}}.>", Subjects.cacheGet(gatewayId)));
     pub.addAll(readBucket(Subjects.EPOCH_BUCKET));
+    // the same reads in the gateway's site domain: an instance on the cloud's hub (before a hub
+    // move) checks the epochs its gateway announced on the site's own NATS, across the leaf link
+    String s = kvStream(Subjects.EPOCH_BUCKET);
+    String siteApi = Subjects.jsApi(Subjects.gatewayDomain(gatewayId));
+    pub.addAll(List.of(siteApi + ".STREAM.INFO." + s, siteApi + ".STREAM.MSG.GET." + s, siteApi + ".DIRECT.GET." + s,
+        siteApi + ".DIRECT.GET." + s + ".>"));
     pub.addAll(durableSubscriber("{{tag(stream)}}", "{{name()}}"));
     return new Permissions(pub, List.of("fw.data.{{tag(app)}}.>", DurableChannel.deliverSubject("{{name()}}"),
         // the hub lower-cases tags, so the gateway's part of the inbox is lower case everywhere

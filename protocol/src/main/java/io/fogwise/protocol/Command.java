@@ -13,7 +13,7 @@ import java.util.Map;
  *
  * @param requestId correlates logs and replies
  * @param action START or STOP
- * @param service the service name
+ * @param service the service name (absent only in HUB_MOVED, which is for the device)
  * @param kind what to run (START only; e.g. publisher, subscriber)
  * @param epoch the instance epoch: START runs this epoch, STOP stops only this epoch
  * @param config service configuration (START only)
@@ -41,7 +41,13 @@ public record Command(
   public Command {
     id(requestId, "requestId");
     required(action, "action");
-    id(service, "service");
+    if (action == Action.HUB_MOVED) {
+      if (service != null) {
+        id(service, "service");
+      }
+    } else {
+      id(service, "service");
+    }
     if (action == Action.START) {
       id(kind, "kind");
     } else if (kind != null) {
@@ -119,7 +125,19 @@ public record Command(
     /** Begin (or resume) producing, continuing from {@code number}. */
     ACTIVATE,
     /** Take new credentials for this epoch's own connection, before the current ones expire. */
-    RENEW
+    RENEW,
+    /**
+     * A hub move, first step: connect this epoch to the device's own server (its gateway's) as
+     * well, and take its traffic on both connections (make-before-break).
+     */
+    ATTACH,
+    /** A hub move, second step: stop using the connection used before ATTACH; only the new one stays. */
+    DETACH,
+    /**
+     * A hub move, for the device itself (no service): instances started from now on connect to
+     * the device's own server (its gateway's), not to the hub they used before.
+     */
+    HUB_MOVED
   }
 
   public static Command start(String requestId, String service, String kind, long epoch, Map<String, String> config) {
@@ -142,6 +160,21 @@ public record Command(
   /** New credentials ({@code .creds} text) for the running epoch {@code epoch} of {@code service}. */
   public static Command renew(String requestId, String service, long epoch, String credentials) {
     return new Command(requestId, Action.RENEW, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, credentials);
+  }
+
+  /** A hub move's first step for one instance ({@link Action#ATTACH}). */
+  public static Command attach(String requestId, String service, long epoch) {
+    return new Command(requestId, Action.ATTACH, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, null);
+  }
+
+  /** A hub move, for a whole device ({@link Action#HUB_MOVED}): new instances go to its own server. */
+  public static Command hubMoved(String requestId) {
+    return new Command(requestId, Action.HUB_MOVED, null, null, 0, Map.of(), false, null, PROTOCOL_VERSION, null);
+  }
+
+  /** A hub move's second step for one instance ({@link Action#DETACH}). */
+  public static Command detach(String requestId, String service, long epoch) {
+    return new Command(requestId, Action.DETACH, service, null, epoch, Map.of(), false, null, PROTOCOL_VERSION, null);
   }
 
   public static Command activate(String requestId, String service, long epoch, long number) {

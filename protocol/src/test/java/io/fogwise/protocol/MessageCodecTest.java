@@ -35,6 +35,8 @@ class MessageCodecTest {
         Arguments.of("command-reply-handover.json", CommandReply.class,
             CommandReply.handedOver("gw-1-18", "cloud-1", 10_000L)),
         Arguments.of("command-activate.json", Command.class, Command.activate("gw-1-19", "publisher", 5, 10_000)),
+        Arguments.of("command-attach.json", Command.class, Command.attach("hub-move-2", "publisher", 5)),
+        Arguments.of("command-hub-moved.json", Command.class, Command.hubMoved("hub-move-1")),
         Arguments.of("service-move.json", ServiceRequest.class, ServiceRequest.moveToLayer("publisher", Layer.EDGE)),
         Arguments.of("command-reply-error.json", CommandReply.class,
             CommandReply.error("gw-1-17", "edge-1", "unknown service kind 'teleporter'")),
@@ -157,6 +159,14 @@ class MessageCodecTest {
     assertReject(RejectReason.INVALID_FIELD,
         "{\"requestId\":\"r1\",\"action\":\"STOP\",\"service\":\"s\",\"epoch\":1,\"standby\":true}",
         Command.class);
+  }
+
+  @Test
+  void onlyAHubMoveForTheWholeDeviceMayNameNoService() {
+    assertReject(RejectReason.MISSING_FIELD,
+        "{\"requestId\":\"r1\",\"action\":\"ATTACH\",\"epoch\":1}", Command.class);
+    assertReject(RejectReason.INVALID_FIELD,
+        "{\"requestId\":\"r1\",\"action\":\"HUB_MOVED\",\"service\":\"a b\",\"epoch\":0}", Command.class);
   }
 
   @Test

@@ -40,7 +40,8 @@ final class IssuedEpochs {
     boolean lookedUp;
   }
 
-  private final Connection nats;
+  private volatile Connection nats;
+  private KeyValue siteKv;
   private final String gatewayId;
   private final Clock clock;
   private final Map<String, Known> known = new ConcurrentHashMap<>();
@@ -72,19 +73,47 @@ final class IssuedEpochs {
     return k.issued;
   }
 
+  /** A hub move: look epochs up through {@code next} from now on. */
+  void use(Connection next) {
+    nats = next;
+    kv = null;
+    siteKv = null;
+  }
+
   private long lookUp(String service) {
+    long here = lookUp(service, false);
+    // not on this server: an instance on the cloud's hub whose gateway runs a site announces
+    // epochs on the site's NATS (its own JetStream domain), reached across the leaf link
+    return here >= 0 ? here : lookUp(service, true);
+  }
+
+  private long lookUp(String service, boolean site) {
     String key = Subjects.epochKey(gatewayId, service);
     try {
-      if (kv == null) {
-        kv = nats.keyValue(Subjects.EPOCH_BUCKET);
+      KeyValue bucket;
+      if (site) {
+        if (siteKv == null) {
+          siteKv = nats.keyValue(Subjects.EPOCH_BUCKET,
+              io.nats.client.KeyValueOptions.builder().jsDomain(Subjects.gatewayDomain(gatewayId)).build());
+        }
+        bucket = siteKv;
+      } else {
+        if (kv == null) {
+          kv = nats.keyValue(Subjects.EPOCH_BUCKET);
+        }
+        bucket = kv;
       }
-      KeyValueEntry e = kv.get(key);
+      KeyValueEntry e = bucket.get(key);
       if (e == null || e.getOperation() != KeyValueOperation.PUT || e.getValue() == null) {
         return -1;
       }
       String text = new String(e.getValue(), StandardCharsets.US_ASCII).trim();
       return text.matches("[0-9]{1,18}") ? Long.parseLong(text) : -1;
     } catch (Exception ex) {
+      if (site) {
+        siteKv = null;
+        return -1; // no site (a gateway without a leaf node): the plain lookup said all there is
+      }
       long now = clock.nanos();
       if (now - lastWarnNanos > TimeUnit.SECONDS.toNanos(10) || lastWarnNanos == 0) {
         lastWarnNanos = now;

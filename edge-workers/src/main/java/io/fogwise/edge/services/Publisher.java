@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * (in total for the instance) the publisher silently stops publishing while it keeps running
  * and is still reported RUNNING, as a hung service would; its output count stops growing.
  */
-public final class Publisher implements HostedService, Handover {
+public final class Publisher implements HostedService, Handover, io.fogwise.edge.HubMove {
   private static final Logger LOG = LoggerFactory.getLogger(Publisher.class);
 
   /** The kind name in START commands. */
@@ -143,6 +143,52 @@ public final class Publisher implements HostedService, Handover {
     return OptionalLong.of(published);
   }
 
+  /** A hub move: the connection attached, not yet used. */
+  private volatile Connection moveTo;
+  /** After a hub move, the connection published on (null: the context's at run()). */
+  private volatile Connection output;
+
+  @Override
+  public void attach(Connection next, Duration timeout) {
+    if (durable != null) {
+      throw new UnsupportedOperationException("a durable publisher (stream " + durable.stream() + ") cannot move to "
+          + "another server yet: its acknowledgements come from the old one");
+    }
+    moveTo = java.util.Objects.requireNonNull(next, "next");
+  }
+
+  /**
+   * Switches output to the attached connection between two messages: the old connection is
+   * flushed first (the old server has every message sent there), so no message is lost, and
+   * the next number goes out on the new one.
+   */
+  @Override
+  public void detach() throws Exception {
+    Connection next = moveTo;
+    if (next == null) {
+      throw new IllegalStateException("not attached to another server");
+    }
+    lock.lock();
+    try {
+      Connection old = output != null ? output : ctx.connection();
+      try {
+        old.flush(MOVE_FLUSH_TIMEOUT);
+      } catch (java.util.concurrent.TimeoutException e) {
+        LOG.warn("publisher '{}' epoch {}: the old server did not confirm the last messages within {} ms before the"
+            + " hub move", ctx.serviceName(), ctx.epoch(), MOVE_FLUSH_TIMEOUT.toMillis());
+      }
+      output = next;
+      moveTo = null;
+      LOG.info("publisher '{}' epoch {}: publishing on {} from number {}", ctx.serviceName(), ctx.epoch(),
+          next.getConnectedUrl(), nextNumber);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** How long a hub move waits for the old server to confirm the last messages sent there. */
+  private static final Duration MOVE_FLUSH_TIMEOUT = Duration.ofSeconds(1);
+
   @Override
   public OptionalLong handover() {
     lock.lock();
@@ -212,7 +258,8 @@ public final class Publisher implements HostedService, Handover {
           wait = schedule.deadline() - now;
           if (wait <= 0) {
             if (js == null || js.hasRoom()) {
-              publish(nc, js, schedule);
+              Connection out = output;
+              publish(out != null ? out : nc, js, schedule);
             } else {
               wait = ACK_POLL.toNanos(); // the slots passed meanwhile are skipped, the numbers are not
             }

@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * only the state its agent reports changes. Receiving in standby is harmless and means a
  * make-before-break migration of a subscriber misses nothing.
  */
-public final class Subscriber implements HostedService {
+public final class Subscriber implements HostedService, io.fogwise.edge.HubMove {
   private static final Logger LOG = LoggerFactory.getLogger(Subscriber.class);
 
   /** The kind name in START commands. */
@@ -91,6 +91,20 @@ public final class Subscriber implements HostedService {
   private final LongAdder redelivered = new LongAdder();
   private final LongAdder acknowledged = new LongAdder();
   private boolean intakeClosed;
+  /** Core mode: the dispatcher taking data messages, its connection and its path (a hub move adds one). */
+  private Dispatcher current;
+  private Connection currentConnection;
+  private int currentPath;
+  /** A hub move under way: the dispatcher on the new connection, until detach. */
+  private Dispatcher attachedDispatcher;
+  private Connection attachedConnection;
+  /** Set by the first hub move: drops the second copy of a message that arrived on both paths. */
+  private volatile OverlapFilter overlap;
+  private final LongAdder overlapCopies = new LongAdder();
+  private final java.util.concurrent.atomic.AtomicInteger lastPathSeen = new java.util.concurrent.atomic.AtomicInteger(-1);
+  private final Object moving = new Object();
+  /** Null unless the agent was given a latency log directory. */
+  private final LatencyLog latencyLog;
 
   private Subscriber(ServiceContext ctx) {
     this.ctx = ctx;
@@ -113,6 +127,75 @@ public final class Subscriber implements HostedService {
     this.statsInterval = Duration.ofMillis(ctx.configLong("statsIntervalMs", DEFAULT_STATS_INTERVAL_MS, 10, 3_600_000));
     this.rejections = new MessageRejections("subscriber " + ctx.serviceName() + " on " + ctx.deviceId());
     this.issued = new IssuedEpochs(ctx.connection(), ctx.gatewayId(), ctx.clock());
+    this.latencyLog = ctx.latencyLogDir().map(dir -> LatencyLog.open(dir, ctx.serviceName(), ctx.epoch())).orElse(null);
+  }
+
+  /** Copies of messages dropped because they arrived on both connections during a hub move. */
+  public long overlapCopies() {
+    return overlapCopies.sum();
+  }
+
+  @Override
+  public void attach(Connection next, Duration timeout) throws Exception {
+    if (durable != null) {
+      throw new UnsupportedOperationException("a durable subscriber (consumer " + ctx.serviceName() + ") cannot move to"
+          + " another server yet");
+    }
+    int path;
+    synchronized (moving) {
+      if (current == null) {
+        throw new IllegalStateException("not running (between restarts); try again");
+      }
+      if (overlap == null) {
+        overlap = new OverlapFilter();
+      }
+      path = currentPath + 1;
+      int p = path;
+      attachedDispatcher = next.createDispatcher(m -> onPath(m, p));
+      attachedDispatcher.subscribe(dataSubject);
+      attachedConnection = next;
+    }
+    try {
+      next.flush(timeout);
+    } catch (Exception e) {
+      synchronized (moving) {
+        closeQuietly(attachedConnection, attachedDispatcher);
+        attachedDispatcher = null;
+        attachedConnection = null;
+      }
+      throw e;
+    }
+    // the new path carries data once a message arrives on it: interest crossed to the old server
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (lastPathSeen) {
+      while (lastPathSeen.get() != path && System.nanoTime() < deadline) {
+        lastPathSeen.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
+      }
+    }
+    LOG.info("subscriber '{}' epoch {} on {}: attached to {} as well{}", ctx.serviceName(), ctx.epoch(), ctx.deviceId(),
+        next.getConnectedUrl(), lastPathSeen.get() == path ? ", data arriving there" : ", no data there yet");
+  }
+
+  @Override
+  public void detach() {
+    synchronized (moving) {
+      if (attachedDispatcher == null) {
+        throw new IllegalStateException("not attached to another server");
+      }
+      currentConnection.closeDispatcher(current);
+      current = attachedDispatcher;
+      currentConnection = attachedConnection;
+      currentPath++;
+      attachedDispatcher = null;
+      attachedConnection = null;
+      issued.use(currentConnection);
+    }
+    LOG.info("subscriber '{}' epoch {} on {}: left its old server; {} copies of messages seen both ways dropped",
+        ctx.serviceName(), ctx.epoch(), ctx.deviceId(), overlapCopies.sum());
+  }
+
+  private void onPath(Message msg, int path) {
+    account(msg, true, path);
   }
 
   /** The factory of kind {@value #KIND}. */
@@ -145,8 +228,13 @@ public final class Subscriber implements HostedService {
     Connection nc = ctx.connection();
     Dispatcher dispatcher;
     if (durable == null) {
-      dispatcher = nc.createDispatcher(this::onMessage);
-      dispatcher.subscribe(dataSubject);
+      synchronized (moving) {
+        int path = currentPath;
+        dispatcher = nc.createDispatcher(m -> onPath(m, path));
+        dispatcher.subscribe(dataSubject);
+        current = dispatcher;
+        currentConnection = nc;
+      }
     } else {
       synchronized (intake) {
         intakeClosed = false;
@@ -167,6 +255,9 @@ public final class Subscriber implements HostedService {
     try {
       while (!ctx.awaitStop(statsInterval)) {
         publishStats();
+        if (latencyLog != null) {
+          latencyLog.flush();
+        }
       }
     } finally {
       if (durable != null) {
@@ -174,11 +265,32 @@ public final class Subscriber implements HostedService {
           intakeClosed = true; // what is still queued is not acknowledged: the next instance gets it
         }
       }
-      nc.closeDispatcher(dispatcher);
-      if (durable != null) {
+      if (durable == null) {
+        synchronized (moving) {
+          closeQuietly(currentConnection, current);
+          closeQuietly(attachedConnection, attachedDispatcher);
+          current = null;
+          attachedDispatcher = null;
+          attachedConnection = null;
+        }
+      } else {
+        nc.closeDispatcher(dispatcher);
         flushAcks(nc);
       }
       publishStats();
+      if (latencyLog != null) {
+        latencyLog.flush();
+      }
+    }
+  }
+
+  private static void closeQuietly(Connection conn, Dispatcher d) {
+    if (conn != null && d != null) {
+      try {
+        conn.closeDispatcher(d);
+      } catch (RuntimeException e) {
+        // the connection is already closed
+      }
     }
   }
 
@@ -231,7 +343,7 @@ public final class Subscriber implements HostedService {
         redelivered.increment();
         countRedelivery(msg);
       } else {
-        account(msg, false);
+        account(msg, false, -1);
       }
       msg.ack();
       acknowledged.increment();
@@ -251,16 +363,13 @@ public final class Subscriber implements HostedService {
     }
   }
 
-  private void onMessage(Message msg) {
-    account(msg, true);
-  }
 
   /**
    * Accounts for one data message. A core-NATS message is first checked not to be relayed by
    * JetStream ({@link io.fogwise.protocol.Relayed}); a durable delivery is JetStream's by design,
    * and comes from this service's own consumer (checked by the caller).
    */
-  private void account(Message msg, boolean checkRelayed) {
+  private void account(Message msg, boolean checkRelayed, int path) {
     long receivedNanos = wallNanos();
     AppMessage m;
     try {
@@ -272,6 +381,21 @@ public final class Subscriber implements HostedService {
       rejected.increment();
       rejections.reject("data", msg.getSubject(), e);
       return;
+    }
+    OverlapFilter o = overlap;
+    if (path >= 0) {
+      if (lastPathSeen.getAndSet(path) != path) {
+        synchronized (lastPathSeen) {
+          lastPathSeen.notifyAll();
+        }
+      }
+      if (o != null && o.isCopy(m.service(), m.epoch(), m.number(), path)) {
+        overlapCopies.increment();
+        if (latencyLog != null) {
+          latencyLog.write(receivedNanos, m, null);
+        }
+        return;
+      }
     }
     long issuedEpoch = issued.issued(m.service(), m.epoch());
     Track track = tracks.get(m.service());
@@ -285,7 +409,10 @@ public final class Subscriber implements HostedService {
     if (track == null) {
       track = tracks.computeIfAbsent(m.service(), s -> new Track());
     }
-    track.record(m, receivedNanos, issuedEpoch);
+    SequenceTracker.Outcome outcome = track.record(m, receivedNanos, issuedEpoch);
+    if (latencyLog != null) {
+      latencyLog.write(receivedNanos, m, outcome);
+    }
   }
 
   /** The statistics as they would be published now. */
@@ -315,12 +442,14 @@ public final class Subscriber implements HostedService {
     private final SequenceTracker sequence = new SequenceTracker();
     private final Histogram latency = new Histogram(MAX_LATENCY_MICROS, 3);
 
-    synchronized void record(AppMessage m, long receivedNanos, long issuedEpoch) {
-      if (sequence.record(m.epoch(), m.number(), issuedEpoch) == SequenceTracker.Outcome.ACCEPTED) {
+    synchronized SequenceTracker.Outcome record(AppMessage m, long receivedNanos, long issuedEpoch) {
+      SequenceTracker.Outcome outcome = sequence.record(m.epoch(), m.number(), issuedEpoch);
+      if (outcome == SequenceTracker.Outcome.ACCEPTED) {
         // clocks of different devices may disagree: a negative latency is recorded as 0
         long micros = Math.max(0, (receivedNanos - m.epochNanos()) / 1_000);
         latency.recordValue(Math.min(MAX_LATENCY_MICROS, micros));
       }
+      return outcome;
     }
 
     synchronized void countDuplicate() {
