@@ -334,7 +334,8 @@ public final class PaperReport {
         .append("messaging hub and then the publisher move from the cloud toward the edge. Written by `fogwise bench paper`;\n")
         .append("every number below comes from the two subscribers' own per-message logs (their clock at arrival minus the\n")
         .append("publisher's at sending, one machine, one clock) and from an observer connected to the gateway's NATS.\n\n");
-    b.append("```sh\n").append(command).append("\n```\n\n");
+    b.append("<!-- doc-test: skip — the whole experiment takes minutes; BenchPaperIT runs its --quick form -->\n")
+        .append("```sh\n").append(command).append("\n```\n\n");
     b.append("| setting | value |\n|---|---|\n");
     b.append("| messages per phase | ").append(st.messages()).append(" (the paper: 10,000) |\n");
     b.append("| publisher rate | ").append(st.rateHz()).append(" msg/s (the paper does not state its rate) |\n");
