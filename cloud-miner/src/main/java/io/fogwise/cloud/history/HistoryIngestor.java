@@ -7,12 +7,12 @@ import io.fogwise.protocol.Subjects;
 import io.fogwise.protocol.Telemetry;
 import io.fogwise.protocol.time.Clock;
 import io.nats.client.Connection;
-import io.nats.client.JetStream;
+import io.nats.client.ConsumeOptions;
+import io.nats.client.ConsumerContext;
+import io.nats.client.IterableConsumer;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
-import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
-import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
@@ -58,6 +58,8 @@ public final class HistoryIngestor implements AutoCloseable {
   private final BatchHook hook;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean running;
+  /** How long to wait for the rest of a batch once its first message came: only what is already here. */
+  private static final Duration NEXT_WAIT = Duration.ofMillis(1);
 
   /**
    * How ingestion runs.
@@ -267,7 +269,7 @@ public final class HistoryIngestor implements AutoCloseable {
     final AtomicLong stored = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
     final AtomicLong redelivered = new AtomicLong();
-    private final JetStreamSubscription sub;
+    private final ConsumerContext consumer;
     private volatile boolean lastFetchEmpty;
     private volatile boolean stopped;
 
@@ -279,10 +281,9 @@ public final class HistoryIngestor implements AutoCloseable {
         JetStreamManagement jsm = nats.jetStreamManagement();
         jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder().durable(durable)
             .ackPolicy(AckPolicy.Explicit).deliverPolicy(DeliverPolicy.All).ackWait(options.ackWait())
-            .maxAckPending(options.maxAckPending()).maxBatch(options.batch())
+            .maxAckPending(options.maxAckPending())
             .description("Fogwise miner: " + tag + " into the miners' history store").build());
-        JetStream js = nats.jetStream();
-        this.sub = js.subscribe(null, PullSubscribeOptions.bind(stream, durable));
+        this.consumer = nats.getConsumerContext(stream, durable);
       } catch (JetStreamApiException e) {
         throw new IOException("cannot consume " + stream + " as " + durable + ": " + e.getMessage()
             + (e.getApiErrorCode() == 10059 ? " (the hub creates the history streams: is 'fogwise hub' running?)" : ""),
@@ -305,27 +306,44 @@ public final class HistoryIngestor implements AutoCloseable {
 
     void run() {
       stopped = false;
+      IterableConsumer it = null;
       try {
+        // iterate keeps pull requests ahead of the batch in hand, so the server sends the next
+        // batch while this one is stored
+        it = consumer.iterate(ConsumeOptions.builder().batchSize(options.batch() * 2).build());
+        List<Message> batch = new ArrayList<>(options.batch());
         while (running) {
-          List<Message> batch;
-          try {
-            batch = sub.fetch(options.batch(), options.fetchWait());
-          } catch (IllegalStateException e) {
-            if (!running || nats.getStatus() == Connection.Status.CLOSED) {
-              return;
+          Message first = it.nextMessage(options.fetchWait());
+          if (first == null) {
+            lastFetchEmpty = true;
+            continue;
+          }
+          lastFetchEmpty = false;
+          batch.add(first);
+          while (batch.size() < options.batch()) {
+            Message m = it.nextMessage(NEXT_WAIT);
+            if (m == null) {
+              break;
             }
-            throw e;
+            batch.add(m);
           }
-          lastFetchEmpty = batch.isEmpty();
-          if (!batch.isEmpty()) {
-            handle(batch);
-          }
+          handle(batch);
+          batch.clear();
         }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } catch (Exception e) {
         if (running && nats.getStatus() != Connection.Status.CLOSED) {
           LOG.warn("miner {}: ingesting {} stopped: {}", store.instanceId(), stream, e.toString());
         }
       } finally {
+        if (it != null) {
+          try {
+            it.stop();
+          } catch (RuntimeException ignored) {
+            // the connection is gone: nothing to stop
+          }
+        }
         stopped = true;
       }
     }
