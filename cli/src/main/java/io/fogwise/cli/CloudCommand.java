@@ -2,7 +2,10 @@ package io.fogwise.cli;
 
 import io.fogwise.cloud.CloudConfig;
 import io.fogwise.cloud.CloudService;
+import io.fogwise.cloud.history.MinerService;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,6 +20,8 @@ import picocli.CommandLine.Spec;
     description = {"Run the cloud service until SIGTERM or Ctrl-C: it answers the gateways' reads of cloud data",
         "(request/reply on fw.cloud.data.get) from JetStream (KV fw-cloud-data, object store fw-cloud-objects).",
         "'fogwise cloud data put|get|list|delete' manage the data, with or without the service running.",
+        "Unless --no-miner, it also runs the miner: it ingests the history streams FW_TELEMETRY and FW_EVENTS into",
+        "--miner-store, and the leading instance (lease in KV fw-miner) runs a mining pass every --mine-every.",
         "Exit codes: 2 bad option, 3 NATS or JetStream unavailable at start; stopped by SIGTERM it exits 143 (Ctrl-C: 130)."},
     subcommands = CloudDataCommand.class)
 final class CloudCommand implements Callable<Integer> {
@@ -36,12 +41,35 @@ final class CloudCommand implements Callable<Integer> {
       description = "Threads answering data requests (1-64). Default: ${DEFAULT-VALUE}.")
   int workers;
 
+  @Option(names = "--no-miner", description = "Do not run the miner (ingestion and mining passes).")
+  boolean noMiner;
+
+  @Option(names = "--miner-store", paramLabel = "DIR", defaultValue = "${env:FW_MINER_STORE}",
+      description = "The miner's history store (env FW_MINER_STORE); instances may share it on a shared volume."
+          + " Default: $XDG_DATA_HOME/fogwise/miner or ~/.local/share/fogwise/miner.")
+  Path minerStore;
+
+  @Option(names = "--mine-every", paramLabel = "DURATION", defaultValue = "10m",
+      converter = PolicyCommands.LongDurationConverter.class,
+      description = "How often the leading miner runs a mining pass (e.g. 10m, 1h). Default: ${DEFAULT-VALUE}.")
+  Duration mineEvery;
+
+  @Option(names = "--miner-id", paramLabel = "ID", defaultValue = "${env:FW_MINER_ID}",
+      description = "This miner instance (env FW_MINER_ID; letters, digits, '_', '.'); every instance needs its own."
+          + " Default: host name and pid.")
+  String minerId;
+
   @Override
   public Integer call() throws InterruptedException {
     CloudConfig config;
     try {
-      config = CloudConfig.builder(nats).workers(workers)
-          .auth(identity.resolve(io.fogwise.identity.Role.CLOUD, id, "fogwise cloud")).build();
+      CloudConfig.Builder b = CloudConfig.builder(nats).workers(workers)
+          .auth(identity.resolve(io.fogwise.identity.Role.CLOUD, id, "fogwise cloud"));
+      if (!noMiner) {
+        b.miner(MinerService.Settings.of(minerStore != null ? minerStore : CloudConfig.defaultMinerStore(),
+            minerId != null ? minerId : CloudConfig.defaultMinerId()).withMineEvery(mineEvery));
+      }
+      config = b.build();
     } catch (GatewayClient.CliFailure e) {
       spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
       return e.exitCode();
@@ -55,7 +83,7 @@ final class CloudCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("fogwise cloud: not a valid NATS URL: '" + nats + "' (" + e.getMessage() + ")");
       return 2;
-    } catch (UncheckedIOException e) {
+    } catch (UncheckedIOException | IllegalStateException e) {
       spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
       return 3;
     }

@@ -1,7 +1,9 @@
 package io.fogwise.cloud;
 
 import io.fogwise.cloud.data.DataLimits;
+import io.fogwise.cloud.history.MinerService;
 import io.fogwise.protocol.time.Clock;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -24,6 +26,7 @@ public final class CloudConfig {
   private final int workers;
   private final int queue;
   private final Duration startTimeout;
+  private final MinerService.Settings miner;
 
   private CloudConfig(Builder b) {
     this.natsUrl = b.natsUrl;
@@ -33,6 +36,30 @@ public final class CloudConfig {
     this.workers = b.workers;
     this.queue = b.queue;
     this.startTimeout = b.startTimeout;
+    this.miner = b.miner;
+  }
+
+  /**
+   * Where the miner keeps its history unless told otherwise: {@code $XDG_DATA_HOME/fogwise/miner},
+   * else {@code ~/.local/share/fogwise/miner}.
+   */
+  public static Path defaultMinerStore() {
+    String xdg = System.getenv("XDG_DATA_HOME");
+    Path data = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local",
+        "share");
+    return data.resolve("fogwise").resolve("miner");
+  }
+
+  /** A miner id unique to this process: the host name and the pid ({@code box.4242}). */
+  public static String defaultMinerId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      host = "host";
+    }
+    String id = host.replaceAll("[^A-Za-z0-9_]", "_") + "." + ProcessHandle.current().pid();
+    return id.length() > 64 ? id.substring(id.length() - 64) : id;
   }
 
   /** A builder for a service on the hub at {@code natsUrl}. */
@@ -69,6 +96,11 @@ public final class CloudConfig {
     return startTimeout;
   }
 
+  /** How the miner runs, or null if this service runs none. */
+  public MinerService.Settings miner() {
+    return miner;
+  }
+
   /** Builds a {@link CloudConfig}. */
   public static final class Builder {
     private final String natsUrl;
@@ -78,6 +110,7 @@ public final class CloudConfig {
     private int queue = DEFAULT_QUEUE;
     private Duration startTimeout = DEFAULT_START_TIMEOUT;
     private io.fogwise.protocol.auth.NatsAuth auth;
+    private MinerService.Settings miner;
 
     private Builder(String natsUrl) {
       this.natsUrl = Objects.requireNonNull(natsUrl, "natsUrl");
@@ -120,6 +153,12 @@ public final class CloudConfig {
         throw new IllegalArgumentException("startTimeout must be positive, got " + startTimeout);
       }
       this.startTimeout = startTimeout;
+      return this;
+    }
+
+    /** Runs the miner as {@code miner} says ({@code null}: no miner, the default). */
+    public Builder miner(MinerService.Settings miner) {
+      this.miner = miner;
       return this;
     }
 

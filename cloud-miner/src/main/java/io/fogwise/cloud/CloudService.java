@@ -2,6 +2,12 @@ package io.fogwise.cloud;
 
 import io.fogwise.cloud.data.DataResponder;
 import io.fogwise.cloud.data.DataStore;
+import io.fogwise.cloud.history.HistoryMetrics;
+import io.fogwise.cloud.history.MinerService;
+import io.fogwise.cloud.history.MiningPass;
+import io.fogwise.protocol.time.Scheduler;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.fogwise.protocol.MessageRejections;
 import io.fogwise.protocol.NatsOptions;
 import io.fogwise.protocol.Subjects;
@@ -11,6 +17,9 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * The cloud service: holds the data the gateways cache ({@link DataStore}) and answers their
  * reads on {@value Subjects#CLOUD_DATA_GET}. Changes are made with the store directly (the
  * {@code fogwise cloud data} commands), which announces them, so they work while the service
- * is down.
+ * is down. With a miner configured it also runs the {@link MinerService}: ingesting the
+ * history streams and, on the leading instance, mining passes.
  */
 public final class CloudService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CloudService.class);
@@ -27,22 +37,36 @@ public final class CloudService implements AutoCloseable {
   private final DataStore data;
   private final DataResponder responder;
   private final MessageRejections rejections;
+  private final MeterRegistry meters;
+  private final MinerService miner;
+  private final ScheduledExecutorService minerTimer;
 
-  private CloudService(Connection nats, DataStore data, DataResponder responder, MessageRejections rejections) {
+  private CloudService(Connection nats, DataStore data, DataResponder responder, MessageRejections rejections,
+      MeterRegistry meters, MinerService miner, ScheduledExecutorService minerTimer) {
     this.nats = nats;
     this.data = data;
     this.responder = responder;
     this.rejections = rejections;
+    this.meters = meters;
+    this.miner = miner;
+    this.minerTimer = minerTimer;
+  }
+
+  /** {@link #start(CloudConfig, MiningPass)} with a miner that has no mining configured (it says so). */
+  public static CloudService start(CloudConfig config) {
+    return start(config, MiningPass.none());
   }
 
   /**
    * Connects to NATS, opens the data store (creating its bucket and object store if missing)
-   * and starts answering; logs one line when it does.
+   * and starts answering; starts the miner if {@link CloudConfig#miner} says so, with
+   * {@code pass} as its mining pass; logs one line when it does.
    *
    * @throws UncheckedIOException if NATS cannot be reached or JetStream is not enabled
    */
-  public static CloudService start(CloudConfig config) {
+  public static CloudService start(CloudConfig config, MiningPass pass) {
     Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(pass, "pass");
     Connection nats;
     try {
       nats = Nats.connect(NatsOptions.component(config.natsUrl(), "cloud", config.auth())
@@ -63,7 +87,29 @@ public final class CloudService implements AutoCloseable {
       LOG.info("cloud service up on {}: answering {} from KV {} and object store {} ({} workers)",
           nats.getConnectedUrl(), Subjects.CLOUD_DATA_GET, Subjects.CLOUD_DATA_BUCKET, Subjects.CLOUD_OBJECT_STORE,
           config.workers());
-      return new CloudService(nats, data, responder, rejections);
+      MeterRegistry meters = new SimpleMeterRegistry();
+      MinerService miner = null;
+      ScheduledExecutorService timer = null;
+      if (config.miner() != null) {
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "fw-miner-timer");
+          t.setDaemon(true);
+          return t;
+        });
+        try {
+          miner = MinerService.start(nats, config.miner(), pass, config.clock(), Scheduler.executor(timer),
+              HistoryMetrics.micrometer(meters, config.miner().minerId()));
+        } catch (IOException e) {
+          timer.shutdownNow();
+          responder.close();
+          throw new UncheckedIOException("cannot start the miner: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+          timer.shutdownNow();
+          responder.close();
+          throw e;
+        }
+      }
+      return new CloudService(nats, data, responder, rejections, meters, miner, timer);
     } catch (RuntimeException e) {
       closeQuietly(nats);
       throw e;
@@ -85,9 +131,23 @@ public final class CloudService implements AutoCloseable {
     return responder.stats();
   }
 
-  /** Stops answering and disconnects. */
+  /** The miner, unless this service runs none. */
+  public Optional<MinerService> miner() {
+    return Optional.ofNullable(miner);
+  }
+
+  /** The service's metrics (the miner's counters among them). */
+  public MeterRegistry meters() {
+    return meters;
+  }
+
+  /** Stops the miner and answering, and disconnects. */
   @Override
   public void close() {
+    if (miner != null) {
+      miner.close();
+      minerTimer.shutdownNow();
+    }
     responder.close();
     closeQuietly(nats);
     LOG.info("cloud service stopped");
