@@ -40,9 +40,10 @@ public final class CloudService implements AutoCloseable {
   private final MeterRegistry meters;
   private final MinerService miner;
   private final ScheduledExecutorService minerTimer;
+  private final Connection minerNats;
 
   private CloudService(Connection nats, DataStore data, DataResponder responder, MessageRejections rejections,
-      MeterRegistry meters, MinerService miner, ScheduledExecutorService minerTimer) {
+      MeterRegistry meters, MinerService miner, ScheduledExecutorService minerTimer, Connection minerNats) {
     this.nats = nats;
     this.data = data;
     this.responder = responder;
@@ -50,6 +51,7 @@ public final class CloudService implements AutoCloseable {
     this.meters = meters;
     this.miner = miner;
     this.minerTimer = minerTimer;
+    this.minerNats = minerNats;
   }
 
   /** {@link #start(CloudConfig, MiningPass)} with a miner that has no mining configured (it says so). */
@@ -67,18 +69,7 @@ public final class CloudService implements AutoCloseable {
   public static CloudService start(CloudConfig config, MiningPass pass) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(pass, "pass");
-    Connection nats;
-    try {
-      nats = Nats.connect(NatsOptions.component(config.natsUrl(), "cloud", config.auth())
-          .connectionTimeout(config.startTimeout())
-          .build());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot reach NATS at " + config.natsUrl() + " (" + e.getMessage()
-          + "); is the hub running (fogwise hub)?", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new UncheckedIOException(new InterruptedIOException("interrupted while connecting to " + config.natsUrl()));
-    }
+    Connection nats = connect(config, "cloud", config.auth());
     try {
       DataStore data = DataStore.jetStream(nats, config.limits(), config.clock());
       MessageRejections rejections = new MessageRejections("cloud");
@@ -90,29 +81,52 @@ public final class CloudService implements AutoCloseable {
       MeterRegistry meters = new SimpleMeterRegistry();
       MinerService miner = null;
       ScheduledExecutorService timer = null;
+      Connection minerNats = null;
       if (config.miner() != null) {
+        if (config.minerAuth() != null) {
+          minerNats = connect(config, "miner", config.minerAuth());
+        } else {
+          LOG.warn("the miner shares the cloud service's connection: give it credentials of role miner "
+              + "('fogwise identity issue miner <id>') or ingestion slows to about a thousand messages/s");
+        }
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "fw-miner-timer");
           t.setDaemon(true);
           return t;
         });
         try {
-          miner = MinerService.start(nats, config.miner(), pass, config.clock(), Scheduler.executor(timer),
+          miner = MinerService.start(minerNats != null ? minerNats : nats, config.miner(), pass, config.clock(), Scheduler.executor(timer),
               HistoryMetrics.micrometer(meters, config.miner().minerId()));
         } catch (IOException e) {
           timer.shutdownNow();
           responder.close();
+          closeQuietly(minerNats);
           throw new UncheckedIOException("cannot start the miner: " + e.getMessage(), e);
         } catch (RuntimeException e) {
           timer.shutdownNow();
           responder.close();
+          closeQuietly(minerNats);
           throw e;
         }
       }
-      return new CloudService(nats, data, responder, rejections, meters, miner, timer);
+      return new CloudService(nats, data, responder, rejections, meters, miner, timer, minerNats);
     } catch (RuntimeException e) {
       closeQuietly(nats);
       throw e;
+    }
+  }
+
+  private static Connection connect(CloudConfig config, String name, io.fogwise.protocol.auth.NatsAuth auth) {
+    try {
+      return Nats.connect(NatsOptions.component(config.natsUrl(), name, auth)
+          .connectionTimeout(config.startTimeout())
+          .build());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot reach NATS at " + config.natsUrl() + " (" + e.getMessage()
+          + "); is the hub running (fogwise hub)?", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UncheckedIOException(new InterruptedIOException("interrupted while connecting to " + config.natsUrl()));
     }
   }
 
@@ -147,6 +161,7 @@ public final class CloudService implements AutoCloseable {
     if (miner != null) {
       miner.close();
       minerTimer.shutdownNow();
+      closeQuietly(minerNats);
     }
     responder.close();
     closeQuietly(nats);
@@ -154,6 +169,9 @@ public final class CloudService implements AutoCloseable {
   }
 
   private static void closeQuietly(Connection nats) {
+    if (nats == null) {
+      return;
+    }
     try {
       nats.close();
     } catch (InterruptedException e) {

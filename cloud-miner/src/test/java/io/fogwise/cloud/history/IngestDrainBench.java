@@ -21,7 +21,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The ingestion speed, run by hand (not a test): pre-fills {@code FW_TELEMETRY} on a real secure
  * nats-server with N small telemetry messages (async publish), then drains it into a fresh store
- * as the cloud role and loads the store. Arguments: {@code [messages] [batch]}.
+ * with the credentials of role miner ({@code -Dfw.role=CLOUD} for the cloud service's, insecure
+ * with {@code -Dfw.insecure=true}) and loads the store. Arguments: {@code [messages] [batch]}.
  */
 public final class IngestDrainBench {
   private IngestDrainBench() {}
@@ -50,8 +51,8 @@ public final class IngestDrainBench {
       }
       CompletableFuture.allOf(inFlight.toArray(new CompletableFuture[0])).join();
       System.out.printf("pre-filled %d telemetry messages in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
-      try (Connection cloud = Nats.connect(NatsOptions.component(server.url(), "cloud",
-          Boolean.getBoolean("fw.asop") ? server.operatorAuth() : server.auth(Role.CLOUD, "cloud")).build());
+      try (Connection cloud = Nats.connect(NatsOptions.component(server.url(), "miner",
+          server.auth(Role.valueOf(System.getProperty("fw.role", "MINER")), "bench")).build());
           HistoryStore hs = HistoryStore.open(store, "bench")) {
         HistoryIngestor in = HistoryIngestor.create(cloud, hs, HistoryIngestor.Options.defaults().withBatch(batch),
             Clock.system(), HistoryMetrics.noop());
@@ -60,9 +61,6 @@ public final class IngestDrainBench {
             r.perSecond(), batch);
         long l0 = System.nanoTime();
         History h = hs.load();
-        if (Boolean.getBoolean("fw.debug")) {
-          Files.readAllLines(server.log()).stream().filter(l -> !l.contains("[INF]")).limit(20).forEach(System.out::println);
-        }
         System.out.printf("loaded %d telemetry records of %d devices in %.2f s%n", h.counts().telemetry(),
             h.devices().size(), (System.nanoTime() - l0) / 1e9);
       }
