@@ -60,6 +60,8 @@ public final class HistoryIngestor implements AutoCloseable {
   private volatile boolean running;
   /** How long to wait for the rest of a batch once its first message came: only what is already here. */
   private static final Duration NEXT_WAIT = Duration.ofMillis(1);
+  /** Pause after a failed batch before consuming again. */
+  private static final Duration RETRY = Duration.ofSeconds(2);
 
   /**
    * How ingestion runs.
@@ -207,6 +209,11 @@ public final class HistoryIngestor implements AutoCloseable {
    * @throws IllegalStateException if the ingestor is already running, or the timeout passed first
    */
   public DrainResult drain(Duration timeout) throws IOException, InterruptedException {
+    synchronized (this) {
+      if (running) {
+        throw new IllegalStateException("the ingestor is running already; drain() runs it by itself");
+      }
+    }
     long before = stats().handled();
     long start = System.nanoTime();
     start();
@@ -305,6 +312,22 @@ public final class HistoryIngestor implements AutoCloseable {
     }
 
     void run() {
+      while (running) {
+        runOnce();
+        if (running && nats.getStatus() != Connection.Status.CLOSED) {
+          try {
+            Thread.sleep(RETRY.toMillis()); // a failed batch: let the cause (a full disk, a reconnect) pass
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        } else {
+          return;
+        }
+      }
+    }
+
+    private void runOnce() {
       stopped = false;
       IterableConsumer it = null;
       try {
@@ -334,7 +357,8 @@ public final class HistoryIngestor implements AutoCloseable {
         Thread.currentThread().interrupt();
       } catch (Exception e) {
         if (running && nats.getStatus() != Connection.Status.CLOSED) {
-          LOG.warn("miner {}: ingesting {} stopped: {}", store.instanceId(), stream, e.toString());
+          LOG.warn("miner {}: a batch of {} failed, not acknowledged (delivered again after the ack wait); retrying in"
+              + " {} s: {}", store.instanceId(), stream, RETRY.toSeconds(), e.toString());
         }
       } finally {
         if (it != null) {
@@ -354,6 +378,7 @@ public final class HistoryIngestor implements AutoCloseable {
       List<BadInput> bad = new ArrayList<>(0);
       boolean isTelemetry = tag.equals(HistoryMetrics.TELEMETRY);
       long notAfter = clock.wallMillis() + options.maxSkew().toMillis();
+      try {
       for (Message m : batch) {
         long seq = m.metaData().streamSequence();
         if (isTelemetry ? store.hasTelemetry(seq) : store.hasEvent(seq)) {
@@ -371,6 +396,15 @@ public final class HistoryIngestor implements AutoCloseable {
         store.syncTelemetry();
       } else {
         store.syncEvents();
+      }
+      } catch (Exception e) {
+        // nothing of this batch is acknowledged; forget it so that its redelivery is stored
+        if (isTelemetry) {
+          store.discardTelemetry();
+        } else {
+          store.discardEvents();
+        }
+        throw e;
       }
       hook.durable(tag, batch.size());
       for (Message m : batch) {

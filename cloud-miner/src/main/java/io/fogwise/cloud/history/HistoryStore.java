@@ -55,6 +55,9 @@ public final class HistoryStore implements AutoCloseable {
   private final SeqSet tmSeqs;
   private final SeqSet evSeqs;
   private int nextSegment;
+  /** Sequences appended since the last sync: forgotten again if it fails, so a redelivery is stored. */
+  private final LongList tmPending = new LongList();
+  private final LongList evPending = new LongList();
   private TelemetrySegment.Writer tm;
   private EventSegment.Writer ev;
 
@@ -218,6 +221,7 @@ public final class HistoryStore implements AutoCloseable {
       if (!tmSeqs.add(seq)) {
         return false;
       }
+      tmPending.add(seq);
       tmWriter().telemetry(seq, t.gatewayId(), t.deviceId(), t.atMillis(), (float) t.cpuLoad(), mem,
           t.batteryPct() == null ? Float.NaN : t.batteryPct().floatValue(),
           t.temperatureC() == null ? Float.NaN : t.temperatureC().floatValue());
@@ -231,6 +235,7 @@ public final class HistoryStore implements AutoCloseable {
       if (!tmSeqs.add(seq)) {
         return false;
       }
+      tmPending.add(seq);
       tmWriter().rejected(seq, reason);
       return true;
     }
@@ -242,6 +247,7 @@ public final class HistoryStore implements AutoCloseable {
       if (!evSeqs.add(seq)) {
         return false;
       }
+      evPending.add(seq);
       evWriter().event(seq, e);
       return true;
     }
@@ -253,34 +259,115 @@ public final class HistoryStore implements AutoCloseable {
       if (!evSeqs.add(seq)) {
         return false;
       }
+      evPending.add(seq);
       evWriter().rejected(seq, reason);
       return true;
     }
   }
 
-  /** Makes the telemetry appended so far durable (written and forced to the disk). */
+  /**
+   * Makes the telemetry appended so far durable (written and forced to the disk). If that fails,
+   * what was appended since the last sync is forgotten ({@link #discardTelemetry}).
+   */
   public void syncTelemetry() throws IOException {
     synchronized (tmLock) {
       if (tm != null) {
-        tm.sync();
+        try {
+          tm.sync();
+        } catch (IOException | RuntimeException e) {
+          discardTelemetry();
+          throw e;
+        }
         if (tm.size() >= SEGMENT_BYTES) {
           tm.close();
           tm = null;
         }
       }
+      tmPending.clear();
     }
   }
 
-  /** Makes the events appended so far durable. */
+  /** Makes the events appended so far durable; if that fails, forgets them ({@link #discardEvents}). */
   public void syncEvents() throws IOException {
     synchronized (evLock) {
       if (ev != null) {
-        ev.sync();
+        try {
+          ev.sync();
+        } catch (IOException | RuntimeException e) {
+          discardEvents();
+          throw e;
+        }
         if (ev.size() >= SEGMENT_BYTES) {
           ev.close();
           ev = null;
         }
       }
+      evPending.clear();
+    }
+  }
+
+  /**
+   * Forgets the telemetry appended since the last sync (a batch that failed half-way): their
+   * messages count as not stored, so their redelivery is stored, in a new segment. What of them
+   * reached the old one is kept there; loading keeps each sequence once.
+   */
+  public void discardTelemetry() {
+    synchronized (tmLock) {
+      for (int i = 0; i < tmPending.size(); i++) {
+        tmSeqs.remove(tmPending.get(i));
+      }
+      tmPending.clear();
+      if (tm != null) {
+        try {
+          tm.close();
+        } catch (IOException e) {
+          LOG.debug("miner store: closing a segment after a failed write: {}", e.toString());
+        }
+        tm = null;
+      }
+    }
+  }
+
+  /** As {@link #discardTelemetry}, for events. */
+  public void discardEvents() {
+    synchronized (evLock) {
+      for (int i = 0; i < evPending.size(); i++) {
+        evSeqs.remove(evPending.get(i));
+      }
+      evPending.clear();
+      if (ev != null) {
+        try {
+          ev.close();
+        } catch (IOException e) {
+          LOG.debug("miner store: closing a segment after a failed write: {}", e.toString());
+        }
+        ev = null;
+      }
+    }
+  }
+
+  /** A growable list of longs. */
+  private static final class LongList {
+    private long[] a = new long[1024];
+    private int n;
+
+    void add(long v) {
+      if (n == a.length) {
+        a = java.util.Arrays.copyOf(a, n * 2);
+      }
+      a[n++] = v;
+    }
+
+    long get(int i) {
+      return a[i];
+    }
+
+    int size() {
+      return n;
+    }
+
+    void clear() {
+      n = 0;
     }
   }
 

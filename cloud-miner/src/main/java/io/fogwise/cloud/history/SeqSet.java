@@ -27,6 +27,20 @@ final class SeqSet {
     return true;
   }
 
+  /** Removes {@code seq} if present. */
+  void remove(long seq) {
+    long[] page = pages.get(seq >>> PAGE_BITS);
+    if (page == null) {
+      return;
+    }
+    int bit = (int) (seq & ((1 << PAGE_BITS) - 1));
+    long mask = 1L << (bit & 63);
+    if ((page[bit >>> 6] & mask) != 0) {
+      page[bit >>> 6] &= ~mask;
+      size--;
+    }
+  }
+
   boolean contains(long seq) {
     long[] page = pages.get(seq >>> PAGE_BITS);
     if (page == null) {
