@@ -55,7 +55,7 @@ final class CloudCommand implements Callable<Integer> {
   Duration mineEvery;
 
   @Option(names = "--miner-id", paramLabel = "ID", defaultValue = "${env:FW_MINER_ID}",
-      description = "This miner instance (env FW_MINER_ID; letters, digits, '_', '.'); every instance needs its own."
+      description = "This miner instance (env FW_MINER_ID; letters, digits, '_', '.', '-'); every instance needs its own."
           + " Default: host name and pid.")
   String minerId;
 

@@ -41,9 +41,9 @@ public final class HistoryStore implements AutoCloseable {
   /** A segment is closed and a new one begun beyond this size, so no file grows without bound. */
   public static final long SEGMENT_BYTES = 256L * 1024 * 1024;
   /** Instance ids: safe in a file name on every file system. */
-  private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9_.]{1,64}");
-  private static final Pattern TM = Pattern.compile("tm-([A-Za-z0-9_.]+)-(\\d{6})\\.seg");
-  private static final Pattern EV = Pattern.compile("ev-([A-Za-z0-9_.]+)-(\\d{6})\\.jsonl");
+  private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+  private static final Pattern TM = Pattern.compile("tm-([A-Za-z0-9_.-]+)-(\\d{6})\\.seg");
+  private static final Pattern EV = Pattern.compile("ev-([A-Za-z0-9_.-]+)-(\\d{6})\\.jsonl");
 
   private final Path dir;
   private final String instance;
@@ -73,7 +73,7 @@ public final class HistoryStore implements AutoCloseable {
     this.nextSegment = nextSegment;
   }
 
-  /** Whether {@code id} can name an instance (letters, digits, {@code _ .}; 1–64 characters). */
+  /** Whether {@code id} can name an instance (letters, digits, {@code _ . -}; 1–64 characters). */
   public static boolean validInstanceId(String id) {
     return id != null && INSTANCE_ID.matcher(id).matches();
   }
@@ -87,7 +87,7 @@ public final class HistoryStore implements AutoCloseable {
   public static HistoryStore open(Path dir, String instanceId) throws IOException {
     Objects.requireNonNull(dir, "dir");
     if (!validInstanceId(instanceId)) {
-      throw new IllegalArgumentException("miner instance id must be 1-64 letters, digits, '_' or '.', got '"
+      throw new IllegalArgumentException("miner instance id must be 1-64 letters, digits, '_', '.' or '-', got '"
           + instanceId + "'");
     }
     Files.createDirectories(dir);

@@ -51,7 +51,7 @@ public final class MinerService implements AutoCloseable {
       Objects.requireNonNull(store, "store");
       Objects.requireNonNull(ingest, "ingest");
       if (!HistoryStore.validInstanceId(minerId)) {
-        throw new IllegalArgumentException("miner-id must be 1-64 letters, digits, '_' or '.', got '" + minerId + "'");
+        throw new IllegalArgumentException("miner-id must be 1-64 letters, digits, '_', '.' or '-', got '" + minerId + "'");
       }
       if (mineEvery.isNegative() || mineEvery.isZero()) {
         throw new IllegalArgumentException("mine-every must be positive, got " + mineEvery);

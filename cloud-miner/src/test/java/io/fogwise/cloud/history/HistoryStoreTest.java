@@ -92,6 +92,28 @@ class HistoryStoreTest {
   }
 
   @Test
+  void aBatchThatFailedHalfWayIsForgottenSoItsRedeliveryIsStored() throws Exception {
+    try (HistoryStore s = HistoryStore.open(dir, "a")) {
+      s.appendTelemetry(1, tm("gw1", "d1", 1_000, 1.0));
+      s.syncTelemetry();
+      s.appendTelemetry(2, tm("gw1", "d1", 2_000, 1.0));
+      s.appendEvent(5, joined("gw1", "d1", 1, null));
+      s.discardTelemetry(); // the batch failed before it was durable: nothing of it was acknowledged
+      s.discardEvents();
+      assertTrue(s.hasTelemetry(1));
+      assertFalse(s.hasTelemetry(2));
+      assertFalse(s.hasEvent(5));
+      assertTrue(s.appendTelemetry(2, tm("gw1", "d1", 2_000, 1.0)));
+      s.syncTelemetry();
+    }
+    History h = HistoryStore.load(dir);
+    assertEquals(2, h.counts().telemetry());
+    // the discarded record reached the old segment when it was closed: loading keeps one copy
+    assertEquals(1, h.counts().duplicatesDropped());
+    assertEquals(2, h.devices().get(0).size());
+  }
+
+  @Test
   void aTornLastRecordIsCutOffAndCountedAndWritingGoesOn() throws Exception {
     try (HistoryStore s = HistoryStore.open(dir, "a")) {
       s.appendTelemetry(1, tm("gw1", "d1", 1_000, 1.0));
