@@ -98,10 +98,12 @@ public final class CloudService implements AutoCloseable {
           miner = MinerService.start(minerNats != null ? minerNats : nats, config.miner(), pass, config.clock(), Scheduler.executor(timer),
               HistoryMetrics.micrometer(meters, config.miner().minerId()));
         } catch (IOException e) {
+          // the data service is still useful without the miner (a hub without history streams)
+          LOG.warn("the miner is not running: {}", e.getMessage());
           timer.shutdownNow();
-          responder.close();
+          timer = null;
           closeQuietly(minerNats);
-          throw new UncheckedIOException("cannot start the miner: " + e.getMessage(), e);
+          minerNats = null;
         } catch (RuntimeException e) {
           timer.shutdownNow();
           responder.close();
