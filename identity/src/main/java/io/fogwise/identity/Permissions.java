@@ -104,7 +104,7 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
    * its lease bucket) and its own inbox. No response permission: the server tracks every
    * message delivered with a reply subject to an identity that has one, and with tens of
    * thousands of stream messages in flight that bookkeeping, not the miner, sets the pace
-   * (measured: 675 against 11,000 messages/s).
+   * (measured on 50,000 messages: 824 against 22,000 messages/s).
    */
   public static Permissions miner(String userPublicKey) {
     return new Permissions(List.of("$JS.API.>", "$KV.>", "$JS.ACK.>", "$JS.FC.>"), List.of(),
