@@ -113,10 +113,12 @@ public final class HistoryIngestor implements AutoCloseable {
           DEFAULT_MAX_SKEW);
     }
 
+    /** These options with an ack wait of {@code d}. */
     public Options withAckWait(Duration d) {
       return new Options(batch, maxAckPending, d, fetchWait, maxSkew);
     }
 
+    /** These options with batches of {@code b} (and room for them in {@code maxAckPending}). */
     public Options withBatch(int b) {
       return new Options(b, Math.max(maxAckPending, b), ackWait, fetchWait, maxSkew);
     }

@@ -64,14 +64,17 @@ public final class MinerService implements AutoCloseable {
           HistoryIngestor.Options.defaults());
     }
 
+    /** These settings with passes every {@code d}. */
     public Settings withMineEvery(Duration d) {
       return new Settings(store, minerId, d, leaseTtl, ingest);
     }
 
+    /** These settings with a lease TTL of {@code d}. */
     public Settings withLeaseTtl(Duration d) {
       return new Settings(store, minerId, mineEvery, d, ingest);
     }
 
+    /** These settings with ingestion options {@code o}. */
     public Settings withIngest(HistoryIngestor.Options o) {
       return new Settings(store, minerId, mineEvery, leaseTtl, o);
     }
@@ -94,7 +97,11 @@ public final class MinerService implements AutoCloseable {
     this.leaseTick = scheduler.every(renew, leader::tryLead);
     this.mineTick = scheduler.every(settings.mineEvery(), () -> {
       if (leader.isLeader()) {
-        runNow("every " + settings.mineEvery().toMinutes() + " min").exceptionally(e -> null);
+        runNow("every " + settings.mineEvery().toMinutes() + " min").exceptionally(e -> {
+          LOG.warn("miner {}: the scheduled pass failed: {}", settings.minerId(),
+              e.getCause() != null ? e.getCause().getMessage() : e.toString());
+          return null;
+        });
       }
     });
   }
