@@ -65,15 +65,24 @@ final class CloudCommand implements Callable<Integer> {
           + " messages/s. Default: ${DEFAULT-VALUE}.")
   String minerIdentity;
 
+  /** How the miner runs as the options say, or null with {@code --no-miner}. */
+  MinerService.Settings minerSettings() {
+    if (noMiner) {
+      return null;
+    }
+    return MinerService.Settings.of(minerStore != null ? minerStore : CloudConfig.defaultMinerStore(),
+        minerId != null ? minerId : CloudConfig.defaultMinerId()).withMineEvery(mineEvery);
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     CloudConfig config;
     try {
       CloudConfig.Builder b = CloudConfig.builder(nats).workers(workers)
           .auth(identity.resolve(io.fogwise.identity.Role.CLOUD, id, "fogwise cloud"));
-      if (!noMiner) {
-        b.miner(MinerService.Settings.of(minerStore != null ? minerStore : CloudConfig.defaultMinerStore(),
-            minerId != null ? minerId : CloudConfig.defaultMinerId()).withMineEvery(mineEvery));
+      MinerService.Settings miner = minerSettings();
+      if (miner != null) {
+        b.miner(miner);
         if (!identity.insecure) {
           try {
             b.minerAuth(identity.resolve(io.fogwise.identity.Role.MINER, minerIdentity, "fogwise cloud"));
