@@ -2,7 +2,10 @@ package io.fogwise.cli;
 
 import io.fogwise.cloud.CloudConfig;
 import io.fogwise.cloud.CloudService;
+import io.fogwise.cloud.history.MinerService;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,6 +22,8 @@ import picocli.CommandLine.Spec;
         "'fogwise cloud data put|get|list|delete' manage the data, with or without the service running.",
         "With --signing-key it signs the rules the miner generates: proposed as a candidate ('fogwise rules diff',",
         "'fogwise rules approve') or, with --publish auto, published at once. 'fogwise cloud mine --now' runs a pass.",
+        "Unless --no-miner, it also runs the miner: it ingests the history streams FW_TELEMETRY and FW_EVENTS into",
+        "--miner-store, and the leading instance (lease in KV fw-miner) runs a mining pass every --mine-every.",
         "Exit codes: 2 bad option, 3 NATS or JetStream unavailable at start; stopped by SIGTERM it exits 143 (Ctrl-C: 130)."},
     subcommands = {CloudDataCommand.class, CloudMineCommand.class})
 final class CloudCommand implements Callable<Integer> {
@@ -47,15 +52,60 @@ final class CloudCommand implements Callable<Integer> {
       description = {"propose: store mined rules as a candidate for 'fogwise rules approve'; auto: publish them at once.",
           "Default: ${DEFAULT-VALUE}."})
   String publish;
+  @Option(names = "--no-miner", description = "Do not run the miner (ingestion and mining passes).")
+  boolean noMiner;
+
+  @Option(names = "--miner-store", paramLabel = "DIR", defaultValue = "${env:FW_MINER_STORE}",
+      description = "The miner's history store (env FW_MINER_STORE); instances may share it on a shared volume."
+          + " Default: $XDG_DATA_HOME/fogwise/miner or ~/.local/share/fogwise/miner.")
+  Path minerStore;
+
+  @Option(names = "--mine-every", paramLabel = "DURATION", defaultValue = "10m",
+      converter = PolicyCommands.LongDurationConverter.class,
+      description = "How often the leading miner runs a mining pass (e.g. 10m, 1h). Default: ${DEFAULT-VALUE}.")
+  Duration mineEvery;
+
+  @Option(names = "--miner-id", paramLabel = "ID", defaultValue = "${env:FW_MINER_ID}",
+      description = "This miner instance (env FW_MINER_ID; letters, digits, '_', '.', '-'); every instance needs its own."
+          + " Default: host name and pid.")
+  String minerId;
+
+  @Option(names = "--miner-identity", paramLabel = "ID", defaultValue = "${env:FW_MINER_IDENTITY:-miner}",
+      description = "The miner's credentials, of role miner (env FW_MINER_IDENTITY; 'fogwise identity issue miner ID')."
+          + " Without them the miner shares the service's connection, which the hub slows to about a thousand"
+          + " messages/s. Default: ${DEFAULT-VALUE}.")
+  String minerIdentity;
+
+  /** How the miner runs as the options say, or null with {@code --no-miner}. */
+  MinerService.Settings minerSettings() {
+    if (noMiner) {
+      return null;
+    }
+    return MinerService.Settings.of(minerStore != null ? minerStore : CloudConfig.defaultMinerStore(),
+        minerId != null ? minerId : CloudConfig.defaultMinerId()).withMineEvery(mineEvery);
+  }
 
   @Override
   public Integer call() throws InterruptedException {
     CloudConfig config;
     try {
-      config = CloudConfig.builder(nats).workers(workers)
+      CloudConfig.Builder b = CloudConfig.builder(nats).workers(workers)
           .signingKey(signingKey == null ? null : PolicyCommands.signingKey(signingKey))
           .publishMode(io.fogwise.cloud.publish.Proposals.Mode.parse(publish))
-          .auth(identity.resolve(io.fogwise.identity.Role.CLOUD, id, "fogwise cloud")).build();
+          .auth(identity.resolve(io.fogwise.identity.Role.CLOUD, id, "fogwise cloud"));
+      MinerService.Settings miner = minerSettings();
+      if (miner != null) {
+        b.miner(miner);
+        if (!identity.insecure) {
+          try {
+            b.minerAuth(identity.resolve(io.fogwise.identity.Role.MINER, minerIdentity, "fogwise cloud"));
+          } catch (GatewayClient.CliFailure e) {
+            spec.commandLine().getErr().println("fogwise cloud: WARNING: " + e.getMessage()
+                + "; the miner shares the service's connection (slow ingestion)");
+          }
+        }
+      }
+      config = b.build();
     } catch (GatewayClient.CliFailure e) {
       spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
       return e.exitCode();
@@ -69,7 +119,7 @@ final class CloudCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("fogwise cloud: not a valid NATS URL: '" + nats + "' (" + e.getMessage() + ")");
       return 2;
-    } catch (UncheckedIOException e) {
+    } catch (UncheckedIOException | IllegalStateException e) {
       spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
       return 3;
     }

@@ -112,11 +112,11 @@ final class IdentityCommand implements Runnable {
   }
 
   @Command(name = "issue", mixinStandardHelpOptions = true,
-      description = {"Issue credentials for ROLE (device, gateway, cloud, operator) named ID; issuing again rotates",
+      description = {"Issue credentials for ROLE (device, gateway, cloud, operator, miner) named ID; issuing again rotates",
           "(the new key works at once, the old one until 'identity revoke --keep-newest').",
           "A gateway also gets its scoped key for its instances' credentials, which is pushed to the hub."})
   static final class Issue extends Base {
-    @Parameters(index = "0", paramLabel = "ROLE", description = "device, gateway, cloud or operator (a gateway's"
+    @Parameters(index = "0", paramLabel = "ROLE", description = "device, gateway, cloud, operator or miner (a gateway's"
         + " leaf-node link, role leaf, is issued with the gateway).")
     String role;
 

@@ -76,7 +76,8 @@ class CloudServiceProcessIT {
 
     Path log = dir.resolve("cloud.log");
     List<String> cmd = new ArrayList<>(ComponentLauncher.currentJvm(Fogwise.class.getName(), ComponentLauncher.SMALL_JVM)
-        .command(List.of("cloud", "--nats", server.url(), "--home", home(Role.CLOUD, "cloud"))));
+        .command(List.of("cloud", "--nats", server.url(), "--home", home(Role.CLOUD, "cloud"), "--miner-store",
+            dir.resolve("miner").toString())));
     cloud = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     await("'cloud service up' in " + log).atMost(Duration.ofSeconds(30)).until(() -> {
       assertTrue(cloud.isAlive(), "the cloud service exited:\n" + Files.readString(log));
@@ -110,7 +111,8 @@ class CloudServiceProcessIT {
   void withoutAHubItSaysSoAndExitsThree() throws Exception {
     int port = NatsServer.freePort();
     List<String> cmd = ComponentLauncher.currentJvm(Fogwise.class.getName(), ComponentLauncher.SMALL_JVM)
-        .command(List.of("cloud", "--nats", "nats://127.0.0.1:" + port, "--home", home(Role.CLOUD, "cloud")));
+        .command(List.of("cloud", "--nats", "nats://127.0.0.1:" + port, "--home", home(Role.CLOUD, "cloud"),
+            "--no-miner"));
     Path log = dir.resolve("nohub.log");
     cloud = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     await("the cloud service exits").atMost(Duration.ofSeconds(60)).until(() -> !cloud.isAlive());

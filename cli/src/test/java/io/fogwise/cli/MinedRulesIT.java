@@ -114,7 +114,7 @@ class MinedRulesIT {
       AtomicReference<MiningResult> next = new AtomicReference<>(result(GOOD_DRL, "9.3"));
       CloudConfig config = CloudConfig.builder(hub.url()).auth(hub.auth(Role.CLOUD, "cloud"))
           .signingKey(PolicyCommands.signingKey(dir.resolve("cloud.key")))
-          .miner(why -> CompletableFuture.completedFuture(next.get())).build();
+          .mineOnRequest(why -> CompletableFuture.completedFuture(next.get())).build();
       try (Gateway gw = Gateway.start(gateway(hub, "gw-a").trustedKeys(trusted).build());
           CloudService cloud = CloudService.start(config)) {
         // the operator's bundle is live: the built-in packs' files and the tutorial's rule
@@ -212,7 +212,7 @@ class MinedRulesIT {
       TrustedKeys trusted = TrustedKeys.load(List.of(dir.resolve("cloud.pub")));
       try (Gateway gw = Gateway.start(gateway(hub, "gw-a").trustedKeys(trusted).build())) {
         try (CloudService cloud = CloudService.start(CloudConfig.builder(hub.url()).auth(hub.auth(Role.CLOUD, "cloud"))
-            .miner(why -> CompletableFuture.completedFuture(result(GOOD_DRL, "9.3"))).build())) {
+            .mineOnRequest(why -> CompletableFuture.completedFuture(result(GOOD_DRL, "9.3"))).build())) {
           CliRun findings = run(hub, "cloud", "mine", "--now", "--timeout", "60s");
           assertEquals(0, findings.exit(), findings.toString());
           assertTrue(findings.out().contains("FINDINGS_ONLY: no --signing-key: findings only"), findings.toString());
@@ -220,7 +220,7 @@ class MinedRulesIT {
         }
         // a pass that fails says so
         try (CloudService cloud = CloudService.start(CloudConfig.builder(hub.url()).auth(hub.auth(Role.CLOUD, "cloud"))
-            .miner(why -> CompletableFuture.failedFuture(new IllegalStateException("not the leader"))).build())) {
+            .mineOnRequest(why -> CompletableFuture.failedFuture(new IllegalStateException("not the leader"))).build())) {
           CliRun failed = run(hub, "cloud", "mine", "--now", "--timeout", "60s");
           assertEquals(1, failed.exit(), failed.toString());
           assertTrue(failed.out().contains("FAILED: the mining pass failed: not the leader"), failed.toString());
@@ -229,7 +229,7 @@ class MinedRulesIT {
         try (CloudService cloud = CloudService.start(CloudConfig.builder(hub.url()).auth(hub.auth(Role.CLOUD, "cloud"))
             .signingKey(PolicyCommands.signingKey(dir.resolve("cloud.key")))
             .publishMode(io.fogwise.cloud.publish.Proposals.Mode.AUTO)
-            .miner(why -> CompletableFuture.completedFuture(result(GOOD_DRL, "9.3"))).build())) {
+            .mineOnRequest(why -> CompletableFuture.completedFuture(result(GOOD_DRL, "9.3"))).build())) {
           CliRun auto = run(hub, "cloud", "mine", "--now", "--timeout", "60s");
           assertEquals(0, auto.exit(), auto.toString());
           assertTrue(auto.out().contains("PUBLISHED v1: published global v1 (base v0): 1 of 1 gateways applied it"),

@@ -3,7 +3,9 @@ package io.fogwise.cloud;
 import io.fogwise.cloud.data.DataLimits;
 import io.fogwise.cloud.mining.MiningResult;
 import io.fogwise.cloud.publish.Proposals;
+import io.fogwise.cloud.history.MinerService;
 import io.fogwise.protocol.time.Clock;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +32,9 @@ public final class CloudConfig {
   private final Duration startTimeout;
   private final io.fogwise.policy.PolicyBundles.SigningKey signingKey;
   private final Proposals.Mode publishMode;
-  private final Function<String, CompletableFuture<MiningResult>> miner;
+  private final Function<String, CompletableFuture<MiningResult>> mineOnRequest;
+  private final MinerService.Settings miner;
+  private final io.fogwise.protocol.auth.NatsAuth minerAuth;
 
   private CloudConfig(Builder b) {
     this.natsUrl = b.natsUrl;
@@ -42,7 +46,32 @@ public final class CloudConfig {
     this.startTimeout = b.startTimeout;
     this.signingKey = b.signingKey;
     this.publishMode = b.publishMode;
+    this.mineOnRequest = b.mineOnRequest;
     this.miner = b.miner;
+    this.minerAuth = b.minerAuth;
+  }
+
+  /**
+   * Where the miner keeps its history unless told otherwise: {@code $XDG_DATA_HOME/fogwise/miner},
+   * else {@code ~/.local/share/fogwise/miner}.
+   */
+  public static Path defaultMinerStore() {
+    String xdg = System.getenv("XDG_DATA_HOME");
+    Path data = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local",
+        "share");
+    return data.resolve("fogwise").resolve("miner");
+  }
+
+  /** A miner id unique to this process: the host name and the pid ({@code box.4242}). */
+  public static String defaultMinerId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      host = "host";
+    }
+    String id = host.replaceAll("[^A-Za-z0-9_]", "_") + "." + ProcessHandle.current().pid();
+    return id.length() > 64 ? id.substring(id.length() - 64) : id;
   }
 
   /** A builder for a service on the hub at {@code natsUrl}. */
@@ -89,8 +118,21 @@ public final class CloudConfig {
     return publishMode;
   }
 
-  /** What runs a mining pass on request ({@code fogwise cloud mine --now}), or null: no pass runs on request. */
-  public Function<String, CompletableFuture<MiningResult>> miner() {
+  /**
+   * What runs a pass on request ({@code fogwise cloud mine --now}) instead of a miner of this
+   * service's own (tests), or null.
+   */
+  public Function<String, CompletableFuture<MiningResult>> mineOnRequest() {
+    return mineOnRequest;
+  }
+
+  /** The miner's own credentials (role miner), or null: it then shares the service's connection. */
+  public io.fogwise.protocol.auth.NatsAuth minerAuth() {
+    return minerAuth;
+  }
+
+  /** How the miner runs, or null if this service runs none. */
+  public MinerService.Settings miner() {
     return miner;
   }
 
@@ -105,7 +147,9 @@ public final class CloudConfig {
     private io.fogwise.protocol.auth.NatsAuth auth;
     private io.fogwise.policy.PolicyBundles.SigningKey signingKey;
     private Proposals.Mode publishMode = Proposals.Mode.PROPOSE;
-    private Function<String, CompletableFuture<MiningResult>> miner;
+    private Function<String, CompletableFuture<MiningResult>> mineOnRequest;
+    private MinerService.Settings miner;
+    private io.fogwise.protocol.auth.NatsAuth minerAuth;
 
     private Builder(String natsUrl) {
       this.natsUrl = Objects.requireNonNull(natsUrl, "natsUrl");
@@ -164,11 +208,28 @@ public final class CloudConfig {
     }
 
     /**
-     * Runs a pass for a reason and completes with its result (the leader's {@code runNow});
-     * when set, the service answers {@value io.fogwise.protocol.Subjects#CLOUD_MINE}.
+     * Answers {@value io.fogwise.protocol.Subjects#CLOUD_MINE} with passes run by {@code pass}
+     * rather than by a miner of this service's own (for tests of publishing with a fixed result).
      */
-    public Builder miner(Function<String, CompletableFuture<MiningResult>> miner) {
+    public Builder mineOnRequest(Function<String, CompletableFuture<MiningResult>> pass) {
+      this.mineOnRequest = pass;
+      return this;
+    }
+
+    /** Runs the miner as {@code miner} says ({@code null}: no miner, the default). */
+    public Builder miner(MinerService.Settings miner) {
       this.miner = miner;
+      return this;
+    }
+
+    /**
+     * The miner connects with these credentials of role {@code miner} ({@code fogwise identity
+     * issue miner <id>}). Without them it uses the service's connection, whose response
+     * permission makes the hub's bookkeeping slow ingestion to about a thousand messages/s once
+     * thousands are in flight.
+     */
+    public Builder minerAuth(io.fogwise.protocol.auth.NatsAuth minerAuth) {
+      this.minerAuth = minerAuth;
       return this;
     }
 

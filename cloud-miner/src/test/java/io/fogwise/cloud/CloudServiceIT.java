@@ -116,6 +116,24 @@ class CloudServiceIT {
   }
 
   @Test
+  void theServiceRunsTheMinerWithItsOwnCredentials(@org.junit.jupiter.api.io.TempDir java.nio.file.Path store)
+      throws Exception {
+    cloud.close();
+    cloud = CloudService.start(CloudConfig.builder(server.url()).auth(server.auth(Role.CLOUD, "cloud"))
+        .minerAuth(server.auth(Role.MINER, "miner"))
+        .miner(io.fogwise.cloud.history.MinerService.Settings.of(store, "cloud-a")).build());
+    client.jetStream().publish(Subjects.telemetry("gw1", "d1"), MessageCodec.encode(new io.fogwise.protocol.Telemetry(
+        "d1", "gw1", System.currentTimeMillis(), 0.5, 1, 2, null, null, null)));
+    client.jetStream().publish(Subjects.telemetry("gw1", "d1"), "{\"deviceId\":\"d1\"}".getBytes(StandardCharsets.UTF_8));
+    io.fogwise.cloud.history.MinerService miner = cloud.miner().orElseThrow();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> miner.history().counts().telemetry() == 1
+        && miner.history().counts().rejectedTotal() == 1);
+    assertEquals(1.0, cloud.meters().get("fogwise_miner_rejected").tags("reason", "missing-field").counter().count());
+    assertTrue(miner.isLeader());
+    assertEquals("no miner configured", miner.runNow("test").get().summary());
+  }
+
+  @Test
   void startingWithoutAHubSaysWhichOne() {
     int port = NatsServer.freePort();
     UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> CloudService.start(

@@ -250,6 +250,7 @@ public final class IdentityHome implements ServerIdentity {
         case GATEWAY -> Permissions.gateway(id, userPub);
         case CLOUD -> Permissions.cloud(userPub);
         case OPERATOR -> Permissions.operator(userPub);
+        case MINER -> Permissions.miner(userPub);
         case LEAF -> Permissions.leaf(id, current(Role.GATEWAY, id).map(Entry::publicKey).orElseThrow(
             () -> new IllegalArgumentException("no gateway '" + id + "' is issued: a leaf node's credentials are issued"
                 + " with its gateway's ('fogwise identity issue gateway " + id + "')")));

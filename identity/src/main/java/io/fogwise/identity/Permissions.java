@@ -102,6 +102,18 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
   }
 
   /**
+   * The cloud miner's: JetStream (its consumers on the history streams, their acknowledgements,
+   * its lease bucket) and its own inbox. No response permission: the server tracks every
+   * message delivered with a reply subject to an identity that has one, and with tens of
+   * thousands of stream messages in flight that bookkeeping, not the miner, sets the pace
+   * (measured on 50,000 messages: 824 against 22,000 messages/s).
+   */
+  public static Permissions miner(String userPublicKey) {
+    return new Permissions(List.of("$JS.API.>", "$KV.>", "$JS.ACK.>", "$JS.FC.>"), List.of(),
+        List.of(inbox(userPublicKey)), false);
+  }
+
+  /**
    * A gateway's leaf-node link, as the cloud hub applies it to the link's connection: what one
    * site may send to the cloud and what the cloud delivers into it. Everything local to the site
    * (heartbeats, commands, telemetry and events, which reach the cloud only through the

@@ -13,6 +13,11 @@ public enum Role {
   /** A human operator or an operator tool: everything in the fleet account. */
   OPERATOR,
   /**
+   * The cloud's history miner: consumes the history streams and holds its leadership lease
+   * (JetStream only; it answers no requests).
+   */
+  MINER,
+  /**
    * A gateway's leaf node, as the cloud hub sees its link: what one site may exchange with the
    * cloud (issued with each gateway, same id).
    */
@@ -34,6 +39,6 @@ public enum Role {
         return r;
       }
     }
-    throw new IllegalArgumentException("unknown role '" + text + "'; expected one of device, gateway, cloud, operator, leaf");
+    throw new IllegalArgumentException("unknown role '" + text + "'; expected one of device, gateway, cloud, operator, miner, leaf");
   }
 }

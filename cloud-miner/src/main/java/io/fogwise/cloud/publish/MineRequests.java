@@ -63,10 +63,27 @@ public final class MineRequests implements AutoCloseable {
     return start(nats, miner, proposals::propose, rejections, clock, confirm);
   }
 
+  /**
+   * Starts listening on every instance of a miner that has a leader: a request is answered only
+   * where {@code answers} holds at its arrival (the leading instance), so it runs one pass, and
+   * where the lease is; with no leader nobody answers and the caller says so.
+   */
+  public static MineRequests start(Connection nats, Function<String, CompletableFuture<MiningResult>> miner,
+      java.util.function.BooleanSupplier answers, Proposals proposals, MessageRejections rejections, Clock clock,
+      Duration confirm) throws TimeoutException, InterruptedException {
+    return start(nats, miner, answers, proposals::propose, rejections, clock, confirm);
+  }
+
   /** As {@link #start(Connection, Function, Proposals, MessageRejections, Clock, Duration)}, publishing with {@code publisher}. */
   static MineRequests start(Connection nats, Function<String, CompletableFuture<MiningResult>> miner,
       Function<MiningResult, Proposal> publisher, MessageRejections rejections, Clock clock, Duration confirm)
       throws TimeoutException, InterruptedException {
+    return start(nats, miner, null, publisher, rejections, clock, confirm);
+  }
+
+  private static MineRequests start(Connection nats, Function<String, CompletableFuture<MiningResult>> miner,
+      java.util.function.BooleanSupplier answers, Function<MiningResult, Proposal> publisher,
+      MessageRejections rejections, Clock clock, Duration confirm) throws TimeoutException, InterruptedException {
     Objects.requireNonNull(nats, "nats");
     Objects.requireNonNull(miner, "miner");
     Objects.requireNonNull(publisher, "publisher");
@@ -77,8 +94,16 @@ public final class MineRequests implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    Dispatcher d = nats.createDispatcher(m -> handle(nats, m, miner, publisher, rejections, clock, publishing));
-    d.subscribe(Subjects.CLOUD_MINE, QUEUE);
+    Dispatcher d = nats.createDispatcher(m -> {
+      if (answers == null || answers.getAsBoolean()) {
+        handle(nats, m, miner, publisher, rejections, clock, publishing);
+      }
+    });
+    if (answers == null) {
+      d.subscribe(Subjects.CLOUD_MINE, QUEUE);
+    } else {
+      d.subscribe(Subjects.CLOUD_MINE);
+    }
     try {
       nats.flush(confirm);
     } catch (TimeoutException | InterruptedException e) {

@@ -19,6 +19,13 @@ class ArchitectureTest {
   }
 
   @Test
+  void theMinersHistoryDoesNotKnowTheServiceNorTheDataStore() {
+    noClasses().that().resideInAPackage("io.fogwise.cloud.history..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.fogwise.cloud", "io.fogwise.cloud.data..")
+        .check(CLOUD);
+  }
+
+  @Test
   void theDataStoreDoesNotKnowTheService() {
     noClasses().that().resideInAPackage("io.fogwise.cloud.data..")
         .should().dependOnClassesThat().resideInAPackage("io.fogwise.cloud").check(CLOUD);

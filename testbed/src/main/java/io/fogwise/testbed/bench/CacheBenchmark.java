@@ -139,7 +139,7 @@ public final class CacheBenchmark {
           NatsAuth auth = cluster.operatorAuth();
           Connection cloudClient = connect(cloudNats.url(), "bench-seed", auth, conns);
           seed(s, cloudClient);
-          List<String> cloudArgs = new ArrayList<>(List.of("cloud", "--nats", cloudNats.url()));
+          List<String> cloudArgs = new ArrayList<>(List.of("cloud", "--nats", cloudNats.url(), "--no-miner"));
           cloudArgs.addAll(cluster.identityArgs(Role.CLOUD, "cloud", null));
           cluster.launch("cloud", cloudArgs, ComponentLauncher.GATEWAY_JVM);
           timeline.log("cloud service started against the cloud NATS");

@@ -148,6 +148,8 @@ public final class LocalCluster implements AutoCloseable {
   public Process startCloud(String name, List<String> extraArgs) throws IOException {
     List<String> args = new ArrayList<>(List.of("cloud", "--nats", hub.url()));
     args.addAll(identityArgs(Role.CLOUD, "cloud", null));
+    // the miner's history stays in the run, not in the user's data directory
+    args.addAll(List.of("--miner-store", runDir.resolve("miner-" + name).toString(), "--miner-id", name));
     args.addAll(extraArgs);
     Process p = launch(name, args, ComponentLauncher.SMALL_JVM);
     timeline.log("cloud service %s started (pid %d)", name, p.pid());
