@@ -3,6 +3,7 @@ package io.fogwise.gateway;
 import io.fogwise.gateway.core.GatewayEngine;
 import io.fogwise.gateway.lease.GatewayLease;
 import io.fogwise.gateway.lease.LeaseHeldException;
+import io.fogwise.gateway.metrics.ProcessMetrics;
 import io.fogwise.protocol.MessageRejections;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -23,9 +24,12 @@ public final class Gateway implements AutoCloseable {
   private final GatewayVerticle verticle;
   private final MeterRegistry meters;
   private final MessageRejections rejections;
+  private final ProcessMetrics process;
 
-  private Gateway(Vertx vertx, GatewayVerticle verticle, MeterRegistry meters, MessageRejections rejections) {
+  private Gateway(Vertx vertx, GatewayVerticle verticle, MeterRegistry meters, MessageRejections rejections,
+      ProcessMetrics process) {
     this.vertx = vertx;
+    this.process = process;
     this.verticle = verticle;
     this.meters = meters;
     this.rejections = rejections;
@@ -40,6 +44,7 @@ public final class Gateway implements AutoCloseable {
   public static Gateway start(GatewayConfig config) throws Exception {
     Vertx vertx = Vertx.vertx();
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ProcessMetrics process = ProcessMetrics.bind(meters, "gateway");
     MessageRejections rejections = new MessageRejections("gateway " + config.gatewayId);
     GatewayVerticle verticle = new GatewayVerticle(config, meters, rejections);
     try {
@@ -48,12 +53,14 @@ public final class Gateway implements AutoCloseable {
     } catch (java.util.concurrent.TimeoutException e) {
       verticle.abandonFailedStart();
       vertx.close();
+      process.close();
       throw new IllegalStateException("gateway " + config.gatewayId + " did not finish starting within "
           + config.startTimeout.toSeconds() + " s (NATS at " + config.natsUrl + " unreachable, or the machine"
           + " overloaded? --start-timeout sets the limit)", e);
     } catch (Exception e) {
       verticle.abandonFailedStart();
       vertx.close();
+      process.close();
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       if (cause instanceof LeaseHeldException held) {
         throw held; // one line that names the holder; nothing more to add
@@ -62,7 +69,7 @@ public final class Gateway implements AutoCloseable {
     }
     // Another process took the id: stop everything, so nothing here acts on the fleet again.
     verticle.lost().thenRun(vertx::close);
-    return new Gateway(vertx, verticle, meters, rejections);
+    return new Gateway(vertx, verticle, meters, rejections, process);
   }
 
   /**
@@ -110,6 +117,7 @@ public final class Gateway implements AutoCloseable {
     return rejections;
   }
 
+  /** The gateway's metrics, as {@code GET /metrics} serves them. */
   public MeterRegistry meters() {
     return meters;
   }
@@ -122,5 +130,6 @@ public final class Gateway implements AutoCloseable {
     } catch (Exception e) {
       // closing anyway; nothing to save
     }
+    process.close();
   }
 }

@@ -188,7 +188,7 @@ final class GatewayVerticle extends VerticleBase {
               Scheduler scheduler = config.scheduler == null ? VertxScheduler.timers(vertx)
                   : VertxScheduler.onContext(config.scheduler, ctx);
               policy = new PolicyManager(gw, vertx, ctx, scheduler, () -> engine, policyStore, config.trustedKeys, conn,
-                  config.clock, config.policy, store, problems);
+                  config.clock, config.policy, store, problems, metrics);
               policy.start(initial);
               ticker = io.fogwise.gateway.core.DecisionTicker.start(tickTimer(), config.clock, config.tick,
                   task -> ctx.runOnContext(v -> task.run()), engine, () -> devices = engine.registry().size(),

@@ -52,6 +52,7 @@ final class EngineState {
 
   void emit(AdaptationEvent.Type type, String deviceId, String service, long epoch, String rule, String reason,
       Map<String, String> details) {
+    metrics.event(type);
     events.emit(type, deviceId, service, epoch, rule, reason, details);
   }
 }

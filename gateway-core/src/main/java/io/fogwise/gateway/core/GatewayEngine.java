@@ -116,6 +116,7 @@ public final class GatewayEngine implements AutoCloseable {
 
   /** Takes in a heartbeat that arrived at monotonic {@code arrivalNanos}. */
   public void onHeartbeat(Heartbeat hb, long arrivalNanos) {
+    s.metrics.heartbeat();
     DeviceRegistry.Observation obs = s.registry.onHeartbeat(hb, arrivalNanos);
     long now = s.clock.millis();
     switch (obs) {

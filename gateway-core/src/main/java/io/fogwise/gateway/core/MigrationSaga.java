@@ -133,6 +133,7 @@ final class MigrationSaga {
             return;
           }
           long handoverMs = (s.clock.nanos() - handoverNanos) / 1_000_000L;
+          s.metrics.moveGap(handoverMs);
           complete(m, startedNanos, Map.of("nextNumber", Long.toString(activation.next()),
               "handoverMs", Long.toString(handoverMs)), ", continuing at number " + activation.next());
         }));

@@ -1,6 +1,7 @@
 package io.fogwise.gateway.policy;
 
 import io.fogwise.gateway.core.GatewayEngine;
+import io.fogwise.gateway.core.metrics.GatewayMetrics;
 import io.fogwise.gateway.core.health.Problems;
 import io.fogwise.gateway.core.store.DesiredStore;
 import io.fogwise.protocol.AdaptationEvent;
@@ -80,6 +81,7 @@ public final class PolicyManager implements AutoCloseable {
   private final Map<String, PolicyStore.PointerState> lastPointer = new HashMap<>();
   private final DesiredStore own;
   private final Problems problems;
+  private final GatewayMetrics metrics;
   private boolean applying;
   private Probation probation;
   private final Scheduler scheduler;
@@ -119,8 +121,9 @@ public final class PolicyManager implements AutoCloseable {
    */
   public PolicyManager(String gatewayId, Vertx vertx, Context ctx, Scheduler scheduler, Supplier<GatewayEngine> engine,
       PolicyStore store, TrustedKeys trusted, Connection nats, Clock clock, Settings settings, DesiredStore own,
-      Problems problems) {
+      Problems problems, GatewayMetrics metrics) {
     this.gatewayId = gatewayId;
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.gatewayScope = PolicyBundle.gatewayScope(gatewayId);
     this.vertx = vertx;
@@ -161,13 +164,16 @@ public final class PolicyManager implements AutoCloseable {
     PolicyBundle mine = startBundle(store, trusted, gwScope, saved, problems);
     EffectivePolicy p = EffectivePolicy.compose(builtIn, global, gwScope, mine);
     try {
-      return new Initial(global, mine, p, build(p, store, trusted, useArtifacts).rules());
+      Built built = build(p, store, trusted, useArtifacts);
+      return new Initial(global, mine, p, built.rules(), buildTag(built.how()), built.millis());
     } catch (RuleCompilationException e) {
       LOG.warn("live policy {} does not compile here ({}); starting with the built-in packs", p.label(),
           e.errors().isEmpty() ? "" : e.errors().get(0));
       EffectivePolicy base = EffectivePolicy.compose(builtIn, null, gwScope, null);
+      long t0 = System.nanoTime();
       try {
-        return new Initial(null, null, base, RuleSet.compile(base.label(), base.sources()));
+        RuleSet rules = RuleSet.compile(base.label(), base.sources());
+        return new Initial(null, null, base, rules, "compiled", (System.nanoTime() - t0) / 1_000_000L);
       } catch (RuleCompilationException impossible) {
         throw new IllegalStateException("the built-in packs do not compile: " + impossible.getMessage(), impossible);
       }
@@ -302,7 +308,13 @@ public final class PolicyManager implements AutoCloseable {
   }
 
   /** What a gateway starts with. */
-  public record Initial(PolicyBundle global, PolicyBundle gateway, EffectivePolicy policy, RuleSet rules) {}
+  public record Initial(PolicyBundle global, PolicyBundle gateway, EffectivePolicy policy, RuleSet rules,
+      String how, long buildMillis) {}
+
+  /** The {@code how} tag of {@code fogwise_rules_build_seconds}. */
+  static String buildTag(PolicyOutcome.Build how) {
+    return how == null ? "failed" : how.name().toLowerCase(java.util.Locale.ROOT);
+  }
 
   /** The newest verifiable, not rejected version at or below the pointer and above {@code floor}, or null. */
   private static PolicyBundle fetchQuietly(PolicyStore store, TrustedKeys trusted, String scope, long pointer,
@@ -328,6 +340,7 @@ public final class PolicyManager implements AutoCloseable {
 
   /** Starts watching, knowing what is live already (decision thread). */
   public void start(Initial initial) {
+    metrics.rulesBuilt(initial.how(), initial.buildMillis());
     GatewayEngine e = engine.get();
     for (PolicyBundle b : new PolicyBundle[] {initial.global(), initial.gateway()}) {
       if (b != null) {
@@ -539,9 +552,12 @@ public final class PolicyManager implements AutoCloseable {
       long t0 = System.nanoTime();
       try {
         Built built = build(p, store, trusted, settings.useArtifacts());
+        metrics.rulesBuilt(buildTag(built.how()), built.millis());
         return new Compiled(b, p, built.rules(), built.millis(), List.of(), built.how(), built.note());
       } catch (RuleCompilationException ce) {
-        return new Compiled(b, p, null, (System.nanoTime() - t0) / 1_000_000L, ce.errors(), null, null);
+        long millis = (System.nanoTime() - t0) / 1_000_000L;
+        metrics.rulesBuilt(buildTag(null), millis);
+        return new Compiled(b, p, null, millis, ce.errors(), null, null);
       }
     }, false).onComplete(ar -> {
       applying = false;

@@ -42,6 +42,21 @@ public interface GatewayMetrics {
   /** The gateway's failure detection was held ({@code cause}: link, pause, mass_silence). */
   default void detectionHeld(String cause) {}
 
+  /** A heartbeat was accepted (valid, from the device its subject names). */
+  default void heartbeat() {}
+
+  /** The gateway published an adaptation event of {@code type}. */
+  default void event(io.fogwise.protocol.AdaptationEvent.Type type) {}
+
+  /** A hand-over of a planned move left the service without an active instance for {@code millis}. */
+  default void moveGap(long millis) {}
+
+  /**
+   * A rule set was built in {@code millis}: {@code how} is {@code compiled} (compiled here),
+   * {@code artifact} (a signed compiled artifact loaded) or {@code failed} (did not compile).
+   */
+  default void rulesBuilt(String how, long millis) {}
+
   /** Registers gauges of device counts by state. */
   void deviceGauges(Supplier<java.util.Map<String, Integer>> counts);
 
