@@ -275,7 +275,8 @@ function policy(e) {
   if (!e.type.startsWith('POLICY_')) return;
   const tr = el('tr');
   tr.append(el('td', time(e.atMillis)), el('td', e.type.substring('POLICY_'.length).toLowerCase(), 'outcome'),
-    el('td', (e.details && (e.details.version || e.details.scope)) || ''), el('td', e.reason || '', 'why'));
+    el('td', [e.details && e.details.scope, e.details && e.details.version && 'v' + e.details.version]
+      .filter(Boolean).join(' ')), el('td', e.reason || '', 'why'));
   $('policy').tBodies[0].prepend(tr);
 }
 
