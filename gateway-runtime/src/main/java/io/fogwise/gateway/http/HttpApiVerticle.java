@@ -320,8 +320,7 @@ final class HttpApiVerticle extends VerticleBase {
     HttpServerResponse res = rc.response();
     res.setChunked(true)
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-        .write(": fogwise gateway events\n\n");
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
     Context here = Vertx.currentContext();
     Runnable[] unsubscribe = new Runnable[1];
     Consumer<String> send = frame -> here.runOnContext(v -> {
@@ -343,6 +342,8 @@ final class HttpApiVerticle extends VerticleBase {
             java.nio.charset.StandardCharsets.UTF_8) + "\n\n"));
     res.closeHandler(v -> unsubscribe[0].run());
     res.endHandler(v -> unsubscribe[0].run());
+    // the headers go out once subscribed: a client that sees them misses nothing fed after
+    res.write(": fogwise gateway events\n\n");
   }
 
   private void failed(RoutingContext rc) {

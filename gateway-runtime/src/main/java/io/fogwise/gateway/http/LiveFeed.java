@@ -88,4 +88,8 @@ final class FanOutFeed implements LiveFeed {
     subscribers.add(entry);
     return () -> subscribers.remove(entry);
   }
+
+  int subscribers() {
+    return subscribers.size();
+  }
 }
