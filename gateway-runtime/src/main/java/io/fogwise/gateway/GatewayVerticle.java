@@ -223,8 +223,8 @@ final class GatewayVerticle extends VerticleBase {
             .map(server -> {
               httpPort = server.port();
               httpUrl = server.url();
-              LOG.info("gateway {} HTTP API on {} (health, devices, services, events, metrics, cache)",
-                  gw, server.url());
+              LOG.info("gateway {} HTTP API on {} (health, devices, services, events, metrics, cache); dashboard at {}",
+                  gw, server.url(), server.url());
               return null;
             })
             .recover(err -> Future.failedFuture(new IllegalStateException(
