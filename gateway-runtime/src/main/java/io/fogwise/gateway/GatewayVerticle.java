@@ -82,12 +82,15 @@ final class GatewayVerticle extends VerticleBase {
   private volatile Scheduler.Cancellable keepingLease;
   private final java.util.concurrent.CompletableFuture<String> lost = new java.util.concurrent.CompletableFuture<>();
   private volatile CloudCache cache;
+  /** The dashboard's stream: the events and heartbeat rates this gateway sees. */
+  private final io.fogwise.gateway.http.LiveFeed live;
   private CacheEndpoint cacheEndpoint;
 
   GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry meters, MessageRejections rejections) {
     this.config = config;
     this.meters = meters;
     this.rejections = rejections;
+    this.live = io.fogwise.gateway.http.LiveFeed.create(config.clock);
   }
 
   @Override
@@ -167,7 +170,10 @@ final class GatewayVerticle extends VerticleBase {
                   .orchestrator(swarm != null ? swarm : (orchestrator = new ProcessOrchestrator(conn,
                       config.commandTimeout, gw, config.instanceCredentials, config.clock)))
                   .decisionThread(task -> ctx.runOnContext(v -> task.run()))
-                  .events(e -> nats.publish(Subjects.events(gw), MessageCodec.encode(e)))
+                  .events(e -> {
+                    nats.publish(Subjects.events(gw), MessageCodec.encode(e));
+                    live.event(e);
+                  })
                   .metrics(metrics)
                   .store(store)
                   .problems(problems)
@@ -195,6 +201,7 @@ final class GatewayVerticle extends VerticleBase {
                   () -> inbound == null ? 0 : inbound.getPendingMessageCount(),
                   () -> Math.max(BACKLOG_MIN, devices / 2));
               scheduler.every(config.statusInterval, this::publishStatus);
+              scheduler.every(io.fogwise.gateway.http.LiveFeed.RATES_INTERVAL, live::sampleRates);
               ProcessOrchestrator renewing = orchestrator;
               java.util.Optional.ofNullable(renewing).flatMap(ProcessOrchestrator::renewCheckInterval)
                   .ifPresent(every -> scheduler.every(every, () -> renewing.renewDue(
@@ -212,12 +219,12 @@ final class GatewayVerticle extends VerticleBase {
         .compose(v -> config.httpPort < 0 ? Future.succeededFuture() : GatewayHttpServer.start(vertx, config.httpPort,
             config.http, config.clock, EngineAccess.onContext(ctx, () -> engine),
             io.fogwise.gateway.http.HealthSource.fromSnapshot(() -> engine, () -> natsState, config.clock, this::lease), meters,
-            cache, rejections)
+            cache, rejections, live)
             .map(server -> {
               httpPort = server.port();
               httpUrl = server.url();
-              LOG.info("gateway {} HTTP API on {} (health, devices, services, events, metrics, cache)",
-                  gw, server.url());
+              LOG.info("gateway {} HTTP API on {} (health, devices, services, events, metrics, cache); dashboard at {}",
+                  gw, server.url(), server.url());
               return null;
             })
             .recover(err -> Future.failedFuture(new IllegalStateException(
@@ -266,6 +273,7 @@ final class GatewayVerticle extends VerticleBase {
     s.watch(view -> {
       for (Heartbeat hb : beats.of(view)) {
         long arrival = config.clock.nanos();
+        live.heartbeat();
         ctx.runOnContext(v -> engine.onHeartbeat(hb, arrival));
       }
     });
@@ -454,6 +462,7 @@ final class GatewayVerticle extends VerticleBase {
               "heartbeat deviceId '" + hb.deviceId() + "' does not match its subject"));
           return;
         }
+        live.heartbeat();
         ctx.runOnContext(v -> engine.onHeartbeat(hb, arrival));
       }
     });

@@ -34,6 +34,12 @@ import java.util.regex.Pattern;
  *       {@code {"toDevice":"edge-2"}}
  *   <li>{@code GET /events?limit=N}: the most recent adaptation events, newest last (default
  *       100, at most 500)
+ *   <li>{@code GET /events/stream}: server-sent events, each adaptation event as it happens and
+ *       heartbeat rates every second ({@link LiveFeed})
+ *   <li>{@code GET /states}: every service's state (phase, reason, instances with epochs), as
+ *       {@code fogwise describe} reads it
+ *   <li>{@code GET /}: redirects to {@code /dashboard/}, the live web dashboard; its static files
+ *       are the only paths served without a token, and hold no data
  *   <li>{@code GET /metrics}: the registry in Prometheus text format 0.0.4
  *   <li>{@code GET /cache/{key}}: an item of cloud data through the gateway's cache: its bytes with
  *       its {@code Content-Type}, {@code X-Fogwise-Version}, {@code X-Fogwise-Stale},
@@ -47,7 +53,7 @@ import java.util.regex.Pattern;
  *
  * <p>Who may call it is set by {@link Settings}: bound to loopback (the default) without a
  * tokens file, every local request is accepted; with a tokens file ({@link ApiTokens}) every
- * route, {@code /metrics} and {@code /health} included, needs {@code Authorization: Bearer
+ * route but the dashboard's static files, {@code /metrics} and {@code /health} included, needs {@code Authorization: Bearer
  * <token>} (401 without a known one) and a read token may only GET (403). Bound anywhere else,
  * the server does not start without tokens and TLS unless told to be insecure.
  */
@@ -109,6 +115,17 @@ public final class GatewayHttpServer {
   public static Future<GatewayHttpServer> start(Vertx vertx, int port, Settings settings, Clock clock,
       EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry, CloudCache cache,
       MessageRejections rejections) {
+    return start(vertx, port, settings, clock, engine, health, registry, cache, rejections, LiveFeed.none());
+  }
+
+  /**
+   * Starts serving as above, with {@code GET /events/stream} and the dashboard's live view fed
+   * by {@code feed}.
+   */
+  public static Future<GatewayHttpServer> start(Vertx vertx, int port, Settings settings, Clock clock,
+      EngineAccess engine, HealthSource health, PrometheusMeterRegistry registry, CloudCache cache,
+      MessageRejections rejections, LiveFeed feed) {
+    Objects.requireNonNull(feed, "feed");
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(clock, "clock");
@@ -127,7 +144,8 @@ public final class GatewayHttpServer {
       readable(settings.tlsKey, "--http-tls-key");
       return settings.apiTokens == null ? null : TokenFile.open(settings.apiTokens, clock);
     }).compose(tokens -> {
-      HttpApiVerticle verticle = new HttpApiVerticle(port, settings, tokens, engine, health, registry, cache, rejections);
+      HttpApiVerticle verticle = new HttpApiVerticle(port, settings, tokens, engine, health, registry, cache, rejections,
+          feed);
       return vertx.deployVerticle(verticle)
           .map(id -> new GatewayHttpServer(vertx, id, verticle.actualPort(), settings))
           .recover(err -> Future.failedFuture(new IllegalStateException(

@@ -26,6 +26,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -49,6 +50,8 @@ final class HttpApiVerticle extends VerticleBase {
   /** How long a request may wait for the engine before it is answered 503. */
   static final long REQUEST_TIMEOUT_MS = 10_000;
   static final String CACHE_PREFIX = "/cache/";
+  /** The server-sent event stream of the gateway's events and heartbeat rates. */
+  static final String STREAM_PATH = "/events/stream";
   /** The cached item's version. */
   static final String VERSION_HEADER = "X-Fogwise-Version";
   /** {@code true} when the cloud could not refresh the copy served (stale-if-error). */
@@ -65,11 +68,15 @@ final class HttpApiVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final CloudCache cache;
   private final MessageRejections rejections;
+  private final LiveFeed feed;
   private volatile HttpServer server;
+  private DashboardAssets dashboard;
 
   HttpApiVerticle(int port, GatewayHttpServer.Settings settings, TokenFile tokens, EngineAccess engine,
-      HealthSource health, PrometheusMeterRegistry registry, CloudCache cache, MessageRejections rejections) {
+      HealthSource health, PrometheusMeterRegistry registry, CloudCache cache, MessageRejections rejections,
+      LiveFeed feed) {
     this.requestedPort = port;
+    this.feed = feed;
     this.settings = settings;
     this.tokens = tokens;
     this.engine = engine;
@@ -86,9 +93,10 @@ final class HttpApiVerticle extends VerticleBase {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
           .setCertPath(settings.tlsCert.toString()).setKeyPath(settings.tlsKey.toString()));
     }
-    return vertx.createHttpServer(options)
-        .requestHandler(router())
-        .listen()
+    return vertx.executeBlocking(DashboardAssets::load).compose(assets -> {
+      dashboard = assets;
+      return vertx.createHttpServer(options).requestHandler(router()).listen();
+    })
         .onSuccess(s -> {
           server = s;
           LOG.info("HTTP API listening on {} port {} ({}, {})", settings.host(), s.actualPort(),
@@ -103,10 +111,16 @@ final class HttpApiVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
-    router.route().handler(TimeoutHandler.create(REQUEST_TIMEOUT_MS));
+    // the dashboard's static files carry no data and no control: served before the token check,
+    // so a browser can load the page that then asks for a token (see DashboardAssets)
+    router.get("/").handler(rc -> rc.response().setStatusCode(302)
+        .putHeader(HttpHeaders.LOCATION, DashboardAssets.PREFIX).end());
+    router.get(DashboardAssets.PREFIX + "*").handler(dashboard::serve);
     if (tokens != null) {
-      router.route().handler(new ApiAuth(tokens)); // every route, unknown paths included
+      router.route().handler(new ApiAuth(tokens)); // every other route, unknown paths included
     }
+    router.get(STREAM_PATH).handler(this::stream); // open for as long as the page is: no request timeout
+    router.route().handler(TimeoutHandler.create(REQUEST_TIMEOUT_MS));
     // file uploads off: nothing here accepts files, and the handler would create a directory
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MessageCodec.MAX_MESSAGE_BYTES);
     router.get("/health").handler(this::health);
@@ -117,6 +131,8 @@ final class HttpApiVerticle extends VerticleBase {
     router.delete("/services/:name").handler(rc -> byName(rc, ServiceRequest::delete));
     router.post("/services/:name/move").handler(body).handler(this::moveService);
     router.get("/events").handler(this::events);
+    router.get("/states").handler(rc -> query(rc,
+        e -> e.handle(ServiceRequest.read(ServiceRequest.Op.DESCRIBE, null)).states(), ok()));
     router.get("/metrics").handler(this::metrics);
     router.get("/cache/*").handler(this::cacheRead);
     for (int code : new int[] {400, 404, 405, 413, 500, 503}) {
@@ -294,12 +310,49 @@ final class HttpApiVerticle extends VerticleBase {
     }));
   }
 
+  /**
+   * {@code GET /events/stream}: server-sent events, {@code event: adaptation} with each
+   * {@link AdaptationEvent} as the gateway emits it (its {@code seq} as the id) and
+   * {@code event: rates} with a {@link LiveFeed.Rates} every second. A client that does not keep
+   * up (its write queue full) is disconnected rather than buffered without bound; it reconnects.
+   */
+  private void stream(RoutingContext rc) {
+    HttpServerResponse res = rc.response();
+    res.setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+    Context here = Vertx.currentContext();
+    Runnable[] unsubscribe = new Runnable[1];
+    Consumer<String> send = frame -> here.runOnContext(v -> {
+      if (res.ended() || res.closed()) {
+        return;
+      }
+      if (res.writeQueueFull()) {
+        LOG.debug("SSE client {} does not keep up: disconnected", rc.request().remoteAddress());
+        unsubscribe[0].run();
+        res.end();
+        return;
+      }
+      res.write(frame);
+    });
+    unsubscribe[0] = feed.subscribe(
+        e -> send.accept("event: adaptation\nid: " + e.seq() + "\ndata: " + new String(MessageCodec.encode(e),
+            java.nio.charset.StandardCharsets.UTF_8) + "\n\n"),
+        r -> send.accept("event: rates\ndata: " + new String(MessageCodec.encode(r),
+            java.nio.charset.StandardCharsets.UTF_8) + "\n\n"));
+    res.closeHandler(v -> unsubscribe[0].run());
+    res.endHandler(v -> unsubscribe[0].run());
+    // the headers go out once subscribed: a client that sees them misses nothing fed after
+    res.write(": fogwise gateway events\n\n");
+  }
+
   private void failed(RoutingContext rc) {
     int code = rc.statusCode() < 0 ? 500 : rc.statusCode();
     String path = rc.request().method() + " " + rc.request().path();
     String message = switch (code) {
       case 404 -> "no endpoint " + path
-          + "; try GET /health, /devices, /services, /events, /metrics or /cache/{key}";
+          + "; try GET /health, /devices, /services, /states, /events, /events/stream, /metrics, /cache/{key}"
+          + " or the dashboard at /";
       case 405 -> "method not allowed: " + path;
       case 413 -> "request body exceeds the limit of " + MessageCodec.MAX_MESSAGE_BYTES + " bytes";
       case 503 -> "the gateway engine did not answer " + path + " within " + REQUEST_TIMEOUT_MS + " ms";
