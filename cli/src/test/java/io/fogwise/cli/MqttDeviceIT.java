@@ -1,5 +1,6 @@
 package io.fogwise.cli;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fogwise.protocol.AdaptationEvent;
 import io.fogwise.protocol.Heartbeat;
 import io.fogwise.protocol.Layer;
+import io.fogwise.protocol.ServiceRequest;
 import io.fogwise.protocol.ServiceSpec;
 import io.fogwise.protocol.Subjects;
 import io.fogwise.testbed.cluster.ComponentLauncher;
@@ -43,9 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A sensor without a Fogwise agent: a plain MQTT 3.1.1 client (Eclipse Paho, no Fogwise code)
  * logs in to the hub's MQTT listener over TLS with the password {@code fogwise identity issue
  * device --mqtt} wrote, publishes the documented heartbeat and telemetry JSON, and is a device
- * of the gateway: the compliance pack quarantines it for its temperature, nothing is placed on
- * it although it is the only device a service's placement admits, and it is declared lost once
- * it stops. Anonymous clients and a wrong password are refused.
+ * of the gateway: its readings are on the device fact rules match on and the compliance pack
+ * quarantines it for its temperature, nothing is placed on it although it is the only device a
+ * service's placement admits, and it is declared lost once it stops. Anonymous clients and a wrong password are refused.
  */
 class MqttDeviceIT {
   private static final String GW = "gw-mqtt";
@@ -98,7 +100,17 @@ class MqttDeviceIT {
         // the only device the placement admits is the sensor: nothing may start there
         cluster.apply(GW, ServiceSpec.of("pub-mq", "publisher", ServiceSpec.Placement.layer(Layer.EDGE),
             Map.of("app", "mq", "channel", "readings", "rateHz", "10")));
-        // the built-in compliance pack sees its temperature (95 °C, above 80 °C for 30 s)
+        // the device fact the rules match on carries the sensor's readings
+        await("py-1's battery reading at the gateway").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+            .until(() -> cluster.request(GW, ServiceRequest.read(ServiceRequest.Op.DEVICES, null)).devices().stream()
+                .anyMatch(dev -> DEVICE.equals(dev.id()) && Double.valueOf(71.5).equals(dev.batteryPct())));
+        // several reconcile passes: the service stays without a replica, the sensor gets nothing
+        await("pub-mq unplaceable").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+            .until(() -> cluster.request(GW, ServiceRequest.read(ServiceRequest.Op.DESCRIBE, "pub-mq")).states()
+                .stream().anyMatch(st -> st.ready() == 0 && st.placements().isEmpty() && st.reason() != null
+                    && st.reason().contains("no device in layer EDGE")));
+        timeline.log("pub-mq unplaceable: the sensor is not a device it can run on");
+        // the built-in compliance pack reacts to its temperature (95 °C, above 80 °C for 30 s)
         var quarantined = obs.awaitEvent(at, e -> e.type() == AdaptationEvent.Type.DEVICE_QUARANTINED
             && DEVICE.equals(e.deviceId()), Duration.ofSeconds(90));
         assertTrue(quarantined.isPresent(), "rules saw the sensor's temperature");
@@ -127,7 +139,7 @@ class MqttDeviceIT {
         + now + ",\"intervalMs\":" + INTERVAL_MS + ",\"layer\":\"EDGE\",\"deviceClass\":\"esp32\",\"labels\":{\""
         + Heartbeat.SENSOR_LABEL + "\":\"true\"},\"instances\":[]}";
     String tm = "{\"deviceId\":\"" + DEVICE + "\",\"gatewayId\":\"" + GW + "\",\"atMillis\":" + now
-        + ",\"temperatureC\":95.0,\"batteryPct\":71.5}";
+        + ",\"cpuLoad\":0.0,\"memUsedBytes\":0,\"memMaxBytes\":0,\"batteryPct\":71.5,\"temperatureC\":95.0}";
     try {
       // MQTT topics: '/' is NATS's '.': fw/hb/gw-mqtt/py-1 is fw.hb.gw-mqtt.py-1
       sensor.publish("fw/hb/" + GW + "/" + DEVICE, hb.getBytes(StandardCharsets.UTF_8), 0, false);
