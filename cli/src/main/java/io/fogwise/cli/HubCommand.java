@@ -26,6 +26,12 @@ final class HubCommand implements Callable<Integer> {
           + "to it. Default: the leaf port on this host's loopback.")
   String leafAdvertise;
 
+  @Option(names = "--mqtt-port",
+      description = "Accept MQTT 3.1.1 sensors on this port (0 = a free one): devices that publish heartbeats and "
+          + "telemetry without a Fogwise agent, over TLS with a password from 'fogwise identity issue device ID "
+          + "--gateway GW --mqtt'. Default: none.")
+  Integer mqttPort;
+
   @Option(names = "--store", description = "JetStream store directory (default: a temporary one).")
   Path store;
 
@@ -55,6 +61,9 @@ final class HubCommand implements Callable<Integer> {
       int leaf = leafPort != null ? leafPort : port == 4222 ? 7422 : 0;
       if (leaf >= 0) {
         b.leafListen(leaf).leafAdvertise(leafAdvertise);
+      }
+      if (mqttPort != null) {
+        b.mqttListen(mqttPort);
       }
       if (insecure) {
         spec.commandLine().getErr().println("WARNING: fogwise hub --insecure: NO AUTHENTICATION AND NO TLS. Anyone who "

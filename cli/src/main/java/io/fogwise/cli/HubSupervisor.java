@@ -102,7 +102,9 @@ final class HubSupervisor {
 
   private void announce(NatsServer server) {
     out.println(label + ": nats-server (pid " + server.pid() + ") listening on " + server.url()
-        + (server.leafPort() >= 0 ? "; leaf nodes on 127.0.0.1:" + server.leafPort() : ""));
+        + (server.leafPort() >= 0 ? "; leaf nodes on 127.0.0.1:" + server.leafPort() : "")
+        + (server.mqttPort() >= 0 ? "; MQTT on " + (server.isSecure() ? "ssl" : "tcp") + "://127.0.0.1:"
+            + server.mqttPort() : ""));
     out.flush();
   }
 

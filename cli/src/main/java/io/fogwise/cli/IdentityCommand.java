@@ -126,13 +126,28 @@ final class IdentityCommand implements Runnable {
     @Option(names = "--gateway", paramLabel = "ID", description = "The device's gateway (devices only).")
     String gateway;
 
+    @Option(names = "--mqtt", description = "A sensor that connects over MQTT (devices only): writes its password, a "
+        + "bearer-token JWT allowing its own heartbeat and telemetry only, instead of credentials for an agent.")
+    boolean mqtt;
+
     @Override
     int execute(PrintWriter out, PrintWriter err) {
       Role r = Role.parse(role);
       if (r == Role.DEVICE && gateway == null) {
         throw new IllegalArgumentException("a device belongs to a gateway: add --gateway <id>");
       }
+      if (mqtt && r != Role.DEVICE) {
+        throw new IllegalArgumentException("--mqtt applies to devices only");
+      }
       IdentityHome h = IdentityHome.openOrInit(home());
+      if (mqtt) {
+        Path password = h.issueMqtt(id, gateway);
+        out.println("issued MQTT device " + id + " of gateway " + gateway + ": " + password);
+        out.println("  connect to the hub's --mqtt-port over TLS (CA " + h.caFile() + ") with any user name and the"
+            + " contents of that file as password; publish on fw/hb/" + gateway + "/" + id + " and fw/tm/" + gateway
+            + "/" + id);
+        return 0;
+      }
       Path file = h.issue(r, id, gateway);
       out.println("issued " + r.label() + " " + id + (gateway != null ? " of gateway " + gateway : "") + ": " + file);
       if (r == Role.GATEWAY) {

@@ -198,6 +198,14 @@ public final class IdentityHome implements ServerIdentity {
     return dir.resolve("creds").resolve(role.label() + "-" + checkId(id, "id") + ".creds");
   }
 
+  /**
+   * The MQTT password file of device {@code id} (its bearer-token user JWT), written by
+   * {@link #issueMqtt}.
+   */
+  public Path mqttPasswordFile(String id) {
+    return dir.resolve("creds").resolve(Role.DEVICE.label() + "-" + checkId(id, "id") + ".mqtt.jwt");
+  }
+
   /** The scoped instance key file of gateway {@code gatewayId}. */
   public Path instanceKeyFile(String gatewayId) {
     return dir.resolve("creds").resolve("gateway-" + checkId(gatewayId, "gateway") + ".instance.nk");
@@ -282,6 +290,43 @@ public final class IdentityHome implements ServerIdentity {
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write credentials for " + role.label() + " " + id + ": " + e.getMessage(), e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot sign credentials: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Issues credentials for an MQTT device {@code id} of gateway {@code gatewayId}: a sensor that
+   * logs in through the hub's MQTT listener with any user name and, as password, the bearer-token
+   * user JWT written to {@link #mqttPasswordFile} (MQTT cannot sign the server's nonce, so the
+   * token alone is the credential: keep it as secret as a password, and send it over TLS only).
+   * It may publish its own heartbeat and telemetry and nothing else ({@link
+   * Permissions#mqttDevice}). Revoked like any device ({@link #revoke revoke(DEVICE, id, ...)}).
+   *
+   * @return the password file
+   */
+  public synchronized Path issueMqtt(String id, String gatewayId) {
+    checkId(id, "id");
+    checkId(gatewayId, "gateway");
+    try {
+      NKey user = NKey.createUser(null);
+      String userPub = pub(user);
+      ObjectNode claim = Permissions.mqttDevice(gatewayId, id).toClaim();
+      claim.put("bearer_token", true);
+      claim.put("type", "user");
+      claim.put("version", 2);
+      claim.putArray("tags").add("role:" + Role.DEVICE.label()).add("transport:mqtt")
+          .add("gateway:" + gatewayId.toLowerCase(java.util.Locale.ROOT));
+      long now = JwtUtils.currentTimeSeconds();
+      String jwt = JwtUtils.issueJWT(fleet, userPub, "mqtt device " + id, null, now, pub(fleet), null,
+          InstanceSigner.raw(claim.toString()));
+      Path file = mqttPasswordFile(id);
+      Secrets.write(file, jwt + "\n");
+      ledger.identities().add(new Entry(Role.DEVICE.label(), id, gatewayId, userPub, now, null, null));
+      save();
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the MQTT password of device " + id + ": " + e.getMessage(), e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot sign credentials: " + e.getMessage(), e);
     }
@@ -537,9 +582,11 @@ public final class IdentityHome implements ServerIdentity {
           instanceKeyFile(gatewayId), credsFile(Role.LEAF, gatewayId), siteSystemCreds(gatewayId)));
       for (Entry e : ledger.identities()) {
         if (e.role().equals(Role.DEVICE.label()) && gatewayId.equals(e.gateway()) && !e.revoked()) {
-          Path c = credsFile(Role.DEVICE, e.id());
-          if (!creds.contains(c)) {
-            creds.add(c);
+          // an agent's credentials, an MQTT device's password, or both
+          for (Path c : java.util.List.of(credsFile(Role.DEVICE, e.id()), mqttPasswordFile(e.id()))) {
+            if (Files.exists(c) && !creds.contains(c)) {
+              creds.add(c);
+            }
           }
         }
       }

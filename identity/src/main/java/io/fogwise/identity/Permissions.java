@@ -49,6 +49,16 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
   }
 
   /**
+   * An MQTT device's (a sensor that is not a Fogwise agent, logging in through the hub's MQTT
+   * listener): its own heartbeat and telemetry out, nothing in. It hosts nothing, so it takes no
+   * commands, and it reads nothing.
+   */
+  public static Permissions mqttDevice(String gatewayId, String deviceId) {
+    return new Permissions(List.of(Subjects.heartbeat(gatewayId, deviceId), Subjects.telemetry(gatewayId, deviceId)),
+        List.of(), false);
+  }
+
+  /**
    * A gateway's: its devices' heartbeats and telemetry in, commands to its devices out, its own
    * status, events, policy outcomes and service requests, its own buckets (desired state and
    * lease, cache warm start, its keys of the epoch bucket), reads of the policy buckets, and
@@ -266,7 +276,9 @@ public record Permissions(List<String> publish, List<String> publishDeny, List<S
       pub.set("deny", array(publishDeny));
     }
     claim.set("pub", pub);
-    claim.set("sub", f.objectNode().set("allow", array(subscribe)));
+    // an empty allow list would mean "everything" to nats-server: no subscriptions is a deny of all
+    claim.set("sub", subscribe.isEmpty() ? f.objectNode().set("deny", array(List.of(">")))
+        : f.objectNode().set("allow", array(subscribe)));
     if (responses) {
       ObjectNode resp = f.objectNode();
       resp.put("max", 1);

@@ -41,6 +41,18 @@ public record Heartbeat(
     List<InstanceReport> instances,
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
     List<String> kinds) {
+  /**
+   * The label a sensor-only device (an MQTT sensor, no Fogwise agent) sets to {@code "true"}: it
+   * reports heartbeats and telemetry and hosts nothing, so no instance is ever placed on it,
+   * whatever a service's placement says.
+   */
+  public static final String SENSOR_LABEL = "fw.sensor";
+
+  /** Whether {@code labels} mark a sensor-only device ({@link #SENSOR_LABEL}). */
+  public static boolean isSensor(Map<String, String> labels) {
+    return labels != null && "true".equals(labels.get(SENSOR_LABEL));
+  }
+
   /** At most this many kinds are announced (a heartbeat stays small). */
   public static final int MAX_KINDS = 64;
 

@@ -26,6 +26,9 @@ class MessageCodecTest {
         Arguments.of("heartbeat-kinds.json", Heartbeat.class,
             new Heartbeat("edge-1", "gw-1", 43, 1_767_225_600_200L, 200, Layer.EDGE, "rpi3", Map.of("pub", "true"),
                 List.of(), List.of("publisher", "subscriber"))),
+        Arguments.of("heartbeat-sensor.json", Heartbeat.class,
+            new Heartbeat("py-1", "gw-1", 7, 1_767_225_600_000L, 1000, Layer.EDGE, "esp32",
+                Map.of(Heartbeat.SENSOR_LABEL, "true"), List.of())),
         Arguments.of("telemetry.json", Telemetry.class,
             new Telemetry("edge-1", "gw-1", 1_767_225_600_000L, 0.25, 1_048_576, 4_194_304, 87.5, 41.0,
                 Map.of("rssi", -60.0))),
@@ -63,6 +66,12 @@ class MessageCodecTest {
     JsonNode want = MessageCodec.mapper().readTree(golden);
     JsonNode got = MessageCodec.mapper().readTree(MessageCodec.encode(expected));
     assertEquals(want, got, "encode " + file);
+  }
+
+  @Test
+  void decodesASensorsTelemetryWithoutCustomReadings() throws Exception {
+    assertEquals(new Telemetry("py-1", "gw-1", 1_767_225_600_000L, 0, 0, 0, 71.5, 23.5, Map.of()),
+        MessageCodec.decode(golden("telemetry-sensor.json"), Telemetry.class));
   }
 
   @Test

@@ -197,6 +197,7 @@ public final class NatsServer implements AutoCloseable {
     private boolean insecure;
     private String domain;
     private int leafPort = -1;
+    private int mqttPort = -1;
     private String leafAdvertise;
     private String leafRemote;
     private Path leafRemoteCreds;
@@ -219,6 +220,20 @@ public final class NatsServer implements AutoCloseable {
         throw new IllegalArgumentException("leaf port must be 0..65535, not " + port);
       }
       this.leafPort = port;
+      return this;
+    }
+
+    /**
+     * Accepts MQTT 3.1.1 clients on loopback {@code port} (0 = a free one): sensors that publish
+     * heartbeats and telemetry without a Fogwise agent. On a secure server they connect over TLS
+     * with the identity home's hub certificate and log in with a bearer-token user JWT as
+     * password ({@link IdentityHome#issueMqtt}); anonymous clients are refused.
+     */
+    public Builder mqttListen(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("MQTT port must be 0..65535, not " + port);
+      }
+      this.mqttPort = port;
       return this;
     }
 
@@ -307,7 +322,8 @@ public final class NatsServer implements AutoCloseable {
           io.fogwise.identity.ServerIdentity served = insecure ? null
               : site != null ? io.fogwise.identity.SiteHome.open(site) : home;
           int leaf = leafPort == 0 ? freePort() : leafPort;
-          Extras extras = new Extras(domain, leaf, leafAdvertise, leafRemote, leafRemoteCreds, provision);
+          int mqtt = mqttPort == 0 ? freePort() : mqttPort;
+          Extras extras = new Extras(domain, leaf, leafAdvertise, leafRemote, leafRemoteCreds, provision, mqtt);
           return launch(port == 0 ? freePort() : port, dir, owns, !owns, config, home, served, extras);
         } catch (IOException | RuntimeException e) {
           if (owns) {
@@ -679,6 +695,11 @@ public final class NatsServer implements AutoCloseable {
     return extras.leafPort();
   }
 
+  /** The port MQTT clients connect to, or -1 when this server accepts none. */
+  public int mqttPort() {
+    return extras.mqttPort();
+  }
+
   /** This server's JetStream domain, or null. */
   public String domain() {
     return extras.domain();
@@ -686,15 +707,26 @@ public final class NatsServer implements AutoCloseable {
 
   /** Options beyond the identity home's part, kept so a restart runs with the same. */
   private record Extras(String domain, int leafPort, String leafAdvertise, String leafRemote, Path leafRemoteCreds,
-      boolean provision) {
+      boolean provision, int mqttPort) {
     boolean isEmpty() {
-      return domain == null && leafPort < 0 && leafRemote == null;
+      return domain == null && leafPort < 0 && leafRemote == null && mqttPort < 0;
     }
 
     String config(io.fogwise.identity.ServerIdentity identity) {
       StringBuilder b = new StringBuilder();
       if (domain != null) {
         b.append("jetstream { domain: ").append(quote(domain)).append(" }\n");
+      }
+      if (mqttPort >= 0) {
+        // MQTT 3.1.1 sessions live in JetStream (on here) and need the server name (-n); with
+        // operator mode, MQTT clients log in with a bearer-token user JWT as their password
+        b.append("mqtt {\n  listen: \"127.0.0.1:").append(mqttPort).append("\"\n");
+        if (identity != null) {
+          b.append("  tls: { cert_file: ").append(quote(identity.serverCert()))
+              .append(", key_file: ").append(quote(identity.serverKey()))
+              .append(", timeout: 2 }\n");
+        }
+        b.append("}\n");
       }
       if (leafPort >= 0 || leafRemote != null) {
         b.append("leafnodes {\n");

@@ -231,6 +231,7 @@ public final class Reconciler {
     for (Device d : devices.all()) {
       if (d.getState() == DeviceState.ALIVE
           && !d.isQuarantined()
+          && !io.fogwise.protocol.Heartbeat.isSensor(d.getLabels())
           && spec.placement().admits(d.getLayer(), d.getLabels())
           && !desired.isExcluded(spec.name(), d.getId(), now)
           && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
@@ -259,6 +260,7 @@ public final class Reconciler {
     for (Device d : devices.all()) {
       if (d.getState() == DeviceState.ALIVE
           && !d.isQuarantined()
+          && !io.fogwise.protocol.Heartbeat.isSensor(d.getLabels())
           && spec.placement().admits(d.getLayer(), d.getLabels())
           && desired.isExcluded(spec.name(), d.getId(), now)
           && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
@@ -488,7 +490,8 @@ public final class Reconciler {
     int hosting = 0;
     int quarantined = 0;
     for (Device d : devices.all()) {
-      if (!spec.placement().admits(d.getLayer(), d.getLabels())) {
+      // a sensor hosts nothing: it does not count as a device of the placement
+      if (!spec.placement().admits(d.getLayer(), d.getLabels()) || io.fogwise.protocol.Heartbeat.isSensor(d.getLabels())) {
         continue;
       }
       admitting++;

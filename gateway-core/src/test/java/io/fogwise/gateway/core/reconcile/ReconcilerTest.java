@@ -54,6 +54,27 @@ class ReconcilerTest {
   }
 
   @Test
+  void nothingIsEverPlacedOnASensorEvenWhenItIsTheOnlyDeviceThePlacementAdmits() {
+    Map<String, String> sensor = Map.of(Heartbeat.SENSOR_LABEL, "true", "pub", "true");
+    devices.onHeartbeat(new Heartbeat("py-1", "gw", 0, clock.wallMillis(), 200, Layer.EDGE, null, sensor, List.of()),
+        clock.nanos());
+    reconciler.observe("py-1", List.of(), clock.millis());
+    desired.apply(ServiceSpec.of("svc", "publisher", new ServiceSpec.Placement(Layer.EDGE, Map.of("pub", "true")),
+        Map.of()));
+    for (int i = 0; i < 3; i++) {
+      assertTrue(pass().stream().noneMatch(s -> s instanceof Step.Start), "no start on a sensor");
+      clock.advanceMillis(6_000);
+    }
+    // an agent in the same place is used at once
+    beat("e1", Layer.EDGE);
+    devices.onHeartbeat(new Heartbeat("e1", "gw", 1, clock.wallMillis(), 200, Layer.EDGE, null, Map.of("pub", "true"),
+        List.of()), clock.nanos());
+    Step.Start start = assertInstanceOf(Step.Start.class, pass().stream().filter(s -> s instanceof Step.Start)
+        .findFirst().orElseThrow());
+    assertEquals("e1", start.deviceId());
+  }
+
+  @Test
   void fencesAnInstanceNobodyPlacedOncePerRetryPeriod() {
     beat("e1", Layer.EDGE, running("svc", 7));
     desired.apply(ServiceSpec.of("svc", "publisher", ServiceSpec.Placement.layer(Layer.CLOUD), Map.of()));
