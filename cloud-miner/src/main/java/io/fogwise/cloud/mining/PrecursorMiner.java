@@ -32,6 +32,8 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
 public final class PrecursorMiner {
   static final String DIES = "dies";
   static final String LIVES = "lives";
+  /** Most negative windows a tree is trained on; more are sampled evenly and weighted. */
+  static final int MAX_TRAINING_NEGATIVES = 100_000;
 
   private final Options options;
 
@@ -51,7 +53,9 @@ public final class PrecursorMiner {
 
   /** Mines {@code history}. */
   public Result mine(History history) {
+    long started = System.nanoTime();
     Windows w = Windows.of(history, options.strideMs(), options.horizonMs(), options.guardMs());
+    long featuresMs = (System.nanoTime() - started) / 1_000_000L;
     List<String> findings = new ArrayList<>();
     if (w.losses < options.minLosses()) {
       return new Result(List.of(), findings, List.of(String.format(Locale.ROOT,
@@ -97,48 +101,96 @@ public final class PrecursorMiner {
           + " precursors: %d windows before losses, need >= %d", pos, options.minSupport())), w.badValues,
           w.readings, w.losses);
     }
-    TreeModel<Label> model = train(w, train, pos, neg);
-    List<List<Condition>> paths = new ArrayList<>();
-    walk(model, model.getRoot(), new ArrayList<>(), paths);
-    findings.add(String.format(Locale.ROOT, "failure precursors: %d windows (%d before a loss, %d not) from %d"
-        + " devices, %d losses (%d for training, %d held out after %s); tree depth %d, %d leaves predict a loss",
-        pos + neg, pos, neg, history.devices().size(), w.losses, trainLosses, validationLosses,
-        java.time.Instant.ofEpochMilli(split), model.getDepth(), paths.size()));
     List<PrecursorRule> kept = new ArrayList<>();
-    List<String> dropped = new ArrayList<>();
-    for (List<Condition> path : paths) {
-      int matched = 0;
-      int hits = 0;
-      for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
-        if (w.matches(i, path)) {
-          matched++;
-          if (w.label[i] == Windows.POSITIVE) {
-            hits++;
+    java.util.Set<String> dropped = new java.util.LinkedHashSet<>();
+    BitSet remaining = (BitSet) train.clone();
+    for (int round = 1; round <= options.rounds(); round++) {
+      int rPos = 0;
+      int rNeg = 0;
+      for (int i = remaining.nextSetBit(0); i >= 0; i = remaining.nextSetBit(i + 1)) {
+        if (w.label[i] == Windows.POSITIVE) {
+          rPos++;
+        } else {
+          rNeg++;
+        }
+      }
+      if (rPos < options.minSupport()) {
+        break;
+      }
+      TreeModel<Label> model = train(w, remaining, rPos, rNeg);
+      List<List<Condition>> paths = new ArrayList<>();
+      walk(model, model.getRoot(), new ArrayList<>(), paths);
+      findings.add(String.format(Locale.ROOT, "failure precursors, round %d: %d windows (%d before a loss, %d not)"
+          + " from %d devices, %d losses (%d for training, %d held out after %s); tree depth %d, %d leaves predict"
+          + " a loss", round, rPos + rNeg, rPos, rNeg, history.devices().size(), w.losses, trainLosses,
+          validationLosses, java.time.Instant.ofEpochMilli(split), model.getDepth(), paths.size()));
+      int before = kept.size();
+      for (List<Condition> leafPath : paths) {
+        List<Condition> path = prune(w, train, leafPath);
+        int matched = 0;
+        int hits = 0;
+        for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
+          if (w.matches(i, path)) {
+            matched++;
+            if (w.label[i] == Windows.POSITIVE) {
+              hits++;
+            }
+          }
+        }
+        double confidence = matched == 0 ? 0 : hits / (double) matched;
+        String what = describe(path);
+        if (hits < options.minSupport() || confidence < options.minConfidence()) {
+          dropped.add(String.format(Locale.ROOT, "%s: %d of %d training windows died (needs >= %d at >= %.0f %%)",
+              what, hits, matched, options.minSupport(), options.minConfidence() * 100));
+          continue;
+        }
+        int fresh = 0;
+        for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
+          if (w.label[i] == Windows.POSITIVE && w.matches(i, path) && !covered(w, i, kept)) {
+            fresh++;
+          }
+        }
+        if (fresh < options.minSupport()) {
+          continue; // the rules kept already catch (nearly) all it catches
+        }
+        Validation v = validate(w, path, split);
+        if (v.devices() == 0 || v.precision() < options.minValidationPrecision()) {
+          dropped.add(String.format(Locale.ROOT, "%s: %d training windows at %.0f %%, but on held-out data %d of %d"
+              + " devices it matched died within the horizon (needs >= %.0f %%)", what, hits, confidence * 100,
+              v.died(), v.devices(), options.minValidationPrecision() * 100));
+          continue;
+        }
+        kept.add(new PrecursorRule(0, path, hits, matched, confidence, v.devices(), v.died(), v.medianLeadMs()));
+        for (int i = remaining.nextSetBit(0); i >= 0; i = remaining.nextSetBit(i + 1)) {
+          if (w.matches(i, path)) {
+            remaining.clear(i);
           }
         }
       }
-      double confidence = matched == 0 ? 0 : hits / (double) matched;
-      String what = describe(path);
-      if (hits < options.minSupport() || confidence < options.minConfidence()) {
-        dropped.add(String.format(Locale.ROOT, "%s: %d of %d training windows died (needs >= %d at >= %.0f %%)", what,
-            hits, matched, options.minSupport(), options.minConfidence() * 100));
-        continue;
+      if (kept.size() == before) {
+        break;
       }
-      Validation v = validate(w, path, split);
-      if (v.devices() == 0 || v.precision() < options.minValidationPrecision()) {
-        dropped.add(String.format(Locale.ROOT, "%s: %d training windows at %.0f %%, but on held-out data %d of %d"
-            + " devices it matched died within the horizon (needs >= %.0f %%)", what, hits, confidence * 100,
-            v.died(), v.devices(), options.minValidationPrecision() * 100));
-        continue;
-      }
-      kept.add(new PrecursorRule(0, path, hits, matched, confidence, v.devices(), v.died(), v.medianLeadMs()));
     }
     kept.sort(Comparator.comparingInt(PrecursorRule::support).reversed());
+    // a rule whose every training window another rule matches adds nothing: drop it, smallest first
+    for (int r = kept.size() - 1; r >= 0; r--) {
+      List<PrecursorRule> others = new ArrayList<>(kept);
+      PrecursorRule candidate = others.remove(r);
+      boolean adds = false;
+      for (int i = train.nextSetBit(0); i >= 0 && !adds; i = train.nextSetBit(i + 1)) {
+        adds = w.matches(i, candidate.conditions()) && !covered(w, i, others);
+      }
+      if (!adds) {
+        kept.remove(r);
+      }
+    }
     List<PrecursorRule> numbered = new ArrayList<>();
     for (int i = 0; i < kept.size() && i < options.maxRules(); i++) {
       numbered.add(kept.get(i).numbered(i + 1));
     }
     dropped.forEach(d -> findings.add("not a rule: " + d));
+    findings.add(String.format(Locale.ROOT, "failure precursors took %d ms (features %d ms)",
+        (System.nanoTime() - started) / 1_000_000L, featuresMs));
     List<String> refusals = new ArrayList<>();
     if (numbered.isEmpty()) {
       refusals.add("no failure precursor found: no leaf of the tree predicts a loss with >= " + Math.round(
@@ -146,6 +198,52 @@ public final class PrecursorMiner {
           + Math.round(options.minValidationPrecision() * 100) + " % precision on held-out data");
     }
     return new Result(numbered, findings, refusals, w.badValues, w.readings, w.losses);
+  }
+
+  private static boolean covered(Windows w, int i, List<PrecursorRule> rules) {
+    for (PrecursorRule r : rules) {
+      if (w.matches(i, r.conditions())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Drops a path's conditions one at a time, the one whose removal keeps the highest confidence
+   * first, while the training confidence stays at or above the minimum: a tree's path carries
+   * splits that served other leaves, and each one dropped lets the rule catch more.
+   */
+  private List<Condition> prune(Windows w, BitSet train, List<Condition> path) {
+    List<Condition> current = new ArrayList<>(path);
+    while (current.size() > 1) {
+      List<Condition> best = null;
+      double bestConfidence = -1;
+      for (int drop = 0; drop < current.size(); drop++) {
+        List<Condition> candidate = new ArrayList<>(current);
+        candidate.remove(drop);
+        int matched = 0;
+        int hits = 0;
+        for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
+          if (w.matches(i, candidate)) {
+            matched++;
+            if (w.label[i] == Windows.POSITIVE) {
+              hits++;
+            }
+          }
+        }
+        double confidence = matched == 0 ? 0 : hits / (double) matched;
+        if (confidence >= options.minConfidence() && confidence > bestConfidence) {
+          best = candidate;
+          bestConfidence = confidence;
+        }
+      }
+      if (best == null) {
+        break;
+      }
+      current = best;
+    }
+    return List.copyOf(current);
   }
 
   private TreeModel<Label> train(Windows w, BitSet train, int pos, int neg) {
@@ -158,15 +256,21 @@ public final class PrecursorMiner {
     }
     // positives weigh as much as negatives in all, so the tree looks for them; confidence and
     // support are counted unweighted afterwards
-    float posWeight = (float) Math.max(1.0, neg / (double) Math.max(pos, 1));
+    float posWeight = (float) Math.max(1.0, Math.pow(neg / (double) Math.max(pos, 1), options.balance()));
+    // a large history trains on every k-th negative window, each weighing k: the same tree, faster
+    int every = Math.max(1, (int) Math.ceil(neg / (double) MAX_TRAINING_NEGATIVES));
     Label dies = new Label(DIES);
     Label lives = new Label(LIVES);
+    int negSeen = 0;
     for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
       boolean p = w.label[i] == Windows.POSITIVE;
+      if (!p && negSeen++ % every != 0) {
+        continue;
+      }
       double[] values = new double[Windows.FEATURES];
       System.arraycopy(w.x, i * Windows.FEATURES, values, 0, Windows.FEATURES);
       ArrayExample<Label> example = new ArrayExample<>(p ? dies : lives, names, values);
-      example.setWeight(p ? posWeight : 1f);
+      example.setWeight(p ? posWeight : every);
       data.add(example);
     }
     CARTClassificationTrainer trainer = new CARTClassificationTrainer(options.maxDepth(),
@@ -241,7 +345,8 @@ public final class PrecursorMiner {
     return new Validation(devices, died, leads.isEmpty() ? 0 : leads.get(leads.size() / 2));
   }
 
-  static String describe(List<Condition> path) {
+  /** A path for humans: its conditions joined by "and". */
+  public static String describe(List<Condition> path) {
     return String.join(" and ", path.stream().map(Condition::describe).toList());
   }
 
@@ -285,16 +390,23 @@ public final class PrecursorMiner {
    * @param minLosses fewest losses in the history to mine at all
    * @param minValidationLosses fewest losses in the held-out part
    * @param maxRules most rules generated
+   * @param balance positives weigh (negatives / positives)^balance in training: 0 unweighted, 1 balanced
+   * @param rounds trees trained one after another, each without the windows earlier rules cover
    */
   public record Options(long horizonMs, long guardMs, long strideMs, int maxDepth, double minChildWeight,
       double minConfidence, int minSupport, double minValidationPrecision, double trainShare, int minLosses,
-      int minValidationLosses, int maxRules) {
-    /** 5 min horizon, 10 s guard, a window every 2 s, depth 5, confidence >= 0.9, support >= 20, 70/30 split, >= 10 losses. */
-    public static final Options DEFAULTS = new Options(300_000, 10_000, 2_000, 5, 20, 0.9, 20, 0.8, 0.7, 10, 3, 8);
+      int minValidationLosses, int maxRules, double balance, int rounds) {
+    /**
+     * 5 min horizon, 5 s guard, a window every 2 s, depth 5, confidence >= 0.9, support >= 20,
+     * 70/30 split, >= 10 losses, unweighted classes, up to 6 rounds.
+     */
+    public static final Options DEFAULTS = new Options(300_000, 5_000, 2_000, 5, 20, 0.9, 20, 0.8, 0.7, 10, 3, 8,
+        0.0, 6);
 
     public Options {
       if (horizonMs <= guardMs || guardMs < 0 || strideMs < 1 || maxDepth < 1 || !(minConfidence > 0.5)
-          || minSupport < 1 || !(trainShare > 0 && trainShare < 1) || minLosses < 1 || maxRules < 1) {
+          || minSupport < 1 || !(trainShare > 0 && trainShare < 1) || minLosses < 1 || maxRules < 1
+          || !(balance >= 0 && balance <= 1) || rounds < 1) {
         throw new IllegalArgumentException("precursor miner options out of range: horizon " + horizonMs + " ms, guard "
             + guardMs + " ms, stride " + strideMs + " ms, depth " + maxDepth + ", confidence " + minConfidence);
       }
@@ -303,7 +415,13 @@ public final class PrecursorMiner {
     /** The same with other data minimums (small test histories). */
     public Options withMinimums(int losses, int validationLosses, int support) {
       return new Options(horizonMs, guardMs, strideMs, maxDepth, minChildWeight, minConfidence, support,
-          minValidationPrecision, trainShare, losses, validationLosses, maxRules);
+          minValidationPrecision, trainShare, losses, validationLosses, maxRules, balance, rounds);
+    }
+
+    /** The same with another tree depth, class balance and number of rounds. */
+    public Options withTree(int depth, double balance, int rounds) {
+      return new Options(horizonMs, guardMs, strideMs, depth, minChildWeight, minConfidence, minSupport,
+          minValidationPrecision, trainShare, minLosses, minValidationLosses, maxRules, balance, rounds);
     }
   }
 }
