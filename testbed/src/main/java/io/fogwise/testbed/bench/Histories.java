@@ -10,12 +10,12 @@ import io.fogwise.protocol.Telemetry;
 import io.fogwise.testbed.fleet.DeviceTrace;
 import io.fogwise.testbed.fleet.FleetTrace;
 import io.nats.client.Connection;
-import io.nats.client.JetStream;
-import io.nats.client.JetStreamSubscription;
-import io.nats.client.Message;
-import io.nats.client.PullSubscribeOptions;
+import io.nats.client.ConsumerContext;
+import io.nats.client.FetchConsumeOptions;
+import io.nats.client.FetchConsumer;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.Message;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,13 +45,12 @@ final class Histories {
   record Read(History history, long telemetry, long events, long rejected, long future) {}
 
   static Read fromStreams(Connection nats, long nowMillis) throws Exception {
-    JetStream js = nats.jetStream();
     long nTm = nats.jetStreamManagement().getStreamInfo(Subjects.TELEMETRY_STREAM).getStreamState().getMsgCount();
     long nEv = nats.jetStreamManagement().getStreamInfo(Subjects.EVENTS_STREAM).getStreamState().getMsgCount();
     Builder b = new Builder();
     long[] rejected = new long[1];
     long[] future = new long[1];
-    readAll(js, Subjects.TELEMETRY_STREAM, Subjects.ALL_TELEMETRY, nTm, m -> {
+    readAll(nats, Subjects.TELEMETRY_STREAM, nTm, m -> {
       try {
         Telemetry t = MessageCodec.decode(m.getData(), Telemetry.class);
         if (t.atMillis() > nowMillis) {
@@ -64,7 +63,7 @@ final class Histories {
       }
     });
     List<AdaptationEvent> events = new ArrayList<>();
-    readAll(js, Subjects.EVENTS_STREAM, Subjects.ALL_EVENTS, nEv, m -> {
+    readAll(nats, Subjects.EVENTS_STREAM, nEv, m -> {
       try {
         events.add(MessageCodec.decode(m.getData(), AdaptationEvent.class));
       } catch (RejectedMessageException e) {
@@ -90,25 +89,35 @@ final class Histories {
     void accept(Message m) throws Exception;
   }
 
-  private static void readAll(JetStream js, String stream, String subject, long count, Each each) throws Exception {
-    // an ephemeral pull consumer without acks, fetched in large batches: an ordered push consumer
-    // read message by message ran at a few hundred messages per second here
-    JetStreamSubscription sub = js.subscribe(subject, PullSubscribeOptions.builder().stream(stream)
-        .configuration(ConsumerConfiguration.builder().ackPolicy(AckPolicy.None).build()).build());
+  private static void readAll(Connection nats, String stream, long count, Each each)
+      throws Exception {
+    // a pull consumer fetched in batches, each acknowledged by acking its last message (ack
+    // policy "all"); no filter subject: the stream holds only these subjects, and nats-server 2.9
+    // with a wildcard filter slowed to a few hundred messages a second as the stream grew
+    ConsumerContext consumer = nats.getStreamContext(stream).createOrUpdateConsumer(ConsumerConfiguration.builder()
+        .ackPolicy(AckPolicy.Explicit).maxAckPending(FETCH * 2L)
+        .inactiveThreshold(Duration.ofMinutes(5)).build());
+    long read = 0;
     try {
-      long read = 0;
       while (read < count) {
-        List<Message> batch = sub.fetch((int) Math.min(FETCH, count - read), Duration.ofSeconds(30));
-        if (batch.isEmpty()) {
-          throw new IllegalStateException(stream + ": message " + (read + 1) + " of " + count + " did not come in 30 s");
+        Message last = null;
+        try (FetchConsumer batch = consumer.fetch(FetchConsumeOptions.builder()
+            .maxMessages((int) Math.min(FETCH, count - read)).expiresIn(30_000).build())) {
+          Message m;
+          while ((m = batch.nextMessage()) != null) {
+            each.accept(m);
+            m.ack();
+            last = m;
+            read++;
+          }
         }
-        for (Message m : batch) {
-          each.accept(m);
+        if (last == null) {
+          throw new IllegalStateException(stream + ": message " + (read + 1) + " of " + count
+              + " did not come in 30 s");
         }
-        read += batch.size();
       }
     } finally {
-      sub.unsubscribe();
+      nats.jetStreamManagement().deleteConsumer(stream, consumer.getConsumerName());
     }
   }
 
