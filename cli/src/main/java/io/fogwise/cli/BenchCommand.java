@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     description = "Benchmarks; each writes JSON to bench-results/ (summarised in docs/benchmarks.md).",
     subcommands = {BenchCommand.Failover.class, BenchCommand.FalseDetection.class, BenchCommand.DetectionLoad.class,
         BenchChaosCommand.class, BenchPolicyPushCommand.class, BenchCacheCommand.class,
-        BenchContainersCommand.class, BenchPaperCommand.class})
+        BenchContainersCommand.class, BenchPaperCommand.class, BenchMiningCommand.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -9,6 +9,7 @@ import io.fogwise.cloud.history.HistoryMetrics;
 import io.fogwise.cloud.history.MinerService;
 import io.fogwise.cloud.history.MiningOutcome;
 import io.fogwise.cloud.history.MiningPass;
+import io.fogwise.cloud.mining.Miner;
 import io.fogwise.cloud.mining.MiningResult;
 import io.fogwise.protocol.time.Scheduler;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -64,9 +65,9 @@ public final class CloudService implements AutoCloseable {
     this.minerNats = minerNats;
   }
 
-  /** {@link #start(CloudConfig, MiningPass)} with a miner that has no mining configured (it says so). */
+  /** {@link #start(CloudConfig, MiningPass)} with the miner's passes ({@link Miner#withDefaults}). */
   public static CloudService start(CloudConfig config) {
-    return start(config, MiningPass.none());
+    return start(config, Miner.withDefaults(java.time.Clock.systemUTC())::mine);
   }
 
   /**

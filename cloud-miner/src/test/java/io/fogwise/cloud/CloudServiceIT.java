@@ -130,7 +130,9 @@ class CloudServiceIT {
         && miner.history().counts().rejectedTotal() == 1);
     assertEquals(1.0, cloud.meters().get("fogwise_miner_rejected").tags("reason", "missing-field").counter().count());
     assertTrue(miner.isLeader());
-    assertEquals("no miner configured", miner.runNow("test").get().summary());
+    // the real miner: one reading is too little to learn anything from, and it says so
+    String summary = miner.runNow("test").get().summary();
+    assertTrue(summary.contains("not published: "), summary);
   }
 
   @Test

@@ -23,6 +23,16 @@ public final class History {
     this.toMillis = toMillis;
   }
 
+  /**
+   * A history not read from a store (tests, a benchmark reading the streams itself): its counts
+   * are what it holds, with nothing rejected or dropped.
+   */
+  public static History of(List<DeviceSeries> devices, List<AdaptationEvent> events, long fromMillis, long toMillis) {
+    long telemetry = devices.stream().mapToLong(d -> d.atMillis().length).sum();
+    return new History(devices, events, new Counts(telemetry, events.size(), java.util.Map.of(), 0, 0), fromMillis,
+        toMillis);
+  }
+
   /** One series per (gateway, device), ordered by gateway and device id; readings sorted by time. */
   public List<DeviceSeries> devices() {
     return devices;
