@@ -47,6 +47,12 @@ public final class MinerLeader {
   private final Clock clock;
   private long revision;
   private long sinceMillis;
+  /**
+   * Until when (monotonic ns) the lease is surely still this instance's: the start of the last
+   * successful write plus two thirds of the TTL. A renewal that times out (a loaded hub, a
+   * connection busy with ingestion) does not end leadership before then; a refused one does.
+   */
+  private long validUntilNanos;
 
   /**
    * The value of the lease.
@@ -120,8 +126,12 @@ public final class MinerLeader {
   public synchronized boolean tryLead() {
     try {
       if (revision != 0) {
-        if (renew()) {
-          return true;
+        try {
+          if (renew()) {
+            return true;
+          }
+        } catch (IOException e) {
+          return stillValid("renew", e);
         }
         LOG.warn("miner {}: lost the mining lease (not renewed within {} s, or taken over)", minerId,
             ttl.toSeconds());
@@ -129,9 +139,11 @@ public final class MinerLeader {
       KeyValueEntry e = kv.get(KEY);
       if (e == null || e.getOperation() != KeyValueOperation.PUT) {
         long now = clock.wallMillis();
+        long start = clock.nanos();
         try {
           revision = kv.create(KEY, value(now, now));
           sinceMillis = now;
+          validUntilNanos = start + ttl.toNanos() * 2 / 3;
           LOG.info("miner {} leads the mining passes (lease revision {}, TTL {} s)", minerId, revision,
               ttl.toSeconds());
           return true;
@@ -147,9 +159,16 @@ public final class MinerLeader {
       return false;
     } catch (IOException | JetStreamApiException | RuntimeException e) {
       LOG.debug("miner {}: cannot look at the mining lease: {}", minerId, e.toString());
-      revision = 0;
-      return false;
+      return revision != 0 && clock.nanos() < validUntilNanos;
     }
+  }
+
+  private boolean stillValid(String what, Exception e) {
+    boolean valid = clock.nanos() < validUntilNanos;
+    LOG.warn("miner {}: cannot {} the mining lease ({}); {}", minerId, what, e.getMessage(),
+        valid ? "it is still this instance's for " + (validUntilNanos - clock.nanos()) / 1_000_000 + " ms"
+            : "it may have lapsed: not leading until it is renewed");
+    return valid;
   }
 
   /**
@@ -158,20 +177,24 @@ public final class MinerLeader {
    * this instance did not notice (a pause). Call it before publishing a pass's results.
    */
   public synchronized boolean confirm() {
-    if (revision == 0) {
-      return false;
+    while (revision != 0) {
+      try {
+        return renew();
+      } catch (IOException | RuntimeException e) {
+        // a slow answer is not a lost lease: ask again while the lease surely holds
+        if (!stillValid("confirm", e)) {
+          return false;
+        }
+      }
     }
-    try {
-      return renew();
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("miner {}: cannot confirm the mining lease: {}", minerId, e.toString());
-      return false;
-    }
+    return false;
   }
 
   private boolean renew() throws IOException {
+    long start = clock.nanos();
     try {
       revision = kv.update(KEY, value(sinceMillis, clock.wallMillis()), revision);
+      validUntilNanos = start + ttl.toNanos() * 2 / 3;
       return true;
     } catch (JetStreamApiException e) {
       revision = 0;
