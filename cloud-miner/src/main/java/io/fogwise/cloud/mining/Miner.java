@@ -1,6 +1,7 @@
 package io.fogwise.cloud.mining;
 
 import io.fogwise.cloud.history.History;
+import io.fogwise.cloud.history.MiningPass;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.TreeMap;
  * MiningResult}: the generated DRL ({@link DrlWriter}), the mined parameters, findings for
  * operators and the reasons nothing is published.
  */
-public final class Miner {
+public final class Miner implements MiningPass {
   private final HeartbeatMiner heartbeats;
   private final PrecursorMiner precursors;
   private final Clock clock;
@@ -32,6 +33,7 @@ public final class Miner {
   }
 
   /** Mines {@code history}. A pass over too little data publishes nothing and says why. */
+  @Override
   public MiningResult mine(History history) {
     Objects.requireNonNull(history, "history");
     long start = System.nanoTime();

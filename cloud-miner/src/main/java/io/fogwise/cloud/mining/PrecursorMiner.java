@@ -34,6 +34,10 @@ public final class PrecursorMiner {
   static final String LIVES = "lives";
   /** Most negative windows a tree is trained on; more are sampled evenly and weighted. */
   static final int MAX_TRAINING_NEGATIVES = 100_000;
+  /** Quantiles tried when a threshold is made stricter. */
+  private static final int TIGHTEN_STEPS = 20;
+  /** Stricter variants of one path judged at most. */
+  private static final int MAX_TIGHTENED = 8;
 
   private final Options options;
 
@@ -127,23 +131,30 @@ public final class PrecursorMiner {
       int before = kept.size();
       for (List<Condition> leafPath : paths) {
         List<Condition> path = prune(w, train, leafPath);
-        int matched = 0;
-        int hits = 0;
-        for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
-          if (w.matches(i, path)) {
-            matched++;
-            if (w.label[i] == Windows.POSITIVE) {
-              hits++;
+        String why = judge(w, train, path, split);
+        if (why != null) {
+          // a leaf just short of the confidence, or matching look-alikes on some devices: the
+          // strictest single threshold that reaches the confidence (or 97 %) and passes everything
+          int tried = 0;
+          for (List<Condition> tight : tighten(w, train, path, options.minConfidence())) {
+            if (tried++ == MAX_TIGHTENED || judge(w, train, tight, split) == null) {
+              if (tried <= MAX_TIGHTENED) {
+                path = tight;
+                why = null;
+              }
+              break;
             }
           }
         }
-        double confidence = matched == 0 ? 0 : hits / (double) matched;
-        String what = describe(path);
-        if (hits < options.minSupport() || confidence < options.minConfidence()) {
-          dropped.add(String.format(Locale.ROOT, "%s: %d of %d training windows died (needs >= %d at >= %.0f %%)",
-              what, hits, matched, options.minSupport(), options.minConfidence() * 100));
+        if (why != null) {
+          dropped.add(why);
           continue;
         }
+        int[] st = stats(w, train, path);
+        int matched = st[0];
+        int hits = st[1];
+        double confidence = hits / (double) matched;
+        Validation v = validate(w, path, split);
         int fresh = 0;
         for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
           if (w.label[i] == Windows.POSITIVE && w.matches(i, path) && !covered(w, i, kept)) {
@@ -152,13 +163,6 @@ public final class PrecursorMiner {
         }
         if (fresh < options.minSupport()) {
           continue; // the rules kept already catch (nearly) all it catches
-        }
-        Validation v = validate(w, path, split);
-        if (v.devices() == 0 || v.precision() < options.minValidationPrecision()) {
-          dropped.add(String.format(Locale.ROOT, "%s: %d training windows at %.0f %%, but on held-out data %d of %d"
-              + " devices it matched died within the horizon (needs >= %.0f %%)", what, hits, confidence * 100,
-              v.died(), v.devices(), options.minValidationPrecision() * 100));
-          continue;
         }
         kept.add(new PrecursorRule(0, path, hits, matched, confidence, v.devices(), v.died(), v.medianLeadMs()));
         for (int i = remaining.nextSetBit(0); i >= 0; i = remaining.nextSetBit(i + 1)) {
@@ -198,6 +202,93 @@ public final class PrecursorMiner {
           + Math.round(options.minValidationPrecision() * 100) + " % precision on held-out data");
     }
     return new Result(numbered, findings, refusals, w.badValues, w.readings, w.losses);
+  }
+
+  /** Why {@code path} is not a rule, or null if it is one. */
+  private String judge(Windows w, BitSet train, List<Condition> path, long split) {
+    int[] st = stats(w, train, path);
+    int matched = st[0];
+    int hits = st[1];
+    double confidence = matched == 0 ? 0 : hits / (double) matched;
+    String what = describe(path);
+    if (hits < options.minSupport() || confidence < options.minConfidence()) {
+      return String.format(Locale.ROOT, "%s: %d of %d training windows died (needs >= %d at >= %.0f %%)", what, hits,
+          matched, options.minSupport(), options.minConfidence() * 100);
+    }
+    // many windows of a few dying devices can hide a few windows each on many healthy ones: a
+    // rule fires once per device, so its devices must mostly die too
+    Validation trainDevices = devices(w, path, Long.MIN_VALUE, split);
+    if (trainDevices.precision() < options.minConfidence()) {
+      return String.format(Locale.ROOT, "%s: %d training windows at %.0f %%, but only %d of the %d training devices"
+          + " it matched died within the horizon (needs >= %.0f %%)", what, hits, confidence * 100,
+          trainDevices.died(), trainDevices.devices(), options.minConfidence() * 100);
+    }
+    Validation v = validate(w, path, split);
+    if (v.devices() == 0 || v.precision() < options.minValidationPrecision()) {
+      return String.format(Locale.ROOT, "%s: %d training windows at %.0f %%, but on held-out data %d of %d devices it"
+          + " matched died within the horizon (needs >= %.0f %%)", what, hits, confidence * 100, v.died(),
+          v.devices(), options.minValidationPrecision() * 100);
+    }
+    return null;
+  }
+
+  /** Training windows a path matches [0] and of them positive [1]. */
+  private static int[] stats(Windows w, BitSet train, List<Condition> path) {
+    int matched = 0;
+    int hits = 0;
+    for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
+      if (w.matches(i, path)) {
+        matched++;
+        if (w.label[i] == Windows.POSITIVE) {
+          hits++;
+        }
+      }
+    }
+    return new int[] {matched, hits};
+  }
+
+  /**
+   * The path with one threshold made stricter (to a quantile of its positive windows' values),
+   * every way that reaches confidence {@code target} with enough support, most support first.
+   */
+  private List<List<Condition>> tighten(Windows w, BitSet train, List<Condition> path, double target) {
+    List<List<Condition>> out = new ArrayList<>();
+    List<Integer> support = new ArrayList<>();
+    for (int c = 0; c < path.size(); c++) {
+      Condition cond = path.get(c);
+      List<Double> values = new ArrayList<>();
+      for (int i = train.nextSetBit(0); i >= 0; i = train.nextSetBit(i + 1)) {
+        if (w.label[i] == Windows.POSITIVE && w.matches(i, path)) {
+          values.add(w.value(i, cond.feature()));
+        }
+      }
+      if (values.size() < options.minSupport()) {
+        return List.of();
+      }
+      values.sort(null);
+      double last = Double.NaN;
+      for (int q = 1; q < TIGHTEN_STEPS; q++) {
+        // a "<=" bound moves down through the positives' values, a ">" bound up
+        double quantile = cond.atMost() ? 1 - q / (double) TIGHTEN_STEPS : q / (double) TIGHTEN_STEPS;
+        double t = cond.feature().round(values.get((int) Math.floor(quantile * (values.size() - 1))));
+        if (t == last || (cond.atMost() ? t >= cond.threshold() : t <= cond.threshold())) {
+          continue;
+        }
+        last = t;
+        List<Condition> candidate = new ArrayList<>(path);
+        candidate.set(c, new Condition(cond.feature(), cond.atMost(), t));
+        int[] st = stats(w, train, candidate);
+        if (st[1] >= options.minSupport() && st[1] >= target * st[0]) {
+          int at = 0;
+          while (at < support.size() && support.get(at) >= st[1]) {
+            at++;
+          }
+          out.add(at, List.copyOf(candidate));
+          support.add(at, st[1]);
+        }
+      }
+    }
+    return out;
   }
 
   private static boolean covered(Windows w, int i, List<PrecursorRule> rules) {
@@ -316,6 +407,10 @@ public final class PrecursorMiner {
    * time from that match to the loss.
    */
   private Validation validate(Windows w, List<Condition> path, long split) {
+    return devices(w, path, split, Long.MAX_VALUE);
+  }
+
+  private Validation devices(Windows w, List<Condition> path, long from, long to) {
     int devices = 0;
     int died = 0;
     List<Long> leads = new ArrayList<>();
@@ -326,7 +421,7 @@ public final class PrecursorMiner {
         current = w.device[i];
         fired = false;
       }
-      if (fired || w.at[i] < split || !w.matches(i, path)) {
+      if (fired || w.at[i] < from || w.at[i] >= to || !w.matches(i, path)) {
         continue;
       }
       long loss = w.lossAt[current];
