@@ -120,21 +120,19 @@ public final class MiningBenchmark {
     FleetPublisher.PublishResult published;
     Histories.Read read;
     long readMs;
-    // INSECURE on purpose, for now: on the secure hub (TLS, JWT accounts) nats-server 2.9.10 ran at
-    // 100 % CPU delivering these streams to a consumer at ~1k messages/s, slowing as it went
-    // (30 s per 5000 messages after 100k); insecure it delivers ~35k/s. Reported; the miner's
-    // own ingestor is measured on the secure hub by the ingestion work.
-    try (NatsServer hub = NatsServer.builder().insecure().start(); Connection fleet = hub.connect(); Connection miner = hub.connect()) {
+    // the miner's own ingestion, as `fogwise cloud` runs it: a secure hub, the miner role's credentials,
+    // durable consumers into a store on disk, then the History the store loads
+    java.nio.file.Path store = java.nio.file.Files.createTempDirectory("fw-mining-bench");
+    try (NatsServer hub = NatsServer.start(); Connection fleet = hub.connect()) {
       published = FleetPublisher.builder().badFraction(0.001).build().publish(fleet, training);
-      long t0 = System.nanoTime();
-      try {
-        read = Histories.fromStreams(miner, now);
-      } catch (IllegalStateException e) {
-        List<String> log = java.nio.file.Files.readAllLines(hub.log());
-        throw new IllegalStateException(e.getMessage() + "; the hub's log ends:\n  "
-            + String.join("\n  ", log.subList(Math.max(0, log.size() - 15), log.size())), e);
-      }
-      readMs = (System.nanoTime() - t0) / 1_000_000L;
+      Ingested in = ingest(hub, store);
+      read = new Histories.Read(in.history(), in.history().counts().telemetry(), in.history().counts().events(),
+          in.history().counts().rejectedTotal() - in.history().counts().rejected(
+              io.fogwise.cloud.history.BadInput.FUTURE_TIMESTAMP),
+          in.history().counts().rejected(io.fogwise.cloud.history.BadInput.FUTURE_TIMESTAMP));
+      readMs = in.drainMs() + in.loadMs();
+    } finally {
+      deleteTree(store);
     }
     long t0 = System.nanoTime();
     MiningResult result = new Miner(HeartbeatMiner.withDefaults(), new PrecursorMiner(options), Clock.systemUTC())
@@ -145,8 +143,8 @@ public final class MiningBenchmark {
     m.put("published", published.total());
     m.put("publishedBadInput", published.badTotal());
     m.put("publishSeconds", round(published.elapsed().toMillis() / 1000.0, 1));
-    m.put("readFrom", "FW_TELEMETRY and FW_EVENTS with a plain JetStream pull consumer (until the ingestor is"
-        + " merged), on an insecure hub (the secure one delivered at ~1k msg/s)");
+    m.put("readFrom", "FW_TELEMETRY and FW_EVENTS through the miner's ingestor (durable consumers, miner role, secure"
+        + " hub) into its store, then the store's History");
     m.put("telemetryRead", read.telemetry());
     m.put("eventsRead", read.events());
     m.put("rejectedOnRead", read.rejected());
@@ -164,8 +162,8 @@ public final class MiningBenchmark {
     ArrayNode refusals = m.putArray("refusals");
     result.refusals().forEach(refusals::add);
     line("");
-    line("The training fleet went through a real nats-server (insecure: see the note in MiningBenchmark) and was read"
-        + " back from FW_TELEMETRY and FW_EVENTS with a plain pull consumer (until the ingestor is merged).");
+    line("The training fleet went through a real secure nats-server and reached the miner as `fogwise cloud` runs it:"
+        + " its ingestor (durable consumers, miner role) into its store on disk, then the History the store loads.");
     line(String.format(Locale.ROOT, "Published %,d messages (%d bad on purpose) in %.1f s; read back %,d telemetry and"
         + " %,d events (%d rejected, %d from the future excluded) in %d ms; one mining pass: %d ms.",
         published.total(), published.badTotal(), published.elapsed().toMillis() / 1000.0, read.telemetry(),
@@ -250,27 +248,69 @@ public final class MiningBenchmark {
     line("");
   }
 
-  private void speed(boolean quick, ObjectNode json) {
+  private void speed(boolean quick, ObjectNode json) throws Exception {
     FleetParameters.Draw draw = quick ? FleetParameters.draw(FleetParameters.SPEED_SEED).scaled(30,
         Duration.ofMinutes(30)) : FleetParameters.speedDraw(FleetParameters.SPEED_SEED);
     FleetTrace trace = FleetSimulator.generate(draw);
-    History history = Histories.fromTrace(trace);
+    java.nio.file.Path store = java.nio.file.Files.createTempDirectory("fw-mining-speed");
+    FleetPublisher.PublishResult published;
+    Ingested in;
+    try (NatsServer hub = NatsServer.start(); Connection fleet = hub.connect()) {
+      // the stream is filled first, then drained: what a miner starting on a full stream does
+      published = FleetPublisher.create().publish(fleet, trace);
+      in = ingest(hub, store);
+    } finally {
+      deleteTree(store);
+    }
     long t0 = System.nanoTime();
-    MiningResult r = Miner.withDefaults(Clock.systemUTC()).mine(history);
+    MiningResult r = Miner.withDefaults(Clock.systemUTC()).mine(in.history());
     long passMs = (System.nanoTime() - t0) / 1_000_000L;
+    double perSecond = in.drained() * 1e3 / Math.max(1, in.drainMs());
     ObjectNode sp = json.putObject("speed");
     sp.put("seed", FleetParameters.SPEED_SEED);
-    sp.put("telemetryRows", trace.telemetryCount());
-    sp.put("events", trace.eventCount());
+    sp.put("published", published.total());
+    sp.put("drained", in.drained());
+    sp.put("drainMs", in.drainMs());
+    sp.put("drainPerSecond", Math.round(perSecond));
+    sp.put("loadMs", in.loadMs());
+    sp.put("telemetryRows", in.history().counts().telemetry());
+    sp.put("events", in.history().counts().events());
     sp.put("passMs", passMs);
     sp.put("rules", r.drl() == null ? 0 : r.drl().split("\nrule ").length - 1);
-    sp.put("drainIntoStore", "NOT MEASURED HERE: needs the ingestion work's ingestor and store (history built in"
-        + " memory from the trace for the pass)");
-    line(String.format(Locale.ROOT, "Speed: one mining pass over %,d telemetry rows and %,d events (seed %d): %,d ms"
-        + " (target <= 30 s). Draining the stream into the store: not measured here (needs the ingestor).",
-        trace.telemetryCount(), trace.eventCount(), FleetParameters.SPEED_SEED, passMs));
+    line(String.format(Locale.ROOT, "Speed (seed %d): %,d messages drained from the pre-filled streams into the miner's"
+        + " store in %,d ms = %,.0f messages/s (target >= 50,000; secure hub, miner role, batches of %d); store loaded"
+        + " in %,d ms; one mining pass over %,d telemetry rows and %,d events: %,d ms (target <= 30 s).",
+        FleetParameters.SPEED_SEED, in.drained(), in.drainMs(), perSecond,
+        io.fogwise.cloud.history.HistoryIngestor.Options.DEFAULT_BATCH, in.loadMs(),
+        in.history().counts().telemetry(), in.history().counts().events(), passMs));
     line("");
   }
+
+  private record Ingested(History history, long drained, long drainMs, long loadMs) {}
+
+  /** Drains the hub's history streams with the miner's ingestor (role miner) into {@code dir} and loads the store. */
+  private static Ingested ingest(NatsServer hub, java.nio.file.Path dir) throws Exception {
+    try (Connection miner = io.nats.client.Nats.connect(io.fogwise.protocol.NatsOptions.component(hub.url(), "miner",
+            hub.auth(io.fogwise.identity.Role.MINER, "miner")).build());
+        io.fogwise.cloud.history.HistoryStore store = io.fogwise.cloud.history.HistoryStore.open(dir, "bench")) {
+      io.fogwise.cloud.history.HistoryIngestor ingestor = io.fogwise.cloud.history.HistoryIngestor.create(miner, store,
+          io.fogwise.cloud.history.HistoryIngestor.Options.defaults(), io.fogwise.protocol.time.Clock.system(),
+          io.fogwise.cloud.history.HistoryMetrics.noop());
+      io.fogwise.cloud.history.HistoryIngestor.DrainResult r = ingestor.drain(Duration.ofMinutes(10));
+      long t0 = System.nanoTime();
+      History h = store.load();
+      return new Ingested(h, r.messages(), r.nanos() / 1_000_000L, (System.nanoTime() - t0) / 1_000_000L);
+    }
+  }
+
+  private static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(p);
+      }
+    }
+  }
+
 
   /** How a rule set did on a held-out fleet. */
   record Score(int quarantines, int followed, int afterDeath, int censored, int withPrecursor, int caught,
