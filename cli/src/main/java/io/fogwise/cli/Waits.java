@@ -41,35 +41,41 @@ final class Waits {
 
   /** Until every replica of {@code name} runs; FAILING or UNPLACEABLE fail. */
   void untilRunning(String name) throws CliFailure {
-    int bad = 0;
-    ServiceState st;
-    while (true) {
-      st = state(name);
-      if (st.phase() == ServiceState.Phase.RUNNING && st.ready() >= st.spec().replicas()) {
-        out.println(name + " is running: " + where(st));
-        out.flush();
-        return;
-      }
-      bad = failed(st) ? bad + 1 : 0;
-      if (bad >= CONFIRM) {
-        throw new CliFailure(1, name + " is " + st.phase() + ": " + st.reason());
-      }
-      pause(name, st);
-    }
+    until(name, st -> { }, st -> true, " is running: ");
   }
 
   /** Until {@code name} runs only in {@code layer} (or on {@code device}), no move in progress; a failed move fails. */
   void untilMoved(String name, Layer layer, String device) throws CliFailure {
     int failuresBefore = state(name).failures();
-    int bad = 0;
-    while (true) {
-      ServiceState st = state(name);
+    until(name, st -> {
       if (st.failures() > failuresBefore) {
         throw new CliFailure(1, "moving " + name + " failed: " + st.reason() + " (the gateway tries again; see"
             + " fogwise describe service " + name + ")");
       }
-      if (st.phase() == ServiceState.Phase.RUNNING && st.ready() >= st.spec().replicas() && there(st, layer, device)) {
-        out.println(name + " moved: " + where(st));
+    }, st -> there(st, layer, device), " moved: ");
+  }
+
+  private interface Check {
+    void check(ServiceState st) throws CliFailure;
+  }
+
+  private interface Done {
+    boolean test(ServiceState st) throws CliFailure;
+  }
+
+  /**
+   * Polls {@code name} until all its replicas run and {@code done} holds (then prints {@code said}
+   * and where it runs); {@code check} may fail early; FAILING or UNPLACEABLE seen {@value #CONFIRM}
+   * times in a row fail.
+   */
+  private void until(String name, Check check, Done done, String said)
+      throws CliFailure {
+    int bad = 0;
+    while (true) {
+      ServiceState st = state(name);
+      check.check(st);
+      if (st.phase() == ServiceState.Phase.RUNNING && st.ready() >= st.spec().replicas() && done.test(st)) {
+        out.println(name + said + where(st));
         out.flush();
         return;
       }
