@@ -113,17 +113,19 @@ final class CloudCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("fogwise cloud: --" + e.getMessage());
       return 2;
     }
-    CloudService cloud;
-    try {
-      cloud = CloudService.start(config);
-    } catch (IllegalArgumentException e) {
-      spec.commandLine().getErr().println("fogwise cloud: not a valid NATS URL: '" + nats + "' (" + e.getMessage() + ")");
-      return 2;
-    } catch (UncheckedIOException | IllegalStateException e) {
-      spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
-      return 3;
+    try (Waiting waiting = Waiting.onSignals("cloud")) {
+      CloudService cloud;
+      try {
+        cloud = CloudService.start(config);
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("fogwise cloud: not a valid NATS URL: '" + nats + "' (" + e.getMessage() + ")");
+        return 2;
+      } catch (UncheckedIOException | IllegalStateException e) {
+        spec.commandLine().getErr().println("fogwise cloud: " + e.getMessage());
+        return 3;
+      }
+      waiting.until(cloud);
+      return 0;
     }
-    Waiting.untilShutdown(cloud, "cloud");
-    return 0;
   }
 }

@@ -113,56 +113,59 @@ final class EdgeCommand implements Callable<Integer> {
         return e.exitCode();
       }
     }
-    String rt = runtime != null ? runtime : System.getenv().getOrDefault("FW_RUNTIME", "process");
-    io.fogwise.edge.container.DockerRuntime containers = null;
-    if ("docker".equals(rt)) {
-      java.util.Map<String, String> kinds = new java.util.TreeMap<>(io.fogwise.containers.Images.defaults());
-      java.util.List<String> pairs = new java.util.ArrayList<>();
-      if (images != null) {
-        pairs.addAll(images);
-      } else if (System.getenv("FW_IMAGES") != null) {
-        pairs.addAll(java.util.Arrays.asList(System.getenv("FW_IMAGES").split(",")));
-      }
-      for (String pair : pairs) {
-        int eq = pair.indexOf('=');
-        if (eq <= 0 || eq == pair.length() - 1) {
-          spec.commandLine().getErr().println("fogwise edge: --image must be kind=image, got '" + pair + "' (see --help)");
+    // the hook is in place before anything starts: a signal during the start stops it all afterwards
+    try (Waiting waiting = Waiting.onSignals("agent " + device)) {
+      String rt = runtime != null ? runtime : System.getenv().getOrDefault("FW_RUNTIME", "process");
+      io.fogwise.edge.container.DockerRuntime containers = null;
+      if ("docker".equals(rt)) {
+        java.util.Map<String, String> kinds = new java.util.TreeMap<>(io.fogwise.containers.Images.defaults());
+        java.util.List<String> pairs = new java.util.ArrayList<>();
+        if (images != null) {
+          pairs.addAll(images);
+        } else if (System.getenv("FW_IMAGES") != null) {
+          pairs.addAll(java.util.Arrays.asList(System.getenv("FW_IMAGES").split(",")));
+        }
+        for (String pair : pairs) {
+          int eq = pair.indexOf('=');
+          if (eq <= 0 || eq == pair.length() - 1) {
+            spec.commandLine().getErr().println("fogwise edge: --image must be kind=image, got '" + pair + "' (see --help)");
+            return 2;
+          }
+          kinds.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        AgentConfig draft = b.build();
+        int spares;
+        try {
+          spares = warmSpares != null ? warmSpares : Integer.parseInt(System.getenv().getOrDefault("FW_WARM_SPARES", "0"));
+        } catch (NumberFormatException e) {
+          spares = -1;
+        }
+        if (spares < 0 || spares > 8) {
+          spec.commandLine().getErr().println("fogwise edge: --warm-spares must be within [0, 8] (see --help)");
           return 2;
         }
-        kinds.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
-      }
-      AgentConfig draft = b.build();
-      int spares;
-      try {
-        spares = warmSpares != null ? warmSpares : Integer.parseInt(System.getenv().getOrDefault("FW_WARM_SPARES", "0"));
-      } catch (NumberFormatException e) {
-        spares = -1;
-      }
-      if (spares < 0 || spares > 8) {
-        spec.commandLine().getErr().println("fogwise edge: --warm-spares must be within [0, 8] (see --help)");
+        try {
+          containers = io.fogwise.edge.container.DockerRuntime.start(io.fogwise.containers.DockerClients.connect(),
+              draft.deviceId(), draft.gatewayId(), kinds,
+              new io.fogwise.edge.container.DockerRuntime.Spares(spares, draft.auth().caFile(), draft.natsUrl()));
+        } catch (IllegalStateException | IllegalArgumentException e) {
+          spec.commandLine().getErr().println("fogwise edge: " + e.getMessage());
+          return 1;
+        }
+        b.services(containers.kinds());
+      } else if (!"process".equals(rt)) {
+        spec.commandLine().getErr().println("fogwise edge: --runtime must be process or docker, got '" + rt + "' (see --help)");
         return 2;
       }
-      try {
-        containers = io.fogwise.edge.container.DockerRuntime.start(io.fogwise.containers.DockerClients.connect(),
-            draft.deviceId(), draft.gatewayId(), kinds,
-            new io.fogwise.edge.container.DockerRuntime.Spares(spares, draft.auth().caFile(), draft.natsUrl()));
-      } catch (IllegalStateException | IllegalArgumentException e) {
-        spec.commandLine().getErr().println("fogwise edge: " + e.getMessage());
-        return 1;
-      }
-      b.services(containers.kinds());
-    } else if (!"process".equals(rt)) {
-      spec.commandLine().getErr().println("fogwise edge: --runtime must be process or docker, got '" + rt + "' (see --help)");
-      return 2;
+      EdgeAgent agent = EdgeAgent.start(b.build());
+      io.fogwise.edge.container.DockerRuntime owned = containers;
+      waiting.until(() -> {
+        agent.close();
+        if (owned != null) {
+          owned.close();
+        }
+      });
+      return 0;
     }
-    EdgeAgent agent = EdgeAgent.start(b.build());
-    io.fogwise.edge.container.DockerRuntime owned = containers;
-    Waiting.untilShutdown(() -> {
-      agent.close();
-      if (owned != null) {
-        owned.close();
-      }
-    }, "agent " + agent.deviceId());
-    return 0;
   }
 }

@@ -253,7 +253,7 @@ final class GatewayCommand implements Callable<Integer> {
       }
       return 2;
     }
-    try {
+    try (Waiting waiting = Waiting.onSignals("gateway " + id)) {
       Gateway gw;
       try {
         gw = Gateway.start(config);
@@ -261,7 +261,7 @@ final class GatewayCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
         return EXIT_ID_IN_USE;
       }
-      String lost = Waiting.untilShutdownOr(gw, gw.lost(), "gateway " + id);
+      String lost = waiting.untilOr(gw, gw.lost());
       if (lost != null) {
         spec.commandLine().getErr().println("fogwise gateway: " + lost);
         return EXIT_ID_IN_USE;

@@ -3,6 +3,7 @@ package io.fogwise.cli;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fogwise.identity.IdentityHome;
@@ -105,6 +106,30 @@ class CloudServiceProcessIT {
     assertEquals(1, output.lines().filter(l -> l.contains("cloud service up")).count(), output);
     // one line for the rejected request, none for the good ones
     assertTrue(output.contains("rejected message on fw.cloud.data.get (malformed)"), output);
+  }
+
+  /**
+   * A signal while the service is still starting (here: right after its first "up" line, while the
+   * miner starts) is not lost: the start finishes and the service stops cleanly. CI caught the old
+   * order (shutdown hook registered after the start): "Shutdown in progress", nothing closed.
+   */
+  @Test
+  void aSigtermDuringTheStartStopsTheServiceCleanly() throws Exception {
+    Path log = dir.resolve("early.log");
+    List<String> cmd = new ArrayList<>(ComponentLauncher.currentJvm(Fogwise.class.getName(), ComponentLauncher.SMALL_JVM)
+        .command(List.of("cloud", "--nats", server.url(), "--home", home(Role.CLOUD, "cloud"), "--miner-store",
+            dir.resolve("miner").toString())));
+    cloud = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    await("'cloud service up' in " + log).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(2))
+        .until(() -> {
+          assertTrue(cloud.isAlive(), "the cloud service exited:\n" + Files.readString(log));
+          return Files.readString(log).contains("cloud service up");
+        });
+    cloud.destroy(); // SIGTERM, most likely before the miner is up
+    await("the cloud service stops").atMost(Duration.ofSeconds(30)).until(() -> !cloud.isAlive());
+    String output = Files.readString(log);
+    assertTrue(output.contains("cloud service stopped"), output);
+    assertFalse(output.contains("Shutdown in progress"), output);
   }
 
   @Test
