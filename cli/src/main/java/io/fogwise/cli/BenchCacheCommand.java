@@ -30,14 +30,22 @@ final class BenchCacheCommand implements Callable<Integer> {
   @Option(names = "--exponent", defaultValue = "1.0", description = "Zipf exponent. Default: ${DEFAULT-VALUE}.")
   double exponent;
 
-  @Option(names = "--rtt-ms", defaultValue = "4", description = "Emulated cloud link round trip. Default: ${DEFAULT-VALUE}.")
-  long rttMs;
+  @Option(names = "--rtt", paramLabel = "DURATION", defaultValue = "4ms", converter = PolicyCommands.DelayConverter.class,
+      description = "Emulated cloud link round trip. Default: ${DEFAULT-VALUE}.")
+  Duration rtt;
+
+  @Option(names = "--rtt-ms", hidden = true, description = "Deprecated: --rtt in milliseconds.")
+  Long rttMs;
 
   @Option(names = "--zipf-requests", defaultValue = "100000", description = "Measured Zipf reads. Default: ${DEFAULT-VALUE}.")
   int zipfRequests;
 
-  @Option(names = "--refresh-seconds", defaultValue = "60", description = "Refresh-ahead run. Default: ${DEFAULT-VALUE}.")
-  long refreshSeconds;
+  @Option(names = "--refresh-run", paramLabel = "DURATION", defaultValue = "60s", converter = PolicyCommands.DurationConverter.class,
+      description = "Length of the refresh-ahead run. Default: ${DEFAULT-VALUE}.")
+  Duration refreshRun;
+
+  @Option(names = "--refresh-seconds", hidden = true, description = "Deprecated: --refresh-run in seconds.")
+  Long refreshSeconds;
 
   @Option(names = "--seed", defaultValue = "1", description = "Random seed. Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -49,13 +57,15 @@ final class BenchCacheCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Timeline timeline = new Timeline(System.out);
     CacheBenchmark.Settings d = CacheBenchmark.Settings.defaults();
+    Duration link = rttMs != null ? Duration.ofMillis(rttMs) : rtt;
+    Duration refresh = refreshSeconds != null ? Duration.ofSeconds(refreshSeconds) : refreshRun;
     CacheBenchmark.Settings s = new CacheBenchmark.Settings(keys, valueBytes, cacheItems, exponent,
-        Duration.ofMillis(rttMs), d.latencySamples(), d.missSamples(), Math.max(10_000, zipfRequests * 3 / 10),
-        zipfRequests, d.zipfReaders(), d.readerCounts(), d.throughputTime(), Duration.ofSeconds(refreshSeconds),
+        link, d.latencySamples(), d.missSamples(), Math.max(10_000, zipfRequests * 3 / 10),
+        zipfRequests, d.zipfReaders(), d.readerCounts(), d.throughputTime(), refresh,
         d.refreshAfter(), d.freshFor(), d.coldReadInterval(), seed);
     Path runDir = Files.createTempDirectory("fogwise-bench-cache-");
-    timeline.log("cache benchmark: Zipf %.2f over %d keys, cache of %d items, %d ms link; logs in %s", exponent, keys,
-        cacheItems, rttMs, runDir);
+    timeline.log("cache benchmark: Zipf %.2f over %d keys, cache of %d items, %.1f ms link; logs in %s", exponent, keys,
+        cacheItems, link.toNanos() / 1e6, runDir);
     ObjectNode result;
     try {
       result = new CacheBenchmark(BenchCommand.launcher(), timeline).run(s, runDir);

@@ -26,8 +26,12 @@ final class BenchChaosCommand implements Callable<Integer> {
   static final List<String> DEFAULT_SPECS = List.of("docs/examples/publisher.yaml", "docs/examples/subscribers.yaml",
       "docs/examples/durable.yaml");
 
-  @Option(names = "--minutes", defaultValue = "10", description = "Length of the chaos phase. Default: ${DEFAULT-VALUE}.")
-  double minutes;
+  @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "10m", converter = PolicyCommands.LongDurationConverter.class,
+      description = "Length of the chaos phase. Default: ${DEFAULT-VALUE}.")
+  Duration duration;
+
+  @Option(names = "--minutes", hidden = true, description = "Deprecated: --duration in minutes.")
+  Double minutes;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the fault schedule. Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -47,9 +51,9 @@ final class BenchChaosCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Timeline timeline = new Timeline(System.out);
     Path runDir = Files.createTempDirectory("fogwise-bench-chaos-");
-    timeline.log("chaos benchmark: %.1f min, seed %d, logs in %s", minutes, seed, runDir);
-    ObjectNode result = run(specs(specFiles), Duration.ofMillis((long) (minutes * 60_000)), seed, keepGoing, timeline,
-        runDir);
+    Duration length = minutes != null ? Duration.ofMillis((long) (minutes * 60_000)) : duration;
+    timeline.log("chaos benchmark: %.1f min, seed %d, logs in %s", length.toMillis() / 60_000.0, seed, runDir);
+    ObjectNode result = run(specs(specFiles), length, seed, keepGoing, timeline, runDir);
     BenchCommand.write(out, result, timeline);
     return result.get("passed").asBoolean() ? 0 : 3;
   }

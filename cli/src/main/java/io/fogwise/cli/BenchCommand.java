@@ -96,12 +96,19 @@ final class BenchCommand implements Runnable {
     @Option(names = "--devices", defaultValue = "20", description = "Devices. Default: ${DEFAULT-VALUE}.")
     int devices;
 
-    @Option(names = "--minutes", defaultValue = "10", description = "Duration in minutes. Default: ${DEFAULT-VALUE}.")
-    double minutes;
+    @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "10m", converter = PolicyCommands.LongDurationConverter.class,
+        description = "How long it runs. Default: ${DEFAULT-VALUE}.")
+    Duration duration;
 
-    @Option(names = "--max-pause-ms", defaultValue = "400",
+    @Option(names = "--minutes", hidden = true, description = "Deprecated: --duration in minutes.")
+    Double minutes;
+
+    @Option(names = "--max-pause", paramLabel = "DURATION", defaultValue = "400ms", converter = PolicyCommands.DurationConverter.class,
         description = "Longest injected link pause; heartbeat gaps reach pause + one interval. Default: ${DEFAULT-VALUE}.")
-    long maxPauseMs;
+    Duration maxPause;
+
+    @Option(names = "--max-pause-ms", hidden = true, description = "Deprecated: --max-pause in milliseconds.")
+    Long maxPauseMs;
 
     @Option(names = "--load-threads", defaultValue = "2", description = "Busy threads loading the cores. Default: ${DEFAULT-VALUE}.")
     int loadThreads;
@@ -113,9 +120,12 @@ final class BenchCommand implements Runnable {
     public Integer call() throws Exception {
       Timeline timeline = new Timeline(System.out);
       Path runDir = Files.createTempDirectory("fogwise-bench-fd-");
-      timeline.log("false-detection benchmark: %d devices for %.1f min, logs in %s", devices, minutes, runDir);
-      ObjectNode result = new FalseDetectionBenchmark(launcher(), timeline).run(devices,
-          Duration.ofMillis((long) (minutes * 60_000)), Duration.ofMillis(maxPauseMs), loadThreads, runDir);
+      Duration length = minutes != null ? Duration.ofMillis((long) (minutes * 60_000)) : duration;
+      Duration pause = maxPauseMs != null ? Duration.ofMillis(maxPauseMs) : maxPause;
+      timeline.log("false-detection benchmark: %d devices for %.1f min, logs in %s", devices, length.toMillis() / 60_000.0,
+          runDir);
+      ObjectNode result = new FalseDetectionBenchmark(launcher(), timeline).run(devices, length, pause, loadThreads,
+          runDir);
       timeline.log("heartbeat gaps p99 %d ms, max %d ms, %d over 500 ms; false detections: %d",
           result.get("gapP99Ms").asLong(), result.get("gapMaxMs").asLong(), result.get("gapsOver500Ms").asLong(),
           result.get("falseDetections").asLong());
@@ -126,7 +136,7 @@ final class BenchCommand implements Runnable {
 
   @Command(name = "detection-load", mixinStandardHelpOptions = true,
       description = {"Synthetic devices heartbeat a fresh gateway process (burst: all join at once; sigstop: the gateway",
-          "is frozen for --pause-ms); then --kill devices are silenced. An outside subscriber counts false DEVICE_LOST",
+          "is frozen for --pause); then --kill devices are silenced. An outside subscriber counts false DEVICE_LOST",
           "and times each silenced device's detection from the later of its silencing and SIGCONT.",
           "Exit code 3 if a target is missed (0 false detections, every silenced device detected within 2 s)."})
   static final class DetectionLoad implements Callable<Integer> {
@@ -136,14 +146,22 @@ final class BenchCommand implements Runnable {
     @Option(names = "--devices", defaultValue = "10000", description = "Synthetic devices. Default: ${DEFAULT-VALUE}.")
     int devices;
 
-    @Option(names = "--heartbeat-ms", defaultValue = "200", description = "Their heartbeat interval. Default: ${DEFAULT-VALUE}.")
-    long heartbeatMs;
+    @Option(names = "--heartbeat", paramLabel = "DURATION", defaultValue = "200ms", converter = PolicyCommands.DurationConverter.class,
+        description = "Their heartbeat interval. Default: ${DEFAULT-VALUE}.")
+    Duration heartbeat;
+
+    @Option(names = "--heartbeat-ms", hidden = true, description = "Deprecated: --heartbeat in milliseconds.")
+    Long heartbeatMs;
 
     @Option(names = "--kill", defaultValue = "50", description = "Devices silenced after the disturbance. Default: ${DEFAULT-VALUE}.")
     int kill;
 
-    @Option(names = "--pause-ms", defaultValue = "1000", description = "SIGSTOP length (sigstop). Default: ${DEFAULT-VALUE}.")
-    long pauseMs;
+    @Option(names = "--pause", paramLabel = "DURATION", defaultValue = "1s", converter = PolicyCommands.DurationConverter.class,
+        description = "SIGSTOP length (sigstop). Default: ${DEFAULT-VALUE}.")
+    Duration pause;
+
+    @Option(names = "--pause-ms", hidden = true, description = "Deprecated: --pause in milliseconds.")
+    Long pauseMs;
 
     @Option(names = "--gateway-heap", defaultValue = "1g", description = "The gateway JVM's -Xmx. Default: ${DEFAULT-VALUE}.")
     String gatewayHeap;
@@ -160,12 +178,14 @@ final class BenchCommand implements Runnable {
         default -> throw new IllegalArgumentException("--scenario must be burst, sigstop or both, got '" + scenario + "'");
       };
       DetectionLoadBenchmark.Settings base = DetectionLoadBenchmark.Settings.issueScale();
-      var settings = new DetectionLoadBenchmark.Settings(devices, Duration.ofMillis(heartbeatMs), kill,
-          Duration.ofMillis(pauseMs), base.joinTimeout(), base.settle(), base.detectTimeout(), base.tail(), gatewayHeap);
+      Duration interval = heartbeatMs != null ? Duration.ofMillis(heartbeatMs) : heartbeat;
+      Duration stop = pauseMs != null ? Duration.ofMillis(pauseMs) : pause;
+      var settings = new DetectionLoadBenchmark.Settings(devices, interval, kill,
+          stop, base.joinTimeout(), base.settle(), base.detectTimeout(), base.tail(), gatewayHeap);
       Timeline timeline = new Timeline(System.out);
       Path runDir = Files.createTempDirectory("fogwise-bench-load-");
       timeline.log("detection-load benchmark %s: %d devices every %d ms, %d silenced, logs in %s", scenarios, devices,
-          heartbeatMs, kill, runDir);
+          interval.toMillis(), kill, runDir);
       ObjectNode result = new DetectionLoadBenchmark(launcher(), timeline).run(scenarios, settings, runDir);
       write(out, result, timeline);
       boolean met = result.get("targetsMet").asBoolean();

@@ -26,16 +26,26 @@ final class BenchPaperCommand implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "100", description = "Publisher rate, msg/s. Default: ${DEFAULT-VALUE}.")
   int rate;
 
-  @Option(names = "--cloud-rtt-ms", defaultValue = "4", description = "Cloud <-> gateway round trip. Default: ${DEFAULT-VALUE}.")
-  double cloudRttMs;
+  @Option(names = "--cloud-rtt", paramLabel = "DURATION", defaultValue = "4ms", converter = PolicyCommands.DelayConverter.class,
+      description = "Cloud <-> gateway round trip. Default: ${DEFAULT-VALUE}.")
+  Duration cloudRtt;
 
-  @Option(names = "--edge-rtt-ms", defaultValue = "0.8",
+  @Option(names = "--edge-rtt", paramLabel = "DURATION", defaultValue = "0.8ms", converter = PolicyCommands.DelayConverter.class,
       description = "Gateway <-> edge round trip without jitter. Default: ${DEFAULT-VALUE}.")
-  double edgeRttMs;
+  Duration edgeRtt;
 
-  @Option(names = "--edge-jitter-ms", defaultValue = "0.3",
+  @Option(names = "--edge-jitter", paramLabel = "DURATION", defaultValue = "0.3ms", converter = PolicyCommands.DelayConverter.class,
       description = "Gateway <-> edge extra delay, uniform 0..this each way. Default: ${DEFAULT-VALUE}.")
-  double edgeJitterMs;
+  Duration edgeJitter;
+
+  @Option(names = "--cloud-rtt-ms", hidden = true, description = "Deprecated: --cloud-rtt in milliseconds.")
+  Double cloudRttMs;
+
+  @Option(names = "--edge-rtt-ms", hidden = true, description = "Deprecated: --edge-rtt in milliseconds.")
+  Double edgeRttMs;
+
+  @Option(names = "--edge-jitter-ms", hidden = true, description = "Deprecated: --edge-jitter in milliseconds.")
+  Double edgeJitterMs;
 
   @Option(names = "--seed", defaultValue = "1", description = "The link emulators' seed. Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -47,10 +57,12 @@ final class BenchPaperCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     int n = quick ? 1000 : messages;
-    var settings = new PaperBenchmark.Settings(n, rate, micros(cloudRttMs / 2), micros(edgeRttMs / 2),
-        micros(edgeJitterMs), seed);
-    String command = "./fogwise bench paper --messages " + n + " --rate " + rate + " --cloud-rtt-ms " + cloudRttMs
-        + " --edge-rtt-ms " + edgeRttMs + " --edge-jitter-ms " + edgeJitterMs + " --seed " + seed + " --out " + out;
+    Duration cloud = cloudRttMs != null ? micros(cloudRttMs) : cloudRtt;
+    Duration edge = edgeRttMs != null ? micros(edgeRttMs) : edgeRtt;
+    Duration jitter = edgeJitterMs != null ? micros(edgeJitterMs) : edgeJitter;
+    var settings = new PaperBenchmark.Settings(n, rate, cloud.dividedBy(2), edge.dividedBy(2), jitter, seed);
+    String command = "./fogwise bench paper --messages " + n + " --rate " + rate + " --cloud-rtt " + ms(cloud)
+        + " --edge-rtt " + ms(edge) + " --edge-jitter " + ms(jitter) + " --seed " + seed + " --out " + out;
     Timeline timeline = new Timeline(System.out);
     Path runDir = Files.createTempDirectory("fogwise-bench-paper-");
     timeline.log("paper benchmark: %s; logs in %s", command, runDir);
@@ -66,5 +78,10 @@ final class BenchPaperCommand implements Callable<Integer> {
 
   private static Duration micros(double ms) {
     return Duration.ofNanos(Math.round(ms * 1_000_000));
+  }
+
+  /** {@code 4ms}, {@code 0.8ms}: as the options take it. */
+  private static String ms(Duration d) {
+    return java.math.BigDecimal.valueOf(d.toNanos(), 6).stripTrailingZeros().toPlainString() + "ms";
   }
 }

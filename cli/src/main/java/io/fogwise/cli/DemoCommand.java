@@ -23,11 +23,19 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "100", description = "Publisher rate in messages/s. Default: ${DEFAULT-VALUE}.")
   int rate;
 
-  @Option(names = "--warmup-s", defaultValue = "3", description = "Seconds of traffic before the kill. Default: ${DEFAULT-VALUE}.")
-  int warmupSeconds;
+  @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "3s", converter = PolicyCommands.DurationConverter.class,
+      description = "Traffic before the kill. Default: ${DEFAULT-VALUE}.")
+  Duration warmup;
 
-  @Option(names = "--after-s", defaultValue = "3", description = "Seconds of traffic after recovery. Default: ${DEFAULT-VALUE}.")
-  int afterSeconds;
+  @Option(names = "--warmup-s", hidden = true, description = "Deprecated: --warmup in seconds.")
+  Integer warmupSeconds;
+
+  @Option(names = "--after", paramLabel = "DURATION", defaultValue = "3s", converter = PolicyCommands.DurationConverter.class,
+      description = "Traffic after recovery. Default: ${DEFAULT-VALUE}.")
+  Duration after;
+
+  @Option(names = "--after-s", hidden = true, description = "Deprecated: --after in seconds.")
+  Integer afterSeconds;
 
   @Option(names = "--orchestrator", defaultValue = "process",
       description = {"Where the agents run services: process (in their own JVM) or docker (containers from the images",
@@ -50,7 +58,8 @@ final class DemoCommand implements Callable<Integer> {
     Timeline timeline = new Timeline(System.out);
     timeline.log("fogwise demo: logs of every process go to %s", runDir);
     Demo demo = new Demo(ComponentLauncher.currentJvm(Fogwise.class.getName(), List.of()), timeline,
-        new Demo.Options(rate, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(afterSeconds), runDir, orchestrator));
+        new Demo.Options(rate, warmupSeconds != null ? Duration.ofSeconds(warmupSeconds) : warmup,
+            afterSeconds != null ? Duration.ofSeconds(afterSeconds) : after, runDir, orchestrator));
     ObjectNode summary;
     try {
       summary = demo.run();

@@ -36,7 +36,11 @@ final class EdgeCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--heartbeat-ms", description = "Heartbeat interval in milliseconds (default 200).")
+  @Option(names = "--heartbeat", paramLabel = "DURATION", converter = PolicyCommands.DurationConverter.class,
+      description = "Heartbeat interval, e.g. 200ms or 1s (default 200ms).")
+  Duration heartbeat;
+
+  @Option(names = "--heartbeat-ms", hidden = true, description = "Deprecated: --heartbeat in milliseconds.")
   Long heartbeatMs;
 
   @Option(names = "--runtime", description = "Where services run: process (in this JVM, the default) or docker "
@@ -93,8 +97,8 @@ final class EdgeCommand implements Callable<Integer> {
     if (deviceClass != null) {
       b.deviceClass(deviceClass);
     }
-    if (heartbeatMs != null) {
-      b.heartbeatInterval(Duration.ofMillis(heartbeatMs));
+    if (heartbeat != null || heartbeatMs != null) {
+      b.heartbeatInterval(heartbeat != null ? heartbeat : Duration.ofMillis(heartbeatMs));
     }
     String device = id != null ? id : blankToNull(System.getenv(AgentConfig.ENV_DEVICE_ID));
     if (device == null) {

@@ -48,13 +48,16 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
       description = "The gateway's NATS server, where its devices are connected (env FW_NATS_URL). Default: ${DEFAULT-VALUE}.")
   String nats;
 
-  @Option(names = "--discover-ms", defaultValue = "1000",
-      description = "How long to listen to heartbeats to find the instances. Default: ${DEFAULT-VALUE}.")
-  long discoverMs;
+  @Option(names = "--discover", paramLabel = "DURATION", defaultValue = "1s", converter = PolicyCommands.DurationConverter.class,
+      description = "How long to listen to heartbeats to find the instances (up to 1m). Default: ${DEFAULT-VALUE}.")
+  Duration discover;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
-      description = "How long each step waits for the devices' answers. Default: ${DEFAULT-VALUE} s.")
-  double timeoutSeconds;
+  @Option(names = "--discover-ms", hidden = true, description = "Deprecated: --discover in milliseconds.")
+  Long discoverMs;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s", converter = PolicyCommands.DurationConverter.class,
+      description = "How long each step waits for the devices' answers. Default: ${DEFAULT-VALUE}.")
+  Duration timeout;
 
   @Mixin IdentityOptions identity;
 
@@ -78,11 +81,13 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
       err.println("fogwise hub move: not a valid gateway id: '" + gateway + "'");
       return 2;
     }
-    if (!(timeoutSeconds > 0) || timeoutSeconds > 3600 || discoverMs < 1 || discoverMs > 60_000) {
-      err.println("fogwise hub move: --timeout must be within (0, 3600] s and --discover-ms within [1, 60000]");
+    if (discoverMs != null) {
+      discover = Duration.ofMillis(discoverMs);
+    }
+    if (discover.toMillis() < 1 || discover.compareTo(Duration.ofMinutes(1)) > 0) {
+      err.println("fogwise hub move: --discover must be within [1ms, 1m], got " + discover.toMillis() + " ms (see --help)");
       return 2;
     }
-    Duration timeout = Duration.ofMillis(Math.round(timeoutSeconds * 1000));
     Connection nc;
     try {
       nc = Nats.connect(NatsOptions.oneShot(nats, timeout, identity.operator("fogwise hub move")).build());
@@ -98,7 +103,7 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
       long t0 = System.nanoTime();
       List<Target> targets = discover(nc);
       if (targets.isEmpty()) {
-        err.println("fogwise hub move: no device of " + gateway + " reported an instance within " + discoverMs
+        err.println("fogwise hub move: no device of " + gateway + " reported an instance within " + discover.toMillis()
             + " ms on " + nats + " (are its devices connected there?)");
         return 1;
       }
@@ -170,7 +175,7 @@ final class HubMoveCommand implements java.util.concurrent.Callable<Integer> {
       }
     });
     d.subscribe(Subjects.heartbeats(gateway));
-    Thread.sleep(discoverMs); // listening for a fixed time is the point: heartbeats come every interval
+    Thread.sleep(discover.toMillis()); // listening for a fixed time is the point: heartbeats come every interval
     nc.closeDispatcher(d);
     synchronized (found) {
       return List.copyOf(found.values());

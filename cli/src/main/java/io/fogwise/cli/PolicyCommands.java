@@ -225,17 +225,26 @@ final class PolicyCommands {
     return u == null || u.isBlank() ? "unknown" : u;
   }
 
-  /** Parses {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h} or a plain number of seconds, up to 1 h. */
+  /**
+   * The one duration syntax of every option that takes a time: {@code 10s}, {@code 500ms},
+   * {@code 0.8ms}, {@code 2m}, {@code 1h} or a plain number of seconds; more than zero, up to 1 h.
+   */
   static class DurationConverter implements ITypeConverter<Duration> {
     private static final Pattern D = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?");
     private final Duration max;
+    private final boolean zeroAllowed;
 
     DurationConverter() {
       this(Duration.ofHours(1));
     }
 
     DurationConverter(Duration max) {
+      this(max, false);
+    }
+
+    DurationConverter(Duration max, boolean zeroAllowed) {
       this.max = max;
+      this.zeroAllowed = zeroAllowed;
     }
 
     @Override
@@ -253,11 +262,20 @@ final class PolicyCommands {
         case "h" -> n * 3_600_000;
         default -> n * 1000;
       };
-      if (millis < 1 || millis > max.toMillis()) {
-        throw new picocli.CommandLine.TypeConversionException("'" + value + "' must be within (0, "
-            + (max.toHours() > 0 ? max.toHours() + " h" : max.toMillis() + " ms") + "]");
+      long nanos = Math.round(millis * 1_000_000);
+      if ((zeroAllowed ? nanos < 0 : millis < 1) || millis > max.toMillis()) {
+        throw new picocli.CommandLine.TypeConversionException("'" + value + "' must be within " + (zeroAllowed ? "[" : "(")
+            + "0, " + (max.toHours() > 0 ? max.toHours() + " h" : max.toMillis() >= 1000 ? max.toSeconds() + " s"
+            : max.toMillis() + " ms") + "]");
       }
-      return Duration.ofMillis(Math.round(millis));
+      return Duration.ofNanos(nanos);
+    }
+  }
+
+  /** As {@link DurationConverter}, from 0 to 10 s with sub-millisecond precision: an emulated link's delay. */
+  static final class DelayConverter extends DurationConverter {
+    DelayConverter() {
+      super(Duration.ofSeconds(10), true);
     }
   }
 

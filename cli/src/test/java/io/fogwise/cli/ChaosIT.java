@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * link emulators, the paper's app from docs/examples) with a fixed seed and at least one fault of
  * each kind; no invariant may be breached. The run stops at the first breach and the failure
  * message says which invariant, when, and with which seed to reproduce it
- * ({@code ./fogwise bench chaos --minutes 1 --seed 11}); the processes' logs stay in
+ * ({@code ./fogwise bench chaos --duration 1m --seed 11}); the processes' logs stay in
  * {@code cli/target/chaos-it/}.
  */
 class ChaosIT {

@@ -56,6 +56,51 @@ class CliConventionsTest {
   }
 
   @Test
+  void linkDelaysTakeZeroAndFractionsOfAMillisecond() {
+    PolicyCommands.DurationConverter d = new PolicyCommands.DelayConverter();
+    assertEquals(java.time.Duration.ofNanos(800_000), d.convert("0.8ms"));
+    assertEquals(java.time.Duration.ZERO, d.convert("0ms"));
+    assertEquals(java.time.Duration.ofMillis(4), d.convert("4ms"));
+    var tooLong = org.junit.jupiter.api.Assertions.assertThrows(picocli.CommandLine.TypeConversionException.class,
+        () -> d.convert("11s"));
+    assertEquals("'11s' must be within [0, 10 s]", tooLong.getMessage());
+    var zero = org.junit.jupiter.api.Assertions.assertThrows(picocli.CommandLine.TypeConversionException.class,
+        () -> new PolicyCommands.DurationConverter().convert("0s"));
+    assertEquals("'0s' must be within (0, 1 h]", zero.getMessage());
+  }
+
+  /**
+   * One duration syntax everywhere: no visible option carries its unit in its name or takes a
+   * plain number of a unit (the old unit-named options stay as hidden, deprecated aliases), and
+   * every option of type Duration goes through the one converter.
+   */
+  @Test
+  void everyTimeOptionTakesADuration() {
+    java.util.List<String> wrong = new java.util.ArrayList<>();
+    java.util.Deque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(Fogwise.commandLine()));
+    int durations = 0;
+    while (!todo.isEmpty()) {
+      picocli.CommandLine cl = todo.pop();
+      todo.addAll(cl.getSubcommands().values());
+      for (picocli.CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
+        String where = cl.getCommandSpec().qualifiedName() + " " + o.longestName();
+        if (o.type() == java.time.Duration.class) {
+          durations++;
+          boolean converted = o.converters().length == 1 && o.converters()[0] instanceof PolicyCommands.DurationConverter;
+          if (!converted) {
+            wrong.add(where + ": a Duration without the DurationConverter");
+          }
+        } else if (!o.hidden() && (o.longestName().matches(".*-(ms|s|sec|secs|seconds|millis|minutes|hours)$")
+            || o.longestName().equals("--minutes") || "SECONDS".equals(o.paramLabel()) || "MS".equals(o.paramLabel()))) {
+          wrong.add(where + ": a time as a plain number of a unit");
+        }
+      }
+    }
+    assertTrue(wrong.isEmpty(), String.join("\n", wrong));
+    assertTrue(durations > 20, "found only " + durations + " Duration options");
+  }
+
+  @Test
   void testHelpIsOurs() {
     CliRun help = CliRun.fogwise("test", "--help");
     assertEquals(0, help.exit());
