@@ -35,48 +35,137 @@ final class EventsCommand extends ReadCommand {
     if (limit < 0) {
       throw new CliFailure(2, "--limit must be at least 0, got " + limit);
     }
-    GatewayClient client = gw.connect();
-    try {
-      long[] lastSeq = {0};
-      Object lock = new Object();
-      if (follow) { // subscribe first: nothing published between the read and the subscription is lost
-        client.followEvents(e -> {
-          synchronized (lock) {
-            if (e.seq() > lastSeq[0] && (name == null || name.equals(e.service()) || name.equals(e.deviceId()))
-                && (all || !ROUTINE_EVENTS.contains(e.type().name()))) {
-              lastSeq[0] = e.seq();
-              print(out, e);
-            }
-          }
-        });
-      }
-      List<AdaptationEvent> recent = limit == 0 ? List.of()
-          : shown(read(client, ServiceRequest.Op.EVENTS, name).events(), all, limit);
-      synchronized (lock) {
+    if (!follow) {
+      try (GatewayClient client = gw.connect()) {
+        List<AdaptationEvent> recent = limit == 0 ? List.of()
+            : shown(read(client, ServiceRequest.Op.EVENTS, name).events(), all, limit);
         if (format.structured()) {
           recent.forEach(e -> print(out, e));
-        } else if (!recent.isEmpty() || !follow) {
+        } else {
           out.print(eventsTable(recent, format == Output.Format.wide));
         }
-        if (recent.isEmpty() && !follow) {
+        if (recent.isEmpty()) {
           out.println("no events" + (name == null ? "" : " about " + name) + " on gateway " + gw.gateway);
-        }
-        for (AdaptationEvent e : recent) {
-          lastSeq[0] = Math.max(lastSeq[0], e.seq());
         }
         out.flush();
       }
-      if (follow) {
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fogwise-events-stop"));
+      return;
+    }
+    follow(out, err);
+  }
+
+  /**
+   * {@code --follow}: subscribes first (nothing published between the read and the subscription is
+   * lost), prints the recent events, then each new one, once. The gateway numbers its events
+   * from 1 again after a restart, so an event is known by more than its number ({@link Seen}). A
+   * lost hub connection is re-established, and what the gateway published meanwhile is read back
+   * from its recent events; both are said on stderr.
+   */
+  private void follow(PrintWriter out, PrintWriter err) throws CliFailure {
+    Seen seen = new Seen();
+    Object lock = new Object();
+    java.util.function.Predicate<AdaptationEvent> wanted = e -> (name == null || name.equals(e.service())
+        || name.equals(e.deviceId())) && (all || !ROUTINE_EVENTS.contains(e.type().name()));
+    java.util.concurrent.BlockingQueue<String> reconnects = new java.util.concurrent.LinkedBlockingQueue<>();
+    GatewayClient client = gw.connectLasting((conn, type) -> {
+      switch (type) {
+        case DISCONNECTED -> reconnects.add("lost");
+        case RECONNECTED -> reconnects.add("back");
+        default -> { }
+      }
+    });
+    CountDownLatch stop = new CountDownLatch(1);
+    Thread hook = new Thread(stop::countDown, "fogwise-events-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      client.followEvents(e -> {
+        synchronized (lock) {
+          if (wanted.test(e) && seen.firstTime(e)) {
+            print(out, e);
+          }
+        }
+      });
+      List<AdaptationEvent> ring = limit == 0 ? List.of() : read(client, ServiceRequest.Op.EVENTS, name).events();
+      List<AdaptationEvent> recent = shown(ring, all, limit);
+      synchronized (lock) {
+        ring.forEach(seen::firstTime); // what --limit hid is not news later either
+        if (format.structured()) {
+          recent.forEach(e -> print(out, e));
+        } else if (!recent.isEmpty()) {
+          out.print(eventsTable(recent, format == Output.Format.wide));
+        }
+        out.flush();
+      }
+      // the connection's listener only queues: reading back needs a request, not on its thread
+      Thread watcher = new Thread(() -> {
         try {
-          stop.await();
+          while (true) {
+            String what = reconnects.take();
+            if (what.equals("lost")) {
+              err.println("fogwise events: lost NATS at " + gw.nats + "; reconnecting (events meanwhile are read back)");
+              err.flush();
+              continue;
+            }
+            try {
+              List<AdaptationEvent> missed = read(client, ServiceRequest.Op.EVENTS, name).events();
+              int shownNow = 0;
+              synchronized (lock) {
+                for (AdaptationEvent e : missed) {
+                  if (wanted.test(e) && seen.firstTime(e)) {
+                    print(out, e);
+                    shownNow++;
+                  }
+                }
+              }
+              err.println("fogwise events: reconnected; " + shownNow + " event(s) read back");
+            } catch (CliFailure | RuntimeException f) {
+              err.println("fogwise events: reconnected, but the events published meanwhile could not be read back: "
+                  + f.getMessage());
+            }
+            err.flush();
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
+      }, "fogwise-events-reconnects");
+      watcher.setDaemon(true);
+      watcher.start();
+      try {
+        stop.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook has run
+      }
       client.close();
+    }
+  }
+
+  /**
+   * The events a follow has already printed or listed, known by number, time, type, device and
+   * service (the number alone starts again when the gateway restarts); bounded.
+   */
+  static final class Seen {
+    static final int CAPACITY = 20_000;
+    private final java.util.LinkedHashSet<String> keys = new java.util.LinkedHashSet<>();
+
+    /** True the first time {@code e} is offered, false for a copy of one seen before. */
+    boolean firstTime(AdaptationEvent e) {
+      String key = e.seq() + "/" + e.atMillis() + "/" + e.type() + "/" + e.deviceId() + "/" + e.service() + "/"
+          + e.epoch();
+      if (!keys.add(key)) {
+        return false;
+      }
+      if (keys.size() > CAPACITY) {
+        var it = keys.iterator();
+        it.next();
+        it.remove();
+      }
+      return true;
     }
   }
 

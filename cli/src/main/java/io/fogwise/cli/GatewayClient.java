@@ -42,6 +42,17 @@ final class GatewayClient implements AutoCloseable {
   /** Connects once, without reconnecting: a CLI call either reaches NATS now or says it cannot. */
   static GatewayClient connect(String natsUrl, String gatewayId, Duration timeout,
       io.fogwise.protocol.auth.NatsAuth auth) throws CliFailure {
+    return connect(natsUrl, gatewayId, timeout, auth, null);
+  }
+
+  /**
+   * As {@link #connect(String, String, Duration, io.fogwise.protocol.auth.NatsAuth)}; with a
+   * {@code listener} (a command that runs until Ctrl-C, such as {@code events --follow}) the
+   * first connection must still succeed now, but a lost one is re-established for as long as it
+   * runs, and the listener hears of each disconnect and reconnect.
+   */
+  static GatewayClient connect(String natsUrl, String gatewayId, Duration timeout,
+      io.fogwise.protocol.auth.NatsAuth auth, io.nats.client.ConnectionListener listener) throws CliFailure {
     try {
       Subjects.services(gatewayId);
     } catch (IllegalArgumentException e) {
@@ -49,9 +60,11 @@ final class GatewayClient implements AutoCloseable {
     }
     Options options;
     try {
-      options = NatsOptions.oneShot(natsUrl, timeout, auth)
-          .reportNoResponders()
-          .build();
+      Options.Builder b = NatsOptions.oneShot(natsUrl, timeout, auth).reportNoResponders();
+      if (listener != null) {
+        b.maxReconnects(-1).reconnectWait(NatsOptions.RECONNECT_WAIT).connectionListener(listener);
+      }
+      options = b.build();
     } catch (IllegalArgumentException e) {
       throw new CliFailure(2, "not a valid NATS URL: '" + natsUrl + "' (" + e.getMessage() + ")");
     }

@@ -62,6 +62,11 @@ final class ServiceCommand implements Runnable {
     GatewayClient connect() throws CliFailure {
       return GatewayClient.connect(nats, gateway, timeout, identity.operator("fogwise"));
     }
+
+    /** A connection that is re-established when lost, for a command that runs until Ctrl-C. */
+    GatewayClient connectLasting(io.nats.client.ConnectionListener listener) throws CliFailure {
+      return GatewayClient.connect(nats, gateway, timeout, identity.operator("fogwise"), listener);
+    }
   }
 
   /** {@code --wait} and how long: shared by apply, move and delete. */
