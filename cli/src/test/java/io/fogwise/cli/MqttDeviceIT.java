@@ -47,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  * device --mqtt} wrote, publishes the documented heartbeat and telemetry JSON, and is a device
  * of the gateway: its readings are on the device fact rules match on and the compliance pack
  * quarantines it for its temperature, nothing is placed on it although it is the only device a
- * service's placement admits, and it is declared lost once it stops. Anonymous clients and a wrong password are refused.
+ * service's placement admits, and it is declared lost once it stops. Anonymous clients and a wrong password are refused;
+ * a valid token on another device's subjects gets nothing through, and no subscription.
  */
 class MqttDeviceIT {
   private static final String GW = "gw-mqtt";
@@ -130,20 +131,69 @@ class MqttDeviceIT {
       timeline.log("%s stopped", DEVICE);
       assertTrue(obs.awaitEvent(at, e -> e.type() == AdaptationEvent.Type.DEVICE_LOST && DEVICE.equals(e.deviceId()),
           Duration.ofSeconds(30)).isPresent(), "the sensor is declared lost after it stopped");
+
+      // an insider with a valid token: py-1's password on another device's subjects, and a subscription
+      AtomicInteger forged = new AtomicInteger();
+      java.util.concurrent.CountDownLatch fence = new java.util.concurrent.CountDownLatch(1);
+      Dispatcher spy = cluster.nats().createDispatcher(m -> {
+        if (m.getSubject().endsWith(".py-2")) {
+          forged.incrementAndGet();
+        } else {
+          fence.countDown();
+        }
+      });
+      spy.subscribe("fw.hb." + GW + ".*");
+      spy.subscribe("fw.tm." + GW + ".*");
+      cluster.nats().flush(Duration.ofSeconds(5));
+      MqttClient insider = connect(url, tls, "py-1", password);
+      long now = System.currentTimeMillis();
+      try {
+        insider.publish("fw/hb/" + GW + "/py-2", heartbeat("py-2", 0, now), 0, false);
+        insider.publish("fw/tm/" + GW + "/py-2", telemetry("py-2", now), 0, false);
+      } catch (MqttException closedAtTheFirstViolation) {
+        timeline.log("the hub closed the insider's connection: %s", closedAtTheFirstViolation);
+      }
+      boolean subscribed;
+      try {
+        subscribed = insider.subscribeWithResponse("fw/#", 0).getGrantedQos()[0] != 128;
+      } catch (MqttException refused) {
+        subscribed = false;
+      }
+      assertTrue(!subscribed, "py-1 may not subscribe to anything");
+      // a fence: py-1's own heartbeat, after the forged ones (on a new connection if the hub closed this one)
+      try {
+        insider.publish("fw/hb/" + GW + "/" + DEVICE, heartbeat(DEVICE, 1, now), 0, false);
+      } catch (MqttException closed) {
+        insider.close(true);
+        insider = connect(url, tls, "py-1", password);
+        insider.publish("fw/hb/" + GW + "/" + DEVICE, heartbeat(DEVICE, 1, now), 0, false);
+      }
+      assertTrue(fence.await(30, TimeUnit.SECONDS), "py-1's own heartbeat went through");
+      cluster.nats().flush(Duration.ofSeconds(5));
+      assertEquals(0, forged.get(), "a message on py-2's subjects went through with py-1's token");
+      insider.disconnectForcibly(1_000);
+      insider.close(true);
     }
+  }
+
+  private static byte[] heartbeat(String device, long seq, long now) {
+    return ("{\"deviceId\":\"" + device + "\",\"gatewayId\":\"" + GW + "\",\"seq\":" + seq + ",\"sentAtMillis\":"
+        + now + ",\"intervalMs\":" + INTERVAL_MS + ",\"layer\":\"EDGE\",\"deviceClass\":\"esp32\",\"labels\":{\""
+        + Heartbeat.SENSOR_LABEL + "\":\"true\"},\"instances\":[]}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] telemetry(String device, long now) {
+    return ("{\"deviceId\":\"" + device + "\",\"gatewayId\":\"" + GW + "\",\"atMillis\":" + now
+        + ",\"cpuLoad\":0.0,\"memUsedBytes\":0,\"memMaxBytes\":0,\"batteryPct\":71.5,\"temperatureC\":95.0}")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   private static void publishBoth(MqttClient sensor, long seq) {
     long now = System.currentTimeMillis();
-    String hb = "{\"deviceId\":\"" + DEVICE + "\",\"gatewayId\":\"" + GW + "\",\"seq\":" + seq + ",\"sentAtMillis\":"
-        + now + ",\"intervalMs\":" + INTERVAL_MS + ",\"layer\":\"EDGE\",\"deviceClass\":\"esp32\",\"labels\":{\""
-        + Heartbeat.SENSOR_LABEL + "\":\"true\"},\"instances\":[]}";
-    String tm = "{\"deviceId\":\"" + DEVICE + "\",\"gatewayId\":\"" + GW + "\",\"atMillis\":" + now
-        + ",\"cpuLoad\":0.0,\"memUsedBytes\":0,\"memMaxBytes\":0,\"batteryPct\":71.5,\"temperatureC\":95.0}";
     try {
       // MQTT topics: '/' is NATS's '.': fw/hb/gw-mqtt/py-1 is fw.hb.gw-mqtt.py-1
-      sensor.publish("fw/hb/" + GW + "/" + DEVICE, hb.getBytes(StandardCharsets.UTF_8), 0, false);
-      sensor.publish("fw/tm/" + GW + "/" + DEVICE, tm.getBytes(StandardCharsets.UTF_8), 0, false);
+      sensor.publish("fw/hb/" + GW + "/" + DEVICE, heartbeat(DEVICE, seq, now), 0, false);
+      sensor.publish("fw/tm/" + GW + "/" + DEVICE, telemetry(DEVICE, now), 0, false);
     } catch (MqttException e) {
       System.out.println("sensor publish failed: " + e);
     }
