@@ -115,7 +115,8 @@ final class ServiceRequests {
     if (toLayer != null) {
       ServiceSpec moved = spec.withPlacement(new ServiceSpec.Placement(toLayer, spec.placement().labels()));
       boolean possible = s.registry.all().stream().anyMatch(d -> d.getState() == DeviceState.ALIVE
-          && moved.placement().admits(d.getLayer(), d.getLabels()) && !s.desired.isExcluded(name, d.getId(), now));
+          && moved.placement().admits(d.getLayer(), d.getLabels()) && !s.desired.isExcluded(name, d.getId(), now)
+          && (s.registry.kinds(d.getId()).isEmpty() || s.registry.kinds(d.getId()).contains(spec.instanceKind())));
       if (!possible) {
         return ServiceResponse.error("toLayer", "no alive device in layer " + toLayer + " admits service '" + name
             + "'" + (spec.placement().labels().isEmpty() ? "" : " (labels " + spec.placement().labels() + ")"));
@@ -135,6 +136,11 @@ final class ServiceRequests {
         return ServiceResponse.error("toDevice", "device '" + d.getId() + "' (" + d.getLayer() + " " + d.getLabels()
             + ") does not satisfy the placement of '" + name + "' (" + (spec.placement().layer() == null ? "any layer"
             : spec.placement().layer()) + " " + spec.placement().labels() + "); move it to that layer with toLayer first");
+      }
+      java.util.List<String> kinds = s.registry.kinds(d.getId());
+      if (!kinds.isEmpty() && !kinds.contains(spec.instanceKind())) {
+        return ServiceResponse.error("toDevice", "device '" + d.getId() + "' does not run kind '" + spec.instanceKind()
+            + "'; it offers: " + String.join(", ", kinds));
       }
       if (operator && s.desired.unexclude(name, d.getId())) {
         // an operator who names the device knows better than an automatic exclusion

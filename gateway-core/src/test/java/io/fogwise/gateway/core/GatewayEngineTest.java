@@ -511,6 +511,37 @@ class GatewayEngineTest {
   }
 
   @Test
+  void aKindIsPlacedOnlyOnDevicesThatRunItAndTheReasonSaysWhyNotElsewhere() {
+    fleet.add("e1", Layer.EDGE, Map.of());
+    fleet.add("e2", Layer.EDGE, Map.of());
+    fleet.devices.get("e1").kinds = List.of("publisher", "subscriber");
+    fleet.devices.get("e2").kinds = List.of("publisher", "subscriber", "weather");
+    run(400);
+    // e2 is busier, but e1 cannot run the image-backed kind: e2 it is
+    apply(ServiceSpec.of("busy", "subscriber", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    run(300);
+    assertEquals("e1", hostOf("busy"), "least loaded first");
+    apply(ServiceSpec.of("other", "subscriber", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()));
+    run(300);
+    assertEquals("e2", hostOf("other"));
+    apply(ServiceSpec.of("w", "weather", ServiceSpec.Placement.layer(Layer.EDGE), Map.of()).withReplicas(2));
+    run(600);
+    List<String> hosts = engine.placements().stream().filter(p -> p.service().equals("w")).map(Placement::deviceId)
+        .toList();
+    assertEquals(List.of("e2"), hosts, "never on e1, which does not run kind weather");
+    assertTrue(fleet.devices.get("e1").running.keySet().stream().noneMatch("w"::equals));
+    io.fogwise.protocol.ServiceState st = engine.serviceStates().stream().filter(x -> x.spec().name().equals("w")).findFirst()
+        .orElseThrow();
+    assertTrue(st.reason().contains("no eligible device in layer EDGE: of 2 there, 1 not running kind 'weather', 1"
+        + " already running it"), st.reason());
+    var refused = engine.handle(ServiceRequest.moveToDevice("busy", "e2"));
+    assertTrue(refused.ok(), "e2 runs subscribers: " + refused);
+    var wrong = engine.handle(ServiceRequest.moveToDevice("w", "e1"));
+    assertFalse(wrong.ok());
+    assertEquals("device 'e1' does not run kind 'weather'; it offers: publisher, subscriber", wrong.error());
+  }
+
+  @Test
   void movingToTheLayerItRunsInSaysSoAndMovesNothing() {
     fleet.add("e1", Layer.EDGE, Map.of("pub", "true"));
     run(400);

@@ -233,6 +233,7 @@ public final class Reconciler {
           && !d.isQuarantined()
           && !io.fogwise.protocol.Heartbeat.isSensor(d.getLabels())
           && spec.placement().admits(d.getLayer(), d.getLabels())
+          && runsKind(devices, d, spec)
           && !desired.isExcluded(spec.name(), d.getId(), now)
           && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
           && !hosts(spec.name(), d.getId())) {
@@ -240,6 +241,16 @@ public final class Reconciler {
       }
     }
     return eligible;
+  }
+
+  /**
+   * Whether device {@code d} can run {@code spec}'s kind, as its heartbeats say; a device that
+   * does not say (an older agent) is taken to run any. A kind of another device (a container image
+   * only some agents were given) is thus placed only where it can start.
+   */
+  private static boolean runsKind(DeviceRegistry devices, Device d, ServiceSpec spec) {
+    List<String> kinds = devices.kinds(d.getId());
+    return kinds.isEmpty() || kinds.contains(spec.instanceKind());
   }
 
   /** Whether {@code p}'s device has kept reporting, without it, for more than {@code graceMillis}. */
@@ -262,6 +273,7 @@ public final class Reconciler {
           && !d.isQuarantined()
           && !io.fogwise.protocol.Heartbeat.isSensor(d.getLabels())
           && spec.placement().admits(d.getLayer(), d.getLabels())
+          && runsKind(devices, d, spec)
           && desired.isExcluded(spec.name(), d.getId(), now)
           && !avoidUntil.containsKey(spec.name() + "@" + d.getId())
           && !hosts(spec.name(), d.getId())) {
@@ -489,6 +501,7 @@ public final class Reconciler {
     int avoided = 0;
     int hosting = 0;
     int quarantined = 0;
+    int otherKinds = 0;
     for (Device d : devices.all()) {
       // a sensor hosts nothing: it does not count as a device of the placement
       if (!spec.placement().admits(d.getLayer(), d.getLabels()) || io.fogwise.protocol.Heartbeat.isSensor(d.getLabels())) {
@@ -499,6 +512,8 @@ public final class Reconciler {
         lost++;
       } else if (d.isQuarantined()) {
         quarantined++;
+      } else if (!runsKind(devices, d, spec)) {
+        otherKinds++;
       } else if (hosts(spec.name(), d.getId())) {
         hosting++;
       } else if (avoidUntil.containsKey(spec.name() + "@" + d.getId())) {
@@ -517,6 +532,9 @@ public final class Reconciler {
     }
     if (quarantined > 0) {
       parts.add(quarantined + " quarantined");
+    }
+    if (otherKinds > 0) {
+      parts.add(otherKinds + " not running kind '" + spec.instanceKind() + "'");
     }
     if (hosting > 0) {
       parts.add(hosting + " already running it");
