@@ -175,19 +175,20 @@ class ClosedLoopIT extends GatewayItBase {
   }
 
   @Test
-  void aStartTheDeviceRefusesIsReportedAndPlacedElsewhere() throws Exception {
-    // applied before any device said what it runs: accepted, and the device refuses the start
+  void aKindTheDeviceDoesNotRunIsNotStartedThereAndALaterTypoIsRefused() throws Exception {
+    // applied before any device said what it runs: accepted; then the only device announces its
+    // kinds, and the gateway does not try to start the service there, and says why
     ServiceSpec unknownKind = ServiceSpec.of("teleporter", "teleporter", ServiceSpec.Placement.layer(Layer.EDGE), Map.of());
     assertTrue(request(MessageCodec.encode(ServiceRequest.apply(unknownKind))).ok());
     agent("e1", Layer.EDGE, Map.of());
     awaitAlive(1);
-    await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.type() == AdaptationEvent.Type.INSTANCE_START_FAILED
-        && "teleporter".equals(e.service())));
-    AdaptationEvent failed = events.stream().filter(e -> e.type() == AdaptationEvent.Type.INSTANCE_START_FAILED)
-        .findFirst().orElseThrow();
-    assertTrue(failed.reason().contains("teleporter"), failed.reason());
-    List<Placement> none = new ArrayList<>(placementsOf("teleporter"));
-    assertTrue(none.isEmpty(), "the refusing device is avoided: " + none);
+    await().atMost(WAIT).until(() -> request(MessageCodec.encode(ServiceRequest.read(ServiceRequest.Op.DESCRIBE,
+        "teleporter"))).states().stream().anyMatch(st -> st.phase() == io.fogwise.protocol.ServiceState.Phase.UNPLACEABLE
+            && st.reason() != null && st.reason().contains("1 not running kind 'teleporter'")));
+    assertTrue(events.stream().noneMatch(e -> "teleporter".equals(e.service())
+        && (e.type() == AdaptationEvent.Type.INSTANCE_STARTING || e.type() == AdaptationEvent.Type.INSTANCE_START_FAILED)),
+        "never tried on a device that does not run it: " + events);
+    assertTrue(placementsOf("teleporter").isEmpty());
     // now that the device announced its kinds, a kind nobody runs is refused at apply
     ServiceSpec typo = ServiceSpec.of("typo", "pubisher", ServiceSpec.Placement.layer(Layer.EDGE), Map.of());
     io.fogwise.protocol.ServiceResponse refused = request(MessageCodec.encode(ServiceRequest.apply(typo)));
