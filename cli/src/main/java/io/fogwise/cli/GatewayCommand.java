@@ -253,23 +253,26 @@ final class GatewayCommand implements Callable<Integer> {
       }
       return 2;
     }
+    // the site's server stops inside the signal's wait too: a SIGTERM's hook holds the JVM until it is down
     try (Waiting waiting = Waiting.onSignals("gateway " + id)) {
-      Gateway gw;
       try {
-        gw = Gateway.start(config);
-      } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
-        spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
-        return EXIT_ID_IN_USE;
-      }
-      String lost = waiting.untilOr(gw, gw.lost());
-      if (lost != null) {
-        spec.commandLine().getErr().println("fogwise gateway: " + lost);
-        return EXIT_ID_IN_USE;
-      }
-      return 0;
-    } finally {
-      if (site != null) {
-        site.stop();
+        Gateway gw;
+        try {
+          gw = Gateway.start(config);
+        } catch (io.fogwise.gateway.lease.LeaseHeldException e) {
+          spec.commandLine().getErr().println("fogwise gateway: " + e.getMessage());
+          return EXIT_ID_IN_USE;
+        }
+        String lost = waiting.untilOr(gw, gw.lost());
+        if (lost != null) {
+          spec.commandLine().getErr().println("fogwise gateway: " + lost);
+          return EXIT_ID_IN_USE;
+        }
+        return 0;
+      } finally {
+        if (site != null) {
+          site.stop();
+        }
       }
     }
   }
