@@ -66,12 +66,11 @@ final class EventsCommand extends ReadCommand {
     Object lock = new Object();
     java.util.function.Predicate<AdaptationEvent> wanted = e -> (name == null || name.equals(e.service())
         || name.equals(e.deviceId())) && (all || !ROUTINE_EVENTS.contains(e.type().name()));
-    java.util.concurrent.BlockingQueue<String> reconnects = new java.util.concurrent.LinkedBlockingQueue<>();
+    var reconnects = new java.util.concurrent.LinkedBlockingQueue<io.nats.client.ConnectionListener.Events>();
     GatewayClient client = gw.connectLasting((conn, type) -> {
-      switch (type) {
-        case DISCONNECTED -> reconnects.add("lost");
-        case RECONNECTED -> reconnects.add("back");
-        default -> { }
+      if (type == io.nats.client.ConnectionListener.Events.DISCONNECTED
+          || type == io.nats.client.ConnectionListener.Events.RECONNECTED) {
+        reconnects.add(type);
       }
     });
     CountDownLatch stop = new CountDownLatch(1);
@@ -86,13 +85,14 @@ final class EventsCommand extends ReadCommand {
         }
       });
       List<AdaptationEvent> ring = limit == 0 ? List.of() : read(client, ServiceRequest.Op.EVENTS, name).events();
-      List<AdaptationEvent> recent = shown(ring, all, limit);
+      java.util.Set<AdaptationEvent> recent = new java.util.HashSet<>(shown(ring, all, limit));
       synchronized (lock) {
-        ring.forEach(seen::firstTime); // what --limit hid is not news later either
+        // one already printed as it arrived live is not listed again; what --limit hid is not news later
+        List<AdaptationEvent> listed = ring.stream().filter(seen::firstTime).filter(recent::contains).toList();
         if (format.structured()) {
-          recent.forEach(e -> print(out, e));
-        } else if (!recent.isEmpty()) {
-          out.print(eventsTable(recent, format == Output.Format.wide));
+          listed.forEach(e -> print(out, e));
+        } else if (!listed.isEmpty()) {
+          out.print(eventsTable(listed, format == Output.Format.wide));
         }
         out.flush();
       }
@@ -100,8 +100,7 @@ final class EventsCommand extends ReadCommand {
       Thread watcher = new Thread(() -> {
         try {
           while (true) {
-            String what = reconnects.take();
-            if (what.equals("lost")) {
+            if (reconnects.take() == io.nats.client.ConnectionListener.Events.DISCONNECTED) {
               err.println("fogwise events: lost NATS at " + gw.nats + "; reconnecting (events meanwhile are read back)");
               err.flush();
               continue;
